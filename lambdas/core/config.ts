@@ -1,0 +1,160 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const timeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as "America/Chicago"' },
+);
+
+const baseUrl = z
+  .string()
+  .url()
+  .refine((url) => /^https?:\/\//.test(url), { message: 'must start with http:// or https://' })
+  .transform((url) => url.replace(/\/+$/, ''));
+
+const nonEmpty = z.string().min(1, { message: 'is required' });
+
+const webhook = z.object({
+  secret: nonEmpty,
+  /** Still accepted during a rotation window. */
+  previousSecret: nonEmpty.optional(),
+});
+
+const common = {
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
+    message: 'must be 1-64 letters, digits, "-" or "_"',
+  }),
+  baseUrl,
+  /** Zone for provider timestamps that carry none (DialogTech, VoIPBin). */
+  timeZone: timeZone.default('UTC'),
+  /** EventBridge `rate(...)` / `cron(...)` expression for sweeps. */
+  schedule: z.string().default('rate(15 minutes)'),
+  webhook: webhook.optional(),
+};
+
+export const infobipAccount = z.object({
+  ...common,
+  provider: z.literal('infobip'),
+  auth: z.union([z.object({ username: nonEmpty, password: nonEmpty }), z.object({ apiKey: nonEmpty })]),
+});
+
+export const dialogtechAccount = z.object({
+  ...common,
+  provider: z.literal('dialogtech'),
+  auth: z.object({ accessKey: nonEmpty, secretAccessKey: nonEmpty }),
+  lists: z
+    .array(z.object({ type: nonEmpty, id: z.union([z.number().int(), z.string().regex(/^\d+$/)]) }))
+    .min(1, { message: 'needs at least one { "type", "id" } pair to list recordings from' }),
+  /** `wav` or `mp3`, what recording.download is asked for. */
+  format: z.enum(['wav', 'mp3']).default('wav'),
+});
+
+export const voipbinAccount = z.object({
+  ...common,
+  provider: z.literal('voipbin'),
+  auth: z.object({ token: nonEmpty }),
+});
+
+export const restcommAccount = z.object({
+  ...common,
+  provider: z.literal('restcomm'),
+  auth: z.object({ accountSid: nonEmpty, authToken: nonEmpty }),
+});
+
+export const bandwidthAccount = z.object({
+  ...common,
+  provider: z.literal('bandwidth'),
+  auth: z.object({ accountId: nonEmpty, username: nonEmpty, password: nonEmpty }),
+});
+
+export const accountConfig = z.discriminatedUnion('provider', [
+  infobipAccount,
+  dialogtechAccount,
+  voipbinAccount,
+  restcommAccount,
+  bandwidthAccount,
+]);
+
+export const readinessConfig = z
+  .object({
+    initialDelaySeconds: z.number().int().min(1).default(30),
+    maxDelaySeconds: z.number().int().min(1).default(900),
+    deadlineSeconds: z.number().int().min(1).default(172_800),
+  })
+  .refine((r) => r.maxDelaySeconds >= r.initialDelaySeconds, {
+    message: 'maxDelaySeconds must be at least initialDelaySeconds',
+    path: ['maxDelaySeconds'],
+  });
+
+export const callvaultConfig = z
+  .object({
+    accounts: z.array(accountConfig).min(1, { message: 'needs at least one account' }),
+    readiness: readinessConfig.default({
+      initialDelaySeconds: 30,
+      maxDelaySeconds: 900,
+      deadlineSeconds: 172_800,
+    }),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.accounts.forEach((account, index) => {
+      if (seen.has(account.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts', index, 'id'],
+          message: `"${account.id}" is used twice`,
+        });
+      }
+      seen.add(account.id);
+    });
+  });
+
+export type AccountConfig = z.infer<typeof accountConfig>;
+export type AccountOf<P extends AccountConfig['provider']> = Extract<AccountConfig, { provider: P }>;
+export type ReadinessConfig = z.infer<typeof readinessConfig>;
+export type CallvaultConfig = z.infer<typeof callvaultConfig>;
+
+/** `accounts[2].auth.token` */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    return out ? `${out}.${String(key)}` : String(key);
+  }, '');
+}
+
+/** Parses and validates a config object; the error lists every problem with its field path. */
+export function parseConfig(input: unknown, source = 'config'): CallvaultConfig {
+  const result = callvaultConfig.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = fieldPath(issue.path) || '(top level)';
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    return `  ${where} ${message}`;
+  });
+  throw new ConfigError(`${source} is invalid:\n${problems.join('\n')}`);
+}
+
+export async function loadConfigFile(path: string): Promise<CallvaultConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(json, `config file ${path}`);
+}

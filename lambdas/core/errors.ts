@@ -1,0 +1,57 @@
+/**
+ * Typed errors. Each class sets `name` to its own class name, which is what Step Functions
+ * Retry/Catch matches on (`ErrorEquals: ['ProviderUnavailableError']`), so never rename one
+ * without updating the workflow definition.
+ */
+export abstract class CallvaultError extends Error {
+  /** Whether repeating the same operation later may succeed. */
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A configuration file or value that cannot be used. Names the field. */
+export class ConfigError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/** The provider refused the account's credentials (401/403). Retrying cannot help. */
+export class ProviderAuthError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/** 429, 5xx, timeout or network failure that outlived the transport's own retries. */
+export class ProviderUnavailableError extends CallvaultError {
+  readonly retryable = true;
+}
+
+/** The provider answered something that cannot be understood (garbage JSON, wrong shape, 4xx). */
+export class ProviderResponseError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/** The recording exists but its audio is not ready yet. */
+export class RecordingNotReadyError extends CallvaultError {
+  readonly retryable = true;
+}
+
+/** The recording was deleted or expired at the provider: nothing to archive, ever. */
+export class RecordingGoneError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/**
+ * The audio body was not what it claimed: shorter than Content-Length, cut by a reset, or an
+ * XML/JSON error document where audio was expected. A fresh download may succeed.
+ */
+export class IncompleteDownloadError extends CallvaultError {
+  readonly retryable = true;
+}
+
+/** A webhook body that cannot be turned into a recording reference. */
+export class WebhookParseError extends CallvaultError {
+  readonly retryable = false;
+}

@@ -1,0 +1,39 @@
+/** The provider-neutral model every adapter produces. */
+
+export const PROVIDERS = ['infobip', 'dialogtech', 'voipbin', 'restcomm', 'bandwidth'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/**
+ * `ready`: the audio can be downloaded now. `pending`: still processing at the provider.
+ * `gone`: deleted or expired at the provider; it will never become ready.
+ */
+export type Readiness = 'ready' | 'pending' | 'gone';
+
+export type Direction = 'inbound' | 'outbound' | 'unknown';
+
+/** Enough to find one recording again at its provider. */
+export interface RecordingRef {
+  accountId: string;
+  provider: ProviderName;
+  /** The id that is unique per recording at the provider (Infobip: the file id in `url`). */
+  providerRecordingId: string;
+}
+
+export interface Recording extends RecordingRef {
+  callId?: string;
+  from?: string;
+  to?: string;
+  direction: Direction;
+  /** UTC ISO-8601 with milliseconds, e.g. `2019-10-21T16:44:40.928Z`. */
+  startedAt?: string;
+  endedAt?: string;
+  durationSec?: number;
+  /** File format as the provider names it, lower case: `wav`, `mp3`, `zip`… */
+  format?: string;
+  channels?: number;
+  readiness: Readiness;
+  /** The provider's own status word, kept verbatim for audit (`ended`, `complete`, `202`…). */
+  providerStatus?: string;
+  /** The provider's record as received, for audit. */
+  raw: unknown;
+}

@@ -1,0 +1,68 @@
+/**
+ * The one interface every provider adapter implements. An adapter knows its provider's API and
+ * quirks and nothing about S3, DynamoDB or Step Functions.
+ */
+import type { AccountConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import type { Recording, RecordingRef } from '../core/recording.ts';
+import type { AudioDownload, ProviderHttp, RetryPolicy } from './http.ts';
+
+/** Which recordings to list. Times are UTC ISO-8601; both bounds are optional. */
+export interface ListWindow {
+  /** Recordings that started at or after this instant. */
+  since?: string;
+  /** Recordings that started before this instant. */
+  until?: string;
+}
+
+/** A callback as received over HTTP: the raw body (signatures are computed over it) and headers. */
+export interface WebhookRequest {
+  body: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+}
+
+/**
+ * What a webhook told us: the recording to fetch, plus whatever metadata the callback carried
+ * (the workflow still asks the provider API for readiness and the download).
+ */
+export interface WebhookRecording extends RecordingRef {
+  hints?: Partial<Omit<Recording, keyof RecordingRef | 'raw'>>;
+}
+
+export interface ProviderAdapter {
+  readonly account: AccountConfig;
+  readonly http: ProviderHttp;
+
+  /**
+   * Every recording in the window, following the provider's own paging to the end. Each
+   * recording is yielded once even where the provider's pages overlap.
+   */
+  list(window: ListWindow): AsyncIterable<Recording>;
+
+  /**
+   * The recording's current metadata and readiness. A recording the provider no longer has is
+   * returned with `readiness: 'gone'` rather than thrown.
+   */
+  get(ref: RecordingRef): Promise<Recording>;
+
+  /** Opens the audio as a counted, hashed stream. Throws RecordingNotReadyError / RecordingGoneError. */
+  download(ref: RecordingRef): Promise<AudioDownload>;
+
+  /** Deletes the recording at the provider. Deleting what is already gone succeeds. */
+  delete(ref: RecordingRef): Promise<void>;
+
+  /**
+   * Parses a provider callback. Returns the recordings it announces (often one; none for an
+   * event that is not about a finished recording). Throws WebhookParseError naming the problem.
+   */
+  parseWebhook(request: WebhookRequest): WebhookRecording[];
+}
+
+/** What an adapter is built with besides its account. */
+export interface AdapterOptions {
+  logger?: Logger;
+  retry?: Partial<RetryPolicy>;
+  /** Headers timeout and body idle timeout, ms. */
+  timeoutMs?: number;
+}

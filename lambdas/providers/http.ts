@@ -1,0 +1,381 @@
+/**
+ * The transport every adapter shares: timeouts, retries with exponential backoff and jitter for
+ * 429/5xx/network errors (honouring Retry-After), 401/403 as a non-retryable auth error naming
+ * the account, redirects, and streamed downloads that count and hash bytes on the way.
+ * Credentials never leave this file in a message: every URL and error text is redacted first.
+ */
+import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import pRetry from 'p-retry';
+import { Agent, type Dispatcher, interceptors } from 'undici';
+import {
+  IncompleteDownloadError,
+  ProviderAuthError,
+  ProviderResponseError,
+  ProviderUnavailableError,
+} from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/log.ts';
+import type { ProviderName } from '../core/recording.ts';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the call fails as unavailable. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  retries: 4,
+  minDelayMs: 500,
+  maxDelayMs: 20_000,
+  maxRetryAfterMs: 60_000,
+};
+
+export interface ProviderHttpOptions {
+  accountId: string;
+  provider: ProviderName;
+  /** Scheme, host, port and (Restcomm) context path; relative paths resolve under it. */
+  baseUrl: string;
+  /** Values that must never appear in a message: passwords, tokens, query-string keys. */
+  secrets: readonly string[];
+  /** Sent with every request to the provider's own host (auth, Accept). */
+  headers?: Record<string, string>;
+  retry?: Partial<RetryPolicy>;
+  /** Time allowed for response headers, and for any silence inside a body. */
+  timeoutMs?: number;
+  logger?: Logger;
+  dispatcher?: Dispatcher;
+}
+
+export interface TextResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  contentType: string;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'DELETE' | 'POST';
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** One shared agent: keep-alive connections and redirects for every provider. */
+const sharedDispatcher = new Agent({ connections: 64 }).compose(
+  interceptors.redirect({ maxRedirections: 5 }),
+);
+
+/** Thrown inside an attempt to ask for a retry, possibly after the server's Retry-After. */
+class RetryableAttemptError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class ProviderHttp {
+  readonly accountId: string;
+  readonly provider: ProviderName;
+  readonly baseUrl: URL;
+  private readonly options: ProviderHttpOptions;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(options: ProviderHttpOptions) {
+    this.options = options;
+    this.accountId = options.accountId;
+    this.provider = options.provider;
+    this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.logger = options.logger ?? silentLogger;
+    this.dispatcher = options.dispatcher ?? sharedDispatcher;
+  }
+
+  /** Who is talking, for messages: `voipbin account "vb-main"`. */
+  get who(): string {
+    return `${this.provider} account "${this.accountId}"`;
+  }
+
+  /**
+   * Resolves a path against the base URL, keeping the base's own path (Restcomm's `/restcomm`):
+   * `2012-04-24/Accounts` and `/2012-04-24/Accounts` both land under it, unless an absolute path
+   * already starts with the base path (a `next_page_uri` like `/restcomm/2012-04-24/…`).
+   */
+  url(pathOrUrl: string, query?: RequestOptions['query']): URL {
+    let url: URL;
+    if (/^https?:\/\//i.test(pathOrUrl)) {
+      url = new URL(pathOrUrl);
+    } else {
+      const basePath = this.baseUrl.pathname.replace(/\/$/, '');
+      const path = pathOrUrl.startsWith('/') ? pathOrUrl : `/${pathOrUrl}`;
+      const full =
+        basePath && (path === basePath || path.startsWith(`${basePath}/`)) ? path : basePath + path;
+      url = new URL(full, this.baseUrl.origin);
+    }
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  /** Whether a URL points at the account's configured host (scheme, host and port). */
+  isOwnHost(url: URL): boolean {
+    return url.origin === this.baseUrl.origin;
+  }
+
+  /** Text with every secret replaced by `***`. */
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.options.secrets) {
+      if (!secret) continue;
+      out = out.split(secret).join('***');
+      const encoded = encodeURIComponent(secret);
+      if (encoded !== secret) out = out.split(encoded).join('***');
+    }
+    return out;
+  }
+
+  describe(url: URL): string {
+    return this.redact(`${url.origin}${url.pathname}${url.search}`);
+  }
+
+  /**
+   * A request whose body is read as text. Auth failures throw ProviderAuthError; 429/5xx and
+   * network failures are retried and finally throw ProviderUnavailableError. Any other status is
+   * returned for the adapter to interpret (DialogTech's 202, a 404 that means "gone").
+   */
+  async requestText(pathOrUrl: string, options: RequestOptions = {}): Promise<TextResponse> {
+    const url = this.url(pathOrUrl, options.query);
+    return this.withRetries(url, options.method ?? 'GET', async () => {
+      const response = await this.send(url, options);
+      const text = await response.body.text();
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        text,
+        contentType: headerValue(response.headers['content-type']),
+      };
+    });
+  }
+
+  /** GET a JSON document; a body that is not JSON is a ProviderResponseError naming the account. */
+  async getJson(pathOrUrl: string, options: RequestOptions = {}): Promise<{ status: number; json: unknown }> {
+    const response = await this.requestText(pathOrUrl, {
+      ...options,
+      headers: { accept: 'application/json', ...options.headers },
+    });
+    if (response.status === 404) return { status: 404, json: undefined };
+    this.expectOk(response, pathOrUrl, options.query);
+    return {
+      status: response.status,
+      json: this.parseJson(response.text, this.url(pathOrUrl, options.query)),
+    };
+  }
+
+  parseJson(text: string, url: URL): unknown {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ProviderResponseError(
+        `${this.who} answered ${this.describe(url)} with a body that is not JSON: ${this.snippet(text)}`,
+      );
+    }
+  }
+
+  /** Throws ProviderResponseError for any non-2xx status left after the transport's handling. */
+  expectOk(response: TextResponse, pathOrUrl: string, query?: RequestOptions['query']): void {
+    if (response.status >= 200 && response.status < 300) return;
+    throw new ProviderResponseError(
+      `${this.who} answered ${this.describe(this.url(pathOrUrl, query))} with HTTP ${response.status}: ${this.snippet(response.text)}`,
+    );
+  }
+
+  /** The first 200 characters of a body, redacted, for error messages. */
+  snippet(text: string): string {
+    const flat = text.replace(/\s+/g, ' ').trim();
+    return this.redact(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || '(empty body)');
+  }
+
+  /**
+   * Opens an audio download. Establishing the response is retried like any request; the body is
+   * then a MeteredStream that counts and hashes bytes and fails with IncompleteDownloadError when
+   * it ends short of Content-Length or the connection breaks. A 2xx answer whose content type is
+   * JSON, XML, HTML or text is an error document, not audio. `onStatus` lets an adapter turn a
+   * provider-specific status (DialogTech's 202, a 404) into its own error before that check.
+   */
+  async openAudio(
+    pathOrUrl: string,
+    options: RequestOptions & { onStatus?: (response: TextResponse) => void } = {},
+  ): Promise<AudioDownload> {
+    const url = this.url(pathOrUrl, options.query);
+    const response = await this.withRetries(url, 'GET', () => this.send(url, options));
+    const contentType = headerValue(response.headers['content-type']);
+    if (response.statusCode !== 200 || /json|xml|html|text\//i.test(contentType)) {
+      const text = await response.body.text().catch(() => '');
+      const answer = { status: response.statusCode, headers: response.headers, text, contentType };
+      options.onStatus?.(answer);
+      if (response.statusCode === 200) {
+        throw new IncompleteDownloadError(
+          `${this.who} answered the audio request ${this.describe(url)} with a ${contentType} document instead of audio: ${this.snippet(text)}`,
+        );
+      }
+      this.expectOk(answer, pathOrUrl, options.query);
+    }
+    const lengthHeader = headerValue(response.headers['content-length']);
+    const contentLength = lengthHeader ? Number(lengthHeader) : undefined;
+    const body = new MeteredStream(contentLength, () => this.describe(url), this.who);
+    response.body.on('error', (error) => {
+      body.destroy(
+        new IncompleteDownloadError(
+          `${this.who}: the audio download ${this.describe(url)} broke after ${body.bytes} bytes: ${this.redact(error.message)}`,
+        ),
+      );
+    });
+    response.body.pipe(body);
+    return { body, contentType: contentType || 'application/octet-stream', contentLength };
+  }
+
+  private async send(url: URL, options: RequestOptions): Promise<Dispatcher.ResponseData> {
+    const sameHost = this.isOwnHost(url);
+    const headers = { ...(sameHost ? this.options.headers : {}), ...options.headers };
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: options.method ?? 'GET',
+        headers,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (error) {
+      throw new RetryableAttemptError(`network error: ${(error as Error).message}`);
+    }
+    const status = response.statusCode;
+    if (status === 401 || status === 403) {
+      await response.body.dump();
+      throw new ProviderAuthError(
+        `${this.who} was refused by the provider (HTTP ${status}) for ${this.describe(url)}: check the account's credentials`,
+      );
+    }
+    if (RETRYABLE_STATUS.has(status) || status >= 500) {
+      const body = await response.body.text().catch(() => '');
+      throw new RetryableAttemptError(
+        `HTTP ${status}: ${this.snippet(body)}`,
+        retryAfterMs(headerValue(response.headers['retry-after'])),
+      );
+    }
+    return response;
+  }
+
+  private async withRetries<T>(url: URL, method: string, attempt: () => Promise<T>): Promise<T> {
+    const policy = this.retry;
+    try {
+      return await pRetry(attempt, {
+        retries: policy.retries,
+        minTimeout: policy.minDelayMs,
+        maxTimeout: policy.maxDelayMs,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) =>
+          error instanceof RetryableAttemptError &&
+          (error.retryAfterMs === undefined || error.retryAfterMs <= policy.maxRetryAfterMs),
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (!(error instanceof RetryableAttemptError)) return;
+          this.logger.warn('provider request failed', {
+            account: this.accountId,
+            provider: this.provider,
+            request: `${method} ${this.describe(url)}`,
+            reason: this.redact(error.message),
+            attempt: attemptNumber,
+            retriesLeft,
+          });
+          // p-retry adds its own jittered backoff on top; Retry-After is the floor.
+          if (retriesLeft > 0 && error.retryAfterMs)
+            await sleep(Math.min(error.retryAfterMs, policy.maxRetryAfterMs));
+        },
+      });
+    } catch (error) {
+      if (error instanceof RetryableAttemptError) {
+        throw new ProviderUnavailableError(
+          `${this.who} did not answer ${method} ${this.describe(url)} successfully: ${this.redact(error.message)}`,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * A byte stream that counts and SHA-256-hashes what passes through it. It fails with
+ * IncompleteDownloadError when the body ends before the announced Content-Length.
+ */
+export class MeteredStream extends Transform {
+  bytes = 0;
+  /** Hex SHA-256 of every byte, set once the stream has ended. */
+  sha256: string | undefined;
+  private readonly hash = createHash('sha256');
+
+  constructor(
+    readonly expectedBytes: number | undefined,
+    private readonly describe: () => string = () => 'the download',
+    private readonly who = 'provider',
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.expectedBytes !== undefined && this.bytes !== this.expectedBytes) {
+      callback(
+        new IncompleteDownloadError(
+          `${this.who}: the audio download ${this.describe()} ended after ${this.bytes} of ${this.expectedBytes} bytes`,
+        ),
+      );
+      return;
+    }
+    this.sha256 = this.hash.digest('hex');
+    callback();
+  }
+}
+
+export interface AudioDownload {
+  /** The audio bytes; read `body.bytes` and `body.sha256` once it has ended. */
+  body: MeteredStream;
+  contentType: string;
+  contentLength?: number;
+}
+
+export function headerValue(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds. */
+export function retryAfterMs(value: string): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
