@@ -17,10 +17,11 @@ export interface RecordingRef {
   provider: ProviderName;
   /** The id that is unique per recording at the provider (Infobip: the file id in `url`). */
   providerRecordingId: string;
+  /** The provider's call id; Bandwidth needs it to address a recording. */
+  callId?: string;
 }
 
 export interface Recording extends RecordingRef {
-  callId?: string;
   from?: string;
   to?: string;
   direction: Direction;

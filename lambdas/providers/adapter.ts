@@ -49,7 +49,13 @@ export interface ProviderAdapter {
   /** Opens the audio as a counted, hashed stream. Throws RecordingNotReadyError / RecordingGoneError. */
   download(ref: RecordingRef): Promise<AudioDownload>;
 
-  /** Deletes the recording at the provider. Deleting what is already gone succeeds. */
+  /** Whether the provider has an API to delete a recording (Infobip has none: files expire). */
+  readonly supportsDelete: boolean;
+
+  /**
+   * Deletes the recording at the provider. Deleting what is already gone succeeds; an adapter
+   * whose provider cannot delete throws ProviderResponseError.
+   */
   delete(ref: RecordingRef): Promise<void>;
 
   /**
