@@ -38,6 +38,11 @@ const common = {
   /** EventBridge `rate(...)` / `cron(...)` expression for sweeps. */
   schedule: z.string().default('rate(15 minutes)'),
   webhook: webhook.optional(),
+  /**
+   * Deployed stack only: the Secrets Manager secret (name or ARN) holding this account's
+   * `{ "auth": {...}, "webhook": {...} }`. Default `callvault/{id}`.
+   */
+  secret: z.string().min(1).optional(),
 };
 
 export const infobipAccount = z.object({
@@ -83,6 +88,20 @@ export const accountConfig = z.discriminatedUnion('provider', [
   bandwidthAccount,
 ]);
 
+/**
+ * An account as the deployed stack sees it at synth time: no credentials, those stay in Secrets
+ * Manager. Inline `auth`/`webhook` blocks are accepted and dropped, so one file serves both.
+ */
+const secretless = { auth: true, webhook: true } as const;
+export const deployAccountConfig = z.discriminatedUnion('provider', [
+  infobipAccount.omit(secretless),
+  dialogtechAccount.omit(secretless),
+  voipbinAccount.omit(secretless),
+  restcommAccount.omit(secretless),
+  bandwidthAccount.omit(secretless),
+]);
+export type DeployAccountConfig = z.infer<typeof deployAccountConfig>;
+
 export const readinessConfig = z
   .object({
     initialDelaySeconds: z.number().int().min(1).default(30),
@@ -94,28 +113,36 @@ export const readinessConfig = z
     path: ['maxDelaySeconds'],
   });
 
+const defaultReadiness = { initialDelaySeconds: 30, maxDelaySeconds: 900, deadlineSeconds: 172_800 };
+
+function uniqueAccountIds(config: { accounts: { id: string }[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  config.accounts.forEach((account, index) => {
+    if (seen.has(account.id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accounts', index, 'id'],
+        message: `"${account.id}" is used twice`,
+      });
+    }
+    seen.add(account.id);
+  });
+}
+
 export const callvaultConfig = z
   .object({
     accounts: z.array(accountConfig).min(1, { message: 'needs at least one account' }),
-    readiness: readinessConfig.default({
-      initialDelaySeconds: 30,
-      maxDelaySeconds: 900,
-      deadlineSeconds: 172_800,
-    }),
+    readiness: readinessConfig.default(defaultReadiness),
   })
-  .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.accounts.forEach((account, index) => {
-      if (seen.has(account.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['accounts', index, 'id'],
-          message: `"${account.id}" is used twice`,
-        });
-      }
-      seen.add(account.id);
-    });
-  });
+  .superRefine(uniqueAccountIds);
+
+export const deployConfig = z
+  .object({
+    accounts: z.array(deployAccountConfig).min(1, { message: 'needs at least one account' }),
+    readiness: readinessConfig.default(defaultReadiness),
+  })
+  .superRefine(uniqueAccountIds);
+export type DeployConfig = z.infer<typeof deployConfig>;
 
 export type AccountConfig = z.infer<typeof accountConfig>;
 export type AccountOf<P extends AccountConfig['provider']> = Extract<AccountConfig, { provider: P }>;
@@ -132,7 +159,15 @@ function fieldPath(path: readonly PropertyKey[]): string {
 
 /** Parses and validates a config object; the error lists every problem with its field path. */
 export function parseConfig(input: unknown, source = 'config'): CallvaultConfig {
-  const result = callvaultConfig.safeParse(input);
+  return validate(callvaultConfig, input, source);
+}
+
+export function parseDeployConfig(input: unknown, source = 'config'): DeployConfig {
+  return validate(deployConfig, input, source);
+}
+
+function validate<T extends z.ZodType>(schema: T, input: unknown, source: string): z.infer<T> {
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = fieldPath(issue.path) || '(top level)';
@@ -144,17 +179,19 @@ export function parseConfig(input: unknown, source = 'config'): CallvaultConfig 
 }
 
 export async function loadConfigFile(path: string): Promise<CallvaultConfig> {
+  return parseConfig(await readJson(path), `config file ${path}`);
+}
+
+async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return parseConfig(json, `config file ${path}`);
 }

@@ -55,3 +55,18 @@ export class IncompleteDownloadError extends CallvaultError {
 export class WebhookParseError extends CallvaultError {
   readonly retryable = false;
 }
+
+/** The downloaded bytes are not audio in a format we know (WAV, MP3, ZIP, Ogg, FLAC). */
+export class InvalidAudioError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/** The recording was still not ready when its readiness deadline passed. */
+export class ReadinessDeadlineError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/** A sweep could not hand every recording to the workflow; the cursor stopped before the first. */
+export class SweepIncompleteError extends CallvaultError {
+  readonly retryable = true;
+}

@@ -1,0 +1,34 @@
+/** Deterministic names: the same recording always gets the same id, execution name and object key. */
+import { createHash } from 'node:crypto';
+import type { RecordingRef } from './recording.ts';
+
+/** 32 hex chars identifying (account, provider recording): the index key and the CLI's `<id>`. */
+export function recordingId(ref: Pick<RecordingRef, 'accountId' | 'providerRecordingId'>): string {
+  return createHash('sha256')
+    .update(`${ref.accountId}\n${ref.providerRecordingId}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * The Step Functions execution name: at most 80 characters of [A-Za-z0-9-_], so a duplicate
+ * start for the same recording is refused by Step Functions itself. A recording whose earlier
+ * executions failed gets a new name per retry round (`-r1`, `-r2`).
+ */
+export function executionName(
+  ref: Pick<RecordingRef, 'accountId' | 'providerRecordingId'>,
+  retryRound = 0,
+): string {
+  const account = ref.accountId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  const base = `${account}-${recordingId(ref)}`;
+  return retryRound > 0 ? `${base}-r${retryRound}` : base;
+}
+
+/** `recordings/{accountId}/{yyyy}/{mm}/{dd}/` from the UTC start date; `undated/` when unknown. */
+export function objectKeyPrefix(ref: RecordingRef, startedAt: string | undefined): string {
+  const account = encodeURIComponent(ref.accountId);
+  const name = encodeURIComponent(ref.providerRecordingId);
+  const date = startedAt?.match(/^(\d{4})-(\d{2})-(\d{2})T/);
+  const folder = date ? `${date[1]}/${date[2]}/${date[3]}` : 'undated';
+  return `recordings/${account}/${folder}/${name}.`;
+}

@@ -1,0 +1,295 @@
+/**
+ * The three steps of the ingest workflow, provider- and AWS-neutral:
+ * check readiness (and decide what the state machine does next), archive (provider → store,
+ * counted, hashed, header-checked) and record the outcome in the index.
+ * The state machine carries an `IngestState` from step to step.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
+import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.ts';
+import type { ReadinessConfig } from './config.ts';
+import { InvalidAudioError } from './errors.ts';
+import { objectKeyPrefix, recordingId } from './ids.ts';
+import type { ArchiveStore, EntryStatus, IndexEntry, RecordingIndex } from './ports.ts';
+import type { Recording, RecordingRef } from './recording.ts';
+
+/** What the state machine's Choice state routes on. */
+export type Decision = 'archive' | 'wait' | 'skip' | 'timeout' | 'done';
+
+/** Recording metadata carried between steps (the raw provider record is kept out: it can be large). */
+export type RecordingSummary = Omit<Recording, 'raw'> & { raw?: string };
+
+export interface ArchiveResult {
+  bucket: string;
+  key: string;
+  bytes: number;
+  sha256: string;
+  contentType: string;
+  /** True when the object was already in the store and the provider was not asked again. */
+  recovered: boolean;
+}
+
+export interface IngestState {
+  ref: RecordingRef;
+  hints?: WebhookRecording['hints'];
+  recording?: RecordingSummary;
+  decision?: Decision;
+  /** Readiness checks done so far. */
+  attempt?: number;
+  /** When the first check ran (UTC ISO): the readiness deadline counts from here. */
+  firstCheckedAt?: string;
+  /** Seconds the Wait state sleeps before the next check. */
+  waitSeconds?: number;
+  reason?: string;
+  archive?: ArchiveResult;
+  /** Set by a Catch: `{ Error, Cause }`. */
+  error?: { Error?: string; Cause?: string };
+}
+
+export interface IngestDeps {
+  adapterFor(accountId: string): Promise<ProviderAdapter>;
+  index: RecordingIndex;
+  store: ArchiveStore;
+  readiness: ReadinessConfig;
+  now?: () => Date;
+}
+
+const MAX_RAW_CHARS = 16_000;
+
+/** Step 1: asks the provider whether the recording is ready and decides what happens next. */
+export async function checkReadiness(state: IngestState, deps: IngestDeps): Promise<IngestState> {
+  const now = deps.now?.() ?? new Date();
+  const existing = await deps.index.get(recordingId(state.ref));
+  if (existing?.status === 'archived' || existing?.status === 'skipped') {
+    return { ...state, decision: 'done', reason: `already ${existing.status}` };
+  }
+  const adapter = await deps.adapterFor(state.ref.accountId);
+  const recording = await adapter.get(state.ref);
+  const summary = summarize(recording, state.hints);
+  const attempt = (state.attempt ?? 0) + 1;
+  const firstCheckedAt = state.firstCheckedAt ?? now.toISOString();
+  const { initialDelaySeconds, maxDelaySeconds, deadlineSeconds } = deps.readiness;
+  const elapsedSeconds = (now.getTime() - Date.parse(firstCheckedAt)) / 1000;
+  // Always set: the Archive step's Catch for "not ready after all" goes to the Wait state too.
+  const backoff = Math.min(maxDelaySeconds, initialDelaySeconds * 2 ** (attempt - 1));
+  const waitSeconds = Math.max(1, Math.min(backoff, Math.ceil(deadlineSeconds - elapsedSeconds)));
+  const next: IngestState = {
+    ...state,
+    recording: summary,
+    attempt,
+    firstCheckedAt,
+    waitSeconds,
+    error: undefined,
+  };
+
+  if (recording.readiness === 'ready') return { ...next, decision: 'archive' };
+  if (recording.readiness === 'gone') return { ...next, decision: 'skip', reason: goneReason(recording) };
+  if (elapsedSeconds >= deadlineSeconds) {
+    return {
+      ...next,
+      decision: 'timeout',
+      reason: `still not ready after ${deadlineSeconds} s (provider status: ${recording.providerStatus ?? 'pending'})`,
+    };
+  }
+  return { ...next, decision: 'wait' };
+}
+
+/**
+ * Step 2: streams the audio from the provider into the store. If an earlier attempt already
+ * completed the object (a crash between archive and index), it is re-hashed from the store and
+ * the provider is not asked again. Nothing is written unless the body arrives whole: the store
+ * only completes an object once the counted, hashed stream ended cleanly.
+ */
+export async function archiveRecording(state: IngestState, deps: IngestDeps): Promise<ArchiveResult> {
+  const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
+  const stored = await deps.store.find(prefix);
+  if (stored) {
+    const body = await deps.store.read(stored.key);
+    const { bytes, sha256 } = await hashStream(body);
+    return {
+      bucket: stored.bucket,
+      key: stored.key,
+      bytes,
+      sha256,
+      contentType: stored.contentType ?? 'application/octet-stream',
+      recovered: true,
+    };
+  }
+
+  const adapter = await deps.adapterFor(state.ref.accountId);
+  const download = await adapter.download(state.ref);
+  const { head, body } = await peek(download.body, SNIFF_BYTES);
+  const format = sniffAudioFormat(head);
+  if (!format) {
+    download.body.destroy();
+    throw new InvalidAudioError(
+      `${adapter.http.who}: recording ${state.ref.providerRecordingId} is not audio (${download.contentType}, starts with ${JSON.stringify(head.toString('latin1').slice(0, 12))})`,
+    );
+  }
+  const key = prefix + format.extension;
+  await deps.store.write(key, body, format.contentType, objectMetadata(state.ref, format));
+  const sha256 = download.body.sha256;
+  if (sha256 === undefined)
+    throw new Error(`download of ${state.ref.providerRecordingId} ended without a digest`);
+  return {
+    bucket: deps.store.bucket,
+    key,
+    bytes: download.body.bytes,
+    sha256,
+    contentType: format.contentType,
+    recovered: false,
+  };
+}
+
+/** Step 3: writes the outcome to the index. An archived entry is never overwritten. */
+export async function recordOutcome(
+  state: IngestState,
+  outcome: EntryStatus,
+  deps: Pick<IngestDeps, 'index' | 'now'>,
+): Promise<IndexEntry> {
+  const now = (deps.now?.() ?? new Date()).toISOString();
+  const recording = state.recording;
+  const entry: IndexEntry = {
+    id: recordingId(state.ref),
+    accountId: state.ref.accountId,
+    provider: state.ref.provider,
+    providerRecordingId: state.ref.providerRecordingId,
+    callId: recording?.callId ?? state.ref.callId,
+    status: outcome,
+    startedAt: recording?.startedAt,
+    endedAt: recording?.endedAt,
+    durationSec: recording?.durationSec,
+    from: recording?.from,
+    to: recording?.to,
+    direction: recording?.direction,
+    channels: recording?.channels,
+    providerStatus: recording?.providerStatus,
+    readiness: recording?.readiness,
+    raw: recording?.raw,
+    updatedAt: now,
+  };
+  if (outcome === 'archived') {
+    const archive = state.archive;
+    if (!archive) throw new Error('recordOutcome(archived) needs the archive result');
+    Object.assign(entry, {
+      bucket: archive.bucket,
+      key: archive.key,
+      bytes: archive.bytes,
+      sha256: archive.sha256,
+      contentType: archive.contentType,
+      container: archive.contentType === 'application/zip' ? 'zip' : undefined,
+      archivedAt: now,
+    });
+  } else {
+    const failure = describeError(state.error);
+    entry.reason = state.reason ?? failure.message;
+    entry.errorName = failure.name;
+  }
+  await deps.index.put(entry);
+  return entry;
+}
+
+function summarize(recording: Recording, hints: IngestState['hints']): RecordingSummary {
+  const { raw, ...fields } = recording;
+  const merged: RecordingSummary = { ...hints, ...definedOnly(fields) } as RecordingSummary;
+  const rawJson = raw === undefined ? undefined : JSON.stringify(raw);
+  merged.raw = rawJson && rawJson.length > MAX_RAW_CHARS ? `${rawJson.slice(0, MAX_RAW_CHARS)}…` : rawJson;
+  return merged;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
+
+function goneReason(recording: Recording): string {
+  return recording.providerStatus
+    ? `gone at the provider (status: ${recording.providerStatus})`
+    : 'gone at the provider (deleted or expired)';
+}
+
+/**
+ * A Catch hands the state machine `{ Error, Cause }`; in AWS the Cause of a Lambda error is a
+ * JSON document with `errorMessage`, in the local interpreter it is the message itself.
+ */
+export function describeError(error: IngestState['error']): { name?: string; message: string } {
+  if (!error) return { message: 'unknown failure' };
+  const cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string; errorType?: string };
+    if (parsed.errorMessage) return { name: error.Error ?? parsed.errorType, message: parsed.errorMessage };
+  } catch {
+    // Not JSON: the cause is the message.
+  }
+  return { name: error.Error, message: cause || error.Error || 'unknown failure' };
+}
+
+function objectMetadata(ref: RecordingRef, format: AudioFormat): Record<string, string> {
+  return {
+    'callvault-account': ref.accountId,
+    'callvault-provider': ref.provider,
+    'callvault-recording-id': recordingId(ref),
+    'callvault-format': format.extension,
+  };
+}
+
+/** Reads at least `bytes` bytes (or the whole body if shorter) and returns them with the full stream. */
+async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; body: Readable }> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  while (length < bytes) {
+    const chunk = await nextChunk(stream);
+    if (chunk === null) break;
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const head = Buffer.concat(chunks);
+  if (head.length > 0) stream.unshift(head);
+  return { head, body: stream };
+}
+
+function nextChunk(stream: Readable): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunk = stream.read() as Buffer | null;
+    if (chunk !== null) {
+      resolve(chunk);
+      return;
+    }
+    if (stream.readableEnded) {
+      resolve(null);
+      return;
+    }
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    const onReadable = () => {
+      const next = stream.read() as Buffer | null;
+      if (next === null) return;
+      cleanup();
+      resolve(next);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(null);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+async function hashStream(body: Readable): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of body) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}

@@ -1,0 +1,366 @@
+/**
+ * Bandwidth Voice API v2 call recordings.
+ *
+ * - `GET /api/v2/accounts/{accountId}/recordings` answers at most 1000 recordings, oldest first,
+ *   and has no paging at all: we page ourselves by moving `minStartTime` (inclusive) forward.
+ * - A recording is addressed through its call (`/calls/{callId}/recordings/{recordingId}`), so
+ *   every ref needs the call id as well as the recording id.
+ * - `status` is an open enum (`processing`, `partial`, `complete`, `deleted`, `error`, and more
+ *   "may be added in the future"); `duration` is ISO-8601 (`PT1M2.5S`).
+ * - `mediaUrl` is not trusted: the published examples are malformed (`https  ://../…`) and a body
+ *   must never steer our credentials to another host, so media URLs are built from `baseUrl`.
+ */
+import type { AccountOf } from '../core/config.ts';
+import {
+  ProviderResponseError,
+  RecordingGoneError,
+  RecordingNotReadyError,
+  WebhookParseError,
+} from '../core/errors.ts';
+import { silentLogger } from '../core/log.ts';
+import type { Direction, Readiness, Recording, RecordingRef } from '../core/recording.ts';
+import type {
+  AdapterOptions,
+  ListWindow,
+  ProviderAdapter,
+  WebhookRecording,
+  WebhookRequest,
+} from './adapter.ts';
+import { type AudioDownload, basicAuth, ProviderHttp, type RequestOptions } from './http.ts';
+import { isoDurationSeconds, toNumber, toText, toUtcIso } from './parse.ts';
+
+/** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
+export const BANDWIDTH_LIST_CAP = 1000;
+
+/** Recording events that announce a finished recording; every other `eventType` is ignored. */
+const RECORDING_EVENTS = new Set(['recordingAvailable', 'recordingComplete']);
+
+/** Status words after which the recording will never become downloadable. */
+const TERMINAL_STATUSES = new Set(['error', 'deleted', 'absent']);
+/** Status words that mean "not yet"; any other unknown word is treated the same, but logged. */
+const PENDING_STATUSES = new Set(['processing', 'partial']);
+
+/** One element of the listing, or the single-recording answer (`callRecordingMetadata`). */
+type RecordingMetadata = Record<string, unknown> & { recordingId: string };
+
+/** Thrown from `openAudio`'s status hook so the 404 can be explained with a metadata lookup. */
+class MediaNotFound extends Error {}
+
+export function createBandwidthAdapter(
+  account: AccountOf<'bandwidth'>,
+  options: AdapterOptions = {},
+): ProviderAdapter {
+  const { accountId, username, password } = account.auth;
+  const authorization = basicAuth(username, password);
+  const logger = options.logger ?? silentLogger;
+  const http = new ProviderHttp({
+    accountId: account.id,
+    provider: 'bandwidth',
+    baseUrl: account.baseUrl,
+    secrets: [
+      username,
+      password,
+      accountId,
+      authorization.slice('Basic '.length),
+      account.webhook?.secret ?? '',
+      account.webhook?.previousSecret ?? '',
+    ],
+    headers: { authorization, accept: 'application/json' },
+    retry: options.retry,
+    timeoutMs: options.timeoutMs,
+    logger: options.logger,
+  });
+  const accountPath = `/api/v2/accounts/${encodeURIComponent(accountId)}`;
+
+  function recordingPath(ref: RecordingRef): string {
+    if (!ref.callId) {
+      throw new ProviderResponseError(
+        `${http.who}: recording ${ref.providerRecordingId} has no call id, and Bandwidth can only address a recording through its call (/calls/{callId}/recordings/{recordingId}); take callId from the listing or the recordingAvailable callback`,
+      );
+    }
+    return `${accountPath}/calls/${encodeURIComponent(ref.callId)}/recordings/${encodeURIComponent(ref.providerRecordingId)}`;
+  }
+
+  function describe(path: string, query?: RequestOptions['query']): string {
+    return http.describe(http.url(path, query));
+  }
+
+  /** The JSON answer as recording metadata: an array, or a single object where one is sent. */
+  function toMetadataList(json: unknown, path: string, query?: RequestOptions['query']): RecordingMetadata[] {
+    const items: unknown[] = Array.isArray(json) ? json : [json];
+    if (!items.every(isMetadata)) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${describe(path, query)} with JSON that is not recording metadata (no "recordingId"): ${http.snippet(JSON.stringify(json) ?? '')}`,
+      );
+    }
+    return items;
+  }
+
+  function toRecording(record: RecordingMetadata, knownCallId?: string): Recording {
+    const status = toText(record.status);
+    return {
+      accountId: account.id,
+      provider: 'bandwidth',
+      providerRecordingId: record.recordingId,
+      callId: toText(record.callId) ?? knownCallId,
+      from: toText(record.from),
+      to: toText(record.to),
+      direction: toDirection(record.direction),
+      startedAt: toUtcIso(record.startTime, account.timeZone),
+      endedAt: toUtcIso(record.endTime, account.timeZone),
+      durationSec: isoDurationSeconds(record.duration),
+      format: toText(record.fileFormat)?.toLowerCase(),
+      channels: toNumber(record.channels),
+      readiness: readinessOf(status, record),
+      providerStatus: status,
+      // parentCallId, transferCallerId, transferTo, transcription and mediaUrl stay here only.
+      raw: record,
+    };
+  }
+
+  function readinessOf(status: string | undefined, record: RecordingMetadata): Readiness {
+    if (status === 'complete') return 'ready';
+    if (status === undefined) {
+      // The schema documents mediaUrl as "only present if the recording is finished and may be
+      // downloaded": without a status word, that is the only readiness signal left.
+      return toText(record.mediaUrl) ? 'ready' : 'pending';
+    }
+    if (TERMINAL_STATUSES.has(status)) return 'gone';
+    if (!PENDING_STATUSES.has(status)) {
+      // "Additional states may be added in the future": keep waiting rather than fail or drop it.
+      logger.warn('unknown Bandwidth recording status, treated as pending', {
+        account: account.id,
+        provider: 'bandwidth',
+        recordingId: record.recordingId,
+        status,
+      });
+    }
+    return 'pending';
+  }
+
+  function goneRecording(ref: RecordingRef): Recording {
+    return {
+      accountId: account.id,
+      provider: 'bandwidth',
+      providerRecordingId: ref.providerRecordingId,
+      callId: ref.callId,
+      direction: 'unknown',
+      readiness: 'gone',
+      raw: null,
+    };
+  }
+
+  async function fetchList(query: RequestOptions['query']): Promise<RecordingMetadata[]> {
+    const path = `${accountPath}/recordings`;
+    const { status, json } = await http.getJson(path, { query });
+    if (status === 404) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${describe(path, query)} with HTTP 404: check the account's auth.accountId`,
+      );
+    }
+    return toMetadataList(json, path, query);
+  }
+
+  /**
+   * Where the next listing request starts after a full (capped) answer: the last startTime,
+   * inclusive, so recordings sharing that instant across the cut are asked for again (and
+   * de-duplicated). If the whole answer shares one instant, moving on would skip recordings.
+   */
+  function nextMinStartTime(records: RecordingMetadata[], current: string | undefined): string {
+    const first = toUtcIso(records[0]?.startTime);
+    const last = toUtcIso(records.at(-1)?.startTime);
+    if (!last) {
+      throw new ProviderResponseError(
+        `${http.who}: a full answer of ${BANDWIDTH_LIST_CAP} recordings ends with one that has no startTime (${http.snippet(JSON.stringify(records.at(-1)))}), so the listing cannot go on past it`,
+      );
+    }
+    if (first === last) {
+      throw new ProviderResponseError(
+        `${http.who}: all ${BANDWIDTH_LIST_CAP} recordings of a full answer start at ${last}, so more than ${BANDWIDTH_LIST_CAP} recordings may share that instant; Bandwidth lists at most ${BANDWIDTH_LIST_CAP} per answer and has no paging, so the rest cannot be listed`,
+      );
+    }
+    if (current !== undefined && last <= current) {
+      // Only possible if the answer is not sorted oldest first as documented; stop, don't loop.
+      throw new ProviderResponseError(
+        `${http.who}: a full answer for minStartTime ${current} ends at ${last}: the recordings are not sorted oldest first, so the listing cannot advance safely`,
+      );
+    }
+    return last;
+  }
+
+  async function* list(window: ListWindow): AsyncGenerator<Recording> {
+    const since = window.since === undefined ? undefined : windowBound(window.since, 'since');
+    const until = window.until === undefined ? undefined : windowBound(window.until, 'until');
+    const seen = new Set<string>();
+    let minStartTime = since;
+    for (;;) {
+      const records = await fetchList({ minStartTime, maxStartTime: until });
+      for (const record of records) {
+        if (seen.has(record.recordingId)) continue;
+        seen.add(record.recordingId);
+        const recording = toRecording(record);
+        if (inWindow(recording.startedAt, since, until)) yield recording;
+      }
+      if (records.length < BANDWIDTH_LIST_CAP) return;
+      minStartTime = nextMinStartTime(records, minStartTime);
+    }
+  }
+
+  function windowBound(value: string, name: string): string {
+    const iso = toUtcIso(value);
+    if (!iso) throw new ProviderResponseError(`${http.who}: list window ${name} "${value}" is not a date`);
+    return iso;
+  }
+
+  async function get(ref: RecordingRef): Promise<Recording> {
+    const path = recordingPath(ref);
+    const { status, json } = await http.getJson(path);
+    if (status === 404) return goneRecording(ref);
+    const record = toMetadataList(json, path).find((item) => item.recordingId === ref.providerRecordingId);
+    if (!record) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${describe(path)} with metadata for another recording: ${http.snippet(JSON.stringify(json))}`,
+      );
+    }
+    return toRecording(record, ref.callId);
+  }
+
+  async function download(ref: RecordingRef): Promise<AudioDownload> {
+    const path = `${recordingPath(ref)}/media`;
+    try {
+      return await http.openAudio(path, {
+        headers: { accept: 'audio/vnd.wave, audio/mpeg, */*' },
+        onStatus: (response) => {
+          if (response.status === 404) throw new MediaNotFound();
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof MediaNotFound)) throw error;
+    }
+    // A 404 on the media alone does not say whether it is not there yet or never will be:
+    // the metadata does.
+    const recording = await get(ref);
+    if (recording.readiness === 'gone') {
+      throw new RecordingGoneError(
+        `${http.who}: recording ${ref.providerRecordingId} is gone at Bandwidth (${recording.providerStatus ?? 'HTTP 404'})`,
+      );
+    }
+    // Still processing, or "complete" a moment before its media appeared: worth asking again.
+    throw new RecordingNotReadyError(
+      `${http.who}: recording ${ref.providerRecordingId} has no media yet (status ${recording.providerStatus ?? 'unknown'})`,
+    );
+  }
+
+  async function remove(ref: RecordingRef): Promise<void> {
+    // Per the OpenAPI, deleting the recording deletes its metadata, media and transcription
+    // together (the media becomes inaccessible at once and is purged within 24-48 hours), so the
+    // separate DELETE …/media is not needed.
+    const path = recordingPath(ref);
+    const response = await http.requestText(path, { method: 'DELETE' });
+    if (response.status === 404) return;
+    http.expectOk(response, path);
+  }
+
+  function parseWebhook(request: WebhookRequest): WebhookRecording[] {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body);
+    } catch {
+      throw new WebhookParseError(
+        `${http.who}: the Bandwidth callback is not JSON: ${http.snippet(request.body)}`,
+      );
+    }
+    const events = Array.isArray(body) ? body : [body];
+    return events.flatMap((event) => parseEvent(event));
+  }
+
+  function parseEvent(event: unknown): WebhookRecording[] {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      throw new WebhookParseError(
+        `${http.who}: the Bandwidth callback is not a JSON object: ${http.snippet(JSON.stringify(event) ?? '')}`,
+      );
+    }
+    const fields = event as Record<string, unknown>;
+    const eventType = toText(fields.eventType);
+    if (!eventType) {
+      throw new WebhookParseError(`${http.who}: the Bandwidth callback has no eventType`);
+    }
+    // answer, disconnect, dtmf, transcriptionAvailable… are not about a finished recording.
+    // conferenceRecordingAvailable is, but conference recordings live under /conferences and
+    // have no call id to address them by.
+    if (!RECORDING_EVENTS.has(eventType)) return [];
+    const recordingId = toText(fields.recordingId);
+    const callId = toText(fields.callId);
+    if (!recordingId || !callId) {
+      throw new WebhookParseError(
+        `${http.who}: the Bandwidth ${eventType} callback lacks ${recordingId ? 'callId' : 'recordingId'}, which Bandwidth needs to address the recording`,
+      );
+    }
+    const callbackAccount = toText(fields.accountId);
+    if (callbackAccount !== undefined && callbackAccount !== accountId) {
+      throw new WebhookParseError(
+        `${http.who}: the Bandwidth ${eventType} callback for recording ${recordingId} belongs to another Bandwidth account`,
+      );
+    }
+    const status = toText(fields.status);
+    return [
+      {
+        accountId: account.id,
+        provider: 'bandwidth',
+        providerRecordingId: recordingId,
+        callId,
+        hints: withoutUndefined({
+          from: toText(fields.from),
+          to: toText(fields.to),
+          direction: fields.direction === undefined ? undefined : toDirection(fields.direction),
+          startedAt: toUtcIso(fields.startTime, account.timeZone),
+          endedAt: toUtcIso(fields.endTime, account.timeZone),
+          durationSec: isoDurationSeconds(fields.duration),
+          format: toText(fields.fileFormat)?.toLowerCase(),
+          channels: toNumber(fields.channels),
+          providerStatus: status,
+          // recordingComplete carries no status: its media follows with recordingAvailable.
+          readiness:
+            eventType === 'recordingComplete' ? 'pending' : readinessOf(status, { ...fields, recordingId }),
+        }),
+      },
+    ];
+  }
+
+  return {
+    account,
+    http,
+    supportsDelete: true,
+    list,
+    get,
+    download,
+    delete: remove,
+    parseWebhook,
+  };
+}
+
+function isMetadata(item: unknown): item is RecordingMetadata {
+  return (
+    typeof item === 'object' &&
+    item !== null &&
+    !Array.isArray(item) &&
+    typeof (item as { recordingId?: unknown }).recordingId === 'string'
+  );
+}
+
+function toDirection(value: unknown): Direction {
+  return value === 'inbound' || value === 'outbound' ? value : 'unknown';
+}
+
+/** Since inclusive, until exclusive; a recording without a start time is left to the server's filter. */
+function inWindow(startedAt: string | undefined, since?: string, until?: string): boolean {
+  if (!startedAt) return true;
+  const at = Date.parse(startedAt);
+  if (since !== undefined && at < Date.parse(since)) return false;
+  if (until !== undefined && at >= Date.parse(until)) return false;
+  return true;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}

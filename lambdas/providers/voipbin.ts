@@ -1,0 +1,302 @@
+/**
+ * VoIPBin adapter. API reference: https://api.voipbin.net/docs/recording.html
+ *
+ * Quirks handled here:
+ * - Auth is a JWT. The tutorial puts it in `?token=`, but the API also takes
+ *   `Authorization: Bearer <token>`; the header keeps the secret out of URLs and logs.
+ * - Listing is cursor paging, newest first: `next_page_token` is the `tm_create` of the page's
+ *   last item, the last real page still carries a token, and the end is an empty `result`
+ *   (Go encodes an empty list as `null`). A token that does not move is treated as the end.
+ * - Timestamps are zone-less `YYYY-MM-DD HH:MM:SS.ffffff` (read in the account's zone); "not set"
+ *   is `""`, null or the `9999-01-01 00:00:00.000000` sentinel. A real `tm_delete` means the
+ *   recording was (soft-)deleted: it is gone even though the API still returns it.
+ * - Status `ended` is the only state with a file; initiating/recording/stopping are pending.
+ * - `GET /recordingfiles/{id}` redirects to storage and may hand a ZIP instead of a WAV: the
+ *   content type is passed through untouched.
+ * - No from/to/direction on a recording; the call is `reference_id` when `reference_type` is `call`.
+ */
+
+import type { AccountOf } from '../core/config.ts';
+import {
+  ProviderResponseError,
+  RecordingGoneError,
+  RecordingNotReadyError,
+  WebhookParseError,
+} from '../core/errors.ts';
+import { silentLogger } from '../core/log.ts';
+import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
+import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
+import { ProviderHttp } from './http.ts';
+import { toText, toUtcIso } from './parse.ts';
+
+const PROVIDER = 'voipbin';
+const RECORDINGS_PATH = '/v1.0/recordings';
+const DEFAULT_PAGE_SIZE = 100;
+/**
+ * Pages are ordered by `tm_create` but the window is on the start time. A recording starts a few
+ * seconds after it is created, so a page created more than this before `since` cannot hold
+ * anything that started inside the window, and neither can any older page.
+ */
+const CREATE_TO_START_SLACK_MS = 60 * 60 * 1000;
+
+/** VoIPBin's status words: only `ended` has a downloadable file. */
+const PENDING_STATUSES = new Set(['initiating', 'recording', 'stopping']);
+
+type VoipbinRecord = Record<string, unknown> & { id: string };
+
+export interface VoipbinAdapterOptions extends AdapterOptions {
+  /** Items per list request (VoIPBin accepts 1-100). */
+  pageSize?: number;
+}
+
+export function createVoipbinAdapter(
+  account: AccountOf<'voipbin'>,
+  options: VoipbinAdapterOptions = {},
+): ProviderAdapter {
+  const logger = options.logger ?? silentLogger;
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const http = new ProviderHttp({
+    accountId: account.id,
+    provider: PROVIDER,
+    baseUrl: account.baseUrl,
+    secrets: [account.auth.token, account.webhook?.secret, account.webhook?.previousSecret].filter(
+      (secret): secret is string => Boolean(secret),
+    ),
+    headers: { authorization: `Bearer ${account.auth.token}`, accept: 'application/json' },
+    retry: options.retry,
+    timeoutMs: options.timeoutMs,
+    logger,
+  });
+
+  /** A VoIPBin timestamp as UTC ISO, or undefined for the "not set" markers. */
+  function time(value: unknown): string | undefined {
+    const text = toText(value);
+    if (text === undefined || isUnsetSentinel(text)) return undefined;
+    return toUtcIso(text, account.timeZone);
+  }
+
+  function isDeleted(record: Record<string, unknown>): boolean {
+    const text = toText(record.tm_delete);
+    // Any real value counts, even one we cannot parse: only the empty markers mean "not deleted".
+    return text !== undefined && !isUnsetSentinel(text);
+  }
+
+  function readinessOf(record: Record<string, unknown>, status: string | undefined): Readiness {
+    if (isDeleted(record)) return 'gone';
+    if (status === 'ended') return 'ready';
+    if (status !== undefined && !PENDING_STATUSES.has(status)) {
+      logger.warn('voipbin recording has an unknown status; treating it as pending', {
+        account: account.id,
+        provider: PROVIDER,
+        status,
+      });
+    }
+    return 'pending';
+  }
+
+  function normalize(record: VoipbinRecord): Recording {
+    const status = toText(record.status);
+    const tmStart = time(record.tm_start);
+    const startedAt = tmStart ?? time(record.tm_create);
+    const endedAt = time(record.tm_end);
+    const durationMs = tmStart && endedAt ? Date.parse(endedAt) - Date.parse(tmStart) : undefined;
+    return {
+      accountId: account.id,
+      provider: PROVIDER,
+      providerRecordingId: record.id,
+      // A confbridge recording belongs to a conference, not a call: its reference stays in raw.
+      callId: toText(record.reference_type) === 'call' ? toText(record.reference_id) : undefined,
+      // VoIPBin recordings carry no parties and no direction.
+      from: undefined,
+      to: undefined,
+      direction: 'unknown',
+      startedAt,
+      endedAt,
+      durationSec: durationMs !== undefined && durationMs >= 0 ? durationMs / 1000 : undefined,
+      format: toText(record.format)?.toLowerCase(),
+      readiness: readinessOf(record, status),
+      providerStatus: status,
+      raw: record,
+    };
+  }
+
+  function responseError(url: URL, problem: string, body: unknown): ProviderResponseError {
+    return new ProviderResponseError(
+      `${http.who} answered ${http.describe(url)} with ${problem}: ${http.snippet(JSON.stringify(body) ?? '')}`,
+    );
+  }
+
+  function asRecord(value: unknown, url: URL): VoipbinRecord {
+    if (!isObject(value) || typeof value.id !== 'string' || value.id === '') {
+      throw responseError(url, 'a recording without an "id"', value);
+    }
+    return value as VoipbinRecord;
+  }
+
+  /** `{"result": [...], "next_page_token": "..."}`; a bare array is tolerated as a last page. */
+  function parsePage(json: unknown, url: URL): { items: VoipbinRecord[]; nextToken?: string } {
+    if (Array.isArray(json)) return { items: json.map((item) => asRecord(item, url)) };
+    if (!isObject(json)) throw responseError(url, 'a body that is not a recording list', json);
+    const result = json.result ?? [];
+    if (!Array.isArray(result)) throw responseError(url, 'a "result" that is not a list', json);
+    return { items: result.map((item) => asRecord(item, url)), nextToken: toText(json.next_page_token) };
+  }
+
+  function recordingPath(id: string): string {
+    return `${RECORDINGS_PATH}/${encodeURIComponent(id)}`;
+  }
+
+  function goneRecording(ref: RecordingRef): Recording {
+    return {
+      accountId: account.id,
+      provider: PROVIDER,
+      providerRecordingId: ref.providerRecordingId,
+      callId: ref.callId,
+      direction: 'unknown',
+      readiness: 'gone',
+      raw: null,
+    };
+  }
+
+  async function* list(window: ListWindow): AsyncGenerator<Recording> {
+    const since = window.since === undefined ? undefined : Date.parse(window.since);
+    const until = window.until === undefined ? undefined : Date.parse(window.until);
+    const seen = new Set<string>();
+    const usedTokens = new Set<string>();
+    let token: string | undefined;
+    for (;;) {
+      const query = { page_size: pageSize, page_token: token };
+      const url = http.url(RECORDINGS_PATH, query);
+      const { status, json } = await http.getJson(RECORDINGS_PATH, { query });
+      if (status === 404) throw responseError(url, 'HTTP 404 for the recording list', json);
+      const page = parsePage(json, url);
+      if (page.items.length === 0) return;
+
+      let oldestCreated = Number.POSITIVE_INFINITY;
+      let everyItemDated = true;
+      for (const record of page.items) {
+        const created = time(record.tm_create);
+        if (created) oldestCreated = Math.min(oldestCreated, Date.parse(created));
+        else everyItemDated = false;
+        if (seen.has(record.id)) continue;
+        seen.add(record.id);
+        const recording = normalize(record);
+        if (inWindow(recording.startedAt, since, until)) yield recording;
+      }
+
+      if (since !== undefined && everyItemDated && oldestCreated < since - CREATE_TO_START_SLACK_MS) return;
+      const next = page.nextToken;
+      if (next === undefined) return;
+      if (usedTokens.has(next)) {
+        // Many recordings sharing one tm_create can fill a page: the cursor cannot move past them.
+        logger.warn('voipbin next_page_token did not move; stopping the listing', {
+          account: account.id,
+          provider: PROVIDER,
+          pageToken: next,
+        });
+        return;
+      }
+      usedTokens.add(next);
+      token = next;
+    }
+  }
+
+  async function get(ref: RecordingRef): Promise<Recording> {
+    const path = recordingPath(ref.providerRecordingId);
+    const { status, json } = await http.getJson(path);
+    if (status === 404) return goneRecording(ref);
+    // Some gateway versions wrap a single resource as `{"result": {...}}`.
+    const body = isObject(json) && isObject(json.result) ? json.result : json;
+    return normalize(asRecord(body, http.url(path)));
+  }
+
+  return {
+    account,
+    http,
+    supportsDelete: true,
+    list,
+    get,
+
+    async download(ref) {
+      // The file exists only once the recording has `ended`; asking earlier gets no audio.
+      const recording = await get(ref);
+      if (recording.readiness === 'gone') {
+        throw new RecordingGoneError(`${http.who}: recording ${ref.providerRecordingId} was deleted`);
+      }
+      if (recording.readiness === 'pending') {
+        throw new RecordingNotReadyError(
+          `${http.who}: recording ${ref.providerRecordingId} is "${recording.providerStatus ?? 'unknown'}", not "ended" yet`,
+        );
+      }
+      const path = `/v1.0/recordingfiles/${encodeURIComponent(ref.providerRecordingId)}`;
+      return http.openAudio(path, {
+        onStatus: (response) => {
+          if (response.status === 404) {
+            throw new RecordingGoneError(
+              `${http.who}: the file of recording ${ref.providerRecordingId} no longer exists (HTTP 404)`,
+            );
+          }
+        },
+      });
+    },
+
+    async delete(ref) {
+      const path = recordingPath(ref.providerRecordingId);
+      const response = await http.requestText(path, { method: 'DELETE' });
+      if (response.status === 404) return;
+      http.expectOk(response, path);
+    },
+
+    parseWebhook(request) {
+      let body: unknown;
+      try {
+        body = JSON.parse(request.body);
+      } catch (error) {
+        throw new WebhookParseError(`voipbin webhook body is not JSON: ${(error as Error).message}`);
+      }
+      const events = Array.isArray(body) ? body : [body];
+      const recordings: WebhookRecording[] = [];
+      for (const event of events) {
+        if (!isObject(event) || typeof event.type !== 'string') {
+          throw new WebhookParseError('voipbin webhook event has no "type"');
+        }
+        // recording_started, call_hangup…: only a finished recording has something to archive.
+        if (event.type !== 'recording_finished') continue;
+        const data = event.data;
+        if (!isObject(data) || typeof data.id !== 'string' || data.id === '') {
+          throw new WebhookParseError('voipbin recording_finished event has no "data.id"');
+        }
+        const {
+          accountId,
+          provider,
+          providerRecordingId,
+          callId,
+          raw: _raw,
+          ...hints
+        } = normalize(data as VoipbinRecord);
+        recordings.push({ accountId, provider, providerRecordingId, callId, hints: withoutUndefined(hints) });
+      }
+      return recordings;
+    },
+  };
+}
+
+/** `9999-01-01 00:00:00.000000` (and Go's zero time) stand for "not set" in VoIPBin's database. */
+function isUnsetSentinel(text: string): boolean {
+  return text.startsWith('9999-') || text.startsWith('0001-01-01');
+}
+
+/** Since inclusive, until exclusive. A recording with no time at all is kept rather than lost. */
+function inWindow(startedAt: string | undefined, since?: number, until?: number): boolean {
+  if (startedAt === undefined) return true;
+  const at = Date.parse(startedAt);
+  return (since === undefined || at >= since) && (until === undefined || at < until);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,76 @@
+import { Annotations, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { DeployConfig } from '../lambdas/core/config.ts';
+import { AccountSweeps } from './constructs/account-sweeps.ts';
+import { IngestWorkflow } from './constructs/ingest-workflow.ts';
+import { RecordingStore } from './constructs/recording-store.ts';
+
+export interface CallvaultStackProps extends StackProps {
+  /** Accounts and readiness settings; credentials are never part of this (see `secret`). */
+  readonly config: DeployConfig;
+  /**
+   * Days before archived audio moves to Glacier Instant Retrieval; 0 keeps it in Standard.
+   * @default 30
+   */
+  readonly transitionAfterDays?: number;
+  /**
+   * Removal policy of the bucket and table.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * callvault in one stack: the recording store, the ingest workflow and the scheduled sweeps.
+ * Each account's credentials live in Secrets Manager (`secret`, default `callvault/{id}`): the
+ * template and the Lambda environment carry only the secret's name.
+ */
+export class CallvaultStack extends Stack {
+  public readonly store: RecordingStore;
+  public readonly workflow: IngestWorkflow;
+  public readonly sweeps: AccountSweeps;
+
+  constructor(scope: Construct, id: string, props: CallvaultStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const accounts = config.accounts.map((account) => ({
+      ...account,
+      secret: account.secret ?? `callvault/${account.id}`,
+    }));
+    const accountSecrets: ISecret[] = accounts.map((account) =>
+      account.secret.startsWith('arn:')
+        ? Secret.fromSecretCompleteArn(this, `Secret-${account.id}`, account.secret)
+        : Secret.fromSecretNameV2(this, `Secret-${account.id}`, account.secret),
+    );
+    const accountsJson = JSON.stringify(accounts);
+
+    this.store = new RecordingStore(this, 'Store', {
+      transitionAfterDays: props.transitionAfterDays,
+      removalPolicy: props.removalPolicy,
+    });
+    this.workflow = new IngestWorkflow(this, 'Workflow', {
+      bucket: this.store.bucket,
+      table: this.store.table,
+      accountSecrets,
+      accountsJson,
+      readiness: config.readiness,
+    });
+    this.sweeps = new AccountSweeps(this, 'Sweeps', {
+      accounts,
+      accountSecrets,
+      accountsJson,
+      table: this.store.table,
+      stateMachine: this.workflow.stateMachine,
+    });
+
+    for (const account of accounts) {
+      Annotations.of(this).addInfo(
+        `account ${account.id}: put {"auth": {...}} in secret "${account.secret}"`,
+      );
+    }
+    new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
+    new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+  }
+}

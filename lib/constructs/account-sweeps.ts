@@ -1,0 +1,69 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { AppFunction } from './app-function.ts';
+
+export interface SweptAccount {
+  readonly id: string;
+  /** EventBridge `rate(...)` or `cron(...)`. */
+  readonly schedule: string;
+}
+
+export interface AccountSweepsProps {
+  readonly accounts: readonly SweptAccount[];
+  readonly accountSecrets: ISecret[];
+  readonly accountsJson: string;
+  readonly table: ITable;
+  readonly stateMachine: IStateMachine;
+}
+
+/** The poll function and one EventBridge schedule per account that sweeps it. */
+export class AccountSweeps extends Construct {
+  public readonly pollFunction: AppFunction;
+  public readonly rules: Rule[];
+  public readonly errorsAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: AccountSweepsProps) {
+    super(scope, id);
+    this.pollFunction = new AppFunction(this, 'PollFunction', {
+      handlerName: 'poll',
+      timeout: Duration.minutes(10),
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        CALLVAULT_ACCOUNTS: props.accountsJson,
+      },
+    });
+    props.table.grantReadWriteData(this.pollFunction);
+    props.stateMachine.grantStartExecution(this.pollFunction);
+    for (const secret of props.accountSecrets) secret.grantRead(this.pollFunction);
+
+    this.rules = props.accounts.map(
+      (account) =>
+        new Rule(this, `Sweep-${account.id}`, {
+          description: `callvault sweep of account ${account.id}`,
+          schedule: Schedule.expression(account.schedule),
+          targets: [
+            new LambdaFunction(this.pollFunction, {
+              event: RuleTargetInput.fromObject({ accountId: account.id }),
+              retryAttempts: 2,
+            }),
+          ],
+        }),
+    );
+
+    this.errorsAlarm = new Alarm(this, 'SweepErrors', {
+      alarmDescription: 'A scheduled sweep failed; its cursor did not move past the failure.',
+      metric: this.pollFunction.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

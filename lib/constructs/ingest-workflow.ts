@@ -1,0 +1,159 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Fail,
+  JitterType,
+  LogLevel,
+  QueryLanguage,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { ReadinessConfig } from '../../lambdas/core/config.ts';
+import { AppFunction } from './app-function.ts';
+
+export interface IngestWorkflowProps {
+  readonly bucket: IBucket;
+  readonly table: ITable;
+  /** Secrets holding each account's credentials; the check and archive functions read them. */
+  readonly accountSecrets: ISecret[];
+  /** The non-secret account configuration, passed to the functions as `CALLVAULT_ACCOUNTS`. */
+  readonly accountsJson: string;
+  readonly readiness: ReadinessConfig;
+  /**
+   * Memory of the archive function; the multipart upload buffers about partSize × queueSize.
+   * @default 1024
+   */
+  readonly archiveMemoryMiB?: number;
+}
+
+/** Task error names (see lambdas/core/errors.ts) that a fresh attempt may fix. */
+const TRANSIENT_ERRORS = ['ProviderUnavailableError', 'IncompleteDownloadError', 'States.Timeout'];
+
+/**
+ * The ingest workflow: one Standard execution per recording.
+ * CheckReadiness → Route → (Wait → CheckReadiness)* → Archive → RecordArchived; gone at the
+ * provider → RecordSkipped; any failure → RecordFailed → IngestFailed. A recording ready at the
+ * first check takes four state transitions.
+ */
+export class IngestWorkflow extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly checkFunction: AppFunction;
+  public readonly archiveFunction: AppFunction;
+  public readonly recordFunction: AppFunction;
+  public readonly failedExecutionsAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: IngestWorkflowProps) {
+    super(scope, id);
+    const environment = {
+      TABLE_NAME: props.table.tableName,
+      BUCKET_NAME: props.bucket.bucketName,
+      CALLVAULT_ACCOUNTS: props.accountsJson,
+      CALLVAULT_READINESS: JSON.stringify(props.readiness),
+    };
+    this.checkFunction = new AppFunction(this, 'CheckFunction', { handlerName: 'check', environment });
+    this.archiveFunction = new AppFunction(this, 'ArchiveFunction', {
+      handlerName: 'archive',
+      environment,
+      memorySize: props.archiveMemoryMiB ?? 1024,
+      timeout: Duration.minutes(15),
+    });
+    this.recordFunction = new AppFunction(this, 'RecordFunction', { handlerName: 'record', environment });
+
+    // Each function gets exactly what it uses.
+    props.table.grantReadData(this.checkFunction);
+    props.table.grantReadWriteData(this.recordFunction);
+    props.bucket.grantReadWrite(this.archiveFunction);
+    for (const secret of props.accountSecrets) {
+      secret.grantRead(this.checkFunction);
+      secret.grantRead(this.archiveFunction);
+    }
+
+    const check = new LambdaInvoke(this, 'CheckReadiness', {
+      lambdaFunction: this.checkFunction,
+      payloadResponseOnly: true,
+      taskTimeout: Timeout.duration(Duration.minutes(2)),
+    });
+    const archive = new LambdaInvoke(this, 'Archive', {
+      lambdaFunction: this.archiveFunction,
+      payloadResponseOnly: true,
+      resultPath: '$.archive',
+      taskTimeout: Timeout.duration(Duration.minutes(15)),
+    });
+    const record = (name: string, outcome: 'archived' | 'skipped' | 'failed') =>
+      new LambdaInvoke(this, name, {
+        lambdaFunction: this.recordFunction,
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject({ 'state.$': '$', outcome }),
+        resultPath: '$.indexed',
+        taskTimeout: Timeout.duration(Duration.minutes(1)),
+      }).addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
+    const recordArchived = record('RecordArchived', 'archived');
+    const recordSkipped = record('RecordSkipped', 'skipped');
+    const recordFailed = record('RecordFailed', 'failed').next(
+      new Fail(this, 'IngestFailed', { error: 'IngestFailed', causePath: '$.indexed.reason' }),
+    );
+    const wait = new Wait(this, 'WaitForRecording', { time: WaitTime.secondsPath('$.waitSeconds') }).next(
+      check,
+    );
+
+    const transientRetry = {
+      errors: TRANSIENT_ERRORS,
+      interval: Duration.seconds(5),
+      maxAttempts: 5,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(5),
+      jitterStrategy: JitterType.FULL,
+    };
+    check.addRetry(transientRetry).addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    archive
+      .addRetry(transientRetry)
+      .addCatch(wait, { errors: ['RecordingNotReadyError'], resultPath: '$.error' })
+      .addCatch(recordSkipped, { errors: ['RecordingGoneError'], resultPath: '$.error' })
+      .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const route = new Choice(this, 'Route')
+      .when(Condition.stringEquals('$.decision', 'archive'), archive.next(recordArchived))
+      .when(Condition.stringEquals('$.decision', 'wait'), wait)
+      .when(Condition.stringEquals('$.decision', 'skip'), recordSkipped)
+      .when(Condition.stringEquals('$.decision', 'timeout'), recordFailed)
+      .otherwise(new Succeed(this, 'AlreadyDone'));
+
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: StateMachineType.STANDARD,
+      // The local interpreter ignores JSONata: the workflow stays in JSONPath (a test enforces it).
+      queryLanguage: QueryLanguage.JSON_PATH,
+      definitionBody: DefinitionBody.fromChainable(check.next(route)),
+      timeout: Duration.seconds(props.readiness.deadlineSeconds + 6 * 3600),
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.THREE_MONTHS }),
+        level: LogLevel.ALL,
+        // Execution data holds phone numbers: keep it out of the logs.
+        includeExecutionData: false,
+      },
+    });
+
+    this.failedExecutionsAlarm = new Alarm(this, 'FailedExecutions', {
+      alarmDescription: 'A recording could not be archived: see its index entry for the reason.',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

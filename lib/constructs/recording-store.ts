@@ -1,0 +1,104 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectOwnership,
+  StorageClass,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
+
+export interface RecordingStoreProps {
+  /**
+   * Days after which archived audio moves to S3 Glacier Instant Retrieval (same millisecond access,
+   * cheaper storage). Set 0 to keep everything in S3 Standard.
+   * @default 30
+   */
+  readonly transitionAfterDays?: number;
+  /**
+   * What happens to the bucket and table when the stack is deleted. Archives outlive the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Where recordings live: the audio bucket (encrypted, versioned, private, TLS-only, access-logged)
+ * and the index table (on-demand, point-in-time recovery, encrypted, GSIs for account + time,
+ * provider + time and phone number + time).
+ */
+export class RecordingStore extends Construct {
+  public readonly bucket: Bucket;
+  public readonly accessLogsBucket: Bucket;
+  public readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: RecordingStoreProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const transitionAfterDays = props.transitionAfterDays ?? 30;
+
+    this.accessLogsBucket = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy,
+    });
+
+    this.bucket = new Bucket(this, 'Audio', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'audio/',
+      lifecycleRules: [
+        // A failed multipart upload must not leave billable parts behind.
+        { abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ...(transitionAfterDays > 0
+          ? [
+              {
+                transitions: [
+                  {
+                    storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                    transitionAfter: Duration.days(transitionAfterDays),
+                  },
+                ],
+              },
+            ]
+          : []),
+      ],
+      removalPolicy,
+    });
+
+    // A classic Table (not TableV2): its template properties are CreateTable's, which is how the
+    // local stack creates the very same table.
+    this.table = new Table(this, 'Index', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    const sortKey = { name: 'sortKey', type: AttributeType.STRING };
+    const partitions = {
+      [INDEX_NAMES.byAccount]: 'accountId',
+      [INDEX_NAMES.byProvider]: 'provider',
+      [INDEX_NAMES.byFrom]: 'fromNumber',
+      [INDEX_NAMES.byTo]: 'toNumber',
+    };
+    for (const [indexName, partition] of Object.entries(partitions)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: partition, type: AttributeType.STRING },
+        sortKey,
+      });
+    }
+  }
+}
