@@ -70,3 +70,8 @@ export class ReadinessDeadlineError extends CallvaultError {
 export class SweepIncompleteError extends CallvaultError {
   readonly retryable = true;
 }
+
+/** A CLI or API request that cannot be served as asked (unknown id, no archive yet). */
+export class UsageError extends CallvaultError {
+  readonly retryable = false;
+}

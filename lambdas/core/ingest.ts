@@ -5,7 +5,7 @@
  * The state machine carries an `IngestState` from step to step.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
 import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.ts';
 import type { ReadinessConfig } from './config.ts';
@@ -233,55 +233,27 @@ function objectMetadata(ref: RecordingRef, format: AudioFormat): Record<string, 
   };
 }
 
-/** Reads at least `bytes` bytes (or the whole body if shorter) and returns them with the full stream. */
+/**
+ * Reads the first `bytes` bytes (or the whole body if shorter) and returns them with a stream of
+ * the complete body. Built on the async iterator, not unshift(): a short body may have ended
+ * before the head could be pushed back.
+ */
 async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; body: Readable }> {
-  const chunks: Buffer[] = [];
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const headChunks: Buffer[] = [];
   let length = 0;
   while (length < bytes) {
-    const chunk = await nextChunk(stream);
-    if (chunk === null) break;
-    chunks.push(chunk);
-    length += chunk.length;
+    const next = await chunks.next();
+    if (next.done) break;
+    headChunks.push(next.value);
+    length += next.value.length;
   }
-  const head = Buffer.concat(chunks);
-  if (head.length > 0) stream.unshift(head);
-  return { head, body: stream };
-}
-
-function nextChunk(stream: Readable): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunk = stream.read() as Buffer | null;
-    if (chunk !== null) {
-      resolve(chunk);
-      return;
-    }
-    if (stream.readableEnded) {
-      resolve(null);
-      return;
-    }
-    const cleanup = () => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-    };
-    const onReadable = () => {
-      const next = stream.read() as Buffer | null;
-      if (next === null) return;
-      cleanup();
-      resolve(next);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(null);
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    stream.on('readable', onReadable);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-  });
+  const head = Buffer.concat(headChunks);
+  async function* whole() {
+    if (head.length > 0) yield head;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  }
+  return { head, body: Readable.from(whole(), { objectMode: false }) };
 }
 
 async function hashStream(body: Readable): Promise<{ bytes: number; sha256: string }> {

@@ -13,7 +13,13 @@ import {
   WebhookParseError,
 } from '../core/errors.ts';
 import type { Direction, Recording, RecordingRef } from '../core/recording.ts';
-import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
+import type {
+  AdapterOptions,
+  ListWindow,
+  ProviderAdapter,
+  WebhookRecording,
+  WebhookRequest,
+} from './adapter.ts';
 import { type AudioDownload, basicAuth, ProviderHttp, type TextResponse } from './http.ts';
 import { asArray, looksLikeXml, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -279,7 +285,7 @@ export function createRestcommAdapter(
     http.expectOk(response, url.href);
   }
 
-  function parseWebhook(request: { body: string; headers: Record<string, string | undefined> }) {
+  function parseWebhook(request: WebhookRequest): WebhookRecording[] {
     return webhookFields(request.body, request.headers['content-type'] ?? '').flatMap((fields) =>
       webhookRecording(fields),
     );

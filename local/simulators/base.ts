@@ -297,8 +297,8 @@ export function sampleRecordings(
   return Array.from({ length: count }, (_, index) => ({
     id: options.makeId?.(index) ?? `${options.prefix ?? 'rec'}-${String(index).padStart(5, '0')}`,
     callId: `call-${options.prefix ?? 'rec'}-${index}`,
-    from: `+1555${String(1_000_000 + index).slice(1)}`,
-    to: `+1555${String(2_000_000 + index).slice(1)}`,
+    from: `+1555${String(index).padStart(7, '0')}`,
+    to: `+1666${String(index % 7).padStart(7, '0')}`,
     direction: index % 3 === 0 ? 'outbound' : 'inbound',
     startedAt: new Date(start + index * (options.spacingMs ?? 60_000)),
     durationSec: options.durationSec ?? 0.5 + (index % 5) * 0.25,

@@ -57,6 +57,8 @@ export class RestcommSimulator extends ProviderSimulator {
   nextPageUriStyle: NextPageUriStyle;
   /** The query of every listing request, for tests that check which filters were sent. */
   readonly listQueries: URLSearchParams[] = [];
+  /** Audio requests that carried credentials; the audio is public, so a careful client sends none. */
+  audioRequestsWithCredentials = 0;
 
   constructor(options: RestcommSimulatorOptions = {}) {
     super(options);
@@ -117,6 +119,9 @@ export class RestcommSimulator extends ProviderSimulator {
     const route = this.route(url.pathname);
     const method = request.method ?? 'GET';
     // The audio is public by design: no credentials are asked for it.
+    if ((route.kind === 'wav' || route.kind === 'file') && request.headers.authorization) {
+      this.audioRequestsWithCredentials += 1;
+    }
     if (route.kind === 'wav' && method === 'GET') return this.redirectToFile(request, response, route.sid);
     if (route.kind === 'file' && method === 'GET') return this.serveFile(response, route.sid);
     if (route.kind === 'list' || route.kind === 'recording') {

@@ -250,15 +250,29 @@ describe('dialogtech readiness and download', () => {
     expect(await drain(download)).toEqual({ bytes: wav.size, sha256: wav.sha256() });
   });
 
-  it('probes readiness without reading the audio, leaving the connection usable', async () => {
-    const started = Date.now();
-    for (let probe = 0; probe < 5; probe += 1) {
-      expect((await adapter.get(ref(SECOND_SID))).readiness).toBe('ready');
+  it('probes readiness without reading the audio, releasing each connection', async () => {
+    // A probe that left its audio unread would hold one of the 64 pooled connections until the
+    // body timeout: 70 probes would then stall for 10 s instead of finishing at once.
+    const long = dialogtechRecordings(1, { durationSec: 600 });
+    const probeSim = new DialogtechSimulator({ recordings: long });
+    await probeSim.start();
+    try {
+      const probing = createDialogtechAdapter(dialogtechSimulatorAccount(probeSim, 'dt-probe'), {
+        ...FAST,
+        timeoutMs: 10_000,
+      });
+      const sid = long[0]?.id ?? '';
+      const started = Date.now();
+      for (let probe = 0; probe < 70; probe += 1) {
+        expect((await probing.get(ref(sid))).readiness).toBe('ready');
+      }
+      expect(Date.now() - started).toBeLessThan(5000);
+      const download = await probing.download(ref(sid));
+      expect((await drain(download)).sha256).toBe(probeSim.audio(sid).sha256());
+    } finally {
+      await probeSim.stop();
     }
-    expect(Date.now() - started).toBeLessThan(3000);
-    const download = await adapter.download(ref(SECOND_SID));
-    expect((await drain(download)).sha256).toBe(sim.audio(SECOND_SID).sha256());
-  });
+  }, 15_000);
 
   it('reports deleted and unknown sids as gone, and download throws RecordingGoneError', async () => {
     const sid = '0955500000000002';

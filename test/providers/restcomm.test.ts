@@ -239,6 +239,7 @@ describe('restcomm download', () => {
       [`/restcomm/2012-04-24/Accounts/${sim.accountSid}/Recordings/${id}.wav`, 307],
       [`/restcomm/recordings/${id}.wav`, 200],
     ]);
+    expect(sim.audioRequestsWithCredentials).toBe(0);
   });
 
   it('is not ready while the file is being written, ready after, gone once deleted', async () => {

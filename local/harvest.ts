@@ -1,0 +1,118 @@
+/**
+ * One sweep over every configured account on the local stack, waiting until every execution it
+ * started has ended, then a summary per account. The same poll handler and workflow as in AWS.
+ */
+import { describeError } from '../lambdas/core/ingest.ts';
+import type { EntryStatus } from '../lambdas/core/ports.ts';
+import type { LocalStack } from './stack.ts';
+import type { LocalExecution } from './step-functions.ts';
+
+export interface AccountSummary {
+  accountId: string;
+  provider: string;
+  listed: number;
+  archived: number;
+  skipped: number;
+  failed: number;
+  /** Already archived or skipped by an earlier run: nothing was downloaded again. */
+  alreadyDone: number;
+  /** Per recording that was skipped or failed: why. */
+  problems: { providerRecordingId: string; status: EntryStatus; reason: string }[];
+  /** The sweep itself failed (bad credentials, provider down): nothing listed. */
+  sweepError?: string;
+}
+
+export interface HarvestProgress {
+  /** Executions started so far, and how many of them have ended. */
+  started: number;
+  finished: number;
+  account?: string;
+}
+
+export interface HarvestOptions {
+  onProgress?: (progress: HarvestProgress) => void;
+}
+
+export async function harvest(stack: LocalStack, options: HarvestOptions = {}): Promise<AccountSummary[]> {
+  const accounts = await stack.runtime.accounts.list();
+  const progress: HarvestProgress = { started: 0, finished: 0 };
+  const report = () => options.onProgress?.({ ...progress });
+
+  const sweeps = await Promise.all(
+    accounts.map(async (account) => {
+      const summary: AccountSummary = {
+        accountId: account.id,
+        provider: account.provider,
+        listed: 0,
+        archived: 0,
+        skipped: 0,
+        failed: 0,
+        alreadyDone: 0,
+        problems: [],
+      };
+      let executions: LocalExecution[] = [];
+      try {
+        const result = await stack.poll({ accountId: account.id });
+        summary.listed = result.listed;
+        summary.alreadyDone = result.alreadyDone;
+        progress.started += result.started.length;
+        report();
+        executions = result.started.map((name) => {
+          const execution = stack.stepFunctions.executions.get(name);
+          if (!execution) throw new Error(`execution ${name} was started but is not known locally`);
+          return execution;
+        });
+      } catch (error) {
+        summary.sweepError = (error as Error).message;
+      }
+      for (const execution of executions) {
+        execution.done.then(() => {
+          progress.finished += 1;
+          progress.account = account.id;
+          report();
+        });
+      }
+      return { summary, executions };
+    }),
+  );
+
+  for (const { summary, executions } of sweeps) {
+    for (const execution of await Promise.all(executions.map((started) => started.done))) {
+      const outcome = outcomeOf(execution);
+      if (outcome.status === 'archived') summary.archived += 1;
+      else if (outcome.status === 'done') summary.alreadyDone += 1;
+      else {
+        summary[outcome.status] += 1;
+        summary.problems.push({
+          providerRecordingId: (execution.input as { ref: { providerRecordingId: string } }).ref
+            .providerRecordingId,
+          status: outcome.status,
+          reason: outcome.reason,
+        });
+      }
+    }
+  }
+  return sweeps.map(({ summary }) => summary);
+}
+
+/** What an ended execution did, read from its output (or its failure). */
+function outcomeOf(execution: LocalExecution): { status: EntryStatus | 'done'; reason: string } {
+  if (execution.status === 'FAILED') {
+    return { status: 'failed', reason: execution.cause ?? execution.error ?? 'failed' };
+  }
+  const output = execution.output as {
+    indexed?: { status: EntryStatus; reason?: string };
+    decision?: string;
+  };
+  if (!output?.indexed) return { status: 'done', reason: 'already archived' };
+  const state = output as { error?: { Error?: string; Cause?: string } };
+  return {
+    status: output.indexed.status,
+    reason: output.indexed.reason ?? describeError(state.error).message,
+  };
+}
+
+/** True when the harvest found nothing that failed (the CLI's exit status). */
+export function harvestSucceeded(summaries: readonly AccountSummary[]): boolean {
+  return summaries.every((summary) => !summary.sweepError && summary.failed === 0);
+}

@@ -1,0 +1,228 @@
+/**
+ * Step Functions on the laptop: the synthesized definition run by aws-local-stepfunctions, whose
+ * Task states call the handlers in-process, behind a small HTTP endpoint that answers the two
+ * Step Functions API calls callvault makes (StartExecution, DescribeExecution) so the same
+ * SFNClient code runs unchanged. Execution names are remembered in the data directory, so a
+ * duplicate start is refused across runs, as Step Functions does.
+ */
+
+import { once } from 'node:events';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalDefinition } from './template.ts';
+
+// aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks.
+if (!('withResolvers' in Promise)) {
+  Object.assign(Promise, {
+    withResolvers<T>() {
+      let resolve!: (value: T) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((yes, no) => {
+        resolve = yes;
+        reject = no;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+export type TaskHandler = (input: unknown) => Promise<unknown>;
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+export interface LocalExecution {
+  name: string;
+  executionArn: string;
+  status: ExecutionStatus;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  startDate: string;
+  stopDate?: string;
+  done: Promise<LocalExecution>;
+}
+
+export interface LocalStepFunctionsOptions {
+  local: LocalDefinition;
+  /** Handler name → function, i.e. the Lambda code each Task state invokes. */
+  handlers: Record<string, TaskHandler>;
+  /** File that remembers execution names across runs. */
+  journalPath?: string;
+  /**
+   * Concurrent invocations per handler, like a Lambda's reserved concurrency. Default 8.
+   */
+  concurrency?: number;
+  /** Multiplies every Retry interval (tests shorten them; 1 keeps the definition's). Default 1. */
+  retryIntervalScale?: number;
+}
+
+export class LocalStepFunctions {
+  readonly stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:callvault-ingest`;
+  readonly executions = new Map<string, LocalExecution>();
+  private readonly machine: StateMachine;
+  private readonly taskOverrides: Record<string, (input: unknown) => Promise<never>>;
+  private readonly retryOverrides: Record<string, number[]>;
+  private readonly knownNames = new Set<string>();
+  private server: Server | undefined;
+  endpoint = '';
+
+  constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.machine = new StateMachine(options.local.definition as never, {
+      validationOptions: { checkArn: false },
+    });
+    const limits = new Map<string, LimitFunction>();
+    this.taskOverrides = {};
+    for (const [stateName, handlerName] of Object.entries(options.local.taskHandlers)) {
+      const handler = options.handlers[handlerName];
+      if (!handler) throw new Error(`no local handler "${handlerName}" for Task state ${stateName}`);
+      let limit = limits.get(handlerName);
+      if (!limit) {
+        limit = pLimit(options.concurrency ?? 8);
+        limits.set(handlerName, limit);
+      }
+      const limited = limit;
+      this.taskOverrides[stateName] = (input) => limited(() => handler(input)) as Promise<never>;
+    }
+    const scale = options.retryIntervalScale ?? 1;
+    this.retryOverrides = {};
+    const states = (
+      options.local.definition as { States: Record<string, { Retry?: { IntervalSeconds?: number }[] }> }
+    ).States;
+    for (const [stateName, state] of Object.entries(states)) {
+      if (state.Retry && scale !== 1) {
+        this.retryOverrides[stateName] = state.Retry.map(
+          (retrier) => (retrier.IntervalSeconds ?? 1) * 1000 * scale,
+        );
+      }
+    }
+    if (options.journalPath && existsSync(options.journalPath)) {
+      for (const line of readFileSync(options.journalPath, 'utf8').split('\n')) {
+        if (line.trim()) this.knownNames.add(line.trim());
+      }
+    }
+  }
+
+  /** Starts an execution; throws ExecutionAlreadyExists for a name used before. */
+  start(name: string, input: unknown): LocalExecution {
+    if (this.knownNames.has(name) || this.executions.has(name)) {
+      const error = new Error(`Execution Already Exists: '${this.executionArn(name)}'`);
+      error.name = 'ExecutionAlreadyExists';
+      throw error;
+    }
+    this.knownNames.add(name);
+    if (this.options.journalPath) appendFileSync(this.options.journalPath, `${name}\n`);
+    const run = this.machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.taskOverrides as never,
+        retryIntervalOverrides: this.retryOverrides,
+      },
+    });
+    const execution: LocalExecution = {
+      name,
+      executionArn: this.executionArn(name),
+      status: 'RUNNING',
+      input,
+      startDate: new Date().toISOString(),
+      done: Promise.resolve(undefined as never),
+    };
+    execution.done = run.result.then(
+      (output) =>
+        Object.assign(execution, { status: 'SUCCEEDED', output, stopDate: new Date().toISOString() }),
+      (error: unknown) => {
+        const cause = error instanceof ExecutionError ? (error.cause as Error | undefined) : (error as Error);
+        return Object.assign(execution, {
+          status: 'FAILED',
+          error: cause?.name ?? 'States.Runtime',
+          cause: cause?.message ?? String(error),
+          stopDate: new Date().toISOString(),
+        });
+      },
+    );
+    this.executions.set(name, execution);
+    return execution;
+  }
+
+  /** Resolves when every named execution has ended. */
+  async settled(names: readonly string[]): Promise<LocalExecution[]> {
+    return Promise.all(names.map((name) => this.require(name).done));
+  }
+
+  /** Serves StartExecution and DescribeExecution (JSON 1.0, X-Amz-Target) on loopback. */
+  async listen(port = 0): Promise<string> {
+    this.server = createServer(async (request, response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const target = String(request.headers['x-amz-target'] ?? '').split('.')[1];
+      const reply = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify(body));
+      };
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>;
+        if (target === 'StartExecution') {
+          const execution = this.start(String(body.name), JSON.parse(body.input ?? '{}'));
+          reply(200, {
+            executionArn: execution.executionArn,
+            startDate: Date.parse(execution.startDate) / 1000,
+          });
+        } else if (target === 'DescribeExecution') {
+          const name = String(body.executionArn).split(':').pop() ?? '';
+          const execution = this.require(name);
+          reply(200, {
+            executionArn: execution.executionArn,
+            stateMachineArn: this.stateMachineArn,
+            name,
+            status: execution.status,
+            input: JSON.stringify(execution.input),
+            output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
+            error: execution.error,
+            cause: execution.cause,
+            startDate: Date.parse(execution.startDate) / 1000,
+            stopDate: execution.stopDate ? Date.parse(execution.stopDate) / 1000 : undefined,
+          });
+        } else {
+          reply(400, { __type: 'UnknownOperationException', message: `${target} is not emulated locally` });
+        }
+      } catch (error) {
+        const name = (error as Error).name;
+        const type =
+          name === 'ExecutionAlreadyExists' || name === 'ExecutionDoesNotExist' ? name : 'InvalidArn';
+        reply(400, {
+          __type: `com.amazonaws.swf.service.v2.model#${type}`,
+          message: (error as Error).message,
+        });
+      }
+    });
+    this.server.listen(port, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.endpoint;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  private executionArn(name: string): string {
+    return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:callvault-ingest:${name}`;
+  }
+
+  private require(name: string): LocalExecution {
+    const execution = this.executions.get(name);
+    if (!execution) {
+      const error = new Error(`Execution Does Not Exist: '${this.executionArn(name)}'`);
+      error.name = 'ExecutionDoesNotExist';
+      throw error;
+    }
+    return execution;
+  }
+}
