@@ -34,8 +34,9 @@ const DEFAULT_DATA_DIR = '.callvault';
 function terminalLogger(print: (line: string) => void, verbose = false): Logger {
   const format = (message: string, fields?: Record<string, unknown>) => {
     if (!fields) return message;
-    const { account, request, reason, attempt } = fields;
+    const { account, request, reason, attempt, state, error } = fields;
     if (request) return `${account}: ${request} failed (${reason}), attempt ${attempt}; retrying`;
+    if (state) return `workflow step ${state} failed: ${error}: ${reason}`;
     return `${message} ${JSON.stringify(fields)}`;
   };
   return {

@@ -1,7 +1,7 @@
 import { Annotations, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { DeployConfig } from '../lambdas/core/config.ts';
+import { type DeployConfig, parseDeployConfig } from '../lambdas/core/config.ts';
 import { AccountSweeps } from './constructs/account-sweeps.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
 import { RecordingStore } from './constructs/recording-store.ts';
@@ -33,7 +33,9 @@ export class CallvaultStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CallvaultStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    // Parsed again, whatever the caller passed: a full config (with `auth`/`webhook` blocks) is
+    // structurally a DeployConfig too, and its credentials must never reach the template.
+    const config = parseDeployConfig(props.config, `stack ${id} config`);
     const accounts = config.accounts.map((account) => ({
       ...account,
       secret: account.secret ?? `callvault/${account.id}`,
@@ -61,6 +63,7 @@ export class CallvaultStack extends Stack {
       accountSecrets,
       accountsJson,
       table: this.store.table,
+      bucket: this.store.bucket,
       stateMachine: this.workflow.stateMachine,
     });
 

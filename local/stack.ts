@@ -125,6 +125,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     journalPath: join(options.dataDir, 'executions.log'),
     retryIntervalScale: options.retryIntervalScale,
     concurrency: options.concurrency,
+    onTaskError: (state, error) =>
+      runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
   });
   const sfn = new SFNClient({
     region: LOCAL_REGION,

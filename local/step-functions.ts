@@ -58,6 +58,8 @@ export interface LocalStepFunctionsOptions {
   concurrency?: number;
   /** Multiplies every Retry interval (tests shorten them; 1 keeps the definition's). Default 1. */
   retryIntervalScale?: number;
+  /** Told about every error a Task throws (the workflow then retries or catches it). */
+  onTaskError?: (stateName: string, error: Error) => void;
 }
 
 export class LocalStepFunctions {
@@ -85,7 +87,11 @@ export class LocalStepFunctions {
         limits.set(handlerName, limit);
       }
       const limited = limit;
-      this.taskOverrides[stateName] = (input) => limited(() => handler(input)) as Promise<never>;
+      this.taskOverrides[stateName] = (input) =>
+        limited(() => handler(input)).catch((error: Error) => {
+          options.onTaskError?.(stateName, error);
+          throw error;
+        }) as Promise<never>;
     }
     const scale = options.retryIntervalScale ?? 1;
     this.retryOverrides = {};

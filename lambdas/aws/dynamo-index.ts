@@ -92,11 +92,13 @@ export class DynamoRecordingIndex implements RecordingIndex {
         const { id, failures: _ignored, ...fields } = item;
         const names: Record<string, string> = { '#status': 'status' };
         const values: Record<string, unknown> = { ':archived': 'archived', ':one': 1 };
-        const sets = Object.entries(fields).map(([field, value], position) => {
-          names[`#f${position}`] = field;
-          values[`:v${position}`] = value;
-          return `#f${position} = :v${position}`;
-        });
+        const sets = Object.entries(fields)
+          .filter(([, value]) => value !== undefined)
+          .map(([field, value], position) => {
+            names[`#f${position}`] = field;
+            values[`:v${position}`] = value;
+            return `#f${position} = :v${position}`;
+          });
         await this.db.send(
           new UpdateCommand({
             TableName: this.tableName,

@@ -3,10 +3,12 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AppFunction } from './app-function.ts';
+import { grantIndexReadWrite } from './recording-store.ts';
 
 export interface SweptAccount {
   readonly id: string;
@@ -19,6 +21,8 @@ export interface AccountSweepsProps {
   readonly accountSecrets: ISecret[];
   readonly accountsJson: string;
   readonly table: ITable;
+  /** Only named in the environment (the handler runtime requires BUCKET_NAME); no access granted. */
+  readonly bucket: IBucket;
   readonly stateMachine: IStateMachine;
 }
 
@@ -35,11 +39,12 @@ export class AccountSweeps extends Construct {
       timeout: Duration.minutes(10),
       environment: {
         TABLE_NAME: props.table.tableName,
+        BUCKET_NAME: props.bucket.bucketName,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         CALLVAULT_ACCOUNTS: props.accountsJson,
       },
     });
-    props.table.grantReadWriteData(this.pollFunction);
+    grantIndexReadWrite(props.table, this.pollFunction);
     props.stateMachine.grantStartExecution(this.pollFunction);
     for (const secret of props.accountSecrets) secret.grantRead(this.pollFunction);
 

@@ -1,13 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Duration, Validations } from 'aws-cdk-lib';
+import { type CfnRole, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 export type HandlerName = 'check' | 'archive' | 'record' | 'poll' | 'intake' | 'query';
 
-export interface AppFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'handler'> {
+export interface AppFunctionProps
+  extends Omit<NodejsFunctionProps, 'entry' | 'handler' | 'role' | 'logGroup' | 'tracing'> {
   /** The module under `lambdas/handlers/` whose `handler` export this function runs. */
   readonly handlerName: HandlerName;
   /**
@@ -21,12 +23,42 @@ export interface AppFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'h
  * Every callvault Lambda: Node.js 22 on arm64, bundled by the local esbuild (no Docker) with the
  * AWS SDK bundled in, so the SDK deployed is the SDK tested. `CALLVAULT_HANDLER` names the
  * handler, which is how the local stack maps a state machine Task back to its code.
+ *
+ * Its role is its own and starts (almost) empty: logs to its own log group and X-Ray tracing, no
+ * AWS managed policy. Everything else is granted explicitly by the construct that uses it.
  */
 export class AppFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     const { handlerName, logRetention, environment, ...rest } = props;
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: logRetention ?? RetentionDays.THREE_MONTHS,
+    });
+    // Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup/CreateLogStream/PutLogEvents on
+    // every log group): write access to this function's own log group only. The group exists
+    // (created above), so no logs:CreateLogGroup.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `callvault ${handlerName} function`,
+      inlinePolicies: {
+        Logs: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        }),
+        // What `tracing: Tracing.ACTIVE` would add to the default policy. Kept in its own inline
+        // policy so the acknowledgement below covers X-Ray only, never a later grant.
+        Tracing: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+              resources: ['*'],
+            }),
+          ],
+        }),
+      },
     });
     super(scope, id, {
       entry: fileURLToPath(new URL(`../../lambdas/handlers/${handlerName}.ts`, import.meta.url)),
@@ -35,9 +67,9 @@ export class AppFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(60),
-      tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup,
+      role,
       environment: { CALLVAULT_HANDLER: handlerName, NODE_OPTIONS: '--enable-source-maps', ...environment },
       bundling: {
         format: OutputFormat.ESM,
@@ -52,5 +84,30 @@ export class AppFunction extends NodejsFunction {
       },
       ...rest,
     });
+    // Active tracing, its permissions being the role's `Tracing` policy above.
+    const cfnFunction = this.node.defaultChild as CfnFunction;
+    cfnFunction.tracingConfig = { mode: Tracing.ACTIVE };
+
+    // On the CfnRole (its inline policies), not on the Role: its DefaultPolicy stays fully checked.
+    Validations.of(role.node.defaultChild as CfnRole).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the inline Tracing policy: xray:PutTraceSegments and xray:PutTelemetryRecords support no ' +
+        'resource-level permissions (X-Ray requires Resource "*").',
+    });
+    Validations.of(cfnFunction).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-L1',
+      reason:
+        'nodejs22.x on purpose: the bundle targets node22 (esbuild target, ESM banner) and is tested on ' +
+        'that runtime line; moving to a newer runtime is a deliberate, tested upgrade.',
+    });
+  }
+
+  /**
+   * The workflow and the schedules invoke the unqualified function (no version or alias is
+   * published), so invoke grants need the function ARN only, not also `ARN:*`.
+   */
+  override get resourceArnsForGrantInvoke(): string[] {
+    return [this.functionArn];
   }
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,6 +24,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
 import { AppFunction } from './app-function.ts';
+import { ARCHIVE_KEY_PREFIX, grantArchiveReadWrite, grantIndexRead, grantIndexReadWrite } from './recording-store.ts';
 
 export interface IngestWorkflowProps {
   readonly bucket: IBucket;
@@ -74,12 +75,23 @@ export class IngestWorkflow extends Construct {
     this.recordFunction = new AppFunction(this, 'RecordFunction', { handlerName: 'record', environment });
 
     // Each function gets exactly what it uses.
-    props.table.grantReadData(this.checkFunction);
-    props.table.grantReadWriteData(this.recordFunction);
-    props.bucket.grantReadWrite(this.archiveFunction);
+    grantIndexRead(props.table, this.checkFunction);
+    grantIndexReadWrite(props.table, this.recordFunction);
+    grantArchiveReadWrite(props.bucket, this.archiveFunction);
     for (const secret of props.accountSecrets) {
       secret.grantRead(this.checkFunction);
       secret.grantRead(this.archiveFunction);
+    }
+    const bucketResource = props.bucket.node.defaultChild as CfnElement | undefined;
+    const archivePolicy = this.archiveFunction.role?.node.tryFindChild('DefaultPolicy');
+    if (bucketResource && archivePolicy) {
+      const bucketArn = `<${Stack.of(bucketResource).getLogicalId(bucketResource)}.Arn>`;
+      Validations.of(archivePolicy).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${ARCHIVE_KEY_PREFIX}*]`,
+        reason:
+          'Object keys are made per recording at run time (recordings/{account}/{date}/{name}.{ext}): ' +
+          'get/put/abort-multipart are limited to the archive prefix, no delete.',
+      });
     }
 
     const check = new LambdaInvoke(this, 'CheckReadiness', {
@@ -146,6 +158,17 @@ export class IngestWorkflow extends Construct {
         includeExecutionData: false,
       },
     });
+    const stateMachinePolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
+    if (stateMachinePolicy) {
+      Validations.of(stateMachinePolicy).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Execution logging and tracing (AwsSolutions-SF1/SF2): the CloudWatch Logs log-delivery actions ' +
+          '(logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and ' +
+          'X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions. ' +
+          'lambda:InvokeFunction is on the three function ARNs only.',
+      });
+    }
 
     this.failedExecutionsAlarm = new Alarm(this, 'FailedExecutions', {
       alarmDescription: 'A recording could not be archived: see its index entry for the reason.',

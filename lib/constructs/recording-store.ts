@@ -1,14 +1,71 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  type IBucket,
   ObjectOwnership,
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
+
+/**
+ * Where archived audio lives in the bucket: `objectKeyPrefix` in lambdas/core/ids.ts writes
+ * `recordings/{accountId}/{yyyy}/{mm}/{dd}/{name}.{ext}` (a test keeps the two in step).
+ */
+export const ARCHIVE_KEY_PREFIX = 'recordings/';
+
+/** What DynamoRecordingIndex reads with: GetItem/BatchGetItem (get, getMany, getCursor), Query, Scan. */
+const INDEX_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'];
+/** What it writes with: single conditional PutItem/UpdateItem, no deletes, no batches, no transactions. */
+const INDEX_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/**
+ * The table and each of its GSIs by name: least privilege without the `index/*` wildcard that
+ * `Table.grantReadData` adds (and without the stream actions, there is no stream).
+ */
+function indexArns(table: ITable): string[] {
+  return [table.tableArn, ...Object.values(INDEX_NAMES).map((name) => `${table.tableArn}/index/${name}`)];
+}
+
+/** Read access to the recording index: items and the four GSIs. */
+export function grantIndexRead(table: ITable, grantee: IGrantable): Grant {
+  return Grant.addToPrincipal({ grantee, actions: INDEX_READ_ACTIONS, resourceArns: indexArns(table) });
+}
+
+/** Read and (conditional single-item) write access to the recording index. */
+export function grantIndexReadWrite(table: ITable, grantee: IGrantable): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions: [...INDEX_READ_ACTIONS, ...INDEX_WRITE_ACTIONS],
+    resourceArns: indexArns(table),
+  });
+}
+
+/**
+ * What S3ArchiveStore does, on the archive prefix only: ListObjectsV2 (s3:ListBucket, limited to
+ * the prefix), HeadObject/GetObject (s3:GetObject), a multipart Upload (s3:PutObject) and its abort
+ * on failure (s3:AbortMultipartUpload). No deletes, no bucket configuration, no `s3:*Object*`
+ * wildcard actions as in `Bucket.grantReadWrite`. The objects themselves are `recordings/*`: their
+ * keys are made per recording at run time.
+ */
+export function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Grant {
+  const list = Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:ListBucket'],
+    resourceArns: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': [`${ARCHIVE_KEY_PREFIX}*`] } },
+  });
+  const objects = Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+    resourceArns: [bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`)],
+  });
+  return list.combine(objects);
+}
 
 export interface RecordingStoreProps {
   /**

@@ -1,0 +1,141 @@
+/**
+ * Failure paths on the local stack: a crash between archive and index, a body that never arrives
+ * whole, a recording that never becomes ready, refused credentials, duplicate starts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createArchiveHandler } from '../../lambdas/handlers/archive.ts';
+import { createCheckHandler } from '../../lambdas/handlers/check.ts';
+import { executionName, objectKeyPrefix } from '../../lambdas/core/ids.ts';
+import type { IngestState } from '../../lambdas/core/ingest.ts';
+import { harvest, harvestSucceeded } from '../../local/harvest.ts';
+import { sampleRecordings } from '../../local/simulators/base.ts';
+import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { startTestStack, type TestStack } from './helpers.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function voipbin(count: number, options: ConstructorParameters<typeof VoipbinSimulator>[0] = {}) {
+  const simulator = new VoipbinSimulator({ recordings: sampleRecordings(count, { prefix: 'vb' }), ...options });
+  await simulator.start();
+  cleanups.push(() => simulator.stop());
+  return simulator;
+}
+
+async function stackFor(...args: Parameters<typeof startTestStack>): Promise<TestStack> {
+  const stack = await startTestStack(...args);
+  cleanups.push(() => stack.dispose());
+  return stack;
+}
+
+const audioRequestsFor = (simulator: VoipbinSimulator, id: string) =>
+  simulator.requests.filter((request) => request.endpoint === 'audio' && request.path.endsWith(id)).length;
+
+describe('recovery and failure paths', () => {
+  it('completes the index after a crash between archive and index, without downloading again', async () => {
+    const simulator = await voipbin(2);
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    // The archive step ran to completion, then the process died before the index was written.
+    const checked = await createCheckHandler(stack.runtime)({ ref });
+    const archived = await createArchiveHandler(stack.runtime)(checked);
+    expect(archived.recovered).toBe(false);
+    expect(await stack.runtime.index.get(archived.key)).toBeUndefined();
+    expect(audioRequestsFor(simulator, 'vb-00000')).toBe(1);
+
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 2, failed: 0 });
+    const execution = stack.stepFunctions.executions.get(executionName(ref));
+    expect((execution?.output as IngestState).archive).toMatchObject({
+      recovered: true,
+      key: archived.key,
+      sha256: archived.sha256,
+      bytes: archived.bytes,
+    });
+    expect(audioRequestsFor(simulator, 'vb-00000')).toBe(1);
+  });
+
+  it('never indexes or stores a body that keeps arriving truncated, and retries it on the next sweep', async () => {
+    const simulator = await voipbin(1);
+    simulator.inject({ kind: 'truncate', on: 'audio', times: Number.POSITIVE_INFINITY, fraction: 0.5 });
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+
+    const first = await harvest(stack);
+    expect(first[0]).toMatchObject({ archived: 0, failed: 1 });
+    expect(first[0]?.problems[0]?.reason).toMatch(/ended after|broke after/);
+    expect(harvestSucceeded(first)).toBe(false);
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    const entry = (await stack.runtime.index.query({ accountId: 'vb' })).items[0];
+    expect(entry).toMatchObject({ status: 'failed', errorName: 'IncompleteDownloadError', failures: 1 });
+    expect(entry?.sha256).toBeUndefined();
+    expect(await stack.runtime.store.find(objectKeyPrefix(ref, entry?.startedAt))).toBeUndefined();
+    // The workflow retried the download before giving up.
+    expect(audioRequestsFor(simulator, 'vb-00000')).toBeGreaterThan(1);
+
+    simulator.clearFaults();
+    const second = await harvest(stack);
+    expect(second[0]).toMatchObject({ archived: 1, failed: 0 });
+    expect(stack.stepFunctions.executions.has(executionName(ref, 1))).toBe(true);
+    const archived = (await stack.runtime.index.query({ accountId: 'vb' })).items[0];
+    expect(archived).toMatchObject({ status: 'archived', sha256: simulator.audio('vb-00000').sha256() });
+  });
+
+  it('waits for a recording that is still processing and archives it once ready', async () => {
+    const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
+      ...recording,
+      readyAt: Date.now() + 2_000,
+    }));
+    const simulator = new VoipbinSimulator({ recordings });
+    await simulator.start();
+    cleanups.push(() => simulator.stop());
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 1 });
+    const state = [...stack.stepFunctions.executions.values()][0]?.output as IngestState;
+    expect(state.attempt).toBeGreaterThan(1);
+    expect(state.recording?.providerStatus).toBe('ended');
+  });
+
+  it('records a failure with the reason when a recording is not ready by the deadline', async () => {
+    const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
+      ...recording,
+      readyAt: Date.now() + 3_600_000,
+    }));
+    const simulator = new VoipbinSimulator({ recordings });
+    await simulator.start();
+    cleanups.push(() => simulator.stop());
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')], { deadlineSeconds: 2 });
+
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
+    expect(summary[0]?.problems[0]?.reason).toMatch(/still not ready after 2 s/);
+    expect(simulator.count('audio')).toBe(0);
+  });
+
+  it('reports refused credentials for the account, starts nothing and never prints the token', async () => {
+    const simulator = await voipbin(2);
+    const account = { ...voipbinSimulatorAccount(simulator, 'vb'), auth: { token: 'wrong-token-s3cr3t' } };
+    const stack = await stackFor([account]);
+    const summary = await harvest(stack);
+    expect(summary[0]?.sweepError).toMatch(/voipbin account "vb".*refused/);
+    expect(summary[0]?.sweepError).not.toContain('wrong-token-s3cr3t');
+    expect(stack.stepFunctions.executions.size).toBe(0);
+    expect(harvestSucceeded(summary)).toBe(false);
+  });
+
+  it('refuses a second execution of the same name, also after a restart on the same data directory', async () => {
+    const simulator = await voipbin(1);
+    const accounts = [voipbinSimulatorAccount(simulator, 'vb')];
+    const first = await startTestStack(accounts);
+    const input = { ref: { accountId: 'vb', provider: 'voipbin', providerRecordingId: 'vb-00000' } };
+    expect(await first.runtime.starter.start('vb-test-execution', input)).toBe('started');
+    expect(await first.runtime.starter.start('vb-test-execution', input)).toBe('exists');
+    await first.close();
+    const second = await stackFor(accounts, { dataDir: first.dataDir });
+    expect(await second.runtime.starter.start('vb-test-execution', input)).toBe('exists');
+    expect(simulator.count('audio')).toBe(1);
+  });
+});
