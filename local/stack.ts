@@ -4,7 +4,12 @@
  */
 
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
@@ -159,4 +164,9 @@ async function ensureTable(
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
     await dynamo.send(new CreateTableCommand(definition));
   }
+  // Tables are CREATING for a moment, in dynalite as in DynamoDB.
+  await waitUntilTableExists(
+    { client: dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+    { TableName: definition.TableName },
+  );
 }

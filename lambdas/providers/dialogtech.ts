@@ -3,7 +3,6 @@
  * `action=` parameter picks the operation; the credentials travel in the query string and every
  * answer that is not audio is an XML `<response>` envelope with `result` success|failed.
  */
-import type { Readable } from 'node:stream';
 import type { AccountOf } from '../core/config.ts';
 import {
   ProviderAuthError,
@@ -64,16 +63,6 @@ function readEnvelope(text: string): Envelope | undefined {
   };
 }
 
-/**
- * The forms a secret takes in a URL. The transport redacts the raw value and its
- * encodeURIComponent form, but URLSearchParams (which builds the query) also escapes `!'()~`
- * and writes a space as `+`, so that form is listed too.
- */
-function secretForms(secret: string): string[] {
-  const queryForm = new URLSearchParams({ s: secret }).toString().slice(2);
-  return [...new Set([secret, encodeURIComponent(secret), queryForm])];
-}
-
 export function createDialogtechAdapter(
   account: AccountOf<'dialogtech'>,
   options: AdapterOptions = {},
@@ -83,7 +72,7 @@ export function createDialogtechAdapter(
     accountId: account.id,
     provider: 'dialogtech',
     baseUrl: account.baseUrl,
-    secrets: [...secretForms(accessKey), ...secretForms(secretAccessKey)],
+    secrets: [accessKey, secretAccessKey],
     retry: options.retry,
     timeoutMs: options.timeoutMs,
     logger: options.logger,
@@ -186,7 +175,12 @@ export function createDialogtechAdapter(
    * 202 "being processed" is not ready yet, a DialogTech 404 is gone, a 400 names its problem.
    * A 404 that is not DialogTech's XML (a wrong baseUrl) is not proof the recording is gone.
    */
-  function audioAnswer(ref: RecordingRef, query: Query, answer: TextResponse, seen?: (e?: Envelope) => void) {
+  function audioAnswer(
+    ref: RecordingRef,
+    query: Query,
+    answer: TextResponse,
+    seen?: (envelope?: Envelope) => void,
+  ) {
     const envelope = readEnvelope(answer.text);
     seen?.(envelope);
     const sid = ref.providerRecordingId;
@@ -209,13 +203,8 @@ export function createDialogtechAdapter(
     return http.openAudio(API_PATH, { query, onStatus: (answer) => audioAnswer(ref, query, answer, seen) });
   }
 
-  /**
-   * Closes a probe's audio unread. The transport pipes the HTTP body into the metered stream;
-   * destroying only the latter would leave the connection busy until its idle timeout, so the
-   * source handed over by the `unpipe` that closing emits is destroyed too.
-   */
+  /** Closes a probe's audio unread (the transport then frees the connection). */
   function discard(download: AudioDownload): void {
-    download.body.once('unpipe', (source: Readable) => source.destroy());
     download.body.destroy();
   }
 

@@ -137,9 +137,10 @@ export class ProviderHttp {
     let out = text;
     for (const secret of this.options.secrets) {
       if (!secret) continue;
-      out = out.split(secret).join('***');
-      const encoded = encodeURIComponent(secret);
-      if (encoded !== secret) out = out.split(encoded).join('***');
+      // As written, as a path segment, and as URLSearchParams writes a query value (`+`, `%7E`).
+      const query = new URLSearchParams({ s: secret }).toString().slice(2);
+      for (const form of new Set([secret, encodeURIComponent(secret), query]))
+        out = out.split(form).join('***');
     }
     return out;
   }
@@ -241,6 +242,8 @@ export class ProviderHttp {
       );
     });
     response.body.pipe(body);
+    // A consumer that stops early (a readiness probe, a failed upload) frees the connection.
+    body.once('close', () => response.body.destroy());
     return { body, contentType: contentType || 'application/octet-stream', contentLength };
   }
 
@@ -299,9 +302,10 @@ export class ProviderHttp {
             attempt: attemptNumber,
             retriesLeft,
           });
-          // p-retry adds its own jittered backoff on top; Retry-After is the floor.
-          if (retriesLeft > 0 && error.retryAfterMs)
-            await sleep(Math.min(error.retryAfterMs, policy.maxRetryAfterMs));
+          // p-retry adds its own jittered backoff on top; Retry-After is the floor. A Retry-After
+          // beyond the limit is not waited for: shouldRetry (asked after this) gives up at once.
+          const wait = error.retryAfterMs;
+          if (retriesLeft > 0 && wait && wait <= policy.maxRetryAfterMs) await sleep(wait);
         },
       });
     } catch (error) {

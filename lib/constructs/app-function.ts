@@ -74,6 +74,9 @@ export class AppFunction extends NodejsFunction {
       bundling: {
         format: OutputFormat.ESM,
         minify: true,
+        // Typed errors take `name` from their class name, which Retry/Catch match on: minified class
+        // names would make every typed error unmatchable.
+        keepNames: true,
         sourceMap: true,
         target: 'node22',
         bundleAwsSDK: true,

@@ -24,7 +24,12 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
 import { AppFunction } from './app-function.ts';
-import { ARCHIVE_KEY_PREFIX, grantArchiveReadWrite, grantIndexRead, grantIndexReadWrite } from './recording-store.ts';
+import {
+  ARCHIVE_KEY_PREFIX,
+  grantArchiveReadWrite,
+  grantIndexRead,
+  grantIndexReadWrite,
+} from './recording-store.ts';
 
 export interface IngestWorkflowProps {
   readonly bucket: IBucket;

@@ -90,9 +90,14 @@ describe('harvest of all five providers (with pending recordings and injected fa
     const entries = await allEntries(stack);
     expect(new Set(entries.map((entry) => entry.id)).size).toBe(entries.length);
     expect(entries).toHaveLength(30);
-    const bandwidth = entries.find((entry) => entry.providerRecordingId === 'r-00000000-d189-4404-9aa4-6ac344d21621');
+    const bandwidth = entries.find(
+      (entry) => entry.providerRecordingId === 'r-00000000-d189-4404-9aa4-6ac344d21621',
+    );
     expect(bandwidth).toMatchObject({
-      id: recordingId({ accountId: 'bw-demo', providerRecordingId: 'r-00000000-d189-4404-9aa4-6ac344d21621' }),
+      id: recordingId({
+        accountId: 'bw-demo',
+        providerRecordingId: 'r-00000000-d189-4404-9aa4-6ac344d21621',
+      }),
       status: 'archived',
       provider: 'bandwidth',
       callId: 'c-2a913f94-00000000',
@@ -107,9 +112,13 @@ describe('harvest of all five providers (with pending recordings and injected fa
   it('a second harvest archives nothing new and downloads nothing', async () => {
     const downloadsBefore = Object.values(fleet.simulators).map((simulator) => simulator.count('audio'));
     const secondRun = await harvest(stack);
-    expect(secondRun.map((summary) => summary.archived + summary.failed + summary.skipped)).toEqual([0, 0, 0, 0, 0]);
+    expect(secondRun.map((summary) => summary.archived + summary.failed + summary.skipped)).toEqual([
+      0, 0, 0, 0, 0,
+    ]);
     expect(secondRun.map((summary) => summary.alreadyDone)).toEqual([6, 6, 6, 6, 6]);
-    expect(Object.values(fleet.simulators).map((simulator) => simulator.count('audio'))).toEqual(downloadsBefore);
+    expect(Object.values(fleet.simulators).map((simulator) => simulator.count('audio'))).toEqual(
+      downloadsBefore,
+    );
     expect(await allEntries(stack)).toHaveLength(30);
   });
 });

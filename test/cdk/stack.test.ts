@@ -1,0 +1,458 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
+import { parseDeployConfig } from '../../lambdas/core/config.ts';
+import { objectKeyPrefix } from '../../lambdas/core/ids.ts';
+import { addCallvault } from '../../lib/app.ts';
+import { CallvaultStack } from '../../lib/callvault-stack.ts';
+import { ARCHIVE_KEY_PREFIX } from '../../lib/constructs/recording-store.ts';
+import {
+  actionsOf,
+  definitionOf,
+  exampleConfig,
+  functionOf,
+  logicalIdOf,
+  resourcesOf,
+  type Statement,
+  statementsOf,
+  synthExample,
+  unbundledApp,
+} from './synth.ts';
+
+const { template } = synthExample();
+const bucketId = logicalIdOf(template, 'AWS::S3::Bucket', '/Store/Audio/Resource');
+const logsBucketId = logicalIdOf(template, 'AWS::S3::Bucket', '/Store/AccessLogs/Resource');
+const tableId = logicalIdOf(template, 'AWS::DynamoDB::Table', '/Store/Index/Resource');
+const stateMachineId = logicalIdOf(
+  template,
+  'AWS::StepFunctions::StateMachine',
+  '/Workflow/StateMachine/Resource',
+);
+const accounts = parseDeployConfig(exampleConfig).accounts;
+
+const DYNAMO_WRITES = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+const withPrefix = (statements: Statement[], prefix: string) =>
+  statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith(prefix)));
+const actions = (statements: Statement[], prefix = '') =>
+  new Set(statements.flatMap(actionsOf).filter((action) => action.startsWith(prefix)));
+const json = (value: unknown) => JSON.stringify(value);
+
+describe('IAM: each function gets exactly what it uses', () => {
+  const handlers = ['check', 'archive', 'record', 'poll'];
+
+  it.each(handlers)('%s: own role, no managed policy, logs to its own log group only', (handler) => {
+    const { properties } = functionOf(template, handler);
+    const roleId = ((properties.Role as Record<string, string[]>)['Fn::GetAtt'] as string[])[0] as string;
+    expect(template.findResources('AWS::IAM::Role')[roleId]?.Properties?.ManagedPolicyArns).toBeUndefined();
+    const logs = withPrefix(statementsOf(template, handler), 'logs:');
+    expect(logs.flatMap(actionsOf).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    const logGroupId = (
+      (properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup as { Ref: string }
+    ).Ref;
+    expect(logs.flatMap(resourcesOf)).toEqual([{ 'Fn::GetAtt': [logGroupId, 'Arn'] }]);
+  });
+
+  it.each(handlers)('%s: the only Resource "*" is X-Ray; no wildcard actions', (handler) => {
+    for (const statement of statementsOf(template, handler)) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+      if (resourcesOf(statement).includes('*')) {
+        expect(actionsOf(statement).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      }
+      // Table and GSIs by name: no `index/*`.
+      expect(json(statement.Resource)).not.toContain('/index/*');
+    }
+  });
+
+  it('check: reads the table and its indexes, reads the secrets, nothing else', () => {
+    const statements = statementsOf(template, 'check');
+    expect(actions(statements, 'dynamodb:')).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']),
+    );
+    const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
+    expect(dynamo).toContain(tableId);
+    for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
+    expect(actions(statements, 's3:').size).toBe(0);
+    expect(actions(statements, 'states:').size).toBe(0);
+    expect(actions(statements, 'secretsmanager:')).toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('archive: read/write on the audio objects under recordings/ only, secrets read, no DynamoDB', () => {
+    const statements = statementsOf(template, 'archive');
+    expect(actions(statements, 's3:')).toEqual(
+      new Set(['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload']),
+    );
+    const s3 = withPrefix(statements, 's3:');
+    expect(json(s3)).not.toContain(logsBucketId);
+    const objects = s3.find((statement) => actionsOf(statement).includes('s3:PutObject'));
+    expect(objects?.Resource).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${ARCHIVE_KEY_PREFIX}*`]],
+    });
+    const list = s3.find((statement) => actionsOf(statement).includes('s3:ListBucket'));
+    expect(list?.Resource).toEqual({ 'Fn::GetAtt': [bucketId, 'Arn'] });
+    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': [`${ARCHIVE_KEY_PREFIX}*`] } });
+    expect(actions(statements, 'dynamodb:').size).toBe(0);
+    expect(actions(statements, 'secretsmanager:')).toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('the archive prefix is where the handler writes', () => {
+    const key = objectKeyPrefix(
+      { accountId: 'a', provider: 'voipbin', providerRecordingId: 'r' } as Parameters<
+        typeof objectKeyPrefix
+      >[0],
+      '2026-01-02T03:04:05Z',
+    );
+    expect(key.startsWith(ARCHIVE_KEY_PREFIX)).toBe(true);
+  });
+
+  it('record: reads and writes the index; no S3, no secrets', () => {
+    const statements = statementsOf(template, 'record');
+    expect(actions(statements, 'dynamodb:')).toEqual(
+      new Set([
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]),
+    );
+    expect(json(withPrefix(statements, 'dynamodb:'))).toContain(tableId);
+    expect(actions(statements, 's3:').size).toBe(0);
+    expect(actions(statements, 'secretsmanager:').size).toBe(0);
+  });
+
+  it('poll: reads and writes the index, starts executions of the state machine, reads the secrets', () => {
+    const statements = statementsOf(template, 'poll');
+    for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem']) {
+      expect(actions(statements, 'dynamodb:')).toContain(action);
+    }
+    expect(withPrefix(statements, 'states:')).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId } },
+    ]);
+    expect(actions(statements, 's3:').size).toBe(0);
+    expect(actions(statements, 'secretsmanager:')).toContain('secretsmanager:GetSecretValue');
+    const secrets = json(withPrefix(statements, 'secretsmanager:'));
+    for (const account of accounts) expect(secrets).toContain(`secret:callvault/${account.id}-??????`);
+  });
+
+  it('no DynamoDB write outside record and poll', () => {
+    for (const handler of ['check', 'archive']) {
+      for (const action of DYNAMO_WRITES)
+        expect(actions(statementsOf(template, handler))).not.toContain(action);
+    }
+  });
+
+  it('the state machine invokes the three workflow functions, unqualified', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      String(policy.Metadata?.['aws:cdk:path']).includes('/StateMachine/Role/'),
+    );
+    const invoke = policies
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
+    const targets = invoke.flatMap(resourcesOf);
+    expect(targets).toEqual(
+      ['check', 'archive', 'record'].map((handler) => ({
+        'Fn::GetAtt': [functionOf(template, handler).id, 'Arn'],
+      })),
+    );
+  });
+});
+
+describe('secrets never reach the template', () => {
+  const withAuth = {
+    accounts: [
+      {
+        id: 'ib',
+        provider: 'infobip',
+        baseUrl: 'https://x.api.infobip.com',
+        auth: { apiKey: 'SECRET-ib-apikey-1' },
+      },
+      {
+        id: 'dt',
+        provider: 'dialogtech',
+        baseUrl: 'https://secure.dialogtech.com',
+        lists: [{ type: 'recorded_calls', id: 1 }],
+        auth: { accessKey: 'SECRET-dt-access-2', secretAccessKey: 'SECRET-dt-secret-3' },
+        webhook: { secret: 'SECRET-dt-webhook-4', previousSecret: 'SECRET-dt-webhook-5' },
+      },
+      {
+        id: 'vb',
+        provider: 'voipbin',
+        baseUrl: 'https://api.voipbin.net',
+        auth: { token: 'SECRET-vb-token-6' },
+      },
+      {
+        id: 'rc',
+        provider: 'restcomm',
+        baseUrl: 'https://rc.example.com/restcomm',
+        auth: { accountSid: 'SECRET-rc-sid-7', authToken: 'SECRET-rc-token-8' },
+      },
+      {
+        id: 'bw',
+        provider: 'bandwidth',
+        baseUrl: 'https://voice.bandwidth.com',
+        auth: { accountId: 'SECRET-bw-acct-9', username: 'SECRET-bw-user-10', password: 'SECRET-bw-pass-11' },
+      },
+    ],
+  };
+  const secretValues = JSON.stringify(withAuth).match(/SECRET-[a-z]+-[a-z]+-\d+/g) ?? [];
+
+  const expectNoSecrets = (templateJson: string) => {
+    expect(secretValues).toHaveLength(11);
+    for (const value of secretValues) expect(templateJson).not.toContain(value);
+    expect(templateJson).not.toMatch(/\\?"(auth|webhook)\\?"/);
+  };
+
+  it('as bin/app.ts builds it (config parsed by parseDeployConfig)', () => {
+    const app = unbundledApp();
+    const stack = addCallvault(app, { rawConfig: withAuth });
+    const built = Template.fromStack(stack);
+    expectNoSecrets(JSON.stringify(built.toJSON()));
+    // The accounts still reach the functions, minus their credentials.
+    const accountsJson = (
+      functionOf(built, 'poll').properties.Environment as { Variables: Record<string, string> }
+    ).Variables.CALLVAULT_ACCOUNTS as string;
+    expect(JSON.parse(accountsJson).map((account: { id: string }) => account.id)).toEqual([
+      'ib',
+      'dt',
+      'vb',
+      'rc',
+      'bw',
+    ]);
+  });
+
+  it('even when a caller hands the stack a full config with credentials', () => {
+    const app = unbundledApp();
+    const stack = new CallvaultStack(app, 'Direct', { config: withAuth as never });
+    expectNoSecrets(JSON.stringify(app.synth().getStackByName(stack.stackName).template));
+  });
+});
+
+describe('recording store', () => {
+  it('audio bucket: encrypted, versioned, private, access-logged, TLS-only, lifecycle', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: logsBucketId }, LogFilePrefix: 'audio/' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+          Match.objectLike({
+            Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }],
+            Status: 'Enabled',
+          }),
+        ]),
+      },
+    });
+  });
+
+  it.each([
+    ['audio', () => bucketId],
+    ['access logs', () => logsBucketId],
+  ])('%s bucket policy denies plain HTTP', (_name, id) => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id() },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('buckets and table are retained by default', () => {
+    for (const id of [bucketId, logsBucketId, tableId]) {
+      expect(template.toJSON().Resources[id].DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('index table: on demand, PITR, SSE, the GSIs the code queries', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    });
+    const table = template.toJSON().Resources[tableId].Properties;
+    const indexes = (table.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName);
+    expect(indexes.sort()).toEqual(Object.values(INDEX_NAMES).sort());
+  });
+});
+
+describe('functions', () => {
+  it('every Lambda: nodejs22.x on arm64, active tracing, a handler name', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Environment.Variables.CALLVAULT_HANDLER).toMatch(/^(check|archive|record|poll)$/);
+    }
+  });
+
+  it('every log group has a retention', () => {
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(90);
+    }
+  });
+
+  it('the handler runtime finds its table and bucket names in every function', () => {
+    for (const handler of ['check', 'archive', 'record', 'poll']) {
+      const variables = (
+        functionOf(template, handler).properties.Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      expect(variables.TABLE_NAME).toEqual({ Ref: tableId });
+      expect(variables.BUCKET_NAME).toEqual({ Ref: bucketId });
+    }
+  });
+});
+
+describe('sweeps', () => {
+  it('one EventBridge rule per account with its schedule and {accountId} input', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(accounts.length);
+    const pollArn = { 'Fn::GetAtt': [functionOf(template, 'poll').id, 'Arn'] };
+    for (const account of accounts) {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: account.schedule,
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: pollArn, Input: JSON.stringify({ accountId: account.id }) })],
+      });
+    }
+    expect(accounts.find((account) => account.id === 'bw-main')?.schedule).toBe('rate(5 minutes)');
+  });
+});
+
+describe('ingest workflow', () => {
+  const definition = definitionOf(template);
+  const states = definition.States;
+
+  it('a Standard state machine with logging (no execution data) and tracing', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('keeps its states', () => {
+    expect(definition.StartAt).toBe('CheckReadiness');
+    expect(Object.keys(states).sort()).toEqual(
+      [
+        'AlreadyDone',
+        'Archive',
+        'CheckReadiness',
+        'IngestFailed',
+        'RecordArchived',
+        'RecordFailed',
+        'RecordSkipped',
+        'Route',
+        'WaitForRecording',
+      ].sort(),
+    );
+  });
+
+  it('uses JSONPath only: no JSONata anywhere', () => {
+    expect([undefined, 'JSONPath']).toContain(definition.QueryLanguage);
+    for (const state of Object.values(states)) expect([undefined, 'JSONPath']).toContain(state.QueryLanguage);
+    expect(JSON.stringify(definition)).not.toContain('{%');
+  });
+
+  it('Task states call their functions payload-only, with a timeout and retries', () => {
+    const tasks = Object.entries(states).filter(([, state]) => state.Type === 'Task');
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      ['Archive', 'CheckReadiness', 'RecordArchived', 'RecordFailed', 'RecordSkipped'].sort(),
+    );
+    const handlerOf: Record<string, string> = {
+      CheckReadiness: 'check',
+      Archive: 'archive',
+      RecordArchived: 'record',
+      RecordSkipped: 'record',
+      RecordFailed: 'record',
+    };
+    for (const [name, state] of tasks) {
+      // payloadResponseOnly: the function ARN is the Resource, no OutputPath: $.Payload.
+      expect(state.Resource).toContain(functionOf(template, handlerOf[name] as string).id);
+      expect(state.OutputPath).toBeUndefined();
+      expect(state.TimeoutSeconds).toBeGreaterThan(0);
+      expect((state.Retry as unknown[]).length).toBeGreaterThan(0);
+    }
+  });
+
+  const errorsOf = (rules: unknown) =>
+    (rules as { ErrorEquals: string[] }[]).flatMap((rule) => rule.ErrorEquals);
+  const catchTarget = (state: Record<string, unknown>, error: string) =>
+    (state.Catch as { ErrorEquals: string[]; Next: string }[]).find((rule) =>
+      rule.ErrorEquals.includes(error),
+    )?.Next;
+
+  it('retries the transient typed errors and catches the final ones', () => {
+    for (const name of ['CheckReadiness', 'Archive']) {
+      const state = states[name] as Record<string, unknown>;
+      expect(errorsOf(state.Retry)).toEqual(
+        expect.arrayContaining(['ProviderUnavailableError', 'IncompleteDownloadError']),
+      );
+      expect(catchTarget(state, 'States.ALL')).toBe('RecordFailed');
+    }
+    const archive = states.Archive as Record<string, unknown>;
+    expect(catchTarget(archive, 'RecordingNotReadyError')).toBe('WaitForRecording');
+    expect(catchTarget(archive, 'RecordingGoneError')).toBe('RecordSkipped');
+    // The specific catchers come before the catch-all.
+    expect(errorsOf(archive.Catch).at(-1)).toBe('States.ALL');
+    expect(states.RecordFailed?.Next).toBe('IngestFailed');
+    expect(states.IngestFailed?.Type).toBe('Fail');
+  });
+
+  it('the typed error names are the classes the handlers throw', async () => {
+    const errors = await import('../../lambdas/core/errors.ts');
+    for (const name of [
+      'ProviderUnavailableError',
+      'IncompleteDownloadError',
+      'RecordingGoneError',
+      'RecordingNotReadyError',
+    ]) {
+      const ErrorClass = (errors as unknown as Record<string, new (message: string) => Error>)[name];
+      expect(ErrorClass && new ErrorClass('x').name).toBe(name);
+    }
+  });
+});
+
+describe('alarms', () => {
+  it('failed executions and failed sweeps alarm', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineId } }],
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionOf(template, 'poll').id } }],
+      Threshold: 1,
+    });
+  });
+});

@@ -1,0 +1,100 @@
+/** Shared by the CDK tests: the stack synthesized in-process, esbuild bundling skipped. */
+import { readFileSync } from 'node:fs';
+import { App, type AppProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseDeployConfig } from '../../lambdas/core/config.ts';
+import { CallvaultStack } from '../../lib/callvault-stack.ts';
+
+export const exampleConfig: unknown = JSON.parse(
+  readFileSync(new URL('../../config/example.json', import.meta.url), 'utf8'),
+);
+
+/** `aws:cdk:bundling-stacks: []` skips esbuild (placeholder assets); path metadata as the CLI adds it. */
+export function unbundledApp(props: AppProps = {}): App {
+  return new App({
+    ...props,
+    context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true, ...props.context },
+  });
+}
+
+export function synthExample(rawConfig: unknown = exampleConfig): {
+  stack: CallvaultStack;
+  template: Template;
+} {
+  const app = unbundledApp();
+  const stack = new CallvaultStack(app, 'Callvault', { config: parseDeployConfig(rawConfig) });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+type Json = Record<string, unknown>;
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+}
+
+export const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+export const resourcesOf = (statement: Statement): unknown[] =>
+  Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+
+/** Logical ID of the one resource of `type` whose construct path ends with `pathSuffix`. */
+export function logicalIdOf(template: Template, type: string, pathSuffix: string): string {
+  const ids = Object.entries(template.findResources(type))
+    .filter(([, resource]) =>
+      String((resource.Metadata as Json | undefined)?.['aws:cdk:path']).endsWith(pathSuffix),
+    )
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`${ids.length} ${type} resources end with ${pathSuffix}`);
+  return ids[0] as string;
+}
+
+/** The Lambda function whose CALLVAULT_HANDLER is `handler`. */
+export function functionOf(template: Template, handler: string): { id: string; properties: Json } {
+  const matches = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+    ([, resource]) =>
+      ((resource.Properties as Json).Environment as { Variables: Json }).Variables.CALLVAULT_HANDLER ===
+      handler,
+  );
+  if (matches.length !== 1) throw new Error(`${matches.length} functions run handler ${handler}`);
+  const [id, resource] = matches[0] as [string, Json];
+  return { id, properties: resource.Properties as Json };
+}
+
+/** Every IAM statement a function's role carries: its inline policies and attached AWS::IAM::Policy. */
+export function statementsOf(template: Template, handler: string): Statement[] {
+  const { properties } = functionOf(template, handler);
+  const roleId = ((properties.Role as Json)['Fn::GetAtt'] as string[])[0] as string;
+  const role = template.findResources('AWS::IAM::Role')[roleId] as { Properties: Json };
+  const inline = (
+    (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]) ?? []
+  ).flatMap((policy) => policy.PolicyDocument.Statement);
+  const attached = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => ((policy.Properties as Json).Roles as Json[]).some((ref) => ref.Ref === roleId))
+    .flatMap(
+      (policy) => ((policy.Properties as Json).PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+  return [...inline, ...attached];
+}
+
+/**
+ * The state machine definition as plain ASL: CDK emits an Fn::Join of strings and intrinsics
+ * (function ARNs, the partition), which all sit inside JSON strings.
+ */
+export function definitionOf(template: Template): {
+  StartAt: string;
+  QueryLanguage?: string;
+  States: Record<string, Json>;
+} {
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  if (machines.length !== 1) throw new Error(`${machines.length} state machines`);
+  const definition = ((machines[0] as Json).Properties as Json).DefinitionString as {
+    'Fn::Join': [string, unknown[]];
+  };
+  const text = definition['Fn::Join'][1]
+    .map((part) => (typeof part === 'string' ? part : `{{${JSON.stringify(part).replace(/"/g, "'")}}}`))
+    .join('');
+  return JSON.parse(text);
+}
