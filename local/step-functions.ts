@@ -43,6 +43,8 @@ export interface LocalExecution {
   cause?: string;
   startDate: string;
   stopDate?: string;
+  /** Every state entered, in order: its length is the execution's state transitions. */
+  statesEntered: string[];
   done: Promise<LocalExecution>;
 }
 
@@ -133,9 +135,15 @@ export class LocalStepFunctions {
       status: 'RUNNING',
       input,
       startDate: new Date().toISOString(),
+      statesEntered: [],
       done: Promise.resolve(undefined as never),
     };
-    execution.done = run.result.then(
+    const logged = (async () => {
+      for await (const event of run.eventLogs) {
+        if (event.type === 'StateEntered') execution.statesEntered.push(event.state.name);
+      }
+    })();
+    const ended = run.result.then(
       (output) =>
         Object.assign(execution, { status: 'SUCCEEDED', output, stopDate: new Date().toISOString() }),
       (error: unknown) => {
@@ -148,6 +156,7 @@ export class LocalStepFunctions {
         });
       },
     );
+    execution.done = Promise.all([ended, logged.catch(() => undefined)]).then(() => execution);
     this.executions.set(name, execution);
     return execution;
   }

@@ -1,0 +1,58 @@
+/** The CLI as a user runs it: the demo end to end, then listing and fetching what it archived. */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
+const dataDir = mkdtempSync(join(tmpdir(), 'callvault-cli-'));
+const callvault = (...args: string[]) =>
+  run(process.execPath, [cli, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+
+describe('callvault CLI', () => {
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('runs the demo end to end, then lists and fetches what it archived', async () => {
+    const demo = await callvault('demo', '--data-dir', dataDir);
+    expect(demo.stdout).toMatch(/vb-demo\s+voipbin\s+6\s+6\s+0\s+0\s+0/);
+    expect(demo.stdout).toMatch(/bw-demo\s+bandwidth\s+6\s+5\s+0\s+1\s+0/);
+
+    const listed = JSON.parse(
+      (await callvault('recordings', 'list', '--json', '--data-dir', dataDir)).stdout,
+    ) as {
+      id: string;
+      status: string;
+      sha256: string | null;
+      provider: string;
+    }[];
+    expect(listed).toHaveLength(30);
+    expect(listed.filter((entry) => entry.status === 'archived')).toHaveLength(29);
+
+    const restcomm = listed.find((entry) => entry.provider === 'restcomm');
+    const output = join(dataDir, 'fetched.wav');
+    await callvault('recordings', 'get', restcomm?.id ?? '', '--output', output, '--data-dir', dataDir);
+    const bytes = readFileSync(output);
+    expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(restcomm?.sha256);
+
+    const again = await callvault('demo', '--data-dir', dataDir);
+    expect(again.stdout).toMatch(/vb-demo\s+voipbin\s+6\s+0\s+6\s+0\s+0/);
+  }, 120_000);
+
+  it('rejects a broken config with the field that is wrong, and exits non-zero', async () => {
+    const config = join(dataDir, 'broken.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ accounts: [{ id: 'vb', provider: 'voipbin', baseUrl: 'http://x' }] }),
+    );
+    const failure = await callvault('harvest', '--config', config, '--data-dir', dataDir).catch(
+      (error) => error,
+    );
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain('accounts[0].auth is required');
+  });
+});
