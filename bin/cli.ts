@@ -14,17 +14,20 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MultiBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { S3AudioUrlSigner } from '../lambdas/aws/s3-presigner.ts';
 import { type CallvaultConfig, loadConfigFile, parseConfig } from '../lambdas/core/config.ts';
 import { CallvaultError, UsageError } from '../lambdas/core/errors.ts';
 import type { Logger } from '../lambdas/core/log.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../lambdas/core/ports.ts';
+import { audioLink } from '../lambdas/core/query.ts';
 import { PROVIDERS, type ProviderName } from '../lambdas/core/recording.ts';
 import { createAdapter } from '../lambdas/providers/index.ts';
 import { toUtcIso } from '../lambdas/providers/parse.ts';
 import { type HarvestProgress, harvest, harvestSucceeded } from '../local/harvest.ts';
 import { formatEntries, formatSummary } from '../local/report.ts';
+import { serve } from '../local/serve.ts';
 import { startFleet } from '../local/simulators/fleet.ts';
-import { openLocalArchive, startLocalStack } from '../local/stack.ts';
+import { openLocalArchive, openLocalStack, runningServe } from '../local/stack.ts';
 
 // The SDK's Node 22 notice is for maintainers, not for someone running the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -76,7 +79,7 @@ function progressDisplay() {
 
 async function runHarvest(config: CallvaultConfig, dataDir: string): Promise<boolean> {
   const display = progressDisplay();
-  const stack = await startLocalStack({ config, dataDir, logger: display.logger });
+  const stack = await openLocalStack({ config, dataDir, logger: display.logger });
   try {
     const summaries = await harvest(stack, { onProgress: display.update });
     display.stop();
@@ -243,6 +246,62 @@ recordings
     } finally {
       await archive.close();
     }
+  });
+
+recordings
+  .command('url <id>')
+  .description("print a short-lived presigned URL to a recording's audio")
+  .option('--expires <seconds>', 'how long the URL is valid', (value) => Number(value), 300)
+  .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+  .action(async (id: string, options: { expires: number; dataDir: string }) => {
+    const dataDir = resolve(options.dataDir);
+    const archive = await openLocalArchive(dataDir);
+    try {
+      const link = await audioLink(id, {
+        index: archive.index,
+        signer: new S3AudioUrlSigner(archive.s3),
+        expiresInSeconds: options.expires,
+      });
+      if (!link) throw new UsageError(`no recording with id ${id}`);
+      console.log(link.url);
+      if (!runningServe(dataDir)) {
+        console.error(
+          'note: the local S3 server stops with this command; run "callvault serve" to use the URL',
+        );
+      }
+    } finally {
+      await archive.close();
+    }
+  });
+
+program
+  .command('serve')
+  .description('run the local stack as a service: webhooks, scheduled sweeps and the search API on one port')
+  .requiredOption('--config <file>', 'callvault config file (JSON)')
+  .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+  .option('--port <n>', 'port to listen on', (value) => Number(value), 8080)
+  .action(async (options: { config: string; dataDir: string; port: number }) => {
+    const config = await loadConfigFile(options.config);
+    const dataDir = resolve(options.dataDir);
+    const running = await serve({
+      config,
+      dataDir,
+      port: options.port,
+      logger: terminalLogger(console.error, true),
+    });
+    console.log(`callvault serving ${dataDir} on ${running.url}`);
+    console.log(`  POST ${running.url}/webhooks/{accountId}    provider callbacks`);
+    console.log(
+      `  GET  ${running.url}/recordings              search (account, provider, number, status, since, until)`,
+    );
+    console.log(`  GET  ${running.url}/recordings/{id}/audio   302 to the audio`);
+    for (const account of config.accounts) console.log(`  sweep ${account.id}: ${account.schedule}`);
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    console.log('stopping: finishing running executions (the rest resume on the next start)…');
+    await running.close();
   });
 
 program

@@ -4,7 +4,9 @@ import type { Construct } from 'constructs';
 import { type DeployConfig, parseDeployConfig } from '../lambdas/core/config.ts';
 import { AccountSweeps } from './constructs/account-sweeps.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
+import { QueryApi } from './constructs/query-api.ts';
 import { RecordingStore } from './constructs/recording-store.ts';
+import { WebhookApi } from './constructs/webhook-api.ts';
 
 export interface CallvaultStackProps extends StackProps {
   /** Accounts and readiness settings; credentials are never part of this (see `secret`). */
@@ -19,10 +21,22 @@ export interface CallvaultStackProps extends StackProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Deploy the webhook API (`POST /webhooks/{accountId}`, public, authenticated by the handler
+   * with each account's webhook secret).
+   * @default true
+   */
+  readonly webhookApi?: boolean;
+  /**
+   * Deploy the IAM-authorized search API (`GET /recordings`, `GET /recordings/{id}/audio`).
+   * @default true
+   */
+  readonly queryApi?: boolean;
 }
 
 /**
- * callvault in one stack: the recording store, the ingest workflow and the scheduled sweeps.
+ * callvault in one stack: the recording store, the ingest workflow, the scheduled sweeps, and
+ * (unless disabled) the webhook API and the search API.
  * Each account's credentials live in Secrets Manager (`secret`, default `callvault/{id}`): the
  * template and the Lambda environment carry only the secret's name.
  */
@@ -30,6 +44,10 @@ export class CallvaultStack extends Stack {
   public readonly store: RecordingStore;
   public readonly workflow: IngestWorkflow;
   public readonly sweeps: AccountSweeps;
+  /** Undefined when `webhookApi: false`. */
+  public readonly webhookApi?: WebhookApi;
+  /** Undefined when `queryApi: false`. */
+  public readonly queryApi?: QueryApi;
 
   constructor(scope: Construct, id: string, props: CallvaultStackProps) {
     super(scope, id, props);
@@ -66,14 +84,39 @@ export class CallvaultStack extends Stack {
       bucket: this.store.bucket,
       stateMachine: this.workflow.stateMachine,
     });
+    if (props.webhookApi ?? true) {
+      this.webhookApi = new WebhookApi(this, 'WebhookApi', {
+        table: this.store.table,
+        bucket: this.store.bucket,
+        stateMachine: this.workflow.stateMachine,
+        accountSecrets,
+        accountsJson,
+      });
+    }
+    if (props.queryApi ?? true) {
+      this.queryApi = new QueryApi(this, 'QueryApi', { table: this.store.table, bucket: this.store.bucket });
+    }
 
     for (const account of accounts) {
       Annotations.of(this).addInfo(
-        `account ${account.id}: put {"auth": {...}} in secret "${account.secret}"`,
+        `account ${account.id}: put {"auth": {...}${this.webhookApi ? ', "webhook": {"secret": "..."}' : ''}} ` +
+          `in secret "${account.secret}"`,
       );
     }
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    if (this.webhookApi) {
+      new CfnOutput(this, 'WebhookBaseUrl', {
+        description: 'Provider callback URL: append the account id (POST)',
+        value: this.webhookApi.webhookBaseUrl,
+      });
+    }
+    if (this.queryApi) {
+      new CfnOutput(this, 'QueryApiUrl', {
+        description: 'Search API (SigV4, execute-api:Invoke): GET recordings, GET recordings/{id}/audio',
+        value: this.queryApi.url,
+      });
+    }
   }
 }

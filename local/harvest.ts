@@ -4,8 +4,7 @@
  */
 import { describeError } from '../lambdas/core/ingest.ts';
 import type { EntryStatus } from '../lambdas/core/ports.ts';
-import type { LocalStack } from './stack.ts';
-import type { LocalExecution } from './step-functions.ts';
+import type { EndedExecution, LocalStack } from './stack.ts';
 
 export interface AccountSummary {
   accountId: string;
@@ -50,34 +49,28 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
         alreadyDone: 0,
         problems: [],
       };
-      let executions: LocalExecution[] = [];
+      let started: string[] = [];
       try {
         const result = await stack.poll({ accountId: account.id });
         summary.listed = result.listed;
         summary.alreadyDone = result.alreadyDone;
-        progress.started += result.started.length;
+        started = result.started;
+        progress.started += started.length;
         report();
-        executions = result.started.map((name) => {
-          const execution = stack.stepFunctions.executions.get(name);
-          if (!execution) throw new Error(`execution ${name} was started but is not known locally`);
-          return execution;
-        });
       } catch (error) {
         summary.sweepError = (error as Error).message;
       }
-      for (const execution of executions) {
-        execution.done.then(() => {
-          progress.finished += 1;
-          progress.account = account.id;
-          report();
-        });
-      }
-      return { summary, executions };
+      const ended = stack.waitFor(started, () => {
+        progress.finished += 1;
+        progress.account = account.id;
+        report();
+      });
+      return { summary, ended };
     }),
   );
 
-  for (const { summary, executions } of sweeps) {
-    for (const execution of await Promise.all(executions.map((started) => started.done))) {
+  for (const { summary, ended } of sweeps) {
+    for (const execution of await ended) {
       const outcome = outcomeOf(execution);
       if (outcome.status === 'archived') summary.archived += 1;
       else if (outcome.status === 'done') summary.alreadyDone += 1;
@@ -96,9 +89,9 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
 }
 
 /** What an ended execution did, read from its output (or its failure). */
-function outcomeOf(execution: LocalExecution): { status: EntryStatus | 'done'; reason: string } {
-  if (execution.status === 'FAILED') {
-    return { status: 'failed', reason: execution.cause ?? execution.error ?? 'failed' };
+function outcomeOf(execution: EndedExecution): { status: EntryStatus | 'done'; reason: string } {
+  if (execution.status !== 'SUCCEEDED') {
+    return { status: 'failed', reason: execution.cause ?? execution.error ?? execution.status.toLowerCase() };
   }
   const output = execution.output as {
     indexed?: { status: EntryStatus; reason?: string };

@@ -1,9 +1,14 @@
 /**
  * The embedded local stack: the same handlers and SDK calls as in AWS, pointed at local servers.
  * S3 is s3rver, DynamoDB is dynalite, Step Functions is the synthesized definition run in-process.
+ *
+ * One process owns a data directory's servers at a time (dynalite's LevelDB takes a lock). While
+ * `callvault serve` owns it, other commands attach to its endpoints (found in `serve.json`) instead
+ * of starting servers of their own: same data, same workflow, no conflict.
  */
-
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -11,7 +16,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
 import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
@@ -26,8 +31,14 @@ import { createPollHandler } from '../lambdas/handlers/poll.ts';
 import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/record.ts';
 import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
-import { type LocalServers, startLocalServers } from './servers.ts';
-import { LocalStepFunctions, type TaskHandler } from './step-functions.ts';
+import { startLocalServers } from './servers.ts';
+import {
+  type ExecutionStatus,
+  LOCAL_STATE_MACHINE_ARN,
+  LocalStepFunctions,
+  localExecutionArn,
+  type TaskHandler,
+} from './step-functions.ts';
 import { LOCAL_REGION, localDefinition, synthesizeTemplate, tableDefinition } from './template.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
@@ -47,16 +58,44 @@ export interface LocalStackOptions {
   concurrency?: number;
 }
 
+/** An execution once it has ended, as DescribeExecution tells it. */
+export interface EndedExecution {
+  name: string;
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
 export interface LocalStack {
   runtime: Runtime;
-  stepFunctions: LocalStepFunctions;
   archive: LocalArchive;
   /** Sweeps one account, as the scheduled poll Lambda does. */
   poll: ReturnType<typeof createPollHandler>;
-  close(): Promise<void>;
+  /** Resolves each execution when it has ended; `onEnded` is called as each one does. */
+  waitFor(names: readonly string[], onEnded?: (execution: EndedExecution) => void): Promise<EndedExecution[]>;
+  /**
+   * Stops the stack. By default running executions are waited for; with `waitForExecutions:
+   * false` they are aborted and resume on the next start.
+   */
+  close(options?: { waitForExecutions?: boolean }): Promise<void>;
 }
 
-/** The archive in a data directory: its servers and clients, without the workflow. */
+/** A stack whose servers and workflow run in this process. */
+export interface OwnedLocalStack extends LocalStack {
+  stepFunctions: LocalStepFunctions;
+  /** Endpoints other processes can attach to (`serve` publishes them). */
+  endpoints: LocalEndpoints;
+}
+
+export interface LocalEndpoints {
+  s3: string;
+  dynamodb: string;
+  stepFunctions: string;
+}
+
+/** The archive in a data directory: its clients, without the workflow. */
 export interface LocalArchive {
   index: DynamoRecordingIndex;
   store: S3ArchiveStore;
@@ -65,10 +104,31 @@ export interface LocalArchive {
   close(): Promise<void>;
 }
 
-export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
-  const servers: LocalServers = await startLocalServers(dataDir, [LOCAL_BUCKET]);
+const SERVE_FILE = 'serve.json';
+
+/** Endpoints of a `callvault serve` that owns this data directory, if one is running. */
+export function runningServe(dataDir: string): (LocalEndpoints & { pid: number; url: string }) | undefined {
+  const file = join(dataDir, SERVE_FILE);
+  if (!existsSync(file)) return undefined;
+  const published = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints & { pid: number; url: string };
+  try {
+    process.kill(published.pid, 0);
+    return published;
+  } catch {
+    rmSync(file, { force: true }); // left behind by a serve that was killed
+    return undefined;
+  }
+}
+
+export function publishServe(dataDir: string, endpoints: LocalEndpoints, url: string): () => void {
+  const file = join(dataDir, SERVE_FILE);
+  writeFileSync(file, JSON.stringify({ ...endpoints, url, pid: process.pid }));
+  return () => rmSync(file, { force: true });
+}
+
+function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   const s3 = new S3Client({
-    endpoint: servers.s3Endpoint,
+    endpoint: endpoints.s3,
     region: LOCAL_REGION,
     credentials: localCredentials,
     forcePathStyle: true,
@@ -77,10 +137,14 @@ export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const dynamo = new DynamoDBClient({
-    endpoint: servers.dynamoEndpoint,
+    endpoint: endpoints.dynamodb,
     region: LOCAL_REGION,
     credentials: localCredentials,
   });
+  return { s3, dynamo };
+}
+
+function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Promise<void>): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
     store: new S3ArchiveStore(s3, LOCAL_BUCKET),
@@ -89,32 +153,57 @@ export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
     async close() {
       s3.destroy();
       dynamo.destroy();
-      await servers.close();
+      await closeServers();
     },
   };
 }
 
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+/** The archive of a data directory: attached to a running `serve`, or with servers of its own. */
+export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
+  const serving = runningServe(dataDir);
+  if (serving) {
+    const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+    return archiveOf(s3, dynamo, async () => {});
+  }
+  const servers = await startLocalServers(dataDir, [LOCAL_BUCKET]);
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  return archiveOf(s3, dynamo, () => servers.close());
+}
+
+/** The local stack for a data directory: attached to a running `serve`, or owned by this process. */
+export async function openLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const serving = runningServe(options.dataDir);
+  return serving ? attachLocalStack(options, serving) : startLocalStack(options);
+}
+
+function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: WorkflowStarter): Runtime {
+  return createRuntime({
+    accounts: new StaticAccountDirectory(options.config.accounts),
+    index: archive.index,
+    store: archive.store,
+    starter,
+    readiness: options.config.readiness,
+    logger: options.logger ?? jsonLogger,
+    adapterOptions: options.adapterOptions,
+  });
+}
+
+/** Starts the servers and runs the synthesized workflow in this process. */
+export async function startLocalStack(options: LocalStackOptions): Promise<OwnedLocalStack> {
   const template = synthesizeTemplate(options.config);
-  const archive = await openLocalArchive(options.dataDir);
-  await ensureTable(archive.dynamo, tableDefinition(template, LOCAL_TABLE));
+  const servers = await startLocalServers(options.dataDir, [LOCAL_BUCKET]);
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  const archive = archiveOf(s3, dynamo, () => servers.close());
+  await ensureTable(dynamo, tableDefinition(template, LOCAL_TABLE));
 
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
   // wired once the Step Functions endpoint listens.
   let starter: WorkflowStarter | undefined;
-  const runtime = createRuntime({
-    accounts: new StaticAccountDirectory(options.config.accounts),
-    index: archive.index,
-    store: archive.store,
-    starter: {
-      start: (name, input) => {
-        if (!starter) throw new Error('the local Step Functions endpoint is not listening yet');
-        return starter.start(name, input);
-      },
+  const runtime = runtimeFor(options, archive, {
+    start: (name, input) => {
+      if (!starter) throw new Error('the local Step Functions endpoint is not listening yet');
+      return starter.start(name, input);
     },
-    readiness: options.config.readiness,
-    logger: options.logger ?? jsonLogger,
-    adapterOptions: options.adapterOptions,
   });
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);
@@ -127,27 +216,96 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stepFunctions = new LocalStepFunctions({
     local: localDefinition(template),
     handlers,
-    journalPath: join(options.dataDir, 'executions.log'),
+    journalPath: join(options.dataDir, 'executions.jsonl'),
     retryIntervalScale: options.retryIntervalScale,
     concurrency: options.concurrency,
     onTaskError: (state, error) =>
       runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
   });
+  const stepFunctionsEndpoint = await stepFunctions.listen();
   const sfn = new SFNClient({
     region: LOCAL_REGION,
     credentials: localCredentials,
-    endpoint: await stepFunctions.listen(),
+    endpoint: stepFunctionsEndpoint,
   });
   starter = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
+  const resumed = stepFunctions.resumeUnfinished();
+  if (resumed.length > 0) {
+    runtime.logger.info('resumed executions a previous run left unfinished', { count: resumed.length });
+  }
 
   return {
     runtime,
-    stepFunctions,
     archive,
+    stepFunctions,
+    endpoints: {
+      s3: servers.s3Endpoint,
+      dynamodb: servers.dynamoEndpoint,
+      stepFunctions: stepFunctionsEndpoint,
+    },
     poll: createPollHandler(runtime),
-    async close() {
+    async waitFor(names, onEnded) {
+      return Promise.all(
+        names.map(async (name) => {
+          const execution = stepFunctions.executions.get(name);
+          if (!execution) throw new Error(`execution ${name} is not known locally`);
+          const ended = (await execution.done) as EndedExecution;
+          onEnded?.(ended);
+          return ended;
+        }),
+      );
+    },
+    async close({ waitForExecutions = true } = {}) {
+      if (!waitForExecutions) stepFunctions.abortRunning();
       await Promise.allSettled([...stepFunctions.executions.values()].map((execution) => execution.done));
       await stepFunctions.close();
+      sfn.destroy();
+      await archive.close();
+    },
+  };
+}
+
+/** Uses the servers and workflow of a running `serve`; executions run there. */
+async function attachLocalStack(
+  options: LocalStackOptions,
+  serving: LocalEndpoints & { pid: number },
+): Promise<LocalStack> {
+  const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+  const archive = archiveOf(s3, dynamo, async () => {});
+  const sfn = new SFNClient({
+    region: LOCAL_REGION,
+    credentials: localCredentials,
+    endpoint: serving.stepFunctions,
+  });
+  const runtime = runtimeFor(options, archive, new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN));
+  return {
+    runtime,
+    archive,
+    poll: createPollHandler(runtime),
+    async waitFor(names, onEnded) {
+      return Promise.all(
+        names.map(async (name) => {
+          const executionArn = localExecutionArn(name);
+          for (;;) {
+            const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+            if (described.status !== 'RUNNING') {
+              const ended: EndedExecution = {
+                name,
+                status: described.status as EndedExecution['status'],
+                input: JSON.parse(described.input ?? 'null'),
+                output: described.output ? JSON.parse(described.output) : undefined,
+                error: described.error,
+                cause: described.cause,
+              };
+              onEnded?.(ended);
+              return ended;
+            }
+            await sleep(250);
+          }
+        }),
+      );
+    },
+    async close() {
       sfn.destroy();
       await archive.close();
     },

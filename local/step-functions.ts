@@ -31,7 +31,7 @@ if (!('withResolvers' in Promise)) {
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
 export interface LocalExecution {
   name: string;
@@ -52,7 +52,7 @@ export interface LocalStepFunctionsOptions {
   local: LocalDefinition;
   /** Handler name → function, i.e. the Lambda code each Task state invokes. */
   handlers: Record<string, TaskHandler>;
-  /** File that remembers execution names across runs. */
+  /** Journal of started and ended executions, so names stay taken and unfinished ones resume. */
   journalPath?: string;
   /**
    * Concurrent invocations per handler, like a Lambda's reserved concurrency. Default 8.
@@ -64,13 +64,28 @@ export interface LocalStepFunctionsOptions {
   onTaskError?: (stateName: string, error: Error) => void;
 }
 
+export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:callvault-ingest`;
+
+export function localExecutionArn(name: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:callvault-ingest:${name}`;
+}
+
+/** One line of the execution journal (JSON Lines in the data directory). */
+type JournalEntry =
+  | { event: 'started'; name: string; input: unknown }
+  | { event: 'ended'; name: string; status: ExecutionStatus };
+
 export class LocalStepFunctions {
-  readonly stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:callvault-ingest`;
+  readonly stateMachineArn = LOCAL_STATE_MACHINE_ARN;
   readonly executions = new Map<string, LocalExecution>();
   private readonly machine: StateMachine;
   private readonly taskOverrides: Record<string, (input: unknown) => Promise<never>>;
   private readonly retryOverrides: Record<string, number[]>;
   private readonly knownNames = new Set<string>();
+  /** Started by an earlier process that stopped before they ended: name → input. */
+  private readonly unfinished = new Map<string, unknown>();
+  private readonly aborts = new Map<string, () => void>();
+  private stopping = false;
   private server: Server | undefined;
   endpoint = '';
 
@@ -109,9 +124,23 @@ export class LocalStepFunctions {
     }
     if (options.journalPath && existsSync(options.journalPath)) {
       for (const line of readFileSync(options.journalPath, 'utf8').split('\n')) {
-        if (line.trim()) this.knownNames.add(line.trim());
+        if (!line.trim()) continue;
+        const entry = JSON.parse(line) as JournalEntry;
+        this.knownNames.add(entry.name);
+        if (entry.event === 'started') this.unfinished.set(entry.name, entry.input);
+        else this.unfinished.delete(entry.name);
       }
     }
+  }
+
+  /**
+   * Runs again every execution that a previous process started but did not see end (it was
+   * stopped or crashed). The ingest steps are idempotent, so a rerun finishes the job.
+   */
+  resumeUnfinished(): LocalExecution[] {
+    const resumed = [...this.unfinished].map(([name, input]) => this.launch(name, input));
+    this.unfinished.clear();
+    return resumed;
   }
 
   /** Starts an execution; throws ExecutionAlreadyExists for a name used before. */
@@ -122,8 +151,13 @@ export class LocalStepFunctions {
       throw error;
     }
     this.knownNames.add(name);
-    if (this.options.journalPath) appendFileSync(this.options.journalPath, `${name}\n`);
+    this.journal({ event: 'started', name, input });
+    return this.launch(name, input);
+  }
+
+  private launch(name: string, input: unknown): LocalExecution {
     const run = this.machine.run(input as never, {
+      noThrowOnAbort: true,
       overrides: {
         taskResourceLocalHandlers: this.taskOverrides as never,
         retryIntervalOverrides: this.retryOverrides,
@@ -156,7 +190,15 @@ export class LocalStepFunctions {
         });
       },
     );
-    execution.done = Promise.all([ended, logged.catch(() => undefined)]).then(() => execution);
+    this.aborts.set(name, run.abort);
+    execution.done = Promise.all([ended, logged.catch(() => undefined)]).then(() => {
+      this.aborts.delete(name);
+      // An execution aborted with the process is not over: the journal keeps it for resume.
+      if (this.stopping && execution.status === 'SUCCEEDED' && execution.output === null)
+        execution.status = 'ABORTED';
+      else this.journal({ event: 'ended', name, status: execution.status });
+      return execution;
+    });
     this.executions.set(name, execution);
     return execution;
   }
@@ -218,6 +260,12 @@ export class LocalStepFunctions {
     return this.endpoint;
   }
 
+  /** Stops every running execution; they stay unfinished in the journal and resume next start. */
+  abortRunning(): void {
+    this.stopping = true;
+    for (const abort of this.aborts.values()) abort();
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
@@ -227,8 +275,12 @@ export class LocalStepFunctions {
     }
   }
 
+  private journal(entry: JournalEntry): void {
+    if (this.options.journalPath) appendFileSync(this.options.journalPath, `${JSON.stringify(entry)}\n`);
+  }
+
   private executionArn(name: string): string {
-    return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:callvault-ingest:${name}`;
+    return localExecutionArn(name);
   }
 
   private require(name: string): LocalExecution {

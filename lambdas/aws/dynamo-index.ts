@@ -18,6 +18,7 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { UsageError } from '../core/errors.ts';
 import type { IndexEntry, IndexPage, IndexQuery, RecordingIndex } from '../core/ports.ts';
 
 export const INDEX_NAMES = {
@@ -321,6 +322,6 @@ function decodeCursor(cursor: string | undefined): unknown {
   try {
     return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new Error('the cursor is not one this API issued');
+    throw new UsageError('"cursor" is not one this API issued');
   }
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { parseSchedule } from './schedule.ts';
 
 const timeZone = z.string().refine(
   (zone) => {
@@ -36,7 +37,16 @@ const common = {
   /** Zone for provider timestamps that carry none (DialogTech, VoIPBin). */
   timeZone: timeZone.default('UTC'),
   /** EventBridge `rate(...)` / `cron(...)` expression for sweeps. */
-  schedule: z.string().default('rate(15 minutes)'),
+  schedule: z
+    .string()
+    .superRefine((expression, ctx) => {
+      try {
+        parseSchedule(expression);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
+      }
+    })
+    .default('rate(15 minutes)'),
   webhook: webhook.optional(),
   /**
    * Deployed stack only: the Secrets Manager secret (name or ARN) holding this account's

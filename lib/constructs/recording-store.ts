@@ -68,6 +68,18 @@ export function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Gra
   return list.combine(objects);
 }
 
+/**
+ * Read-only access to the archived audio (what a presigned GET URL needs): s3:GetObject on the
+ * archive prefix only. No listing, no writes, nothing outside `recordings/`.
+ */
+export function grantArchiveObjectRead(bucket: IBucket, grantee: IGrantable): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:GetObject'],
+    resourceArns: [bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`)],
+  });
+}
+
 export interface RecordingStoreProps {
   /**
    * Days after which archived audio moves to S3 Glacier Instant Retrieval (same millisecond access,

@@ -17,6 +17,7 @@ interface Report {
       ruleName: string;
       reason?: string;
       violatingResources?: { constructPath?: string }[];
+      violatingConstructs?: { constructPath?: string }[];
     }[];
   }[];
 }
@@ -39,17 +40,33 @@ describe('cdk-nag AwsSolutions', () => {
       return violation.ruleName;
     });
     const distinct = [...new Set(acknowledged)];
-    expect(distinct).toHaveLength(3);
+    expect(distinct).toHaveLength(4);
     expect(distinct).toEqual(
       expect.arrayContaining([
         'AwsSolutions-IAM5[Resource::*]',
         'AwsSolutions-L1',
+        'AwsSolutions-APIG4',
         expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<StoreAudio\w+\.Arn>\/recordings\/\*\]$/),
       ]),
     );
-    expect(acknowledged.filter((rule) => rule === 'AwsSolutions-L1')).toHaveLength(4);
-    // X-Ray on the four function roles, logs delivery + X-Ray on the state machine role.
-    expect(acknowledged.filter((rule) => rule === 'AwsSolutions-IAM5[Resource::*]')).toHaveLength(5);
+    const count = (rule: string | RegExp) =>
+      acknowledged.filter((name) => (typeof rule === 'string' ? name === rule : rule.test(name))).length;
+    // Six functions: check, archive, record, poll, intake, query.
+    expect(count('AwsSolutions-L1')).toBe(6);
+    // X-Ray on the six function roles, logs delivery + X-Ray on the state machine role.
+    expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(7);
+    // The archive prefix: archive (get/put/abort) and query (get, for presigned URLs).
+    expect(count(/recordings\/\*\]$/)).toBe(2);
+    // No authorizer: the webhook route only (the handler authenticates with the account's secret).
+    const publicRoutes = (nag?.suppressedViolations ?? []).filter(
+      (violation) => violation.ruleName === 'AwsSolutions-APIG4',
+    );
+    expect(publicRoutes).toHaveLength(1);
+    expect(publicRoutes[0]?.reason).toMatch(/webhook secret/);
+    expect(publicRoutes[0]?.reason).toMatch(/HMAC/);
+    expect(publicRoutes[0]?.violatingConstructs?.map((resource) => resource.constructPath)).toEqual([
+      expect.stringMatching(/\/WebhookApi\/Api\/POST--webhooks--\{accountId\}\/Resource$/),
+    ]);
   });
 
   it('does run: a bucket without TLS enforcement or access logs fails the synth', () => {

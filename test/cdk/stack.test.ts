@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
@@ -29,6 +30,8 @@ const stateMachineId = logicalIdOf(
   '/Workflow/StateMachine/Resource',
 );
 const accounts = parseDeployConfig(exampleConfig).accounts;
+const webhookApiId = logicalIdOf(template, 'AWS::ApiGatewayV2::Api', '/WebhookApi/Api/Resource');
+const queryApiId = logicalIdOf(template, 'AWS::ApiGatewayV2::Api', '/QueryApi/Api/Resource');
 
 const DYNAMO_WRITES = [
   'dynamodb:PutItem',
@@ -43,7 +46,7 @@ const actions = (statements: Statement[], prefix = '') =>
 const json = (value: unknown) => JSON.stringify(value);
 
 describe('IAM: each function gets exactly what it uses', () => {
-  const handlers = ['check', 'archive', 'record', 'poll'];
+  const handlers = ['check', 'archive', 'record', 'poll', 'intake', 'query'];
 
   it.each(handlers)('%s: own role, no managed policy, logs to its own log group only', (handler) => {
     const { properties } = functionOf(template, handler);
@@ -141,8 +144,53 @@ describe('IAM: each function gets exactly what it uses', () => {
     for (const account of accounts) expect(secrets).toContain(`secret:callvault/${account.id}-??????`);
   });
 
+  it('intake: reads the table and its indexes, starts executions of the state machine, reads the secrets; no write, no S3', () => {
+    const statements = statementsOf(template, 'intake');
+    expect(actions(statements, 'dynamodb:')).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']),
+    );
+    const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
+    expect(dynamo).toContain(tableId);
+    for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
+    expect(withPrefix(statements, 'states:')).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId } },
+    ]);
+    expect(actions(statements, 's3:').size).toBe(0);
+    // Every account's secret: the webhook secret sits next to the provider credentials.
+    expect(actions(statements, 'secretsmanager:')).toEqual(
+      new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']),
+    );
+    const secrets = json(withPrefix(statements, 'secretsmanager:'));
+    for (const account of accounts) expect(secrets).toContain(`secret:callvault/${account.id}-??????`);
+    expect(new Set(statements.flatMap(actionsOf).map((action) => action.split(':')[0]))).toEqual(
+      new Set(['logs', 'xray', 'dynamodb', 'states', 'secretsmanager']),
+    );
+  });
+
+  it('query: reads the table and its indexes, s3:GetObject on recordings/* only; no secrets, no StartExecution', () => {
+    const statements = statementsOf(template, 'query');
+    expect(actions(statements, 'dynamodb:')).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']),
+    );
+    const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
+    expect(dynamo).toContain(tableId);
+    for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
+    expect(withPrefix(statements, 's3:')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${ARCHIVE_KEY_PREFIX}*`]] },
+      },
+    ]);
+    expect(actions(statements, 'secretsmanager:').size).toBe(0);
+    expect(actions(statements, 'states:').size).toBe(0);
+    expect(new Set(statements.flatMap(actionsOf).map((action) => action.split(':')[0]))).toEqual(
+      new Set(['logs', 'xray', 'dynamodb', 's3']),
+    );
+  });
+
   it('no DynamoDB write outside record and poll', () => {
-    for (const handler of ['check', 'archive']) {
+    for (const handler of ['check', 'archive', 'intake', 'query']) {
       for (const action of DYNAMO_WRITES)
         expect(actions(statementsOf(template, handler))).not.toContain(action);
     }
@@ -227,6 +275,27 @@ describe('secrets never reach the template', () => {
     ]);
   });
 
+  it('the API functions carry accounts and names only, no credential or webhook secret', () => {
+    const app = unbundledApp();
+    const built = Template.fromStack(addCallvault(app, { rawConfig: withAuth }));
+    for (const handler of ['intake', 'query']) {
+      const environment = JSON.stringify(functionOf(built, handler).properties.Environment);
+      for (const value of secretValues) expect(environment).not.toContain(value);
+      expect(environment).not.toMatch(/\\?"(auth|webhook|previousSecret|password|token|apiKey)\\?"/);
+    }
+    const intake = (
+      functionOf(built, 'intake').properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    const intakeAccounts = JSON.parse(intake.CALLVAULT_ACCOUNTS as string) as Record<string, unknown>[];
+    expect(intakeAccounts.map((account) => account.id)).toEqual(['ib', 'dt', 'vb', 'rc', 'bw']);
+    expect(intakeAccounts.find((account) => account.id === 'dt')?.secret).toBe('callvault/dt');
+    // The query function needs no account configuration at all.
+    const query = (
+      functionOf(built, 'query').properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(Object.keys(query).sort()).toEqual(['CALLVAULT_HANDLER', 'NODE_OPTIONS', 'TABLE_NAME']);
+  });
+
   it('even when a caller hands the stack a full config with credentials', () => {
     const app = unbundledApp();
     const stack = new CallvaultStack(app, 'Direct', { config: withAuth as never });
@@ -302,12 +371,14 @@ describe('recording store', () => {
 describe('functions', () => {
   it('every Lambda: nodejs22.x on arm64, active tracing, a handler name', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-      expect(fn.Properties.Environment.Variables.CALLVAULT_HANDLER).toMatch(/^(check|archive|record|poll)$/);
+      expect(fn.Properties.Environment.Variables.CALLVAULT_HANDLER).toMatch(
+        /^(check|archive|record|poll|intake|query)$/,
+      );
     }
   });
 
@@ -318,13 +389,23 @@ describe('functions', () => {
   });
 
   it('the handler runtime finds its table and bucket names in every function', () => {
-    for (const handler of ['check', 'archive', 'record', 'poll']) {
+    for (const handler of ['check', 'archive', 'record', 'poll', 'intake']) {
       const variables = (
         functionOf(template, handler).properties.Environment as { Variables: Record<string, unknown> }
       ).Variables;
       expect(variables.TABLE_NAME).toEqual({ Ref: tableId });
       expect(variables.BUCKET_NAME).toEqual({ Ref: bucketId });
     }
+    const env = (handler: string) =>
+      (functionOf(template, handler).properties.Environment as { Variables: Record<string, unknown> })
+        .Variables;
+    expect(env('intake').STATE_MACHINE_ARN).toEqual({ Ref: stateMachineId });
+    expect(env('query').TABLE_NAME).toEqual({ Ref: tableId });
+  });
+
+  it('the webhook function answers within seconds', () => {
+    expect(functionOf(template, 'intake').properties.Timeout).toBe(10);
+    expect(functionOf(template, 'query').properties.Timeout).toBeLessThanOrEqual(29);
   });
 });
 
@@ -441,7 +522,7 @@ describe('ingest workflow', () => {
 describe('alarms', () => {
   it('failed executions and failed sweeps alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(4);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
@@ -454,5 +535,153 @@ describe('alarms', () => {
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionOf(template, 'poll').id } }],
       Threshold: 1,
     });
+    for (const api of [webhookApiId, queryApiId]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5xx',
+        Dimensions: [{ Name: 'ApiId', Value: { Ref: api } }],
+        Threshold: 1,
+      });
+    }
+  });
+});
+
+describe('HTTP APIs', () => {
+  type Json = Record<string, unknown>;
+  const routesOf = (apiId: string) =>
+    Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
+      .map((route) => route.Properties as Json)
+      .filter((route) => (route.ApiId as Json).Ref === apiId);
+  const integrationTarget = (route: Json) => {
+    const integrationId = (((route.Target as Json)['Fn::Join'] as [string, Json[]])[1][1] as Json)
+      .Ref as string;
+    const integration = template.findResources('AWS::ApiGatewayV2::Integration')[integrationId]?.Properties;
+    return {
+      type: integration?.IntegrationType,
+      uri: integration?.IntegrationUri,
+      version: integration?.PayloadFormatVersion,
+    };
+  };
+
+  it('webhook API: POST /webhooks/{accountId} only, no authorizer, to the intake function', () => {
+    const routes = routesOf(webhookApiId);
+    expect(routes.map((route) => [route.RouteKey, route.AuthorizationType])).toEqual([
+      ['POST /webhooks/{accountId}', 'NONE'],
+    ]);
+    expect(integrationTarget(routes[0] as Json)).toEqual({
+      type: 'AWS_PROXY',
+      uri: { 'Fn::GetAtt': [functionOf(template, 'intake').id, 'Arn'] },
+      version: '2.0',
+    });
+  });
+
+  it('query API: both routes IAM-authorized, to the query function', () => {
+    const routes = routesOf(queryApiId);
+    expect(routes.map((route) => [route.RouteKey, route.AuthorizationType]).sort()).toEqual([
+      ['GET /recordings', 'AWS_IAM'],
+      ['GET /recordings/{id}/audio', 'AWS_IAM'],
+    ]);
+    for (const route of routes) {
+      expect(integrationTarget(route)).toEqual({
+        type: 'AWS_PROXY',
+        uri: { 'Fn::GetAtt': [functionOf(template, 'query').id, 'Arn'] },
+        version: '2.0',
+      });
+    }
+  });
+
+  it('no other route anywhere (no $default catch-all)', () => {
+    expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(3);
+  });
+
+  it.each([
+    ['webhook', () => webhookApiId, { burst: 100, rate: 50 }],
+    ['query', () => queryApiId, { burst: 20, rate: 10 }],
+  ])(
+    '%s API: one auto-deployed $default stage, throttled, access-logged to a log group with retention',
+    (_name, api, limits) => {
+      const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))
+        .map((stage) => stage.Properties as Json)
+        .filter((stage) => (stage.ApiId as Json).Ref === api());
+      expect(stages).toHaveLength(1);
+      const stage = stages[0] as Json;
+      expect(stage.StageName).toBe('$default');
+      expect(stage.AutoDeploy).toBe(true);
+      expect(stage.DefaultRouteSettings).toEqual({
+        ThrottlingBurstLimit: limits.burst,
+        ThrottlingRateLimit: limits.rate,
+      });
+      const logs = stage.AccessLogSettings as {
+        DestinationArn: { 'Fn::GetAtt': [string, string] };
+        Format: string;
+      };
+      const logGroup = template.findResources('AWS::Logs::LogGroup')[logs.DestinationArn['Fn::GetAtt'][0]];
+      expect(logGroup?.Properties.RetentionInDays).toBe(90);
+      const format = JSON.parse(logs.Format) as Record<string, string>;
+      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+      // No headers (Authorization, signatures) and no query string (phone numbers) in the logs.
+      expect(logs.Format).not.toMatch(/header|querystring|\$context\.authorizer/i);
+    },
+  );
+
+  it('API Gateway may invoke each function, for its own API only', () => {
+    for (const [handler, api] of [
+      ['intake', webhookApiId],
+      ['query', queryApiId],
+    ] as const) {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission'))
+        .map((permission) => permission.Properties as Json)
+        .filter((permission) => json(permission.FunctionName).includes(functionOf(template, handler).id));
+      expect(permissions.length).toBeGreaterThan(0);
+      for (const permission of permissions) {
+        expect(permission.Principal).toBe('apigateway.amazonaws.com');
+        expect(json(permission.SourceArn)).toContain(api);
+      }
+    }
+  });
+
+  it('outputs the webhook base URL and the query API URL', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(json(outputs.WebhookBaseUrl?.Value)).toContain(webhookApiId);
+    expect(json(outputs.WebhookBaseUrl?.Value)).toMatch(/\/webhooks\/"\]\]\}$/);
+    expect(json(outputs.QueryApiUrl?.Value)).toContain(queryApiId);
+  });
+
+  it('grantInvoke gives execute-api:Invoke on the two GET routes of the query API only', () => {
+    const app = unbundledApp();
+    const stack = new CallvaultStack(app, 'Granted', { config: parseDeployConfig(exampleConfig) });
+    const reader = new Role(stack, 'Reader', { assumedBy: new AccountRootPrincipal() });
+    stack.queryApi?.grantInvoke(reader);
+    const built = Template.fromStack(stack);
+    const readerId = logicalIdOf(built, 'AWS::IAM::Role', '/Reader/Resource');
+    const statements = Object.values(built.findResources('AWS::IAM::Policy'))
+      .filter((policy) => ((policy.Properties as Json).Roles as Json[]).some((ref) => ref.Ref === readerId))
+      .flatMap(
+        (policy) => ((policy.Properties as Json).PolicyDocument as { Statement: Statement[] }).Statement,
+      );
+    expect(new Set(statements.flatMap(actionsOf))).toEqual(new Set(['execute-api:Invoke']));
+    const resources = json(statements.flatMap(resourcesOf));
+    const apiId = logicalIdOf(built, 'AWS::ApiGatewayV2::Api', '/QueryApi/Api/Resource');
+    expect(resources).toContain(apiId);
+    expect(resources).toContain('/*/GET/recordings"');
+    expect(resources).toContain('/*/GET/recordings/*/audio"');
+    expect(statements.flatMap(resourcesOf)).toHaveLength(2);
+    expect(resources).not.toContain(logicalIdOf(built, 'AWS::ApiGatewayV2::Api', '/WebhookApi/Api/Resource'));
+  });
+
+  it.each([
+    ['webhookApi', 'intake', 'WebhookBaseUrl'],
+    ['queryApi', 'query', 'QueryApiUrl'],
+  ])('%s: false leaves that API, its function and its output out', (prop, handler, output) => {
+    const app = unbundledApp();
+    const stack = new CallvaultStack(app, 'Without', {
+      config: parseDeployConfig(exampleConfig),
+      [prop]: false,
+    });
+    const built = Template.fromStack(stack);
+    expect(Object.keys(built.findResources('AWS::ApiGatewayV2::Api'))).toHaveLength(1);
+    expect(() => functionOf(built, handler)).toThrow(/0 functions/);
+    expect(Object.keys(built.toJSON().Outputs)).not.toContain(output);
+    expect(Object.keys(built.findResources('AWS::Lambda::Function'))).toHaveLength(5);
   });
 });

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AccountConfig, parseConfig } from '../../lambdas/core/config.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
-import { type LocalStack, startLocalStack } from '../../local/stack.ts';
+import { type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-export interface TestStack extends LocalStack {
+export interface TestStack extends OwnedLocalStack {
   dataDir: string;
   /** Closes the stack and deletes its data directory. */
   dispose(): Promise<void>;

@@ -1,0 +1,157 @@
+/**
+ * Webhook intake: authenticate a provider's callback, turn it into recording references and
+ * start one ingest execution per recording (the same deterministic name a sweep would use, so a
+ * duplicate callback or an overlapping sweep starts nothing new). A 202 is only answered once the
+ * executions exist, so an accepted callback is never lost.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
+import type { AccountConfig } from './config.ts';
+import { ConfigError, WebhookParseError } from './errors.ts';
+import { executionName, recordingId } from './ids.ts';
+import type { IngestState } from './ingest.ts';
+import type { AccountDirectory, RecordingIndex, WorkflowStarter } from './ports.ts';
+
+/** Larger bodies are refused with 413: no provider's recording callback comes near it. */
+export const MAX_WEBHOOK_BYTES = 64 * 1024;
+
+export interface WebhookCall {
+  accountId: string;
+  /** The raw body, exactly as received (signatures are computed over it). */
+  body: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+}
+
+export interface WebhookAnswer {
+  statusCode: 202 | 400 | 401 | 404 | 413;
+  body: {
+    message: string;
+    /** Executions started by this call. */
+    started?: number;
+    /** Recordings already archived, or whose execution already exists. */
+    duplicates?: number;
+    recordings?: string[];
+  };
+}
+
+export interface IntakeDeps {
+  accounts: AccountDirectory;
+  adapterFor(accountId: string): Promise<ProviderAdapter>;
+  index: RecordingIndex;
+  starter: WorkflowStarter;
+}
+
+export async function receiveWebhook(call: WebhookCall, deps: IntakeDeps): Promise<WebhookAnswer> {
+  let account: AccountConfig;
+  try {
+    account = await deps.accounts.get(call.accountId);
+  } catch (error) {
+    if (error instanceof ConfigError)
+      return { statusCode: 404, body: { message: `no account "${call.accountId}"` } };
+    throw error;
+  }
+  if (Buffer.byteLength(call.body) > MAX_WEBHOOK_BYTES) {
+    return { statusCode: 413, body: { message: `the body is larger than ${MAX_WEBHOOK_BYTES} bytes` } };
+  }
+  if (!authenticated(account, call)) {
+    return { statusCode: 401, body: { message: 'missing or wrong webhook credentials' } };
+  }
+
+  let recordings: WebhookRecording[];
+  try {
+    recordings = minimalBody(account, call.body) ?? (await deps.adapterFor(account.id)).parseWebhook(call);
+  } catch (error) {
+    if (error instanceof WebhookParseError) return { statusCode: 400, body: { message: error.message } };
+    throw error;
+  }
+  if (recordings.length === 0) {
+    return {
+      statusCode: 202,
+      body: { message: 'nothing to archive in this event', started: 0, duplicates: 0 },
+    };
+  }
+
+  const known = await deps.index.getMany(recordings.map((recording) => recordingId(recording)));
+  let started = 0;
+  let duplicates = 0;
+  for (const recording of recordings) {
+    const entry = known.get(recordingId(recording));
+    if (entry?.status === 'archived' || entry?.status === 'skipped') {
+      duplicates += 1;
+      continue;
+    }
+    const { hints, ...ref } = recording;
+    const input: IngestState = { ref, hints };
+    const retryRound = entry?.status === 'failed' ? (entry.failures ?? 1) : 0;
+    const outcome = await deps.starter.start(executionName(ref, retryRound), input);
+    if (outcome === 'started') started += 1;
+    else duplicates += 1;
+  }
+  return {
+    statusCode: 202,
+    body: {
+      message: 'accepted',
+      started,
+      duplicates,
+      recordings: recordings.map((recording) => recordingId(recording)),
+    },
+  };
+}
+
+/**
+ * `{ "recordingId": "...", "callId"?: "..." }`, accepted for every provider (Infobip file id,
+ * DialogTech sid…). Anything else is the provider's own format, parsed by its adapter.
+ */
+function minimalBody(account: AccountConfig, body: string): WebhookRecording[] | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null || !('recordingId' in json)) return undefined;
+  const { recordingId: id, callId } = json as { recordingId: unknown; callId?: unknown };
+  // Bandwidth's own callbacks carry `recordingId` too, with `eventType`: those go to the adapter.
+  if ('eventType' in json) return undefined;
+  if (typeof id !== 'string' || id.trim() === '') {
+    throw new WebhookParseError('"recordingId" must be a non-empty string');
+  }
+  if (callId !== undefined && typeof callId !== 'string')
+    throw new WebhookParseError('"callId" must be a string');
+  return [{ accountId: account.id, provider: account.provider, providerRecordingId: id.trim(), callId }];
+}
+
+/**
+ * The account's webhook secret (or the previous one, during a rotation) as the HTTP Basic
+ * password, or VoIPBin's `X-VoIPBIN-Signature`: hex HMAC-SHA256 of the raw body. Compared in
+ * constant time.
+ */
+function authenticated(account: AccountConfig, call: WebhookCall): boolean {
+  const secrets = [account.webhook?.secret, account.webhook?.previousSecret].filter(
+    (secret): secret is string => typeof secret === 'string' && secret.length > 0,
+  );
+  if (secrets.length === 0) return false;
+  const password = basicPassword(call.headers.authorization);
+  const signature = call.headers['x-voipbin-signature']?.trim().toLowerCase();
+  return secrets.some(
+    (secret) =>
+      (password !== undefined && sameSecret(password, secret)) ||
+      (signature !== undefined &&
+        sameSecret(signature, createHmac('sha256', secret).update(call.body).digest('hex'))),
+  );
+}
+
+function basicPassword(header: string | undefined): string | undefined {
+  const match = header?.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+/** Constant-time comparison of two strings of any length (digests have equal length). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

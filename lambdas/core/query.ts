@@ -1,0 +1,90 @@
+/**
+ * The search API's core: query-string parameters → an index query (the same query code the CLI
+ * uses), and an archived recording → a short-lived URL to its audio.
+ */
+import { toUtcIso } from '../providers/parse.ts';
+import { UsageError } from './errors.ts';
+import type { EntryStatus, IndexPage, IndexQuery, RecordingIndex } from './ports.ts';
+import { PROVIDERS, type ProviderName } from './recording.ts';
+
+const STATUSES: readonly EntryStatus[] = ['archived', 'skipped', 'failed'];
+
+/** Reads `account, provider, number, status, since, until, limit, cursor`; UsageError names a bad one. */
+export function parseRecordingQuery(params: Record<string, string | undefined>): IndexQuery {
+  const known = new Set(['account', 'provider', 'number', 'status', 'since', 'until', 'limit', 'cursor']);
+  for (const name of Object.keys(params)) {
+    if (!known.has(name))
+      throw new UsageError(`unknown parameter "${name}" (known: ${[...known].join(', ')})`);
+  }
+  const time = (name: 'since' | 'until') => {
+    const value = params[name];
+    if (value === undefined) return undefined;
+    const iso = toUtcIso(value);
+    if (!iso) throw new UsageError(`"${name}" must be an ISO-8601 time or date, got "${value}"`);
+    return iso;
+  };
+  const { provider, status, limit } = params;
+  if (provider !== undefined && !PROVIDERS.includes(provider as ProviderName)) {
+    throw new UsageError(`"provider" must be one of ${PROVIDERS.join(', ')}`);
+  }
+  if (status !== undefined && !STATUSES.includes(status as EntryStatus)) {
+    throw new UsageError(`"status" must be one of ${STATUSES.join(', ')}`);
+  }
+  const pageSize = limit === undefined ? 100 : Number(limit);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+    throw new UsageError('"limit" must be a whole number from 1 to 1000');
+  }
+  return {
+    accountId: params.account,
+    provider: provider as ProviderName | undefined,
+    number: params.number,
+    status: status as EntryStatus | undefined,
+    since: time('since'),
+    until: time('until'),
+    limit: pageSize,
+    cursor: params.cursor,
+  };
+}
+
+export async function searchRecordings(
+  params: Record<string, string | undefined>,
+  index: RecordingIndex,
+): Promise<IndexPage> {
+  return index.query(parseRecordingQuery(params));
+}
+
+export interface AudioUrlSigner {
+  /** A GET URL for the object, valid for `expiresInSeconds`. */
+  presign(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
+}
+
+export interface AudioLink {
+  id: string;
+  url: string;
+  expiresAt: string;
+  contentType?: string;
+  bytes?: number;
+  sha256?: string;
+}
+
+/** A short-lived link to an archived recording's audio; UsageError when there is none. */
+export async function audioLink(
+  id: string,
+  deps: { index: RecordingIndex; signer: AudioUrlSigner; expiresInSeconds?: number; now?: () => Date },
+): Promise<AudioLink | undefined> {
+  const entry = await deps.index.get(id);
+  if (!entry) return undefined;
+  if (entry.status !== 'archived' || !entry.bucket || !entry.key) {
+    throw new UsageError(`recording ${id} is ${entry.status}: ${entry.reason ?? 'no audio archived'}`);
+  }
+  const expiresInSeconds = deps.expiresInSeconds ?? 300;
+  const now = deps.now?.() ?? new Date();
+  return {
+    id,
+    url: await deps.signer.presign(entry.bucket, entry.key, expiresInSeconds),
+    expiresAt: new Date(now.getTime() + expiresInSeconds * 1000).toISOString(),
+    contentType: entry.contentType,
+    bytes: entry.bytes,
+    sha256: entry.sha256,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The search API (IAM-authorized): `GET /recordings` with the filters of `recordings list`, and
+ * `GET /recordings/{id}/audio` answering with a short-lived presigned URL (302 to it).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
+import { S3AudioUrlSigner } from '../aws/s3-presigner.ts';
+import { ConfigError, UsageError } from '../core/errors.ts';
+import type { RecordingIndex } from '../core/ports.ts';
+import { type AudioUrlSigner, audioLink, searchRecordings } from '../core/query.ts';
+import { type HttpEvent, type HttpResult, jsonResult } from './http.ts';
+
+export interface QueryDeps {
+  index: RecordingIndex;
+  signer: AudioUrlSigner;
+}
+
+export const createQueryHandler =
+  (deps: QueryDeps) =>
+  async (event: HttpEvent): Promise<HttpResult> => {
+    try {
+      const id = event.pathParameters?.id;
+      if (event.routeKey === 'GET /recordings/{id}/audio' && id) {
+        const link = await audioLink(id, deps);
+        if (!link) return jsonResult(404, { message: `no recording with id ${id}` });
+        return jsonResult(302, link, { location: link.url, 'cache-control': 'no-store' });
+      }
+      if (event.routeKey === 'GET /recordings') {
+        const page = await searchRecordings(event.queryStringParameters ?? {}, deps.index);
+        return jsonResult(200, { items: page.items, cursor: page.cursor ?? null });
+      }
+      return jsonResult(404, { message: `no route ${event.routeKey}` });
+    } catch (error) {
+      if (error instanceof UsageError) return jsonResult(400, { message: error.message });
+      throw error;
+    }
+  };
+
+let fromEnvironment: QueryDeps | undefined;
+
+export const handler = (event: HttpEvent) => {
+  const tableName = process.env.TABLE_NAME;
+  if (!tableName) throw new ConfigError('environment variable TABLE_NAME is not set');
+  fromEnvironment ??= {
+    index: new DynamoRecordingIndex(new DynamoDBClient({}), tableName),
+    signer: new S3AudioUrlSigner(new S3Client({})),
+  };
+  return createQueryHandler(fromEnvironment)(event);
+};

@@ -1,0 +1,123 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  type CfnRoute,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  type HttpRoute,
+  type HttpStage,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { AppFunction } from './app-function.ts';
+import { DEFAULT_LOG_RETENTION, loggedDefaultStage } from './http-stage.ts';
+import { grantIndexRead } from './recording-store.ts';
+
+/** The route providers call; `{accountId}` is the callvault account id. */
+export const WEBHOOK_ROUTE_PATH = '/webhooks/{accountId}';
+
+export interface WebhookApiProps {
+  /** The recording index: read (known recordings are not started again), never written. */
+  readonly table: ITable;
+  /** Only named in the environment (the handler runtime requires BUCKET_NAME); no access granted. */
+  readonly bucket: IBucket;
+  /** The ingest workflow: the function may start executions of it, nothing else. */
+  readonly stateMachine: IStateMachine;
+  /** Every account's secret: it holds the webhook secret next to the provider credentials. */
+  readonly accountSecrets: ISecret[];
+  /** The non-secret account configuration, passed as `CALLVAULT_ACCOUNTS`. */
+  readonly accountsJson: string;
+  /**
+   * Default route throttling of the stage (requests per second and burst, across all callers).
+   * @default { burstLimit: 100, rateLimit: 50 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * Timeout of the intake function: providers expect their callback answered within seconds.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the API's access logs.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The providers' "recording ready" callbacks: an HTTP API with `POST /webhooks/{accountId}` to the
+ * intake function, which authenticates each call with the account's webhook secret (HTTP Basic
+ * password or VoIPBin's HMAC signature) and starts one ingest execution per new recording.
+ * The route itself is public: providers cannot sign AWS requests.
+ */
+export class WebhookApi extends Construct {
+  public readonly httpApi: HttpApi;
+  public readonly stage: HttpStage;
+  public readonly route: HttpRoute;
+  public readonly intakeFunction: AppFunction;
+  public readonly accessLogs: LogGroup;
+  public readonly serverErrorsAlarm: Alarm;
+  /** `https://{api}.execute-api.{region}.amazonaws.com/webhooks/`: append the account id. */
+  public readonly webhookBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    this.intakeFunction = new AppFunction(this, 'IntakeFunction', {
+      handlerName: 'intake',
+      timeout: props.timeout ?? Duration.seconds(10),
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        BUCKET_NAME: props.bucket.bucketName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        CALLVAULT_ACCOUNTS: props.accountsJson,
+      },
+    });
+    grantIndexRead(props.table, this.intakeFunction);
+    props.stateMachine.grantStartExecution(this.intakeFunction);
+    for (const secret of props.accountSecrets) secret.grantRead(this.intakeFunction);
+
+    this.httpApi = new HttpApi(this, 'Api', {
+      apiName: `${Stack.of(this).stackName}-webhooks`,
+      description: 'callvault: recording-ready webhooks of the telephony providers',
+      createDefaultStage: false,
+    });
+    const { stage, accessLogs } = loggedDefaultStage(this, this.httpApi, {
+      throttle: props.throttle ?? { burstLimit: 100, rateLimit: 50 },
+      logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+    });
+    this.stage = stage;
+    this.accessLogs = accessLogs;
+
+    const [route] = this.httpApi.addRoutes({
+      path: WEBHOOK_ROUTE_PATH,
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Intake', this.intakeFunction),
+      authorizer: new HttpNoneAuthorizer(),
+    });
+    this.route = route as HttpRoute;
+    Validations.of(this.route.node.defaultChild as CfnRoute).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG4',
+      reason:
+        'Public on purpose: the telephony providers call it and cannot sign AWS requests. Authentication ' +
+        'is done by the handler with the per-account webhook secret (HTTP Basic password or VoIPBin ' +
+        'HMAC-SHA256 signature of the raw body), compared in constant time.',
+    });
+
+    this.serverErrorsAlarm = new Alarm(this, 'ServerErrors', {
+      alarmDescription: 'The webhook API answered 5xx: a provider callback may not have been accepted.',
+      metric: this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.webhookBaseUrl = `${this.stage.url}webhooks/`;
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * `callvault serve`: the local stack as a long-running service. On one port, the same handlers
+ * the deployed HTTP APIs run, behind API-Gateway-shaped events:
+ *   POST /webhooks/{accountId}     provider callbacks (intake)
+ *   GET  /recordings               the search API
+ *   GET  /recordings/{id}/audio    302 to a short-lived presigned URL on the local S3
+ * plus one sweep per account on the schedule from its config, as EventBridge would run it.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { S3AudioUrlSigner } from '../lambdas/aws/s3-presigner.ts';
+import { MAX_WEBHOOK_BYTES } from '../lambdas/core/intake.ts';
+import { nextRun, parseSchedule } from '../lambdas/core/schedule.ts';
+import type { HttpEvent, HttpResult } from '../lambdas/handlers/http.ts';
+import { createIntakeHandler } from '../lambdas/handlers/intake.ts';
+import { createQueryHandler } from '../lambdas/handlers/query.ts';
+import { type LocalStackOptions, type OwnedLocalStack, publishServe, startLocalStack } from './stack.ts';
+
+export interface ServeOptions extends LocalStackOptions {
+  port?: number;
+  host?: string;
+  /** How long a shutdown waits for running executions before leaving them to resume. Default 10 s. */
+  shutdownGraceMs?: number;
+}
+
+export interface RunningServe {
+  url: string;
+  stack: OwnedLocalStack;
+  /** Sweeps started by the scheduler so far, per account. */
+  sweeps: Map<string, number>;
+  close(): Promise<void>;
+}
+
+type Route = 'POST /webhooks/{accountId}' | 'GET /recordings' | 'GET /recordings/{id}/audio';
+
+function matchRoute(
+  method: string,
+  path: string,
+): { routeKey: Route; pathParameters: Record<string, string> } | undefined {
+  const webhook = path.match(/^\/webhooks\/([^/]+)$/);
+  if (method === 'POST' && webhook) {
+    return {
+      routeKey: 'POST /webhooks/{accountId}',
+      pathParameters: { accountId: decodeURIComponent(webhook[1] as string) },
+    };
+  }
+  if (method === 'GET' && path === '/recordings') return { routeKey: 'GET /recordings', pathParameters: {} };
+  const audio = path.match(/^\/recordings\/([^/]+)\/audio$/);
+  if (method === 'GET' && audio) {
+    return {
+      routeKey: 'GET /recordings/{id}/audio',
+      pathParameters: { id: decodeURIComponent(audio[1] as string) },
+    };
+  }
+  return undefined;
+}
+
+/** Reads a body up to `limit` bytes; undefined when it is larger (answered 413 unread). */
+async function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of request) {
+    length += (chunk as Buffer).length;
+    if (length > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The API Gateway HTTP API (payload 2.0) event for a request, as the deployed Lambdas get it. */
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: NonNullable<ReturnType<typeof matchRoute>>,
+  body: string,
+) {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query = Object.fromEntries(url.searchParams);
+  return {
+    version: '2.0',
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: route.pathParameters,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      routeKey: route.routeKey,
+      stage: '$default',
+      timeEpoch: Date.now(),
+    },
+  } as unknown as HttpEvent;
+}
+
+function send(response: ServerResponse, result: HttpResult): void {
+  response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+  response.end(result.body ?? '');
+}
+
+export async function serve(options: ServeOptions): Promise<RunningServe> {
+  const stack = await startLocalStack(options);
+  const logger = stack.runtime.logger;
+  const intake = createIntakeHandler(stack.runtime);
+  const query = createQueryHandler({
+    index: stack.runtime.index,
+    signer: new S3AudioUrlSigner(stack.archive.s3),
+  });
+
+  const server: Server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const route = matchRoute(request.method ?? 'GET', url.pathname);
+    try {
+      if (!route) {
+        send(response, {
+          statusCode: 404,
+          headers: { 'content-type': 'application/json' },
+          body: '{"message":"not found"}',
+        });
+        return;
+      }
+      const body = await readBody(request, MAX_WEBHOOK_BYTES);
+      if (body === undefined) {
+        response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        response.end(JSON.stringify({ message: `the body is larger than ${MAX_WEBHOOK_BYTES} bytes` }));
+        return;
+      }
+      const event = toEvent(request, url, route, body);
+      send(response, route.routeKey.startsWith('POST') ? await intake(event) : await query(event));
+    } catch (error) {
+      // As API Gateway does when a Lambda throws: a 500, the details in the log only.
+      logger.error('request failed', {
+        route: route?.routeKey,
+        error: (error as Error).name,
+        reason: (error as Error).message,
+      });
+      send(response, {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: '{"message":"Internal Server Error"}',
+      });
+    }
+  });
+  server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  const unpublish = publishServe(options.dataDir, stack.endpoints, url);
+
+  // One timer per account; a sweep still running when the next one is due is not doubled.
+  const sweeps = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  const startedAt = new Date();
+  let stopping = false;
+  for (const account of options.config.accounts) {
+    const schedule = parseSchedule(account.schedule);
+    let running = false;
+    const plan = (after: Date) => {
+      const next = nextRun(schedule, after, startedAt);
+      if (!next || stopping) return;
+      const timer = setTimeout(
+        async () => {
+          timers.delete(timer);
+          plan(next);
+          if (running) return;
+          running = true;
+          sweeps.set(account.id, (sweeps.get(account.id) ?? 0) + 1);
+          try {
+            const result = await stack.poll({ accountId: account.id });
+            logger.info('scheduled sweep', {
+              account: account.id,
+              listed: result.listed,
+              started: result.started.length,
+            });
+          } catch (error) {
+            logger.error('scheduled sweep failed', { account: account.id, reason: (error as Error).message });
+          } finally {
+            running = false;
+          }
+        },
+        Math.max(0, next.getTime() - Date.now()),
+      );
+      timers.add(timer);
+    };
+    plan(startedAt);
+  }
+
+  return {
+    url,
+    stack,
+    sweeps,
+    async close() {
+      stopping = true;
+      for (const timer of timers) clearTimeout(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const running = [...stack.stepFunctions.executions.values()].filter(
+        (execution) => execution.status === 'RUNNING',
+      );
+      const grace = new Promise((resolve) => setTimeout(resolve, options.shutdownGraceMs ?? 10_000).unref());
+      await Promise.race([Promise.allSettled(running.map((execution) => execution.done)), grace]);
+      const unfinished = running.filter((execution) => execution.status === 'RUNNING').length;
+      if (unfinished > 0)
+        logger.warn('stopping with executions still running; they resume on the next start', { unfinished });
+      unpublish();
+      await stack.close({ waitForExecutions: false });
+    },
+  };
+}
