@@ -72,3 +72,32 @@ export interface AdapterOptions {
   /** Headers timeout and body idle timeout, ms. */
   timeoutMs?: number;
 }
+
+/** A list window's bounds as epoch milliseconds. */
+export interface WindowBounds {
+  since?: number;
+  until?: number;
+}
+
+/** Reads a window; a bound that is not a date is a RangeError naming it. */
+export function windowBounds(window: ListWindow): WindowBounds {
+  const bound = (value: string | undefined, name: string) => {
+    if (value === undefined) return undefined;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new RangeError(`list window "${name}" is not a date: ${value}`);
+    return ms;
+  };
+  return { since: bound(window.since, 'since'), until: bound(window.until, 'until') };
+}
+
+/**
+ * Since inclusive, until exclusive. A recording without a start time is kept: no window can
+ * place it, and dropping it would mean never archiving it (the index de-duplicates by id).
+ */
+export function inWindow(startedAt: string | undefined, bounds: WindowBounds): boolean {
+  if (startedAt === undefined) return true;
+  const at = Date.parse(startedAt);
+  return (
+    (bounds.since === undefined || at >= bounds.since) && (bounds.until === undefined || at < bounds.until)
+  );
+}

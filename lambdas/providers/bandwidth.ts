@@ -26,6 +26,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
+import { inWindow, windowBounds } from './adapter.ts';
 import { type AudioDownload, basicAuth, ProviderHttp, type RequestOptions } from './http.ts';
 import { isoDurationSeconds, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -189,27 +190,21 @@ export function createBandwidthAdapter(
   }
 
   async function* list(window: ListWindow): AsyncGenerator<Recording> {
-    const since = window.since === undefined ? undefined : windowBound(window.since, 'since');
-    const until = window.until === undefined ? undefined : windowBound(window.until, 'until');
+    const bounds = windowBounds(window);
+    const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     const seen = new Set<string>();
-    let minStartTime = since;
+    let minStartTime = iso(bounds.since);
     for (;;) {
-      const records = await fetchList({ minStartTime, maxStartTime: until });
+      const records = await fetchList({ minStartTime, maxStartTime: iso(bounds.until) });
       for (const record of records) {
         if (seen.has(record.recordingId)) continue;
         seen.add(record.recordingId);
         const recording = toRecording(record);
-        if (inWindow(recording.startedAt, since, until)) yield recording;
+        if (inWindow(recording.startedAt, bounds)) yield recording;
       }
       if (records.length < BANDWIDTH_LIST_CAP) return;
       minStartTime = nextMinStartTime(records, minStartTime);
     }
-  }
-
-  function windowBound(value: string, name: string): string {
-    const iso = toUtcIso(value);
-    if (!iso) throw new ProviderResponseError(`${http.who}: list window ${name} "${value}" is not a date`);
-    return iso;
   }
 
   async function get(ref: RecordingRef): Promise<Recording> {
@@ -350,15 +345,6 @@ function isMetadata(item: unknown): item is RecordingMetadata {
 
 function toDirection(value: unknown): Direction {
   return value === 'inbound' || value === 'outbound' ? value : 'unknown';
-}
-
-/** Since inclusive, until exclusive; a recording without a start time is left to the server's filter. */
-function inWindow(startedAt: string | undefined, since?: string, until?: string): boolean {
-  if (!startedAt) return true;
-  const at = Date.parse(startedAt);
-  if (since !== undefined && at < Date.parse(since)) return false;
-  if (until !== undefined && at >= Date.parse(until)) return false;
-  return true;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

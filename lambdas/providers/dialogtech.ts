@@ -19,6 +19,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
+import { inWindow, windowBounds } from './adapter.ts';
 import { type AudioDownload, ProviderHttp, type TextResponse } from './http.ts';
 import { asArray, parseXml, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -227,21 +228,13 @@ export function createDialogtechAdapter(
     }
   }
 
-  function windowBound(value: string | undefined, name: string): number | undefined {
-    if (value === undefined) return undefined;
-    const ms = Date.parse(toUtcIso(value) ?? '');
-    if (Number.isNaN(ms)) throw new RangeError(`list window ${name} is not a date: ${value}`);
-    return ms;
-  }
-
   return {
     account,
     http,
     supportsDelete: true,
 
     async *list(window: ListWindow): AsyncIterable<Recording> {
-      const since = windowBound(window.since, 'since');
-      const until = windowBound(window.until, 'until');
+      const bounds = windowBounds(window);
       // A recording can sit in several (type, id) lists; it is yielded once.
       const seen = new Set<string>();
       for (const pair of account.lists) {
@@ -257,10 +250,8 @@ export function createDialogtechAdapter(
               sid: recording.providerRecordingId,
               date: toText(item.date),
             });
-          } else {
-            const started = Date.parse(recording.startedAt);
-            if (since !== undefined && started < since) continue;
-            if (until !== undefined && started >= until) continue;
+          } else if (!inWindow(recording.startedAt, bounds)) {
+            continue;
           }
           yield recording;
         }

@@ -7,6 +7,7 @@ import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '../core/errors.ts';
 import type { Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
+import { inWindow, windowBounds } from './adapter.ts';
 import { basicAuth, ProviderHttp } from './http.ts';
 import { asArray, looksLikeXml, parseXml, toText, toUtcIso } from './parse.ts';
 
@@ -152,18 +153,14 @@ export function createInfobipAdapter(
     supportsDelete: false,
 
     async *list(window: ListWindow): AsyncIterable<Recording> {
-      const since = window.since ? Date.parse(window.since) : Number.NEGATIVE_INFINITY;
-      const until = window.until ? Date.parse(window.until) : Number.POSITIVE_INFINITY;
+      const bounds = windowBounds(window);
       const seen = new Set<string>();
       // No server-side time filter and no documented order: read every page, filter here.
       for await (const file of allFiles()) {
         const recording = toRecording(file);
         if (seen.has(recording.providerRecordingId)) continue;
         seen.add(recording.providerRecordingId);
-        // A file whose time cannot be read is kept rather than lost; the archive dedupes by id.
-        const startedAt = recording.startedAt ? Date.parse(recording.startedAt) : undefined;
-        if (startedAt !== undefined && (startedAt < since || startedAt >= until)) continue;
-        yield recording;
+        if (inWindow(recording.startedAt, bounds)) yield recording;
       }
     },
 

@@ -20,6 +20,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
+import { inWindow, windowBounds } from './adapter.ts';
 import { type AudioDownload, basicAuth, ProviderHttp, type TextResponse } from './http.ts';
 import { asArray, looksLikeXml, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -198,8 +199,8 @@ export function createRestcommAdapter(
   }
 
   async function* list(window: ListWindow): AsyncGenerator<Recording> {
-    const since = instant(window.since, 'since');
-    const until = instant(window.until, 'until');
+    const bounds = windowBounds(window);
+    const { since, until } = bounds;
     const filters: Record<string, string> = { PageSize: String(pageSize), SortBy: 'DateCreated:asc' };
     // Both bounds are inclusive, whole seconds, UTC; the exact window is applied below.
     if (since !== undefined) filters.StartTime = restcommTime(Math.floor(since / 1000) * 1000);
@@ -221,7 +222,7 @@ export function createRestcommAdapter(
         const recording = toRecording(entry);
         if (seen.has(recording.providerRecordingId)) continue;
         seen.add(recording.providerRecordingId);
-        if (inWindow(recording.startedAt, since, until)) yield recording;
+        if (inWindow(recording.startedAt, bounds)) yield recording;
       }
       url = nextPageUrl(page.nextPageUri, filters, url);
     }
@@ -388,23 +389,9 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-function instant(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new RangeError(`list window "${name}" is not a date: ${value}`);
-  return ms;
-}
-
 /** `2018-10-05T22:45:32`, UTC, as StartTime/EndTime expect. */
 function restcommTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
-}
-
-/** Since inclusive, until exclusive. A recording without a date stays: the server's filter placed it. */
-function inWindow(startedAt: string | undefined, since?: number, until?: number): boolean {
-  if (startedAt === undefined) return true;
-  const at = Date.parse(startedAt);
-  return (since === undefined || at >= since) && (until === undefined || at < until);
 }
 
 /** Callbacks say `inbound`, `outbound-api` or `outbound-dial`. */

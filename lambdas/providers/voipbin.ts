@@ -26,6 +26,7 @@ import {
 import { silentLogger } from '../core/log.ts';
 import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
+import { inWindow, windowBounds } from './adapter.ts';
 import { ProviderHttp } from './http.ts';
 import { toText, toUtcIso } from './parse.ts';
 
@@ -159,8 +160,7 @@ export function createVoipbinAdapter(
   }
 
   async function* list(window: ListWindow): AsyncGenerator<Recording> {
-    const since = window.since === undefined ? undefined : Date.parse(window.since);
-    const until = window.until === undefined ? undefined : Date.parse(window.until);
+    const bounds = windowBounds(window);
     const seen = new Set<string>();
     const usedTokens = new Set<string>();
     let token: string | undefined;
@@ -181,10 +181,15 @@ export function createVoipbinAdapter(
         if (seen.has(record.id)) continue;
         seen.add(record.id);
         const recording = normalize(record);
-        if (inWindow(recording.startedAt, since, until)) yield recording;
+        if (inWindow(recording.startedAt, bounds)) yield recording;
       }
 
-      if (since !== undefined && everyItemDated && oldestCreated < since - CREATE_TO_START_SLACK_MS) return;
+      if (
+        bounds.since !== undefined &&
+        everyItemDated &&
+        oldestCreated < bounds.since - CREATE_TO_START_SLACK_MS
+      )
+        return;
       const next = page.nextToken;
       if (next === undefined) return;
       if (usedTokens.has(next)) {
@@ -284,13 +289,6 @@ export function createVoipbinAdapter(
 /** `9999-01-01 00:00:00.000000` (and Go's zero time) stand for "not set" in VoIPBin's database. */
 function isUnsetSentinel(text: string): boolean {
   return text.startsWith('9999-') || text.startsWith('0001-01-01');
-}
-
-/** Since inclusive, until exclusive. A recording with no time at all is kept rather than lost. */
-function inWindow(startedAt: string | undefined, since?: number, until?: number): boolean {
-  if (startedAt === undefined) return true;
-  const at = Date.parse(startedAt);
-  return (since === undefined || at >= since) && (until === undefined || at < until);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
