@@ -61,9 +61,9 @@ const MAX_RAW_CHARS = 16_000;
 export async function checkReadiness(state: IngestState, deps: IngestDeps): Promise<IngestState> {
   const now = deps.now?.() ?? new Date();
   const existing = await deps.index.get(recordingId(state.ref));
-  if (existing?.status === 'archived' || existing?.status === 'skipped') {
-    return { ...state, decision: 'done', reason: `already ${existing.status}` };
-  }
+  // Only an archived recording is final: one skipped as gone is asked about again when a sweep
+  // or a callback starts it anew (Infobip lists a new file only once it is stored).
+  if (existing?.status === 'archived') return { ...state, decision: 'done', reason: 'already archived' };
   const adapter = await deps.adapterFor(state.ref.accountId);
   const recording = await adapter.get(state.ref);
   const summary = summarize(recording, state.hints);

@@ -8,7 +8,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
 import type { AccountConfig } from './config.ts';
 import { ConfigError, WebhookParseError } from './errors.ts';
-import { executionName, recordingId } from './ids.ts';
+import { nextExecutionName, recordingId } from './ids.ts';
 import type { IngestState } from './ingest.ts';
 import type { AccountDirectory, RecordingIndex, WorkflowStarter } from './ports.ts';
 
@@ -76,15 +76,15 @@ export async function receiveWebhook(call: WebhookCall, deps: IntakeDeps): Promi
   let started = 0;
   let duplicates = 0;
   for (const recording of recordings) {
-    const entry = known.get(recordingId(recording));
-    if (entry?.status === 'archived' || entry?.status === 'skipped') {
+    const { hints, ...ref } = recording;
+    // The provider says it is ready: even a recording skipped as gone earlier is tried again.
+    const name = nextExecutionName(ref, known.get(recordingId(recording)));
+    if (!name) {
       duplicates += 1;
       continue;
     }
-    const { hints, ...ref } = recording;
     const input: IngestState = { ref, hints };
-    const retryRound = entry?.status === 'failed' ? (entry.failures ?? 1) : 0;
-    const outcome = await deps.starter.start(executionName(ref, retryRound), input);
+    const outcome = await deps.starter.start(name, input);
     if (outcome === 'started') started += 1;
     else duplicates += 1;
   }

@@ -6,7 +6,7 @@
 import pMap from 'p-map';
 import type { ProviderAdapter } from '../providers/adapter.ts';
 import { SweepIncompleteError } from './errors.ts';
-import { executionName, recordingId } from './ids.ts';
+import { nextExecutionName, recordingId } from './ids.ts';
 import type { IngestState } from './ingest.ts';
 import type { RecordingIndex, WorkflowStarter } from './ports.ts';
 import type { Recording } from './recording.ts';
@@ -26,7 +26,7 @@ export interface SweepResult {
   listed: number;
   /** Executions started by this sweep. */
   started: string[];
-  /** Already archived or skipped: nothing to do. */
+  /** Already archived, or skipped and still gone: nothing to do. */
   alreadyDone: number;
   /** An execution of that name existed: handed over before. */
   alreadyRunning: number;
@@ -59,11 +59,15 @@ export async function sweepAccount(deps: SweepDeps): Promise<SweepResult> {
     listed,
     async (recording) => {
       const entry = known.get(recordingId(recording));
-      if (entry?.status === 'archived' || entry?.status === 'skipped') {
+      // A recording skipped as gone that the provider now lists as ready is tried again.
+      const name =
+        entry?.status === 'skipped' && recording.readiness !== 'ready'
+          ? undefined
+          : nextExecutionName(recording, entry);
+      if (!name) {
         result.alreadyDone += 1;
         return true;
       }
-      const name = executionName(recording, entry?.status === 'failed' ? (entry.failures ?? 1) : 0);
       const input: IngestState = {
         ref: {
           accountId,

@@ -9,6 +9,11 @@ import { createArchiveHandler } from '../../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../../lambdas/handlers/check.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
+import {
+  InfobipSimulator,
+  infobipSampleRecordings,
+  infobipSimulatorAccount,
+} from '../../local/simulators/infobip.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { startTestStack, type TestStack } from './helpers.ts';
 
@@ -127,6 +132,31 @@ describe('recovery and failure paths', () => {
     expect(summary[0]?.sweepError).not.toContain('wrong-token-s3cr3t');
     expect(stack.stepFunctions.executions.size).toBe(0);
     expect(harvestSucceeded(summary)).toBe(false);
+  });
+
+  it('archives a recording skipped as gone once the provider lists it after all (Infobip stores files late)', async () => {
+    const recordings = infobipSampleRecordings(1, { prefix: 'late' }).map((recording) => ({
+      ...recording,
+      readyAt: Date.now() + 3_600_000,
+    }));
+    const simulator = new InfobipSimulator({ recordings });
+    await simulator.start();
+    cleanups.push(() => simulator.stop());
+    const stack = await stackFor([infobipSimulatorAccount(simulator, 'ib')]);
+    const fileId = recordings[0]?.id as string;
+    const ref = { accountId: 'ib', provider: 'infobip' as const, providerRecordingId: fileId };
+    // A callback arrived before Infobip lists the file: the workflow finds nothing and skips it.
+    await stack.runtime.starter.start(executionName(ref), { ref });
+    const [early] = await stack.waitFor([executionName(ref)]);
+    expect((early?.output as IngestState).decision).toBe('skip');
+
+    simulator.markReady(fileId);
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ listed: 1, archived: 1 });
+    expect((await stack.runtime.index.query({ accountId: 'ib' })).items[0]).toMatchObject({
+      status: 'archived',
+      sha256: simulator.audio(fileId).sha256(),
+    });
   });
 
   it('refuses a second execution of the same name, also after a restart on the same data directory', async () => {

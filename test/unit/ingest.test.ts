@@ -43,25 +43,22 @@ function setup(readiness = { initialDelaySeconds: 30, maxDelaySeconds: 900, dead
 }
 
 describe('checkReadiness', () => {
-  it.each(['archived', 'skipped'] as const)(
-    'is done without asking the provider when already %s',
-    async (status) => {
-      const { index, deps, adapter, adapterCalls } = setup();
-      await index.put({
-        id: recordingId(REF),
-        accountId: REF.accountId,
-        provider: 'voipbin',
-        providerRecordingId: 'rec-1',
-        status,
-        updatedAt: 'x',
-      });
-      const next = await checkReadiness({ ref: REF }, deps);
-      expect(next.decision).toBe('done');
-      expect(next.reason).toBe(`already ${status}`);
-      expect(adapterCalls).toEqual([]);
-      expect(adapter.gets).toEqual([]);
-    },
-  );
+  it.each(['archived'] as const)('is done without asking the provider when already %s', async (status) => {
+    const { index, deps, adapter, adapterCalls } = setup();
+    await index.put({
+      id: recordingId(REF),
+      accountId: REF.accountId,
+      provider: 'voipbin',
+      providerRecordingId: 'rec-1',
+      status,
+      updatedAt: 'x',
+    });
+    const next = await checkReadiness({ ref: REF }, deps);
+    expect(next.decision).toBe('done');
+    expect(next.reason).toBe(`already ${status}`);
+    expect(adapterCalls).toEqual([]);
+    expect(adapter.gets).toEqual([]);
+  });
 
   it('archives a ready recording, merging webhook hints under the provider fields', async () => {
     const { deps, adapter, index } = setup();

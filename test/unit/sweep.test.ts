@@ -61,27 +61,29 @@ describe('sweepAccount', () => {
     expect(index.cursors.get('vb-main')).toBe('2026-11-01T09:00:00.000Z');
   });
 
-  it('skips archived and skipped recordings, restarts failed ones under a retry-round name', async () => {
+  it('skips archived and still-gone recordings, restarts failed ones and ready-again ones under a retry-round name', async () => {
     const adapter = new FakeAdapter();
     const index = new FakeIndex();
     const starter = new FakeStarter();
-    adapter.listed = ['done', 'skip', 'failed-twice', 'failed-unknown', 'new'].map((id, minute) =>
-      recording(id, { startedAt: at(minute) }),
+    adapter.listed = ['done', 'skip', 'failed-twice', 'failed-unknown', 'back', 'new'].map((id, minute) =>
+      recording(id, { startedAt: at(minute), readiness: id === 'skip' ? 'gone' : 'ready' }),
     );
     seed(index, 'done', 'archived');
     seed(index, 'skip', 'skipped');
     seed(index, 'failed-twice', 'failed', 2);
     seed(index, 'failed-unknown', 'failed');
+    seed(index, 'back', 'skipped');
     const result = await sweepAccount({ adapter, index, starter, concurrency: 1 });
     expect(result.alreadyDone).toBe(2);
     expect(starter.calls.map((call) => call.name)).toEqual([
       executionName(recording('failed-twice'), 2),
       executionName(recording('failed-unknown'), 1),
+      executionName(recording('back'), 1),
       executionName(recording('new')),
     ]);
     expect(starter.calls[0]?.name.endsWith('-r2')).toBe(true);
     expect(starter.calls[1]?.name.endsWith('-r1')).toBe(true);
-    expect(result.cursor).toBe(at(4));
+    expect(result.cursor).toBe(at(5));
     expect(index.getManyCalls).toHaveLength(1);
   });
 
