@@ -16,6 +16,7 @@ import { type AccountConfig, parseConfig } from '../../lambdas/core/config.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { harvest } from '../../local/harvest.ts';
 import { type RunningServe, serve } from '../../local/serve.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
 import { type ProviderSimulator, sampleRecordings } from '../../local/simulators/base.ts';
@@ -35,6 +36,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { openLocalArchive, openLocalStack } from '../../local/stack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -250,5 +252,34 @@ describe('callvault serve', () => {
     const audio = Buffer.from(await (await fetch(redirect.headers.get('location') as string)).arrayBuffer());
     expect(audio.length).toBe(target.bytes);
     expect((await fetch(`${running.url}/recordings/nope/audio`)).status).toBe(404);
+  });
+
+  it('lets other commands work on the same data directory meanwhile, through the running service', async () => {
+    const archive = await openLocalArchive(dataDir);
+    try {
+      const listed = await archive.index.query({ accountId: 'bw' });
+      expect(listed.items.map((item) => item.providerRecordingId)).toContain('bw-00000');
+    } finally {
+      await archive.close();
+    }
+    const executionsBefore = running.stack.stepFunctions.executions.size;
+    const attached = await openLocalStack({
+      config: parseConfig({
+        accounts,
+        readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
+      }),
+      dataDir,
+      logger: silentLogger,
+    });
+    try {
+      const summary = await harvest(attached);
+      const bandwidth = summary.find((account) => account.accountId === 'bw');
+      expect(bandwidth).toMatchObject({ listed: 2, archived: 1, alreadyDone: 1, failed: 0 });
+    } finally {
+      await attached.close();
+    }
+    // The harvest's executions ran inside the service, not in a second workflow runner.
+    expect(running.stack.stepFunctions.executions.size).toBeGreaterThan(executionsBefore);
+    expect((await entry('bw', 'bw-00001'))?.status).toBe('archived');
   });
 });
