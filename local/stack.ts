@@ -128,6 +128,8 @@ export function publishServe(dataDir: string, endpoints: LocalEndpoints, url: st
 
 function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   const s3 = new S3Client({
+    // Failures reach callvault as rejected calls; the SDK's own console notes would only clutter.
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
     endpoint: endpoints.s3,
     region: LOCAL_REGION,
     credentials: localCredentials,

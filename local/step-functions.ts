@@ -33,6 +33,12 @@ export type TaskHandler = (input: unknown) => Promise<unknown>;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
+/** What one handler (one Lambda function) did: invocations and time spent inside the handler. */
+export interface HandlerStats {
+  invocations: number;
+  totalMs: number;
+}
+
 export interface LocalExecution {
   name: string;
   executionArn: string;
@@ -78,6 +84,8 @@ type JournalEntry =
 export class LocalStepFunctions {
   readonly stateMachineArn = LOCAL_STATE_MACHINE_ARN;
   readonly executions = new Map<string, LocalExecution>();
+  /** Per handler name, counted as Lambda bills them (the benchmark's cost model reads this). */
+  readonly handlerStats = new Map<string, HandlerStats>();
   private readonly machine: StateMachine;
   private readonly taskOverrides: Record<string, (input: unknown) => Promise<never>>;
   private readonly retryOverrides: Record<string, number[]>;
@@ -104,8 +112,20 @@ export class LocalStepFunctions {
         limits.set(handlerName, limit);
       }
       const limited = limit;
+      const stats = this.handlerStats.get(handlerName) ?? { invocations: 0, totalMs: 0 };
+      this.handlerStats.set(handlerName, stats);
+      // Timed inside the concurrency limit: queueing is not billed, the handler's run is.
+      const timed = async (input: unknown) => {
+        const started = performance.now();
+        stats.invocations += 1;
+        try {
+          return await handler(input);
+        } finally {
+          stats.totalMs += performance.now() - started;
+        }
+      };
       this.taskOverrides[stateName] = (input) =>
-        limited(() => handler(input)).catch((error: Error) => {
+        limited(() => timed(input)).catch((error: Error) => {
           options.onTaskError?.(stateName, error);
           throw error;
         }) as Promise<never>;

@@ -128,7 +128,13 @@ export async function archiveRecording(state: IngestState, deps: IngestDeps): Pr
     );
   }
   const key = prefix + format.extension;
-  await deps.store.write(key, body, format.contentType, objectMetadata(state.ref, format));
+  await deps.store.write(
+    key,
+    body,
+    format.contentType,
+    objectMetadata(state.ref, format),
+    download.contentLength,
+  );
   const sha256 = download.body.sha256;
   if (sha256 === undefined)
     throw new Error(`download of ${state.ref.providerRecordingId} ended without a digest`);

@@ -88,8 +88,17 @@ export interface ArchiveStore {
   readonly bucket: string;
   /** The object whose key starts with this prefix (the key minus its extension), if any. */
   find(keyPrefix: string): Promise<StoredObject | undefined>;
-  /** Streams a body into one object; resolves only once the object is complete. */
-  write(key: string, body: Readable, contentType: string, metadata: Record<string, string>): Promise<void>;
+  /**
+   * Streams a body into one object; resolves only once the object is complete. `contentLength`,
+   * when the provider announced it, lets the store send the body without buffering parts.
+   */
+  write(
+    key: string,
+    body: Readable,
+    contentType: string,
+    metadata: Record<string, string>,
+    contentLength?: number,
+  ): Promise<void>;
   read(key: string): Promise<Readable>;
 }
 

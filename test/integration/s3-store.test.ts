@@ -1,0 +1,83 @@
+/** The S3 archive store against the local S3 server: whole objects or none, whichever path. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ArchiveStore } from '../../lambdas/aws/s3-store.ts';
+import { type LocalArchive, openLocalArchive } from '../../local/stack.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** `total` bytes in 64 KiB chunks; with `breakAfter`, the stream fails there instead of ending. */
+function body(total: number, breakAfter?: number): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (breakAfter !== undefined && sent >= breakAfter) {
+        this.destroy(new Error('connection reset by the provider'));
+        return;
+      }
+      if (sent >= total) {
+        this.push(null);
+        return;
+      }
+      const size = Math.min(64 * 1024, total - sent);
+      this.push(Buffer.alloc(size, sent % 251));
+      sent += size;
+    },
+  });
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+describe('S3ArchiveStore on the local S3 server', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callvault-s3-'));
+  let archive: LocalArchive;
+  let store: S3ArchiveStore;
+
+  beforeAll(async () => {
+    archive = await openLocalArchive(dataDir);
+    store = new S3ArchiveStore(archive.s3, 'callvault-audio', { partSize: 5 * 1024 * 1024 });
+  });
+  afterAll(async () => {
+    await archive.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function stored(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.read(key)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it.each([
+    ['a known length (one streamed PutObject)', 3_000_000, 3_000_000],
+    ['an unknown length (multipart upload)', 12_000_000, undefined],
+  ])('stores every byte of a body with %s', async (_, total, contentLength) => {
+    const key = `recordings/whole-${total}.wav`;
+    await store.write(key, body(total), 'audio/wav', { test: 'yes' }, contentLength);
+    const bytes = await stored(key);
+    expect(bytes.length).toBe(total);
+    expect(sha256(bytes)).toBe(sha256(await Buffer.concat(await body(total).toArray())));
+    expect(await store.find(key.replace(/wav$/, ''))).toMatchObject({
+      key,
+      bytes: total,
+      contentType: 'audio/wav',
+    });
+  });
+
+  it.each([
+    ['a known length', 3_000_000],
+    ['an unknown length', undefined],
+  ])('leaves no object when a body of %s breaks half way', async (_, contentLength) => {
+    const key = `recordings/broken-${contentLength ?? 'unknown'}.wav`;
+    const total = contentLength ?? 12_000_000;
+    await expect(store.write(key, body(total, total / 2), 'audio/wav', {}, contentLength)).rejects.toThrow(
+      /connection reset/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await store.find(key.replace(/wav$/, ''))).toBeUndefined();
+  });
+});
