@@ -3,16 +3,14 @@
  * memory per file size, and the cost model, in one run on loopback. Writes bench/results.md and
  * bench/results.json. See bench/README.md.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type AccountConfig, callvaultConfig } from '../lambdas/core/config.ts';
 import { silentLogger } from '../lambdas/core/log.ts';
-import { harvest } from '../local/harvest.ts';
 import { LOCAL_BUCKET, startLocalStack } from '../local/stack.ts';
 import {
   baseline,
@@ -24,16 +22,8 @@ import {
   storageLimit,
   streamedPut,
 } from './contenders.ts';
-import {
-  type CostModel,
-  costModel,
-  countDynamo,
-  countS3,
-  emptyCounts,
-  type LambdaUse,
-  PRICES,
-} from './cost.ts';
-import type { SimSpec } from './sim-server.ts';
+import { type CostModel, PRICES } from './cost.ts';
+import { type PipelineRun, startSimulators, type Timing, timePipeline } from './pipeline.ts';
 
 const quick = process.argv.includes('--quick');
 const plan = quick
@@ -43,84 +33,6 @@ const CONCURRENCY = 8; // the local stack's default per handler
 const BYTES_PER_SECOND = 16_000; // the simulators' 8 kHz 16-bit mono PCM
 const work = join(import.meta.dirname, '.work');
 const mb = (bytes: number) => bytes / 1e6;
-
-/** Starts the simulators in a child process; they live until this process exits. */
-async function startSimulators(specs: SimSpec[]): Promise<Record<string, AccountConfig>> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'sim-server.ts'), JSON.stringify(specs)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  process.on('exit', () => child.kill());
-  const [line] = await createInterface({ input: child.stdout })
-    [Symbol.asyncIterator]()
-    .next()
-    .then((r) => [r.value as string]);
-  const accounts = JSON.parse(line ?? '[]') as AccountConfig[];
-  return Object.fromEntries(accounts.map((account) => [account.id, account]));
-}
-
-interface Timing {
-  seconds: number;
-  recordings: number;
-  bytes: number;
-}
-
-interface PipelineRun extends Timing {
-  cost: CostModel;
-  /** State transitions of each execution, sorted: a ready recording takes the minimum. */
-  transitions: number[];
-}
-
-async function timePipeline(account: AccountConfig, memoryOf: Record<string, number>): Promise<PipelineRun> {
-  const dataDir = join(work, `pipeline-${account.id}`);
-  const config = callvaultConfig.parse({ accounts: [account] });
-  const stack = await startLocalStack({ config, dataDir, logger: silentLogger, concurrency: CONCURRENCY });
-  const counts = emptyCounts();
-  countS3(stack.archive.s3, counts);
-  countDynamo(stack.archive.dynamo, counts);
-  // The scheduled sweep is a Lambda of its own, called directly rather than by the workflow.
-  const poll = { invocations: 0, totalMs: 0 };
-  const sweep = stack.poll;
-  stack.poll = async (event) => {
-    const started = performance.now();
-    poll.invocations += 1;
-    try {
-      return await sweep(event);
-    } finally {
-      poll.totalMs += performance.now() - started;
-    }
-  };
-  const started = performance.now();
-  const [summary] = await harvest(stack);
-  const seconds = (performance.now() - started) / 1000;
-  if (!summary || summary.archived !== summary.listed || summary.listed === 0)
-    throw new Error(`the pipeline did not archive everything: ${JSON.stringify(summary)}`);
-  const executions = [...stack.stepFunctions.executions.values()];
-  const transitions = executions.map((execution) => execution.statesEntered.length).sort((a, b) => a - b);
-  const lambdas: Record<string, LambdaUse> = { poll: { ...poll, memoryMiB: memoryOf.poll ?? 0 } };
-  for (const [name, stats] of stack.stepFunctions.handlerStats)
-    lambdas[name] = { ...stats, memoryMiB: memoryOf[name] ?? 0 };
-  const bytes = executions.reduce(
-    (total, execution) => total + ((execution.output as { archive?: { bytes: number } }).archive?.bytes ?? 0),
-    0,
-  );
-  await stack.close();
-  return {
-    seconds,
-    recordings: summary.archived,
-    bytes,
-    transitions,
-    cost: costModel(
-      summary.archived,
-      transitions.reduce((a, b) => a + b, 0),
-      lambdas,
-      counts,
-    ),
-  };
-}
 
 async function timeContender(contender: Contender, account: AccountConfig, s3Endpoint: string) {
   const s3 = new S3Client({
@@ -206,7 +118,7 @@ async function main() {
   for (const size of ['small', 'large'] as const) {
     const account = accounts[size] as AccountConfig;
     console.log(`${size}: pipeline…`);
-    const pipeline = await timePipeline(account, built.memoryMiB);
+    const pipeline = await timePipeline(account, built.memoryMiB, { work, concurrency: CONCURRENCY });
     pipelines[size] = pipeline;
     const rows: Record<string, Timing & { note?: string }> = { pipeline };
     // The contenders write into a stack of their own (same s3rver build, same process layout).

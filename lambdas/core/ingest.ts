@@ -55,10 +55,15 @@ export interface IngestDeps {
   now?: () => Date;
 }
 
+/** What each step uses of the dependencies. */
+export type CheckDeps = Pick<IngestDeps, 'adapterFor' | 'index' | 'readiness' | 'now'>;
+export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store'>;
+export type RecordDeps = Pick<IngestDeps, 'index' | 'now'>;
+
 const MAX_RAW_CHARS = 16_000;
 
 /** Step 1: asks the provider whether the recording is ready and decides what happens next. */
-export async function checkReadiness(state: IngestState, deps: IngestDeps): Promise<IngestState> {
+export async function checkReadiness(state: IngestState, deps: CheckDeps): Promise<IngestState> {
   const now = deps.now?.() ?? new Date();
   const existing = await deps.index.get(recordingId(state.ref));
   // Only an archived recording is final: one skipped as gone is asked about again when a sweep
@@ -101,7 +106,7 @@ export async function checkReadiness(state: IngestState, deps: IngestDeps): Prom
  * the provider is not asked again. Nothing is written unless the body arrives whole: the store
  * only completes an object once the counted, hashed stream ended cleanly.
  */
-export async function archiveRecording(state: IngestState, deps: IngestDeps): Promise<ArchiveResult> {
+export async function archiveRecording(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
   const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
   const stored = await deps.store.find(prefix);
   if (stored) {
@@ -152,7 +157,7 @@ export async function archiveRecording(state: IngestState, deps: IngestDeps): Pr
 export async function recordOutcome(
   state: IngestState,
   outcome: EntryStatus,
-  deps: Pick<IngestDeps, 'index' | 'now'>,
+  deps: RecordDeps,
 ): Promise<IndexEntry> {
   const now = (deps.now?.() ?? new Date()).toISOString();
   const recording = state.recording;

@@ -1,8 +1,13 @@
 /** Workflow task: stream the audio from the provider into S3. Throws typed errors for Retry/Catch. */
-import { archiveRecording, type IngestState } from '../core/ingest.ts';
-import { type Runtime, runtimeFromEnvironment } from './runtime.ts';
+import { type ArchiveDeps, archiveRecording, type IngestState } from '../core/ingest.ts';
+import { environmentAdapters, environmentStore } from './environment.ts';
+import { once } from './runtime.ts';
 
-export const createArchiveHandler = (runtime: Runtime) => (state: IngestState) =>
-  archiveRecording(state, runtime);
+export const createArchiveHandler = (deps: ArchiveDeps) => (state: IngestState) =>
+  archiveRecording(state, deps);
 
-export const handler = (state: IngestState) => createArchiveHandler(runtimeFromEnvironment())(state);
+const fromEnvironment = once(() =>
+  createArchiveHandler({ adapterFor: environmentAdapters(), store: environmentStore() }),
+);
+
+export const handler = (state: IngestState) => fromEnvironment()(state);

@@ -1,8 +1,16 @@
 /** Workflow task: is the recording ready? Returns the state with the next decision. */
-import { checkReadiness, type IngestState } from '../core/ingest.ts';
-import { type Runtime, runtimeFromEnvironment } from './runtime.ts';
+import { type CheckDeps, checkReadiness, type IngestState } from '../core/ingest.ts';
+import { environmentAdapters, environmentIndex, environmentReadiness } from './environment.ts';
+import { once } from './runtime.ts';
 
-export const createCheckHandler = (runtime: Runtime) => (state: IngestState) =>
-  checkReadiness(state, runtime);
+export const createCheckHandler = (deps: CheckDeps) => (state: IngestState) => checkReadiness(state, deps);
 
-export const handler = (state: IngestState) => createCheckHandler(runtimeFromEnvironment())(state);
+const fromEnvironment = once(() =>
+  createCheckHandler({
+    adapterFor: environmentAdapters(),
+    index: environmentIndex(),
+    readiness: environmentReadiness(),
+  }),
+);
+
+export const handler = (state: IngestState) => fromEnvironment()(state);

@@ -1,10 +1,17 @@
 /** `POST /webhooks/{accountId}`: a provider's "recording ready" callback. */
-import { receiveWebhook } from '../core/intake.ts';
+import { type IntakeDeps, receiveWebhook } from '../core/intake.ts';
+import { jsonLogger, type Logger } from '../core/log.ts';
+import {
+  environmentAccounts,
+  environmentAdapters,
+  environmentIndex,
+  environmentStarter,
+} from './environment.ts';
 import { type HttpEvent, type HttpResult, jsonResult, lowerCaseHeaders, rawBody } from './http.ts';
-import { type Runtime, runtimeFromEnvironment } from './runtime.ts';
+import { once } from './runtime.ts';
 
 export const createIntakeHandler =
-  (runtime: Runtime) =>
+  (runtime: IntakeDeps & { logger: Logger }) =>
   async (event: HttpEvent): Promise<HttpResult> => {
     const accountId = event.pathParameters?.accountId ?? '';
     const answer = await receiveWebhook(
@@ -17,4 +24,14 @@ export const createIntakeHandler =
     return jsonResult(answer.statusCode, answer.body, challenge);
   };
 
-export const handler = (event: HttpEvent) => createIntakeHandler(runtimeFromEnvironment())(event);
+const fromEnvironment = once(() =>
+  createIntakeHandler({
+    accounts: environmentAccounts(),
+    adapterFor: environmentAdapters(),
+    index: environmentIndex(),
+    starter: environmentStarter(),
+    logger: jsonLogger,
+  }),
+);
+
+export const handler = (event: HttpEvent) => fromEnvironment()(event);

@@ -1,13 +1,17 @@
 /** Scheduled sweep of one account (EventBridge passes `{ "accountId": "..." }`). */
 import { ConfigError } from '../core/errors.ts';
+import { jsonLogger } from '../core/log.ts';
 import { sweepAccount } from '../core/sweep.ts';
-import { type Runtime, runtimeFromEnvironment } from './runtime.ts';
+import { environmentAdapters, environmentIndex, environmentStarter } from './environment.ts';
+import { once, type Runtime } from './runtime.ts';
 
 export interface PollEvent {
   accountId: string;
 }
 
-export const createPollHandler = (runtime: Runtime) => async (event: PollEvent) => {
+export type PollDeps = Pick<Runtime, 'adapterFor' | 'index' | 'starter' | 'logger'>;
+
+export const createPollHandler = (runtime: PollDeps) => async (event: PollEvent) => {
   if (!event?.accountId) throw new ConfigError('the poll event needs an "accountId"');
   const result = await sweepAccount({
     adapter: await runtime.adapterFor(event.accountId),
@@ -18,4 +22,13 @@ export const createPollHandler = (runtime: Runtime) => async (event: PollEvent) 
   return result;
 };
 
-export const handler = (event: PollEvent) => createPollHandler(runtimeFromEnvironment())(event);
+const fromEnvironment = once(() =>
+  createPollHandler({
+    adapterFor: environmentAdapters(),
+    index: environmentIndex(),
+    starter: environmentStarter(),
+    logger: jsonLogger,
+  }),
+);
+
+export const handler = (event: PollEvent) => fromEnvironment()(event);

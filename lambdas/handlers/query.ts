@@ -2,14 +2,14 @@
  * The search API (IAM-authorized): `GET /recordings` with the filters of `recordings list`, and
  * `GET /recordings/{id}/audio` answering with a short-lived presigned URL (302 to it).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
 import { S3AudioUrlSigner } from '../aws/s3-presigner.ts';
-import { ConfigError, UsageError } from '../core/errors.ts';
+import { UsageError } from '../core/errors.ts';
 import type { RecordingIndex } from '../core/ports.ts';
 import { type AudioUrlSigner, audioLink, searchRecordings } from '../core/query.ts';
+import { environmentIndex } from './environment.ts';
 import { type HttpEvent, type HttpResult, jsonResult } from './http.ts';
+import { once } from './runtime.ts';
 
 export interface QueryDeps {
   index: RecordingIndex;
@@ -37,14 +37,8 @@ export const createQueryHandler =
     }
   };
 
-let fromEnvironment: QueryDeps | undefined;
+const fromEnvironment = once(() =>
+  createQueryHandler({ index: environmentIndex(), signer: new S3AudioUrlSigner(new S3Client({})) }),
+);
 
-export const handler = (event: HttpEvent) => {
-  const tableName = process.env.TABLE_NAME;
-  if (!tableName) throw new ConfigError('environment variable TABLE_NAME is not set');
-  fromEnvironment ??= {
-    index: new DynamoRecordingIndex(new DynamoDBClient({}), tableName),
-    signer: new S3AudioUrlSigner(new S3Client({})),
-  };
-  return createQueryHandler(fromEnvironment)(event);
-};
+export const handler = (event: HttpEvent) => fromEnvironment()(event);

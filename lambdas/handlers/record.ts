@@ -1,16 +1,18 @@
 /** Workflow task: write the outcome (archived, skipped or failed) to the index. */
-import { type IngestState, recordOutcome } from '../core/ingest.ts';
+import { type IngestState, type RecordDeps, recordOutcome } from '../core/ingest.ts';
+import { jsonLogger, type Logger } from '../core/log.ts';
 import type { EntryStatus } from '../core/ports.ts';
-import { type Runtime, runtimeFromEnvironment } from './runtime.ts';
+import { environmentIndex } from './environment.ts';
+import { once } from './runtime.ts';
 
 export interface RecordEvent {
   state: IngestState;
   outcome: EntryStatus;
 }
 
-export const createRecordHandler = (runtime: Runtime) => async (event: RecordEvent) => {
-  const entry = await recordOutcome(event.state, event.outcome, runtime);
-  runtime.logger.info('recording indexed', {
+export const createRecordHandler = (deps: RecordDeps & { logger: Logger }) => async (event: RecordEvent) => {
+  const entry = await recordOutcome(event.state, event.outcome, deps);
+  deps.logger.info('recording indexed', {
     id: entry.id,
     account: entry.accountId,
     status: entry.status,
@@ -19,4 +21,6 @@ export const createRecordHandler = (runtime: Runtime) => async (event: RecordEve
   return { id: entry.id, status: entry.status, reason: entry.reason };
 };
 
-export const handler = (event: RecordEvent) => createRecordHandler(runtimeFromEnvironment())(event);
+const fromEnvironment = once(() => createRecordHandler({ index: environmentIndex(), logger: jsonLogger }));
+
+export const handler = (event: RecordEvent) => fromEnvironment()(event);

@@ -1,22 +1,13 @@
 /**
- * The dependencies every handler needs, built once per Lambda container from the environment
- * (the deployed stack) or handed in by the local stack. Handlers take a Runtime, so the same
- * handler code runs against AWS, the local servers, or a test's fakes.
+ * What the handlers work with. The local stack builds one Runtime from its local clients; in
+ * Lambda each handler takes only the parts it uses from `environment.ts`, so its bundle carries
+ * only the SDK clients it calls.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SecretsAccountDirectory } from '../aws/accounts.ts';
-import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
-import { S3ArchiveStore } from '../aws/s3-store.ts';
-import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
-import { type ReadinessConfig, readinessConfig } from '../core/config.ts';
-import { ConfigError } from '../core/errors.ts';
+import type { ReadinessConfig } from '../core/config.ts';
 import { jsonLogger, type Logger } from '../core/log.ts';
 import type { AccountDirectory, ArchiveStore, RecordingIndex, WorkflowStarter } from '../core/ports.ts';
 import type { AdapterOptions, ProviderAdapter } from '../providers/adapter.ts';
-import { createAdapter } from '../providers/index.ts';
+import { adapterCache } from '../providers/index.ts';
 
 export interface Runtime {
   accounts: AccountDirectory;
@@ -35,38 +26,18 @@ export interface RuntimeParts extends Omit<Runtime, 'adapterFor' | 'logger'> {
 
 export function createRuntime(parts: RuntimeParts): Runtime {
   const logger = parts.logger ?? jsonLogger;
-  const adapters = new Map<string, { account: unknown; adapter: ProviderAdapter }>();
   return {
     ...parts,
     logger,
-    async adapterFor(accountId) {
-      const account = await parts.accounts.get(accountId);
-      const cached = adapters.get(accountId);
-      // A new account object means rotated credentials: build a new adapter.
-      if (cached && cached.account === account) return cached.adapter;
-      const adapter = createAdapter(account, { logger, ...parts.adapterOptions });
-      adapters.set(accountId, { account, adapter });
-      return adapter;
-    },
+    adapterFor: adapterCache(parts.accounts, { logger, ...parts.adapterOptions }),
   };
 }
 
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
-  return value;
-}
-
-let fromEnvironment: Runtime | undefined;
-
-/** The deployed runtime: clients made once per container, names from the environment. */
-export function runtimeFromEnvironment(): Runtime {
-  fromEnvironment ??= createRuntime({
-    accounts: SecretsAccountDirectory.fromEnvironment(new SecretsManagerClient({})),
-    index: new DynamoRecordingIndex(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
-    store: new S3ArchiveStore(new S3Client({}), requireEnv('BUCKET_NAME')),
-    starter: new SfnWorkflowStarter(new SFNClient({}), process.env.STATE_MACHINE_ARN ?? ''),
-    readiness: readinessConfig.parse(JSON.parse(process.env.CALLVAULT_READINESS ?? '{}')),
-  });
-  return fromEnvironment;
+/** Memoizes a factory: a Lambda container builds each client once. */
+export function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
 }

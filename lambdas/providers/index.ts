@@ -1,5 +1,6 @@
 /** Picks the adapter for an account's provider. */
 import type { AccountConfig } from '../core/config.ts';
+import type { AccountDirectory } from '../core/ports.ts';
 import type { AdapterOptions, ProviderAdapter } from './adapter.ts';
 import { createBandwidthAdapter } from './bandwidth.ts';
 import { createDialogtechAdapter } from './dialogtech.ts';
@@ -22,4 +23,23 @@ export function createAdapter(account: AccountConfig, options: AdapterOptions = 
     case 'bandwidth':
       return createBandwidthAdapter(account, options);
   }
+}
+
+/**
+ * One adapter per account, built on first use. The directory hands out a new account object when
+ * credentials were rotated, and then a new adapter is built.
+ */
+export function adapterCache(
+  accounts: AccountDirectory,
+  options: AdapterOptions = {},
+): (accountId: string) => Promise<ProviderAdapter> {
+  const adapters = new Map<string, { account: AccountConfig; adapter: ProviderAdapter }>();
+  return async (accountId) => {
+    const account = await accounts.get(accountId);
+    const cached = adapters.get(accountId);
+    if (cached?.account === account) return cached.adapter;
+    const adapter = createAdapter(account, options);
+    adapters.set(accountId, { account, adapter });
+    return adapter;
+  };
 }

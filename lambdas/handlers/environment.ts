@@ -1,0 +1,47 @@
+/**
+ * The deployed dependencies, each built once per Lambda container from the environment the
+ * stack sets. Separate factories, so a handler's bundle holds only the clients it uses.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SecretsAccountDirectory } from '../aws/accounts.ts';
+import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
+import { S3ArchiveStore } from '../aws/s3-store.ts';
+import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
+import { readinessConfig } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { jsonLogger } from '../core/log.ts';
+import { adapterCache } from '../providers/index.ts';
+import { once } from './runtime.ts';
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+export const environmentIndex = /* @__PURE__ */ once(
+  () => new DynamoRecordingIndex(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+);
+
+export const environmentStore = /* @__PURE__ */ once(
+  () => new S3ArchiveStore(new S3Client({}), requireEnv('BUCKET_NAME')),
+);
+
+export const environmentStarter = /* @__PURE__ */ once(
+  () => new SfnWorkflowStarter(new SFNClient({}), requireEnv('STATE_MACHINE_ARN')),
+);
+
+export const environmentAccounts = /* @__PURE__ */ once(() =>
+  SecretsAccountDirectory.fromEnvironment(new SecretsManagerClient({})),
+);
+
+export const environmentAdapters = /* @__PURE__ */ once(() =>
+  adapterCache(environmentAccounts(), { logger: jsonLogger }),
+);
+
+export const environmentReadiness = /* @__PURE__ */ once(() =>
+  readinessConfig.parse(JSON.parse(process.env.CALLVAULT_READINESS ?? '{}')),
+);
