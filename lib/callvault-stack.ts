@@ -81,13 +81,11 @@ export class CallvaultStack extends Stack {
       accountSecrets,
       accountsJson,
       table: this.store.table,
-      bucket: this.store.bucket,
       stateMachine: this.workflow.stateMachine,
     });
     if (props.webhookApi ?? true) {
       this.webhookApi = new WebhookApi(this, 'WebhookApi', {
         table: this.store.table,
-        bucket: this.store.bucket,
         stateMachine: this.workflow.stateMachine,
         accountSecrets,
         accountsJson,

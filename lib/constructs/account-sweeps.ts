@@ -21,8 +21,6 @@ export interface AccountSweepsProps {
   readonly accountSecrets: ISecret[];
   readonly accountsJson: string;
   readonly table: ITable;
-  /** Only named in the environment (the handler runtime requires BUCKET_NAME); no access granted. */
-  readonly bucket: IBucket;
   readonly stateMachine: IStateMachine;
 }
 
@@ -39,7 +37,6 @@ export class AccountSweeps extends Construct {
       timeout: Duration.minutes(10),
       environment: {
         TABLE_NAME: props.table.tableName,
-        BUCKET_NAME: props.bucket.bucketName,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         CALLVAULT_ACCOUNTS: props.accountsJson,
       },

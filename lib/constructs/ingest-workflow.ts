@@ -64,20 +64,25 @@ export class IngestWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestWorkflowProps) {
     super(scope, id);
-    const environment = {
-      TABLE_NAME: props.table.tableName,
-      BUCKET_NAME: props.bucket.bucketName,
-      CALLVAULT_ACCOUNTS: props.accountsJson,
-      CALLVAULT_READINESS: JSON.stringify(props.readiness),
-    };
-    this.checkFunction = new AppFunction(this, 'CheckFunction', { handlerName: 'check', environment });
+    // Each function is told only the names it uses.
+    this.checkFunction = new AppFunction(this, 'CheckFunction', {
+      handlerName: 'check',
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        CALLVAULT_ACCOUNTS: props.accountsJson,
+        CALLVAULT_READINESS: JSON.stringify(props.readiness),
+      },
+    });
     this.archiveFunction = new AppFunction(this, 'ArchiveFunction', {
       handlerName: 'archive',
-      environment,
+      environment: { BUCKET_NAME: props.bucket.bucketName, CALLVAULT_ACCOUNTS: props.accountsJson },
       memorySize: props.archiveMemoryMiB ?? 1024,
       timeout: Duration.minutes(15),
     });
-    this.recordFunction = new AppFunction(this, 'RecordFunction', { handlerName: 'record', environment });
+    this.recordFunction = new AppFunction(this, 'RecordFunction', {
+      handlerName: 'record',
+      environment: { TABLE_NAME: props.table.tableName },
+    });
 
     // Each function gets exactly what it uses.
     grantIndexRead(props.table, this.checkFunction);

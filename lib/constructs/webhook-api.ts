@@ -26,8 +26,6 @@ export const WEBHOOK_ROUTE_PATH = '/webhooks/{accountId}';
 export interface WebhookApiProps {
   /** The recording index: read (known recordings are not started again), never written. */
   readonly table: ITable;
-  /** Only named in the environment (the handler runtime requires BUCKET_NAME); no access granted. */
-  readonly bucket: IBucket;
   /** The ingest workflow: the function may start executions of it, nothing else. */
   readonly stateMachine: IStateMachine;
   /** Every account's secret: it holds the webhook secret next to the provider credentials. */
@@ -74,7 +72,6 @@ export class WebhookApi extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       environment: {
         TABLE_NAME: props.table.tableName,
-        BUCKET_NAME: props.bucket.bucketName,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
         CALLVAULT_ACCOUNTS: props.accountsJson,
       },

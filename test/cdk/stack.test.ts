@@ -388,14 +388,19 @@ describe('functions', () => {
     }
   });
 
-  it('the handler runtime finds its table and bucket names in every function', () => {
-    for (const handler of ['check', 'archive', 'record', 'poll', 'intake']) {
+  it('every function is told the table or bucket it uses, and only those', () => {
+    for (const handler of ['check', 'record', 'poll', 'intake', 'query']) {
       const variables = (
         functionOf(template, handler).properties.Environment as { Variables: Record<string, unknown> }
       ).Variables;
       expect(variables.TABLE_NAME).toEqual({ Ref: tableId });
-      expect(variables.BUCKET_NAME).toEqual({ Ref: bucketId });
+      expect(variables.BUCKET_NAME).toBeUndefined();
     }
+    const archive = (
+      functionOf(template, 'archive').properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(archive.BUCKET_NAME).toEqual({ Ref: bucketId });
+    expect(archive.TABLE_NAME).toBeUndefined();
     const env = (handler: string) =>
       (functionOf(template, handler).properties.Environment as { Variables: Record<string, unknown> })
         .Variables;
