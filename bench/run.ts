@@ -76,8 +76,11 @@ async function bundles(): Promise<{ bytes: Record<string, number>; memoryMiB: Re
   return { bytes, memoryMiB };
 }
 
-/** Peak RSS of archiving one recording of `sizeMB`, in a fresh process. */
-async function peakRss(account: AccountConfig, sizeMB: number) {
+/**
+ * Peak RSS of archiving one recording of `sizeMB`, in a fresh process: `stack` runs the whole
+ * local pipeline (CDK synth included), `archive` only the archive step (see memory-child.ts).
+ */
+async function peakRss(account: AccountConfig, sizeMB: number, mode: 'stack' | 'archive') {
   const child = promisify(execFile)(
     process.execPath,
     [
@@ -86,7 +89,8 @@ async function peakRss(account: AccountConfig, sizeMB: number) {
       'tsx',
       join(import.meta.dirname, 'memory-child.ts'),
       JSON.stringify(account),
-      join(work, `memory-${sizeMB}`),
+      join(work, `memory-${mode}-${sizeMB}`),
+      mode,
     ],
     { maxBuffer: 1 << 20 },
   );
@@ -162,7 +166,10 @@ async function main() {
   const memory = [];
   for (const size of plan.memoryMB) {
     console.log(`memory: ${size} MB…`);
-    memory.push(await peakRss(accounts[`mem-${size}`] as AccountConfig, size));
+    const account = accounts[`mem-${size}`] as AccountConfig;
+    const stack = await peakRss(account, size, 'stack');
+    const archive = await peakRss(account, size, 'archive');
+    memory.push({ ...stack, archiveIdleMB: archive.idleMB, archivePeakMB: archive.peakMB });
   }
 
   const ratio = (size: string, other: string) =>
@@ -180,6 +187,8 @@ async function main() {
     smallRateVsBaseline: rate(throughput.small?.pipeline) / rate(throughput.small?.baseline),
     peakRssMB: Object.fromEntries(memory.map((row) => [`${row.sizeMB}MB`, round(row.peakMB)])),
     idleRssMB: Object.fromEntries(memory.map((row) => [`${row.sizeMB}MB`, round(row.idleMB)])),
+    archivePeakRssMB: Object.fromEntries(memory.map((row) => [`${row.sizeMB}MB`, round(row.archivePeakMB)])),
+    archiveIdleRssMB: Object.fromEntries(memory.map((row) => [`${row.sizeMB}MB`, round(row.archiveIdleMB)])),
     transitionsPerRecording: pipelines.large?.cost.perRecording.transitions,
     transitionsReadyAtFirstCheck: pipelines.large?.transitions[0],
     costPer1000Usd: pipelines.large?.cost.per1000Usd.total,
@@ -248,15 +257,37 @@ function report(results: Results): string {
   }
   const peak = results.peakRssMB as Record<string, number>;
   const idle = results.idleRssMB as Record<string, number>;
-  lines.push('## Peak RSS archiving one recording (fresh process, whole local stack in it)', '');
+  const archivePeak = results.archivePeakRssMB as Record<string, number>;
+  const archiveIdle = results.archiveIdleRssMB as Record<string, number>;
+  lines.push('## Peak RSS archiving one recording (a fresh process per size and mode)', '');
+  lines.push(
+    'Whole stack: `startLocalStack` (CDK synth in the process) and a harvest. Archive step only:',
+    '`archiveRecording` (download → S3) against s3rver, no synth, no workflow. Peak = VmHWM reset',
+    'to the idle process just before archiving.',
+    '',
+  );
   lines.push(
     `| file | ${Object.keys(peak).join(' | ')} |`,
     `| --- |${Object.keys(peak)
       .map(() => ' ---: |')
       .join('')}`,
   );
-  lines.push(`| peak RSS (MB) | ${Object.values(peak).join(' | ')} |`);
-  lines.push(`| idle stack RSS before (MB) | ${Object.values(idle).join(' | ')} |`, '');
+  const rows: [string, number[]][] = [
+    ['archive step only: peak RSS (MB)', Object.values(archivePeak)],
+    ['archive step only: idle RSS before (MB)', Object.values(archiveIdle)],
+    [
+      'archive step only: peak − idle (MB)',
+      Object.keys(archivePeak).map((key) => round((archivePeak[key] ?? 0) - (archiveIdle[key] ?? 0))),
+    ],
+    ['whole stack: peak RSS (MB)', Object.values(peak)],
+    ['whole stack: idle RSS before (MB)', Object.values(idle)],
+    [
+      'whole stack: peak − idle (MB)',
+      Object.keys(peak).map((key) => round((peak[key] ?? 0) - (idle[key] ?? 0))),
+    ],
+  ];
+  for (const [label, values] of rows) lines.push(`| ${label} | ${values.join(' | ')} |`);
+  lines.push('');
   const cost = results.cost as Record<string, CostModel | undefined>;
   lines.push('## Cost model per archived recording (counted in this run)', '');
   lines.push('| | small | large |', '| --- | ---: | ---: |');

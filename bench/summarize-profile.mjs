@@ -35,7 +35,9 @@ for (const [id, us] of self) {
 const print = (title, map) => {
   console.log(`\n${title} (total ${(total / 1e6).toFixed(2)} s sampled)`);
   for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
-    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
+    console.log(
+      `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`,
+    );
 };
 print('self time by module', mods);
 print('self time by function', fns);
@@ -66,7 +68,23 @@ const subsystems = [
   ['dynalite (DynamoDB server: LevelDB)', ['dynalite', 'classic-level', 'abstract-level', 'level-sublevel']],
   ['aws-local-stepfunctions (ASL interpreter)', ['aws-local-stepfunctions', 'jsonpath-plus']],
   ['local/step-functions.ts (shim, journal)', ['local/step-functions.ts']],
-  ['AWS SDK clients (middleware, signing, XML/JSON)', ['@smithy/core', '@aws-sdk/core', '@smithy/signature-v4', '@smithy/node-http-handler', '@smithy/smithy-client', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-s3', '@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn', '@aws-sdk/xml-builder', '@aws-sdk/middleware-sdk-s3', '@aws-sdk/lib-storage']],
+  [
+    'AWS SDK clients (middleware, signing, XML/JSON)',
+    [
+      '@smithy/core',
+      '@aws-sdk/core',
+      '@smithy/signature-v4',
+      '@smithy/node-http-handler',
+      '@smithy/smithy-client',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/xml-builder',
+      '@aws-sdk/middleware-sdk-s3',
+      '@aws-sdk/lib-storage',
+    ],
+  ],
   ['undici (provider HTTP client)', ['undici', 'lambdas/providers/http.ts']],
 ];
 const stackModules = (id) => {
