@@ -6,8 +6,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BandwidthSimulator } from '../../local/simulators/bandwidth.ts';
+import { DialogtechSimulator } from '../../local/simulators/dialogtech.ts';
+import { InfobipSimulator } from '../../local/simulators/infobip.ts';
+import { RestcommSimulator } from '../../local/simulators/restcomm.ts';
+import { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
 
 const run = promisify(execFile);
+
+/** Every credential the demo's simulators accept (their defaults). */
+function simulatorCredentials(): string[] {
+  const infobip = new InfobipSimulator();
+  const dialogtech = new DialogtechSimulator();
+  const restcomm = new RestcommSimulator();
+  const bandwidth = new BandwidthSimulator();
+  return [
+    infobip.password,
+    infobip.apiKey,
+    dialogtech.accessKey,
+    dialogtech.secretAccessKey,
+    new VoipbinSimulator().token,
+    restcomm.authToken,
+    bandwidth.password,
+  ];
+}
 const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'callvault-cli-'));
 const callvault = (...args: string[]) =>
@@ -19,6 +41,11 @@ describe('callvault CLI', () => {
   it('runs the demo end to end, then lists and fetches what it archived', async () => {
     const demo = await callvault('demo', '--data-dir', dataDir);
     expect(demo.stdout).toMatch(/vb-demo\s+voipbin\s+6\s+6\s+0\s+0\s+0/);
+    // The demo's faults make the transport log retries with URLs: no credential may show.
+    expect(demo.stderr).toContain('retrying');
+    for (const secret of simulatorCredentials()) {
+      expect(demo.stdout + demo.stderr).not.toContain(secret);
+    }
     expect(demo.stdout).toMatch(/bw-demo\s+bandwidth\s+6\s+5\s+0\s+1\s+0/);
 
     const listed = JSON.parse(
