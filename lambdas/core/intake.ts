@@ -54,7 +54,13 @@ export async function receiveWebhook(call: WebhookCall, deps: IntakeDeps): Promi
   if (Buffer.byteLength(call.body) > MAX_WEBHOOK_BYTES) {
     return { statusCode: 413, body: { message: `the body is larger than ${MAX_WEBHOOK_BYTES} bytes` } };
   }
-  if (!authenticated(account, call)) {
+  if (!account.webhook) {
+    return {
+      statusCode: 401,
+      body: { message: `account "${account.id}" takes no webhooks: it has no webhook secret` },
+    };
+  }
+  if (!authenticated(account.webhook, call)) {
     return { statusCode: 401, body: { message: 'missing or wrong webhook credentials' } };
   }
 
@@ -127,11 +133,10 @@ function minimalBody(account: AccountConfig, body: string): WebhookRecording[] |
  * password, or VoIPBin's `X-VoIPBIN-Signature`: hex HMAC-SHA256 of the raw body. Compared in
  * constant time.
  */
-function authenticated(account: AccountConfig, call: WebhookCall): boolean {
-  const secrets = [account.webhook?.secret, account.webhook?.previousSecret].filter(
+function authenticated(webhook: NonNullable<AccountConfig['webhook']>, call: WebhookCall): boolean {
+  const secrets = [webhook.secret, webhook.previousSecret].filter(
     (secret): secret is string => typeof secret === 'string' && secret.length > 0,
   );
-  if (secrets.length === 0) return false;
   const password = basicPassword(call.headers.authorization);
   const signature = call.headers['x-voipbin-signature']?.trim().toLowerCase();
   return secrets.some(

@@ -1,0 +1,92 @@
+/** Webhook intake decisions with in-memory fakes; the HTTP path is covered by test/integration/serve. */
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { StaticAccountDirectory } from '../../lambdas/aws/accounts.ts';
+import type { AccountConfig } from '../../lambdas/core/config.ts';
+import { executionName, recordingId } from '../../lambdas/core/ids.ts';
+import { MAX_WEBHOOK_BYTES, receiveWebhook } from '../../lambdas/core/intake.ts';
+import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
+import { ACCOUNT, FakeIndex, FakeStarter } from './fakes.ts';
+
+const SECRET = 'hook-secret';
+const hooked = { ...ACCOUNT, webhook: { secret: SECRET, previousSecret: 'old-secret' } } as AccountConfig;
+const basic = (password: string) => `Basic ${Buffer.from(`any:${password}`).toString('base64')}`;
+const ref = { accountId: ACCOUNT.id, provider: 'voipbin' as const, providerRecordingId: 'rec-1' };
+
+function setup(accounts: AccountConfig[] = [hooked]) {
+  const index = new FakeIndex();
+  const starter = new FakeStarter();
+  const deps = {
+    accounts: new StaticAccountDirectory(accounts),
+    adapterFor: async () => createVoipbinAdapter(hooked as Parameters<typeof createVoipbinAdapter>[0]),
+    index,
+    starter,
+  };
+  const call = (
+    body: string,
+    headers: Record<string, string | undefined> = { authorization: basic(SECRET) },
+  ) => receiveWebhook({ accountId: ACCOUNT.id, body, headers }, deps);
+  return { index, starter, call, deps };
+}
+
+describe('receiveWebhook', () => {
+  it('starts the execution a sweep would start, under the same name', async () => {
+    const { call, starter } = setup();
+    const answer = await call(JSON.stringify({ recordingId: 'rec-1' }));
+    expect(answer).toMatchObject({ statusCode: 202, body: { started: 1, duplicates: 0 } });
+    expect(starter.calls).toEqual([
+      { name: executionName(ref), input: { ref: { ...ref, callId: undefined } } },
+    ]);
+  });
+
+  it('parses the provider-native event through the adapter, signed or with the previous secret', async () => {
+    const { call, starter } = setup();
+    const body = JSON.stringify({ type: 'recording_finished', data: { id: 'rec-2', status: 'ended' } });
+    const signature = createHmac('sha256', SECRET).update(body).digest('hex');
+    expect((await call(body, { 'x-voipbin-signature': signature })).statusCode).toBe(202);
+    expect((await call(body, { authorization: basic('old-secret') })).statusCode).toBe(202);
+    expect(starter.calls.map((started) => started.name)).toEqual([
+      executionName({ ...ref, providerRecordingId: 'rec-2' }),
+      executionName({ ...ref, providerRecordingId: 'rec-2' }),
+    ]);
+  });
+
+  it('answers 401 and starts nothing without the secret, or for an account that takes no webhooks', async () => {
+    const { call, starter } = setup();
+    expect((await call('{"recordingId":"rec-1"}', {})).statusCode).toBe(401);
+    expect((await call('{"recordingId":"rec-1"}', { authorization: basic('nope') })).statusCode).toBe(401);
+    expect(
+      (await call('{"recordingId":"rec-1"}', { 'x-voipbin-signature': 'ab'.repeat(32) })).statusCode,
+    ).toBe(401);
+    const plain = setup([ACCOUNT]);
+    const refused = await plain.call('{"recordingId":"rec-1"}');
+    expect(refused).toMatchObject({
+      statusCode: 401,
+      body: { message: expect.stringContaining('no webhook secret') },
+    });
+    expect(starter.calls).toEqual([]);
+    expect(plain.starter.calls).toEqual([]);
+  });
+
+  it('answers 404 for an unknown account, 413 for an oversized body, 400 for a bad one', async () => {
+    const { deps, call } = setup();
+    const unknown = await receiveWebhook({ accountId: 'nobody', body: '{}', headers: {} }, deps);
+    expect(unknown.statusCode).toBe(404);
+    expect((await call('x'.repeat(MAX_WEBHOOK_BYTES + 1))).statusCode).toBe(413);
+    const bad = await call(JSON.stringify({ recordingId: 42 }));
+    expect(bad).toMatchObject({ statusCode: 400, body: { message: expect.stringContaining('recordingId') } });
+  });
+
+  it('treats an archived recording as a duplicate, and retries one that was skipped as gone', async () => {
+    const { call, index, starter } = setup();
+    await index.put({ id: recordingId(ref), ...ref, status: 'archived', updatedAt: 'x' });
+    expect((await call(JSON.stringify({ recordingId: 'rec-1' }))).body).toMatchObject({
+      started: 0,
+      duplicates: 1,
+    });
+    const skipped = { ...ref, providerRecordingId: 'rec-3' };
+    await index.put({ id: recordingId(skipped), ...skipped, status: 'skipped', updatedAt: 'x' });
+    expect((await call(JSON.stringify({ recordingId: 'rec-3' }))).body).toMatchObject({ started: 1 });
+    expect(starter.calls.map((started) => started.name)).toEqual([executionName(skipped, 1)]);
+  });
+});
