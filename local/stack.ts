@@ -201,11 +201,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
   // wired once the Step Functions endpoint listens.
   let starter: WorkflowStarter | undefined;
+  const wired = () => {
+    if (!starter) throw new Error('the local Step Functions endpoint is not listening yet');
+    return starter;
+  };
   const runtime = runtimeFor(options, archive, {
-    start: (name, input) => {
-      if (!starter) throw new Error('the local Step Functions endpoint is not listening yet');
-      return starter.start(name, input);
-    },
+    start: (name, input) => wired().start(name, input),
+    status: (name) => wired().status(name),
   });
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);

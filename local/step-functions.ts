@@ -92,6 +92,8 @@ export class LocalStepFunctions {
   private readonly knownNames = new Set<string>();
   /** Started by an earlier process that stopped before they ended: name → input. */
   private readonly unfinished = new Map<string, unknown>();
+  /** How executions of earlier processes ended, for DescribeExecution. */
+  private readonly endedEarlier = new Map<string, ExecutionStatus>();
   private readonly aborts = new Map<string, () => void>();
   private stopping = false;
   private server: Server | undefined;
@@ -148,7 +150,10 @@ export class LocalStepFunctions {
         const entry = JSON.parse(line) as JournalEntry;
         this.knownNames.add(entry.name);
         if (entry.event === 'started') this.unfinished.set(entry.name, entry.input);
-        else this.unfinished.delete(entry.name);
+        else {
+          this.unfinished.delete(entry.name);
+          this.endedEarlier.set(entry.name, entry.status);
+        }
       }
     }
   }
@@ -248,6 +253,17 @@ export class LocalStepFunctions {
           });
         } else if (target === 'DescribeExecution') {
           const name = String(body.executionArn).split(':').pop() ?? '';
+          const earlier = this.endedEarlier.get(name);
+          if (earlier && !this.executions.has(name)) {
+            // Ended in an earlier process: the journal keeps its name and how it ended.
+            reply(200, {
+              executionArn: body.executionArn,
+              stateMachineArn: this.stateMachineArn,
+              name,
+              status: earlier,
+            });
+            return;
+          }
           const execution = this.require(name);
           reply(200, {
             executionArn: execution.executionArn,

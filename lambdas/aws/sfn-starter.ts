@@ -1,5 +1,10 @@
 /** Starts ingest executions; Step Functions itself refuses a second execution of the same name. */
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../core/ports.ts';
 
 export class SfnWorkflowStarter implements WorkflowStarter {
@@ -21,6 +26,17 @@ export class SfnWorkflowStarter implements WorkflowStarter {
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists')
         return 'exists';
+      throw error;
+    }
+  }
+
+  async status(name: string): Promise<'running' | 'ended' | 'unknown'> {
+    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    try {
+      const described = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return described.status === 'RUNNING' || described.status === 'PENDING_REDRIVE' ? 'running' : 'ended';
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') return 'unknown';
       throw error;
     }
   }

@@ -1,6 +1,5 @@
 /** Deterministic names: the same recording always gets the same id, execution name and object key. */
 import { createHash } from 'node:crypto';
-import type { IndexEntry } from './ports.ts';
 import type { RecordingRef } from './recording.ts';
 
 /** 32 hex chars identifying (account, provider recording): the index key and the CLI's `<id>`. */
@@ -23,18 +22,6 @@ export function executionName(
   const account = ref.accountId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
   const base = `${account}-${recordingId(ref)}`;
   return retryRound > 0 ? `${base}-r${retryRound}` : base;
-}
-
-/**
- * The execution to start for a recording, given its index entry; undefined once it is archived.
- * Each earlier outcome that was not final (a failure, or "gone" for a recording the provider
- * offers again) moves to a new retry round, so Step Functions accepts the new name.
- */
-export function nextExecutionName(ref: RecordingRef, entry: IndexEntry | undefined): string | undefined {
-  if (!entry) return executionName(ref);
-  if (entry.status === 'archived') return undefined;
-  const failures = entry.failures ?? (entry.status === 'failed' ? 1 : 0);
-  return executionName(ref, entry.status === 'failed' ? failures : failures + 1);
 }
 
 /** `recordings/{accountId}/{yyyy}/{mm}/{dd}/` from the UTC start date; `undated/` when unknown. */

@@ -8,7 +8,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
 import type { AccountConfig } from './config.ts';
 import { ConfigError, WebhookParseError } from './errors.ts';
-import { nextExecutionName, recordingId } from './ids.ts';
+import { handOver } from './hand-over.ts';
+import { recordingId } from './ids.ts';
 import type { IngestState } from './ingest.ts';
 import type { AccountDirectory, RecordingIndex, WorkflowStarter } from './ports.ts';
 
@@ -84,14 +85,8 @@ export async function receiveWebhook(call: WebhookCall, deps: IntakeDeps): Promi
   for (const recording of recordings) {
     const { hints, ...ref } = recording;
     // The provider says it is ready: even a recording skipped as gone earlier is tried again.
-    const name = nextExecutionName(ref, known.get(recordingId(recording)));
-    if (!name) {
-      duplicates += 1;
-      continue;
-    }
-    const input: IngestState = { ref, hints };
-    const outcome = await deps.starter.start(name, input);
-    if (outcome === 'started') started += 1;
+    const handed = await handOver({ ref, hints }, known.get(recordingId(recording)), deps.starter);
+    if (handed.outcome === 'started') started += 1;
     else duplicates += 1;
   }
   return {

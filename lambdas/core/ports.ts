@@ -105,6 +105,8 @@ export interface ArchiveStore {
 /** Starts one ingest execution; `exists` when an execution of that name was started before. */
 export interface WorkflowStarter {
   start(name: string, input: unknown): Promise<'started' | 'exists'>;
+  /** Whether the execution of that name is still running, has ended, or is unknown. */
+  status(name: string): Promise<'running' | 'ended' | 'unknown'>;
 }
 
 export interface AccountDirectory {

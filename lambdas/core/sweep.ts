@@ -6,7 +6,8 @@
 import pMap from 'p-map';
 import type { ProviderAdapter } from '../providers/adapter.ts';
 import { SweepIncompleteError } from './errors.ts';
-import { nextExecutionName, recordingId } from './ids.ts';
+import { handOver } from './hand-over.ts';
+import { recordingId } from './ids.ts';
 import type { IngestState } from './ingest.ts';
 import type { RecordingIndex, WorkflowStarter } from './ports.ts';
 import type { Recording } from './recording.ts';
@@ -59,12 +60,8 @@ export async function sweepAccount(deps: SweepDeps): Promise<SweepResult> {
     listed,
     async (recording) => {
       const entry = known.get(recordingId(recording));
-      // A recording skipped as gone that the provider now lists as ready is tried again.
-      const name =
-        entry?.status === 'skipped' && recording.readiness !== 'ready'
-          ? undefined
-          : nextExecutionName(recording, entry);
-      if (!name) {
+      // A recording skipped as gone is tried again only if the provider now lists it as ready.
+      if (entry?.status === 'skipped' && recording.readiness !== 'ready') {
         result.alreadyDone += 1;
         return true;
       }
@@ -77,9 +74,10 @@ export async function sweepAccount(deps: SweepDeps): Promise<SweepResult> {
         },
       };
       try {
-        const outcome = await starter.start(name, input);
-        if (outcome === 'started') result.started.push(name);
-        else result.alreadyRunning += 1;
+        const handed = await handOver(input, entry, starter);
+        if (handed.outcome === 'started') result.started.push(handed.name);
+        else if (handed.outcome === 'running') result.alreadyRunning += 1;
+        else result.alreadyDone += 1;
         return true;
       } catch (error) {
         startFailures.push(`${recording.providerRecordingId}: ${(error as Error).message}`);

@@ -7,6 +7,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AppFunction } from './app-function.ts';
+import { grantStartAndDescribe } from './ingest-workflow.ts';
 import { grantIndexReadWrite } from './recording-store.ts';
 
 export interface SweptAccount {
@@ -41,7 +42,7 @@ export class AccountSweeps extends Construct {
       },
     });
     grantIndexReadWrite(props.table, this.pollFunction);
-    props.stateMachine.grantStartExecution(this.pollFunction);
+    grantStartAndDescribe(props.stateMachine, this.pollFunction);
     for (const secret of props.accountSecrets) secret.grantRead(this.pollFunction);
 
     this.rules = props.accounts.map(

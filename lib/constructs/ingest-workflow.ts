@@ -9,6 +9,7 @@ import {
   Condition,
   DefinitionBody,
   Fail,
+  type IStateMachine,
   JitterType,
   LogLevel,
   QueryLanguage,
@@ -55,6 +56,24 @@ const TRANSIENT_ERRORS = ['ProviderUnavailableError', 'IncompleteDownloadError',
  * provider → RecordSkipped; any failure → RecordFailed → IngestFailed. A recording ready at the
  * first check takes four state transitions.
  */
+/**
+ * Lets a function start executions and ask how they ended: a sweep or a webhook that finds an
+ * execution of the same name tells a running one from one that ended without an outcome.
+ */
+export function grantStartAndDescribe(stateMachine: IStateMachine, grantee: AppFunction): void {
+  stateMachine.grantStartExecution(grantee);
+  stateMachine.grantExecution(grantee, 'states:DescribeExecution');
+  const machine = stateMachine.node.defaultChild as CfnElement | undefined;
+  const policy = grantee.role?.node.tryFindChild('DefaultPolicy');
+  if (!machine || !policy) return;
+  const machineRef = JSON.stringify({ Ref: Stack.of(machine).getLogicalId(machine) });
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",${machineRef}]}]}:*]`,
+    reason:
+      'Execution names are made per recording at run time: states:DescribeExecution only, on executions of the ingest state machine only.',
+  });
+}
+
 export class IngestWorkflow extends Construct {
   public readonly stateMachine: StateMachine;
   public readonly checkFunction: AppFunction;

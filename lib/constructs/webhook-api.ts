@@ -17,6 +17,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { AppFunction } from './app-function.ts';
 import { DEFAULT_LOG_RETENTION, loggedDefaultStage } from './http-stage.ts';
+import { grantStartAndDescribe } from './ingest-workflow.ts';
 import { grantIndexRead } from './recording-store.ts';
 
 /** The route providers call; `{accountId}` is the callvault account id. */
@@ -76,7 +77,7 @@ export class WebhookApi extends Construct {
       },
     });
     grantIndexRead(props.table, this.intakeFunction);
-    props.stateMachine.grantStartExecution(this.intakeFunction);
+    grantStartAndDescribe(props.stateMachine, this.intakeFunction);
     for (const secret of props.accountSecrets) secret.grantRead(this.intakeFunction);
 
     this.httpApi = new HttpApi(this, 'Api', {

@@ -40,13 +40,16 @@ describe('cdk-nag AwsSolutions', () => {
       return violation.ruleName;
     });
     const distinct = [...new Set(acknowledged)];
-    expect(distinct).toHaveLength(4);
+    expect(distinct).toHaveLength(5);
     expect(distinct).toEqual(
       expect.arrayContaining([
         'AwsSolutions-IAM5[Resource::*]',
         'AwsSolutions-L1',
         'AwsSolutions-APIG4',
         expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<StoreAudio\w+\.Arn>\/recordings\/\*\]$/),
+        expect.stringMatching(
+          /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:.*:execution:.*:\*\]$/,
+        ),
       ]),
     );
     const count = (rule: string | RegExp) =>
@@ -57,6 +60,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(7);
     // The archive prefix: archive (get/put/abort) and query (get, for presigned URLs).
     expect(count(/recordings\/\*\]$/)).toBe(2);
+    // Executions of the ingest state machine: poll and intake may ask how one ended.
+    expect(count(/:execution:.*:\*\]$/)).toBe(2);
     // No authorizer: the webhook route only (the handler authenticates with the account's secret).
     const publicRoutes = (nag?.suppressedViolations ?? []).filter(
       (violation) => violation.ruleName === 'AwsSolutions-APIG4',

@@ -130,14 +130,26 @@ describe('IAM: each function gets exactly what it uses', () => {
     expect(actions(statements, 'secretsmanager:').size).toBe(0);
   });
 
+  /** StartExecution on the state machine, DescribeExecution on its executions, nothing else. */
+  function expectStartAndDescribeOnly(statements: Statement[]): void {
+    const states = withPrefix(statements, 'states:');
+    expect(states).toHaveLength(2);
+    expect(states).toContainEqual({
+      Effect: 'Allow',
+      Action: 'states:StartExecution',
+      Resource: { Ref: stateMachineId },
+    });
+    const describe = states.find((statement) => statement.Action === 'states:DescribeExecution');
+    expect(json(describe?.Resource)).toContain(':execution:');
+    expect(json(describe?.Resource)).toContain(stateMachineId);
+  }
+
   it('poll: reads and writes the index, starts executions of the state machine, reads the secrets', () => {
     const statements = statementsOf(template, 'poll');
     for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem']) {
       expect(actions(statements, 'dynamodb:')).toContain(action);
     }
-    expect(withPrefix(statements, 'states:')).toEqual([
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId } },
-    ]);
+    expectStartAndDescribeOnly(statements);
     expect(actions(statements, 's3:').size).toBe(0);
     expect(actions(statements, 'secretsmanager:')).toContain('secretsmanager:GetSecretValue');
     const secrets = json(withPrefix(statements, 'secretsmanager:'));
@@ -152,9 +164,7 @@ describe('IAM: each function gets exactly what it uses', () => {
     const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
     expect(dynamo).toContain(tableId);
     for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
-    expect(withPrefix(statements, 'states:')).toEqual([
-      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: stateMachineId } },
-    ]);
+    expectStartAndDescribeOnly(statements);
     expect(actions(statements, 's3:').size).toBe(0);
     // Every account's secret: the webhook secret sits next to the provider credentials.
     expect(actions(statements, 'secretsmanager:')).toEqual(

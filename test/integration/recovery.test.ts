@@ -2,6 +2,9 @@
  * Failure paths on the local stack: a crash between archive and index, a body that never arrives
  * whole, a recording that never becomes ready, refused credentials, duplicate starts.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { executionName, objectKeyPrefix } from '../../lambdas/core/ids.ts';
 import type { IngestState } from '../../lambdas/core/ingest.ts';
@@ -157,6 +160,22 @@ describe('recovery and failure paths', () => {
       status: 'archived',
       sha256: simulator.audio(fileId).sha256(),
     });
+  });
+
+  it('starts a new round for a recording whose earlier execution ended without recording any outcome', async () => {
+    const simulator = await voipbin(1);
+    const dataDir = mkdtempSync(join(tmpdir(), 'callvault-lost-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    // An earlier process ran this recording's execution to a failure that wrote no index entry.
+    writeFileSync(
+      join(dataDir, 'executions.jsonl'),
+      `${JSON.stringify({ event: 'started', name: executionName(ref), input: { ref } })}\n${JSON.stringify({ event: 'ended', name: executionName(ref), status: 'FAILED' })}\n`,
+    );
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')], { dataDir });
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 1, failed: 0 });
+    expect(stack.stepFunctions.executions.has(executionName(ref, 1))).toBe(true);
   });
 
   it('refuses a second execution of the same name, also after a restart on the same data directory', async () => {

@@ -97,12 +97,17 @@ export class FakeStore implements ArchiveStore {
 
 export class FakeStarter implements WorkflowStarter {
   readonly calls: { name: string; input: unknown }[] = [];
+  /** What `status` answers per execution name; any other existing name is running. */
+  readonly statuses = new Map<string, 'running' | 'ended' | 'unknown'>();
   constructor(private readonly answer: (name: string) => 'started' | 'exists' | Error = () => 'started') {}
   async start(name: string, input: unknown): Promise<'started' | 'exists'> {
     this.calls.push({ name, input });
     const outcome = this.answer(name);
     if (outcome instanceof Error) throw outcome;
     return outcome;
+  }
+  async status(name: string): Promise<'running' | 'ended' | 'unknown'> {
+    return this.statuses.get(name) ?? 'running';
   }
 }
 

@@ -99,6 +99,30 @@ describe('sweepAccount', () => {
     expect(index.cursors.get('vb-main')).toBe(at(2));
   });
 
+  it('starts the next round when an execution of that name ended without recording any outcome', async () => {
+    const adapter = new FakeAdapter();
+    const index = new FakeIndex();
+    const lost = [executionName(recording('r1')), executionName(recording('r1'), 1)];
+    const starter = new FakeStarter((name) => (lost.includes(name) ? 'exists' : 'started'));
+    for (const name of lost) starter.statuses.set(name, 'ended');
+    adapter.listed = [recording('r1', { startedAt: at(1) })];
+    const result = await sweepAccount({ adapter, index, starter });
+    expect(result.started).toEqual([executionName(recording('r1'), 2)]);
+    expect(result.alreadyRunning).toBe(0);
+  });
+
+  it('gives up loudly on a recording whose executions keep ending without an outcome', async () => {
+    const adapter = new FakeAdapter();
+    const index = new FakeIndex();
+    const starter = new FakeStarter(() => 'exists');
+    starter.status = async () => 'ended';
+    adapter.listed = [recording('r1', { startedAt: at(1) })];
+    await expect(sweepAccount({ adapter, index, starter })).rejects.toThrow(
+      /ended without recording an outcome/,
+    );
+    expect(starter.calls).toHaveLength(5);
+  });
+
   it('stops the cursor before a recording that could not be started and throws SweepIncompleteError', async () => {
     const adapter = new FakeAdapter();
     const index = new FakeIndex();

@@ -1,0 +1,49 @@
+/**
+ * Handing a recording to the ingest workflow, shared by sweeps and webhooks: one execution per
+ * recording and retry round, named deterministically, so Step Functions refuses duplicates.
+ */
+import { executionName } from './ids.ts';
+import type { IngestState } from './ingest.ts';
+import type { IndexEntry, WorkflowStarter } from './ports.ts';
+
+/** Rounds tried past executions that ended without recording any outcome. */
+const MAX_LOST_ROUNDS = 5;
+
+export type HandOver =
+  | { outcome: 'started'; name: string }
+  | { outcome: 'running'; name: string }
+  | { outcome: 'done' };
+
+/**
+ * The first retry round to use, given the recording's index entry; undefined once archived.
+ * Each earlier outcome that was not final (a failure, or "gone" for a recording the provider
+ * offers again) moves to a new round, so Step Functions accepts the new name.
+ */
+export function firstRound(entry: IndexEntry | undefined): number | undefined {
+  if (!entry) return 0;
+  if (entry.status === 'archived') return undefined;
+  const failures = entry.failures ?? (entry.status === 'failed' ? 1 : 0);
+  return entry.status === 'failed' ? failures : failures + 1;
+}
+
+/**
+ * Starts the recording's execution. If one of that name exists and is still running, nothing
+ * more is needed; if it ended, yet the index holds no newer outcome, its outcome was lost (its
+ * last step failed too) and the next round is started, so the recording is never stranded.
+ */
+export async function handOver(
+  input: IngestState,
+  entry: IndexEntry | undefined,
+  starter: WorkflowStarter,
+): Promise<HandOver> {
+  const first = firstRound(entry);
+  if (first === undefined) return { outcome: 'done' };
+  for (let round = first; round < first + MAX_LOST_ROUNDS; round += 1) {
+    const name = executionName(input.ref, round);
+    if ((await starter.start(name, input)) === 'started') return { outcome: 'started', name };
+    if ((await starter.status(name)) !== 'ended') return { outcome: 'running', name };
+  }
+  throw new Error(
+    `${MAX_LOST_ROUNDS} executions for recording ${input.ref.providerRecordingId} ended without recording an outcome`,
+  );
+}
