@@ -10,7 +10,6 @@ import type { AccountConfig } from './config.ts';
 import { ConfigError, WebhookParseError } from './errors.ts';
 import { handOver } from './hand-over.ts';
 import { recordingId } from './ids.ts';
-import type { IngestState } from './ingest.ts';
 import type { AccountDirectory, RecordingIndex, WorkflowStarter } from './ports.ts';
 
 /** Larger bodies are refused with 413: no provider's recording callback comes near it. */
