@@ -27,7 +27,7 @@ import type {
   WebhookRequest,
 } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { type AudioDownload, basicAuth, ProviderHttp, type RequestOptions } from './http.ts';
+import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type RequestOptions } from './http.ts';
 import { isoDurationSeconds, toNumber, toText, toUtcIso } from './parse.ts';
 
 /** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
@@ -58,14 +58,7 @@ export function createBandwidthAdapter(
     accountId: account.id,
     provider: 'bandwidth',
     baseUrl: account.baseUrl,
-    secrets: [
-      username,
-      password,
-      accountId,
-      authorization.slice('Basic '.length),
-      account.webhook?.secret ?? '',
-      account.webhook?.previousSecret ?? '',
-    ],
+    secrets: [...accountSecrets(account), authorization.slice('Basic '.length)],
     headers: { authorization, accept: 'application/json' },
     retry: options.retry,
     timeoutMs: options.timeoutMs,

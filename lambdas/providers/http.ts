@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import pRetry from 'p-retry';
 import { Agent, type Dispatcher, interceptors } from 'undici';
+import type { AccountConfig } from '../core/config.ts';
 import {
   IncompleteDownloadError,
   ProviderAuthError,
@@ -376,6 +377,17 @@ export function retryAfterMs(value: string): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
+/**
+ * Every credential of an account, for redaction: its whole `auth` block (account ids included:
+ * they appear in URLs) and its webhook secrets.
+ */
+export function accountSecrets(account: AccountConfig): string[] {
+  return [...Object.values(account.auth), account.webhook?.secret, account.webhook?.previousSecret].filter(
+    (secret): secret is string => typeof secret === 'string' && secret.length > 0,
+  );
+}
+
+/** `Basic …` for a user and password; its encoded credentials are a secret of their own. */
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }

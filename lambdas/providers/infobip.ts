@@ -8,7 +8,7 @@ import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '..
 import type { Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { basicAuth, ProviderHttp } from './http.ts';
+import { accountSecrets, basicAuth, ProviderHttp } from './http.ts';
 import { asArray, looksLikeXml, parseXml, toText, toUtcIso } from './parse.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
@@ -34,8 +34,10 @@ export function createInfobipAdapter(
     provider: 'infobip',
     baseUrl: account.baseUrl,
     // The Basic token decodes to the password, so it is a secret too.
-    secrets:
-      'apiKey' in auth ? [auth.apiKey] : [auth.password, auth.username, authorization.replace(/^Basic /, '')],
+    secrets: [
+      ...accountSecrets(account),
+      ...('apiKey' in auth ? [] : [authorization.replace(/^Basic /, '')]),
+    ],
     headers: { authorization },
     retry: options.retry,
     timeoutMs: options.timeoutMs,

@@ -27,7 +27,7 @@ import { silentLogger } from '../core/log.ts';
 import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { ProviderHttp } from './http.ts';
+import { accountSecrets, ProviderHttp } from './http.ts';
 import { toText, toUtcIso } from './parse.ts';
 
 const PROVIDER = 'voipbin';
@@ -60,9 +60,7 @@ export function createVoipbinAdapter(
     accountId: account.id,
     provider: PROVIDER,
     baseUrl: account.baseUrl,
-    secrets: [account.auth.token, account.webhook?.secret, account.webhook?.previousSecret].filter(
-      (secret): secret is string => Boolean(secret),
-    ),
+    secrets: accountSecrets(account),
     headers: { authorization: `Bearer ${account.auth.token}`, accept: 'application/json' },
     retry: options.retry,
     timeoutMs: options.timeoutMs,
