@@ -66,11 +66,12 @@ function progressDisplay() {
     },
     Presets.shades_classic,
   );
-  const bar = bars.create(0, 0, { account: '' });
+  // Total 1 until the sweeps report: a bar of 0 of 0 would show as already full.
+  const bar = bars.create(1, 0, { account: 'listing…' });
   return {
     logger: terminalLogger((line) => bars.log(`${line}\n`)),
     update: (progress: HarvestProgress) => {
-      bar.setTotal(progress.started);
+      if (progress.started > 0) bar.setTotal(progress.started);
       bar.update(progress.finished, { account: progress.account ?? '' });
     },
     stop: () => bars.stop(),
