@@ -1,11 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import { grantStartAndDescribe } from './ingest-workflow.ts';
 import { grantIndexReadWrite } from './recording-store.ts';
@@ -59,13 +60,11 @@ export class AccountSweeps extends Construct {
         }),
     );
 
-    this.errorsAlarm = new Alarm(this, 'SweepErrors', {
-      alarmDescription: 'A scheduled sweep failed; its cursor did not move past the failure.',
-      metric: this.pollFunction.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.errorsAlarm = alarmOnAny(
+      this,
+      'SweepErrors',
+      this.pollFunction.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
+      'A scheduled sweep failed; its cursor did not move past the failure.',
+    );
   }
 }

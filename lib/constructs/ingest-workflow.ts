@@ -1,5 +1,5 @@
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -24,6 +24,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
+import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import {
   ARCHIVE_KEY_PREFIX,
@@ -199,13 +200,11 @@ export class IngestWorkflow extends Construct {
       });
     }
 
-    this.failedExecutionsAlarm = new Alarm(this, 'FailedExecutions', {
-      alarmDescription: 'A recording could not be archived: see its index entry for the reason.',
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.failedExecutionsAlarm = alarmOnAny(
+      this,
+      'FailedExecutions',
+      this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'A recording could not be archived: see its index entry for the reason.',
+    );
   }
 }

@@ -8,12 +8,13 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import { DEFAULT_LOG_RETENTION, loggedDefaultStage } from './http-stage.ts';
 import { ARCHIVE_KEY_PREFIX, grantArchiveObjectRead, grantIndexRead } from './recording-store.ts';
@@ -97,14 +98,12 @@ export class QueryApi extends Construct {
       this.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer }),
     );
 
-    this.serverErrorsAlarm = new Alarm(this, 'ServerErrors', {
-      alarmDescription: 'The query API answered 5xx.',
-      metric: this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.serverErrorsAlarm = alarmOnAny(
+      this,
+      'ServerErrors',
+      this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The query API answered 5xx.',
+    );
     this.url = this.stage.url;
   }
 

@@ -9,12 +9,13 @@ import {
   type ThrottleSettings,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import { DEFAULT_LOG_RETENTION, loggedDefaultStage } from './http-stage.ts';
 import { grantStartAndDescribe } from './ingest-workflow.ts';
@@ -107,14 +108,12 @@ export class WebhookApi extends Construct {
         'HMAC-SHA256 signature of the raw body), compared in constant time.',
     });
 
-    this.serverErrorsAlarm = new Alarm(this, 'ServerErrors', {
-      alarmDescription: 'The webhook API answered 5xx: a provider callback may not have been accepted.',
-      metric: this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.serverErrorsAlarm = alarmOnAny(
+      this,
+      'ServerErrors',
+      this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The webhook API answered 5xx: a provider callback may not have been accepted.',
+    );
     this.webhookBaseUrl = `${this.stage.url}webhooks/`;
   }
 }
