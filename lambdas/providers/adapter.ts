@@ -3,6 +3,7 @@
  * quirks and nothing about S3, DynamoDB or Step Functions.
  */
 import type { AccountConfig } from '../core/config.ts';
+import { ProviderResponseError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Recording, RecordingRef } from '../core/recording.ts';
 import type { AudioDownload, ProviderHttp, RetryPolicy } from './http.ts';
@@ -30,13 +31,36 @@ export interface WebhookRecording extends RecordingRef {
   hints?: Partial<Omit<Recording, keyof RecordingRef | 'raw'>>;
 }
 
+/**
+ * One bounded unit of a listing: one provider request (a page, a Bandwidth time slice, one
+ * DialogTech list). `next` is where the following unit starts, opaque to the caller and small
+ * enough to checkpoint; absent once the listing is complete.
+ */
+export interface ListPage {
+  recordings: Recording[];
+  next?: string;
+}
+
 export interface ProviderAdapter {
   readonly account: AccountConfig;
   readonly http: ProviderHttp;
 
   /**
-   * Every recording in the window, following the provider's own paging to the end. Each
-   * recording is yielded once even where the provider's pages overlap.
+   * Whether the provider applies a list window itself. When it does not (the whole listing is
+   * read and filtered here anyway), a sweep gains nothing by windowing and only risks missing.
+   */
+  readonly windowedListing: boolean;
+
+  /**
+   * One unit of the listing of the window, starting at `position` (a previous page's `next`;
+   * undefined for the first). Recordings are in the window; a page may repeat a recording of an
+   * earlier page where the provider's pages overlap.
+   */
+  listPage(window: ListWindow, position?: string): Promise<ListPage>;
+
+  /**
+   * Every recording in the window, page by page to the end (see `listPages`). Each recording is
+   * yielded once even where the provider's pages overlap.
    */
   list(window: ListWindow): AsyncIterable<Recording>;
 
@@ -100,4 +124,31 @@ export function inWindow(startedAt: string | undefined, bounds: WindowBounds): b
   return (
     (bounds.since === undefined || at >= bounds.since) && (bounds.until === undefined || at < bounds.until)
   );
+}
+
+/**
+ * A whole listing from `listPage`: follows `next` to the end, yields each recording once, and
+ * refuses a position the provider hands out twice (the listing would never end).
+ */
+export async function* listPages(
+  listPage: ProviderAdapter['listPage'],
+  window: ListWindow,
+  repeated: (position: string) => Error = (position) =>
+    new ProviderResponseError(`the provider handed out listing position ${position} twice`),
+): AsyncGenerator<Recording> {
+  const seen = new Set<string>();
+  const visited = new Set<string>();
+  let position: string | undefined;
+  for (;;) {
+    const page = await listPage(window, position);
+    for (const recording of page.recordings) {
+      if (seen.has(recording.providerRecordingId)) continue;
+      seen.add(recording.providerRecordingId);
+      yield recording;
+    }
+    if (page.next === undefined) return;
+    if (visited.has(page.next)) throw repeated(page.next);
+    visited.add(page.next);
+    position = page.next;
+  }
 }

@@ -26,7 +26,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { inWindow, type ListPage, listPages, windowBounds } from './adapter.ts';
 import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type RequestOptions } from './http.ts';
 import { isoDurationSeconds, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -182,22 +182,25 @@ export function createBandwidthAdapter(
     return last;
   }
 
-  async function* list(window: ListWindow): AsyncGenerator<Recording> {
+  /**
+   * One listing request: a time slice from `minStartTime` (the position; the window's `since` at
+   * first) of at most BANDWIDTH_LIST_CAP recordings. A full answer continues from its last start.
+   */
+  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
     const bounds = windowBounds(window);
     const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+    const minStartTime = position ?? iso(bounds.since);
+    const records = await fetchList({ minStartTime, maxStartTime: iso(bounds.until) });
     const seen = new Set<string>();
-    let minStartTime = iso(bounds.since);
-    for (;;) {
-      const records = await fetchList({ minStartTime, maxStartTime: iso(bounds.until) });
-      for (const record of records) {
-        if (seen.has(record.recordingId)) continue;
-        seen.add(record.recordingId);
-        const recording = toRecording(record);
-        if (inWindow(recording.startedAt, bounds)) yield recording;
-      }
-      if (records.length < BANDWIDTH_LIST_CAP) return;
-      minStartTime = nextMinStartTime(records, minStartTime);
+    const recordings: Recording[] = [];
+    for (const record of records) {
+      if (seen.has(record.recordingId)) continue;
+      seen.add(record.recordingId);
+      const recording = toRecording(record);
+      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
     }
+    if (records.length < BANDWIDTH_LIST_CAP) return { recordings };
+    return { recordings, next: nextMinStartTime(records, minStartTime) };
   }
 
   async function get(ref: RecordingRef): Promise<Recording> {
@@ -319,7 +322,9 @@ export function createBandwidthAdapter(
     account,
     http,
     supportsDelete: true,
-    list,
+    windowedListing: true,
+    listPage,
+    list: (window: ListWindow) => listPages(listPage, window),
     get,
     download,
     delete: remove,

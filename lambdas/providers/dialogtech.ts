@@ -19,7 +19,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { inWindow, type ListPage, listPages, windowBounds } from './adapter.ts';
 import { type AudioDownload, accountSecrets, ProviderHttp, type TextResponse } from './http.ts';
 import { asArray, parseXml, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -228,35 +228,44 @@ export function createDialogtechAdapter(
     }
   }
 
+  /** One (type, id) list per page (the position is its index in `lists`); no dates are taken. */
+  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
+    const bounds = windowBounds(window);
+    const at = position === undefined ? 0 : Number(position);
+    const pair = account.lists[at];
+    if (!Number.isInteger(at) || !pair) {
+      throw new ProviderResponseError(`${http.who}: listing position ${position} is not one of its lists`);
+    }
+    // A recording can sit in several (type, id) lists; later pages may repeat it.
+    const seen = new Set<string>();
+    const recordings: Recording[] = [];
+    for (const item of await listPair(pair)) {
+      const recording = toRecording(item, 'ready');
+      if (seen.has(recording.providerRecordingId)) continue;
+      seen.add(recording.providerRecordingId);
+      // The list takes no dates: the window is applied here.
+      if (recording.startedAt === undefined) {
+        // No window can place it; skipping would mean never archiving it.
+        logger?.warn('dialogtech recording without a readable date', {
+          account: account.id,
+          sid: recording.providerRecordingId,
+          date: toText(item.date),
+        });
+      } else if (!inWindow(recording.startedAt, bounds)) {
+        continue;
+      }
+      recordings.push(recording);
+    }
+    return { recordings, next: at + 1 < account.lists.length ? String(at + 1) : undefined };
+  }
+
   return {
     account,
     http,
     supportsDelete: true,
-
-    async *list(window: ListWindow): AsyncIterable<Recording> {
-      const bounds = windowBounds(window);
-      // A recording can sit in several (type, id) lists; it is yielded once.
-      const seen = new Set<string>();
-      for (const pair of account.lists) {
-        for (const item of await listPair(pair)) {
-          const recording = toRecording(item, 'ready');
-          if (seen.has(recording.providerRecordingId)) continue;
-          seen.add(recording.providerRecordingId);
-          // The list takes no dates: the window is applied here.
-          if (recording.startedAt === undefined) {
-            // No window can place it; skipping would mean never archiving it.
-            logger?.warn('dialogtech recording without a readable date', {
-              account: account.id,
-              sid: recording.providerRecordingId,
-              date: toText(item.date),
-            });
-          } else if (!inWindow(recording.startedAt, bounds)) {
-            continue;
-          }
-          yield recording;
-        }
-      }
-    },
+    windowedListing: false,
+    listPage,
+    list: (window: ListWindow) => listPages(listPage, window),
 
     async get(ref: RecordingRef): Promise<Recording> {
       const state = await probe(ref);

@@ -3,11 +3,12 @@
  * Record actions in IVR scenarios produced: no status, no duration, no time filter, no single-file
  * metadata endpoint, no delete (files simply expire after two months), and no total count.
  */
+import { createHash } from 'node:crypto';
 import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '../core/errors.ts';
 import type { Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { inWindow, type ListPage, listPages, windowBounds } from './adapter.ts';
 import { accountSecrets, basicAuth, ProviderHttp } from './http.ts';
 import { asArray, looksLikeXml, parseXml, toText, toUtcIso } from './parse.ts';
 
@@ -45,32 +46,73 @@ export function createInfobipAdapter(
   });
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
 
+  /** One page of the listing; `previousPageIds` is what the page before held, if known. */
+  async function filesPage(
+    page: number,
+    filter: { messageId?: string },
+    previousPageIds?: string,
+  ): Promise<{ files: FileEntry[]; pageIds: string }> {
+    const query = { page, pageSize, messageId: filter.messageId };
+    const response = await http.requestText(FILES_PATH, {
+      query,
+      // Asked for JSON, but an account may be set to answer XML anyway: both are parsed.
+      headers: { accept: 'application/json' },
+    });
+    http.expectOk(response, FILES_PATH, query);
+    const files = parseFilesPage(response.text, query);
+    // A server that ignores `page` would hand out page 1 forever; stop instead of looping.
+    const pageIds = files.map(fileIdOf).join(',');
+    if (files.length > 0 && pageIds === previousPageIds) {
+      throw new ProviderResponseError(
+        `${http.who} answered page ${page} of ${http.describe(http.url(FILES_PATH, query))} with the same files as page ${page - 1}: it does not page`,
+      );
+    }
+    return { files, pageIds };
+  }
+
   /**
    * Every file the listing returns, page by page. There is no total and no "last page" marker, so
    * a short page proves nothing: only an empty page ends the listing.
    */
   async function* allFiles(filter: { messageId?: string } = {}): AsyncGenerator<FileEntry> {
-    let previousPageIds = '';
+    let previousPageIds: string | undefined;
     for (let page = FIRST_PAGE; ; page += 1) {
-      const query = { page, pageSize, messageId: filter.messageId };
-      const response = await http.requestText(FILES_PATH, {
-        query,
-        // Asked for JSON, but an account may be set to answer XML anyway: both are parsed.
-        headers: { accept: 'application/json' },
-      });
-      http.expectOk(response, FILES_PATH, query);
-      const files = parseFilesPage(response.text, query);
+      const { files, pageIds } = await filesPage(page, filter, previousPageIds);
       if (files.length === 0) return;
-      // A server that ignores `page` would hand out page 1 forever; stop instead of looping.
-      const pageIds = files.map(fileIdOf).join(',');
-      if (pageIds === previousPageIds) {
-        throw new ProviderResponseError(
-          `${http.who} answered page ${page} of ${http.describe(http.url(FILES_PATH, query))} with the same files as page ${page - 1}: it does not page`,
-        );
-      }
       previousPageIds = pageIds;
       yield* files;
     }
+  }
+
+  /**
+   * One listing page. The position is `{page}:{digest of the page before's ids}`, so the
+   * "same files as the page before" check survives a checkpoint.
+   */
+  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
+    const bounds = windowBounds(window);
+    const [pageText, previous] = (position ?? `${FIRST_PAGE}:`).split(':');
+    const page = Number(pageText);
+    if (!Number.isInteger(page) || page < FIRST_PAGE) {
+      throw new ProviderResponseError(`${http.who}: listing position ${position} is not a page`);
+    }
+    const digest = (ids: string) => createHash('sha256').update(ids).digest('hex').slice(0, 16);
+    const { files, pageIds } = await filesPage(page, {});
+    if (files.length > 0 && previous && digest(pageIds) === previous) {
+      throw new ProviderResponseError(
+        `${http.who} answered page ${page} of ${http.describe(http.url(FILES_PATH, { page, pageSize }))} with the same files as page ${page - 1}: it does not page`,
+      );
+    }
+    const seen = new Set<string>();
+    const recordings: Recording[] = [];
+    // No server-side time filter and no documented order: every page is read, filtered here.
+    for (const file of files) {
+      const recording = toRecording(file);
+      if (seen.has(recording.providerRecordingId)) continue;
+      seen.add(recording.providerRecordingId);
+      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
+    }
+    if (files.length === 0) return { recordings };
+    return { recordings, next: `${page + 1}:${digest(pageIds)}` };
   }
 
   /** `{"files":[…]}`, a bare `[…]` (both in the reference) or the XML form; anything else is an error. */
@@ -154,17 +196,9 @@ export function createInfobipAdapter(
     http,
     supportsDelete: false,
 
-    async *list(window: ListWindow): AsyncIterable<Recording> {
-      const bounds = windowBounds(window);
-      const seen = new Set<string>();
-      // No server-side time filter and no documented order: read every page, filter here.
-      for await (const file of allFiles()) {
-        const recording = toRecording(file);
-        if (seen.has(recording.providerRecordingId)) continue;
-        seen.add(recording.providerRecordingId);
-        if (inWindow(recording.startedAt, bounds)) yield recording;
-      }
-    },
+    windowedListing: false,
+    listPage,
+    list: (window: ListWindow) => listPages(listPage, window),
 
     async get(ref: RecordingRef): Promise<Recording> {
       const file = await findFile(ref);

@@ -20,7 +20,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { type ListPage as AdapterPage, inWindow, listPages, windowBounds } from './adapter.ts';
 import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type TextResponse } from './http.ts';
 import { asArray, looksLikeXml, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -192,34 +192,40 @@ export function createRestcommAdapter(
     return next;
   }
 
-  async function* list(window: ListWindow): AsyncGenerator<Recording> {
+  /**
+   * One listing page. The position is the next page's URL (under the configured base, as
+   * `nextPageUrl` makes it); the first page is built from the window.
+   */
+  async function listPage(window: ListWindow, position?: string): Promise<AdapterPage> {
     const bounds = windowBounds(window);
     const { since, until } = bounds;
     const filters: Record<string, string> = { PageSize: String(pageSize), SortBy: 'DateCreated:asc' };
     // Both bounds are inclusive, whole seconds, UTC; the exact window is applied below.
     if (since !== undefined) filters.StartTime = restcommTime(Math.floor(since / 1000) * 1000);
     if (until !== undefined) filters.EndTime = restcommTime(Math.ceil(until / 1000) * 1000);
+    const first = http.url(`${accountPath}/Recordings.json`, { ...filters, Page: 0 });
+    const url = position === undefined ? first : new URL(position);
+    // A checkpointed position is fetched only where the adapter itself would page to.
+    if (url.origin !== first.origin)
+      throw shapeError(first, 'a listing position on another host', position ?? '');
+    const response = await api(url);
+    http.expectOk(response, url.href);
+    const page = parseListPage(response, url);
     const seen = new Set<string>();
-    const visited = new Set<string>();
-    let url: URL | undefined = http.url(`${accountPath}/Recordings.json`, { ...filters, Page: 0 });
-    while (url) {
-      if (visited.has(url.href)) {
-        throw new ProviderResponseError(
-          `${http.who} sent the same next_page_uri twice (${http.describe(url)}): the listing would never end`,
-        );
-      }
-      visited.add(url.href);
-      const response = await api(url);
-      http.expectOk(response, url.href);
-      const page = parseListPage(response, url);
-      for (const entry of page.recordings) {
-        const recording = toRecording(entry);
-        if (seen.has(recording.providerRecordingId)) continue;
-        seen.add(recording.providerRecordingId);
-        if (inWindow(recording.startedAt, bounds)) yield recording;
-      }
-      url = nextPageUrl(page.nextPageUri, filters, url);
+    const recordings: Recording[] = [];
+    for (const entry of page.recordings) {
+      const recording = toRecording(entry);
+      if (seen.has(recording.providerRecordingId)) continue;
+      seen.add(recording.providerRecordingId);
+      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
     }
+    const next = nextPageUrl(page.nextPageUri, filters, url);
+    if (next?.href === url.href) {
+      throw new ProviderResponseError(
+        `${http.who} sent the same next_page_uri twice (${http.describe(url)}): the listing would never end`,
+      );
+    }
+    return { recordings, next: next?.href };
   }
 
   async function get(ref: RecordingRef): Promise<Recording> {
@@ -369,7 +375,15 @@ export function createRestcommAdapter(
     account,
     http,
     supportsDelete: true,
-    list,
+    windowedListing: true,
+    listPage,
+    list: (window: ListWindow) =>
+      listPages(listPage, window, (position) => {
+        const url = new URL(position);
+        return new ProviderResponseError(
+          `${http.who} sent the same next_page_uri twice (${http.describe(url)}): the listing would never end`,
+        );
+      }),
     get,
     download,
     delete: remove,

@@ -26,7 +26,7 @@ import {
 import { silentLogger } from '../core/log.ts';
 import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { inWindow, type ListPage, listPages, windowBounds } from './adapter.ts';
 import { accountSecrets, ProviderHttp } from './http.ts';
 import { toText, toUtcIso } from './parse.ts';
 
@@ -157,50 +157,65 @@ export function createVoipbinAdapter(
     };
   }
 
-  async function* list(window: ListWindow): AsyncGenerator<Recording> {
+  /** One page; the position is the page token the page before handed out. */
+  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
     const bounds = windowBounds(window);
+    const token = position;
+    const query = { page_size: pageSize, page_token: token };
+    const url = http.url(RECORDINGS_PATH, query);
+    const { status, json } = await http.getJson(RECORDINGS_PATH, { query });
+    if (status === 404) throw responseError(url, 'HTTP 404 for the recording list', json);
+    const page = parsePage(json, url);
+    if (page.items.length === 0) return { recordings: [] };
+
+    let oldestCreated = Number.POSITIVE_INFINITY;
+    let everyItemDated = true;
     const seen = new Set<string>();
-    const usedTokens = new Set<string>();
-    let token: string | undefined;
-    for (;;) {
-      const query = { page_size: pageSize, page_token: token };
-      const url = http.url(RECORDINGS_PATH, query);
-      const { status, json } = await http.getJson(RECORDINGS_PATH, { query });
-      if (status === 404) throw responseError(url, 'HTTP 404 for the recording list', json);
-      const page = parsePage(json, url);
-      if (page.items.length === 0) return;
+    const recordings: Recording[] = [];
+    for (const record of page.items) {
+      const created = time(record.tm_create);
+      if (created) oldestCreated = Math.min(oldestCreated, Date.parse(created));
+      else everyItemDated = false;
+      if (seen.has(record.id)) continue;
+      seen.add(record.id);
+      const recording = normalize(record);
+      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
+    }
 
-      let oldestCreated = Number.POSITIVE_INFINITY;
-      let everyItemDated = true;
-      for (const record of page.items) {
-        const created = time(record.tm_create);
-        if (created) oldestCreated = Math.min(oldestCreated, Date.parse(created));
-        else everyItemDated = false;
-        if (seen.has(record.id)) continue;
-        seen.add(record.id);
-        const recording = normalize(record);
-        if (inWindow(recording.startedAt, bounds)) yield recording;
-      }
+    if (
+      bounds.since !== undefined &&
+      everyItemDated &&
+      oldestCreated < bounds.since - CREATE_TO_START_SLACK_MS
+    )
+      return { recordings };
+    const next = page.nextToken;
+    if (next === undefined) return { recordings };
+    if (next === token) {
+      // Many recordings sharing one tm_create can fill a page: the cursor cannot move past them.
+      stalled(next);
+      return { recordings };
+    }
+    return { recordings, next };
+  }
 
-      if (
-        bounds.since !== undefined &&
-        everyItemDated &&
-        oldestCreated < bounds.since - CREATE_TO_START_SLACK_MS
-      )
-        return;
-      const next = page.nextToken;
-      if (next === undefined) return;
-      if (usedTokens.has(next)) {
-        // Many recordings sharing one tm_create can fill a page: the cursor cannot move past them.
-        logger.warn('voipbin next_page_token did not move; stopping the listing', {
-          account: account.id,
-          provider: PROVIDER,
-          pageToken: next,
-        });
-        return;
-      }
-      usedTokens.add(next);
-      token = next;
+  function stalled(pageToken: string): void {
+    logger.warn('voipbin next_page_token did not move; stopping the listing', {
+      account: account.id,
+      provider: PROVIDER,
+      pageToken,
+    });
+  }
+
+  /** Every page; a token handed out twice ends the listing (with a warning) rather than looping. */
+  async function* list(window: ListWindow): AsyncGenerator<Recording> {
+    const ended = new Error('voipbin token repeated');
+    try {
+      yield* listPages(listPage, window, (token) => {
+        stalled(token);
+        return ended;
+      });
+    } catch (error) {
+      if (error !== ended) throw error;
     }
   }
 
@@ -217,6 +232,8 @@ export function createVoipbinAdapter(
     account,
     http,
     supportsDelete: true,
+    windowedListing: true,
+    listPage,
     list,
     get,
 

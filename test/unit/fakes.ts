@@ -11,7 +11,13 @@ import type {
   WorkflowStarter,
 } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
-import type { ListWindow, ProviderAdapter, WebhookRecording } from '../../lambdas/providers/adapter.ts';
+import {
+  type ListPage,
+  type ListWindow,
+  listPages,
+  type ProviderAdapter,
+  type WebhookRecording,
+} from '../../lambdas/providers/adapter.ts';
 import { type AudioDownload, MeteredStream, ProviderHttp } from '../../lambdas/providers/http.ts';
 
 export const ACCOUNT: AccountConfig = {
@@ -140,16 +146,33 @@ export class FakeAdapter implements ProviderAdapter {
     secrets: ['secret-token'],
   });
   readonly supportsDelete = true;
+  windowedListing = true;
   readonly listWindows: ListWindow[] = [];
+  /** Every listPage call: the window and the position asked for. */
+  readonly pageCalls: { window: ListWindow; position?: string }[] = [];
+  /** Recordings per page; `listed` is cut into pages of this size. */
+  pageSize = 1000;
+  /** Throws instead of answering the page at this position (a provider outage mid-listing). */
+  failAt?: { position: string | undefined; error: Error };
   readonly gets: RecordingRef[] = [];
   readonly downloads: RecordingRef[] = [];
   listed: Recording[] = [];
   current: (ref: RecordingRef) => Recording = (ref) => recording(ref.providerRecordingId);
   body: () => AudioDownload = () => audioDownload([Buffer.from('RIFF\0\0\0\0WAVEfmt data')]);
 
-  async *list(window: ListWindow): AsyncIterable<Recording> {
-    this.listWindows.push(window);
-    yield* this.listed;
+  async listPage(window: ListWindow, position?: string): Promise<ListPage> {
+    this.pageCalls.push({ window, position });
+    if (position === undefined) this.listWindows.push(window);
+    if (this.failAt && this.failAt.position === position) throw this.failAt.error;
+    const start = position === undefined ? 0 : Number(position);
+    const end = start + this.pageSize;
+    return {
+      recordings: this.listed.slice(start, end),
+      next: end < this.listed.length ? String(end) : undefined,
+    };
+  }
+  list(window: ListWindow): AsyncIterable<Recording> {
+    return listPages((w, p) => this.listPage(w, p), window);
   }
   async get(ref: RecordingRef): Promise<Recording> {
     this.gets.push(ref);
