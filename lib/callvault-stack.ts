@@ -1,11 +1,12 @@
 import { Annotations, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type DeployConfig, parseDeployConfig } from '../lambdas/core/config.ts';
+import { AccountConfig, DEFAULT_SECRET_PREFIX } from './constructs/account-config.ts';
 import { AccountSweeps } from './constructs/account-sweeps.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { RecordingStore } from './constructs/recording-store.ts';
+import { SweepWorkflow } from './constructs/sweep-workflow.ts';
 import { WebhookApi } from './constructs/webhook-api.ts';
 
 export interface CallvaultStackProps extends StackProps {
@@ -43,6 +44,8 @@ export interface CallvaultStackProps extends StackProps {
 export class CallvaultStack extends Stack {
   public readonly store: RecordingStore;
   public readonly workflow: IngestWorkflow;
+  public readonly accounts: AccountConfig;
+  public readonly sweepWorkflow: SweepWorkflow;
   public readonly sweeps: AccountSweeps;
   /** Undefined when `webhookApi: false`. */
   public readonly webhookApi?: WebhookApi;
@@ -56,14 +59,9 @@ export class CallvaultStack extends Stack {
     const config = parseDeployConfig(props.config, `stack ${id} config`);
     const accounts = config.accounts.map((account) => ({
       ...account,
-      secret: account.secret ?? `callvault/${account.id}`,
+      secret: account.secret ?? `${DEFAULT_SECRET_PREFIX}${account.id}`,
     }));
-    const accountSecrets: ISecret[] = accounts.map((account) =>
-      account.secret.startsWith('arn:')
-        ? Secret.fromSecretCompleteArn(this, `Secret-${account.id}`, account.secret)
-        : Secret.fromSecretNameV2(this, `Secret-${account.id}`, account.secret),
-    );
-    const accountsJson = JSON.stringify(accounts);
+    this.accounts = new AccountConfig(this, 'Accounts', { accounts });
 
     this.store = new RecordingStore(this, 'Store', {
       transitionAfterDays: props.transitionAfterDays,
@@ -72,23 +70,23 @@ export class CallvaultStack extends Stack {
     this.workflow = new IngestWorkflow(this, 'Workflow', {
       bucket: this.store.bucket,
       table: this.store.table,
-      accountSecrets,
-      accountsJson,
+      accounts: this.accounts,
       readiness: config.readiness,
+    });
+    this.sweepWorkflow = new SweepWorkflow(this, 'SweepWorkflow', {
+      table: this.store.table,
+      accounts: this.accounts,
+      ingest: this.workflow.stateMachine,
     });
     this.sweeps = new AccountSweeps(this, 'Sweeps', {
       accounts,
-      accountSecrets,
-      accountsJson,
-      table: this.store.table,
-      stateMachine: this.workflow.stateMachine,
+      sweepStateMachineArn: this.sweepWorkflow.stateMachineArn,
     });
     if (props.webhookApi ?? true) {
       this.webhookApi = new WebhookApi(this, 'WebhookApi', {
         table: this.store.table,
         stateMachine: this.workflow.stateMachine,
-        accountSecrets,
-        accountsJson,
+        accounts: this.accounts,
       });
     }
     if (props.queryApi ?? true) {
@@ -104,6 +102,10 @@ export class CallvaultStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SweepStateMachineArn', {
+      description: 'Sweep workflow: `callvault backfill --deployed --stack <name>` starts it',
+      value: this.sweepWorkflow.stateMachineArn,
+    });
     if (this.webhookApi) {
       new CfnOutput(this, 'WebhookBaseUrl', {
         description: 'Provider callback URL: append the account id (POST)',

@@ -1,6 +1,6 @@
 /**
  * One sweep over every configured account on the local stack, waiting until every execution it
- * started has ended, then a summary per account. The same poll handler and workflow as in AWS.
+ * started has ended, then a summary per account. The same sweep and ingest workflows as in AWS.
  */
 import { describeError } from '../lambdas/core/ingest.ts';
 import type { EntryStatus } from '../lambdas/core/ports.ts';
@@ -51,7 +51,8 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
       };
       let started: string[] = [];
       try {
-        const result = await stack.poll({ accountId: account.id });
+        // A sweep of the account still running (resumed from an earlier run) is waited for.
+        const result = await stack.poll({ accountId: account.id, waitIfBusy: true });
         summary.listed = result.listed;
         summary.alreadyDone = result.alreadyDone;
         started = result.started;

@@ -16,30 +16,40 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
+import { DynamoSweepLedger } from '../lambdas/aws/dynamo-sweeps.ts';
 import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../lambdas/aws/sfn-starter.ts';
 import type { CallvaultConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import { jsonLogger, type Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
+import type { SweepRequest, SweepState } from '../lambdas/core/sweep.ts';
 import { createArchiveHandler } from '../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../lambdas/handlers/check.ts';
-import { createPollHandler } from '../lambdas/handlers/poll.ts';
 import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/record.ts';
+import { createSweepStepHandler, type SweepStepEvent } from '../lambdas/handlers/sweep-step.ts';
 import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
 import {
   type ExecutionStatus,
   LOCAL_STATE_MACHINE_ARN,
+  LOCAL_SWEEP_STATE_MACHINE_ARN,
   LocalStepFunctions,
   localExecutionArn,
   type TaskHandler,
 } from './step-functions.ts';
-import { LOCAL_REGION, localDefinition, synthesizeTemplate, tableDefinition } from './template.ts';
+import {
+  INGEST_MACHINE,
+  LOCAL_REGION,
+  localDefinitions,
+  SWEEP_MACHINE,
+  synthesizeTemplate,
+  tableDefinition,
+} from './template.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
 export const LOCAL_TABLE = 'callvault-index';
@@ -58,6 +68,19 @@ export interface LocalStackOptions {
   concurrency?: number;
 }
 
+/** What `poll` reports: one sweep pass of an account and the ingest executions it started. */
+export interface SweepResult {
+  accountId: string;
+  listed: number;
+  /** Ingest executions started for the account while the sweep ran. */
+  started: string[];
+  alreadyDone: number;
+  alreadyRunning: number;
+  cursor?: string;
+  /** `busy`: another sweep of the account held the lease, and this one ended at once. */
+  status: SweepState['status'];
+}
+
 /** An execution once it has ended, as DescribeExecution tells it. */
 export interface EndedExecution {
   name: string;
@@ -71,8 +94,11 @@ export interface EndedExecution {
 export interface LocalStack {
   runtime: Runtime;
   archive: LocalArchive;
-  /** Sweeps one account, as the scheduled poll Lambda does. */
-  poll: ReturnType<typeof createPollHandler>;
+  /**
+   * Runs one sweep pass of an account through the sweep workflow, as its schedule does, and
+   * resolves when it has ended (following continuations). Throws if the sweep failed.
+   */
+  poll(request: SweepRequest, executionName?: string): Promise<SweepResult>;
   /** Resolves each execution when it has ended; `onEnded` is called as each one does. */
   waitFor(names: readonly string[], onEnded?: (execution: EndedExecution) => void): Promise<EndedExecution[]>;
   /**
@@ -85,6 +111,8 @@ export interface LocalStack {
 /** A stack whose servers and workflow run in this process. */
 export interface OwnedLocalStack extends LocalStack {
   stepFunctions: LocalStepFunctions;
+  /** The sweep workflow's executions. */
+  sweepFunctions: LocalStepFunctions;
   /** Endpoints other processes can attach to (`serve` publishes them). */
   endpoints: LocalEndpoints;
 }
@@ -178,12 +206,19 @@ export async function openLocalStack(options: LocalStackOptions): Promise<LocalS
   return serving ? attachLocalStack(options, serving) : startLocalStack(options);
 }
 
-function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: WorkflowStarter): Runtime {
+function runtimeFor(
+  options: LocalStackOptions,
+  archive: LocalArchive,
+  starter: WorkflowStarter,
+  sweepStarter: WorkflowStarter,
+): Runtime {
   return createRuntime({
     accounts: new StaticAccountDirectory(options.config.accounts),
     index: archive.index,
+    ledger: new DynamoSweepLedger(archive.dynamo, LOCAL_TABLE),
     store: archive.store,
     starter,
+    sweepStarter,
     readiness: options.config.readiness,
     logger: options.logger ?? jsonLogger,
     adapterOptions: options.adapterOptions,
@@ -200,54 +235,78 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
 
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
   // wired once the Step Functions endpoint listens.
-  let starter: WorkflowStarter | undefined;
-  const wired = () => {
+  const starters: { ingest?: WorkflowStarter; sweep?: WorkflowStarter } = {};
+  const wired = (which: 'ingest' | 'sweep') => {
+    const starter = starters[which];
     if (!starter) throw new Error('the local Step Functions endpoint is not listening yet');
     return starter;
   };
-  const runtime = runtimeFor(options, archive, {
-    start: (name, input) => wired().start(name, input),
-    status: (name) => wired().status(name),
+  const lateStarter = (which: 'ingest' | 'sweep'): WorkflowStarter => ({
+    start: (name, input) => wired(which).start(name, input),
+    status: (name) => wired(which).status(name),
   });
+  const runtime = runtimeFor(options, archive, lateStarter('ingest'), lateStarter('sweep'));
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
+  const sweepStep = createSweepStepHandler(runtime);
   const handlers: Record<string, TaskHandler> = {
     check: (input) => check(input as IngestState),
     archive: (input) => archiveTask(input as IngestState),
     record: (input) => record(input as RecordEvent),
+    'sweep-step': (input) => sweepStep(input as SweepStepEvent),
   };
-  const stepFunctions = new LocalStepFunctions({
-    local: localDefinition(template),
-    handlers,
-    journalPath: join(options.dataDir, 'executions.jsonl'),
-    retryIntervalScale: options.retryIntervalScale,
-    concurrency: options.concurrency,
-    onTaskError: (state, error) =>
-      runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
-  });
-  const stepFunctionsEndpoint = await stepFunctions.listen();
+  const machines = localDefinitions(template);
+  const machine = (path: string, machineName: string, journal: string) => {
+    const local = machines[path];
+    if (!local) throw new Error(`the template has no state machine at ${path}`);
+    return new LocalStepFunctions({
+      local,
+      machineName,
+      handlers,
+      journalPath: join(options.dataDir, journal),
+      retryIntervalScale: options.retryIntervalScale,
+      concurrency: options.concurrency,
+      // Another sweep of the account is waited for in seconds, not the deployed minute.
+      waitOverridesMs: { WaitForOtherSweep: 1_000 },
+      onTaskError: (state, error) =>
+        runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
+    });
+  };
+  const stepFunctions = machine(INGEST_MACHINE, 'callvault-ingest', 'executions.jsonl');
+  const sweepFunctions = machine(SWEEP_MACHINE, 'callvault-sweep', 'sweeps.jsonl');
+  const stepFunctionsEndpoint = await stepFunctions.listen(0, [sweepFunctions]);
   const sfn = new SFNClient({
     region: LOCAL_REGION,
     credentials: localCredentials,
     endpoint: stepFunctionsEndpoint,
   });
-  starter = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
-  const resumed = stepFunctions.resumeUnfinished();
+  starters.ingest = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
+  starters.sweep = new SfnWorkflowStarter(sfn, sweepFunctions.stateMachineArn);
+  const resumed = [...stepFunctions.resumeUnfinished(), ...sweepFunctions.resumeUnfinished()];
   if (resumed.length > 0) {
     runtime.logger.info('resumed executions a previous run left unfinished', { count: resumed.length });
   }
+  const ingestStartedSince = async (accountId: string, since: string) =>
+    [...stepFunctions.executions.values()]
+      .filter(
+        (execution) =>
+          execution.startDate >= since &&
+          (execution.input as IngestState | undefined)?.ref?.accountId === accountId,
+      )
+      .map((execution) => execution.name);
 
   return {
     runtime,
     archive,
     stepFunctions,
+    sweepFunctions,
     endpoints: {
       s3: servers.s3Endpoint,
       dynamodb: servers.dynamoEndpoint,
       stepFunctions: stepFunctionsEndpoint,
     },
-    poll: createPollHandler(runtime),
+    poll: sweeper(sfn, ingestStartedSince),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -260,8 +319,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       );
     },
     async close({ waitForExecutions = true } = {}) {
-      if (!waitForExecutions) stepFunctions.abortRunning();
-      await Promise.allSettled([...stepFunctions.executions.values()].map((execution) => execution.done));
+      if (!waitForExecutions) {
+        sweepFunctions.abortRunning();
+        stepFunctions.abortRunning();
+      }
+      await Promise.allSettled(
+        [...sweepFunctions.executions.values(), ...stepFunctions.executions.values()].map(
+          (execution) => execution.done,
+        ),
+      );
       await stepFunctions.close();
       sfn.destroy();
       await archive.close();
@@ -281,11 +347,28 @@ async function attachLocalStack(
     credentials: localCredentials,
     endpoint: serving.stepFunctions,
   });
-  const runtime = runtimeFor(options, archive, new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN));
+  const runtime = runtimeFor(
+    options,
+    archive,
+    new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN),
+    new SfnWorkflowStarter(sfn, LOCAL_SWEEP_STATE_MACHINE_ARN),
+  );
+  // The executions run in `serve`: which ones the sweep started, its Step Functions endpoint says.
+  const ingestStartedSince = async (accountId: string, since: string) => {
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: LOCAL_STATE_MACHINE_ARN }));
+    const names: string[] = [];
+    for (const execution of listed.executions ?? []) {
+      if (!execution.startDate || execution.startDate.toISOString() < since || !execution.executionArn) continue;
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+      const input = JSON.parse(described.input ?? 'null') as IngestState | null;
+      if (input?.ref?.accountId === accountId && execution.name) names.push(execution.name);
+    }
+    return names;
+  };
   return {
     runtime,
     archive,
-    poll: createPollHandler(runtime),
+    poll: sweeper(sfn, ingestStartedSince),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -313,6 +396,52 @@ async function attachLocalStack(
       sfn.destroy();
       await archive.close();
     },
+  };
+}
+
+/** A sweep execution's name: unique, as EventBridge Scheduler makes them. */
+export function sweepExecutionName(accountId: string): string {
+  const stamp = new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 17);
+  return `${accountId.slice(0, 40)}-${stamp}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The sweep workflow's final state, following a pass that continued in fresh executions. */
+export async function sweepOutcome(sfn: SFNClient, executionName: string): Promise<SweepState> {
+  let name = executionName;
+  for (;;) {
+    const executionArn = localExecutionArn(name, 'callvault-sweep');
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (described.status === 'RUNNING') {
+      await sleep(100);
+      continue;
+    }
+    if (described.status !== 'SUCCEEDED') {
+      throw new Error(`sweep ${name} ${described.status?.toLowerCase()}: ${described.cause ?? described.error ?? ''}`);
+    }
+    const output = JSON.parse(described.output ?? '{}') as SweepState;
+    if (output.status !== 'continued' || !output.continuedAs) return output;
+    name = output.continuedAs;
+  }
+}
+
+function sweeper(
+  sfn: SFNClient,
+  ingestStartedSince: (accountId: string, since: string) => Promise<string[]>,
+): LocalStack['poll'] {
+  const starter = new SfnWorkflowStarter(sfn, LOCAL_SWEEP_STATE_MACHINE_ARN);
+  return async (request, executionName = sweepExecutionName(request.accountId)) => {
+    const since = new Date().toISOString();
+    await starter.start(executionName, request);
+    const state = await sweepOutcome(sfn, executionName);
+    return {
+      accountId: request.accountId,
+      status: state.status,
+      listed: state.progress?.listed ?? 0,
+      alreadyDone: state.progress?.alreadyDone ?? 0,
+      alreadyRunning: state.progress?.alreadyRunning ?? 0,
+      cursor: state.cursor,
+      started: await ingestStartedSince(request.accountId, since),
+    };
   };
 }
 

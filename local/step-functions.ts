@@ -68,12 +68,21 @@ export interface LocalStepFunctionsOptions {
   retryIntervalScale?: number;
   /** Told about every error a Task throws (the workflow then retries or catches it). */
   onTaskError?: (stateName: string, error: Error) => void;
+  /** The state machine's name in its ARN. Default `callvault-ingest`. */
+  machineName?: string;
+  /** Wait states whose time is replaced, ms (the sweep's one-minute wait for another sweep). */
+  waitOverridesMs?: Record<string, number>;
 }
 
-export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:callvault-ingest`;
+export const LOCAL_STATE_MACHINE_ARN = localStateMachineArn('callvault-ingest');
+export const LOCAL_SWEEP_STATE_MACHINE_ARN = localStateMachineArn('callvault-sweep');
 
-export function localExecutionArn(name: string): string {
-  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:callvault-ingest:${name}`;
+export function localStateMachineArn(machineName: string): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machineName}`;
+}
+
+export function localExecutionArn(name: string, machineName = 'callvault-ingest'): string {
+  return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${machineName}:${name}`;
 }
 
 /** One line of the execution journal (JSON Lines in the data directory). */
@@ -82,7 +91,8 @@ type JournalEntry =
   | { event: 'ended'; name: string; status: ExecutionStatus };
 
 export class LocalStepFunctions {
-  readonly stateMachineArn = LOCAL_STATE_MACHINE_ARN;
+  readonly machineName: string;
+  readonly stateMachineArn: string;
   readonly executions = new Map<string, LocalExecution>();
   /** Per handler name, counted as Lambda bills them (the benchmark's cost model reads this). */
   readonly handlerStats = new Map<string, HandlerStats>();
@@ -100,6 +110,8 @@ export class LocalStepFunctions {
   endpoint = '';
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.machineName = options.machineName ?? 'callvault-ingest';
+    this.stateMachineArn = localStateMachineArn(this.machineName);
     this.machine = new StateMachine(options.local.definition as never, {
       validationOptions: { checkArn: false },
     });
@@ -186,7 +198,10 @@ export class LocalStepFunctions {
       overrides: {
         taskResourceLocalHandlers: this.taskOverrides as never,
         retryIntervalOverrides: this.retryOverrides,
+        waitTimeOverrides: this.options.waitOverridesMs,
       },
+      // What `$$.Execution` holds in AWS (the sweep passes its name as the lease holder).
+      context: { Execution: { Name: name, Id: this.executionArn(name) } },
     });
     const execution: LocalExecution = {
       name,
@@ -234,7 +249,8 @@ export class LocalStepFunctions {
   }
 
   /** Serves StartExecution and DescribeExecution (JSON 1.0, X-Amz-Target) on loopback. */
-  async listen(port = 0): Promise<string> {
+  async listen(port = 0, peers: readonly LocalStepFunctions[] = []): Promise<string> {
+    const machines = [this, ...peers];
     this.server = createServer(async (request, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -245,45 +261,36 @@ export class LocalStepFunctions {
       };
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, string>;
-        if (target === 'StartExecution') {
-          const execution = this.start(String(body.name), JSON.parse(body.input ?? '{}'));
+        if (target === 'ListStateMachines') {
           reply(200, {
-            executionArn: execution.executionArn,
-            startDate: Date.parse(execution.startDate) / 1000,
+            stateMachines: machines.map((machine) => ({
+              stateMachineArn: machine.stateMachineArn,
+              name: machine.machineName,
+              type: 'STANDARD',
+              creationDate: 0,
+            })),
           });
-        } else if (target === 'DescribeExecution') {
-          const name = String(body.executionArn).split(':').pop() ?? '';
-          const earlier = this.endedEarlier.get(name);
-          if (earlier && !this.executions.has(name)) {
-            // Ended in an earlier process: the journal keeps its name and how it ended.
-            reply(200, {
-              executionArn: body.executionArn,
-              stateMachineArn: this.stateMachineArn,
-              name,
-              status: earlier,
-            });
-            return;
-          }
-          const execution = this.require(name);
-          reply(200, {
-            executionArn: execution.executionArn,
-            stateMachineArn: this.stateMachineArn,
-            name,
-            status: execution.status,
-            input: JSON.stringify(execution.input),
-            output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
-            error: execution.error,
-            cause: execution.cause,
-            startDate: Date.parse(execution.startDate) / 1000,
-            stopDate: execution.stopDate ? Date.parse(execution.stopDate) / 1000 : undefined,
-          });
-        } else {
-          reply(400, { __type: 'UnknownOperationException', message: `${target} is not emulated locally` });
+          return;
         }
+        // An execution ARN is the machine's with `execution` and the execution name.
+        const machineOf = (arn: string) =>
+          machines.find((machine) => arn.startsWith(machine.stateMachineArn)) ??
+          machines.find((machine) =>
+            arn.startsWith(machine.stateMachineArn.replace(':stateMachine:', ':execution:') + ':'),
+          );
+        const machine = machineOf(String(body.stateMachineArn ?? body.executionArn ?? ''));
+        if (!machine) {
+          reply(400, {
+            __type: 'com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist',
+            message: `no local state machine for ${body.stateMachineArn ?? body.executionArn}`,
+          });
+          return;
+        }
+        reply(200, machine.handle(target, body));
       } catch (error) {
         const name = (error as Error).name;
-        const type =
-          name === 'ExecutionAlreadyExists' || name === 'ExecutionDoesNotExist' ? name : 'InvalidArn';
+        const known = ['ExecutionAlreadyExists', 'ExecutionDoesNotExist', 'UnknownOperationException'];
+        const type = known.includes(name) ? name : 'InvalidArn';
         reply(400, {
           __type: `com.amazonaws.swf.service.v2.model#${type}`,
           message: (error as Error).message,
@@ -294,6 +301,52 @@ export class LocalStepFunctions {
     await once(this.server, 'listening');
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.endpoint;
+  }
+
+  /** One API call on this state machine; throws errors named as the service names them. */
+  handle(target: string | undefined, body: Record<string, string>): unknown {
+    if (target === 'StartExecution') {
+      const execution = this.start(String(body.name), JSON.parse(body.input ?? '{}'));
+      return { executionArn: execution.executionArn, startDate: Date.parse(execution.startDate) / 1000 };
+    }
+    if (target === 'DescribeExecution') {
+      const name = String(body.executionArn).split(':').pop() ?? '';
+      const earlier = this.endedEarlier.get(name);
+      if (earlier && !this.executions.has(name)) {
+        // Ended in an earlier process: the journal keeps its name and how it ended.
+        return { executionArn: body.executionArn, stateMachineArn: this.stateMachineArn, name, status: earlier };
+      }
+      const execution = this.require(name);
+      return {
+        executionArn: execution.executionArn,
+        stateMachineArn: this.stateMachineArn,
+        name,
+        status: execution.status,
+        input: JSON.stringify(execution.input),
+        output: execution.output === undefined ? undefined : JSON.stringify(execution.output),
+        error: execution.error,
+        cause: execution.cause,
+        startDate: Date.parse(execution.startDate) / 1000,
+        stopDate: execution.stopDate ? Date.parse(execution.stopDate) / 1000 : undefined,
+      };
+    }
+    if (target === 'ListExecutions') {
+      // What this process ran, newest first, as the service pages them (one page here).
+      const executions = [...this.executions.values()]
+        .filter((execution) => !body.statusFilter || execution.status === body.statusFilter)
+        .sort((a, b) => b.startDate.localeCompare(a.startDate))
+        .map((execution) => ({
+          executionArn: execution.executionArn,
+          stateMachineArn: this.stateMachineArn,
+          name: execution.name,
+          status: execution.status,
+          startDate: Date.parse(execution.startDate) / 1000,
+        }));
+      return { executions };
+    }
+    const error = new Error(`${target} is not emulated locally`);
+    error.name = 'UnknownOperationException';
+    throw error;
   }
 
   /** Stops every running execution; they stay unfinished in the journal and resume next start. */
@@ -316,7 +369,7 @@ export class LocalStepFunctions {
   }
 
   private executionArn(name: string): string {
-    return localExecutionArn(name);
+    return localExecutionArn(name, this.machineName);
   }
 
   private require(name: string): LocalExecution {

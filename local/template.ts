@@ -21,7 +21,8 @@ export const LOCAL_ACCOUNT = '000000000000';
 
 /** Synthesizes the stack for these accounts and returns its CloudFormation template. */
 export function synthesizeTemplate(config: CallvaultConfig | DeployConfig): CfnTemplate {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // Path metadata names each state machine by its construct path (what `localDefinitions` keys on).
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true } });
   const stack = new CallvaultStack(app, 'Callvault', {
     config: deployConfig.parse(config),
     env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
@@ -40,12 +41,34 @@ function resourcesOfType(template: CfnTemplate, type: string) {
   return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 }
 
-/** The state machine's definition with `Fn::Join`, `Fn::GetAtt` and `Ref` resolved to plain ASL. */
-export function localDefinition(template: CfnTemplate): LocalDefinition {
-  const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1)
-    throw new Error(`expected one state machine in the template, found ${machines.length}`);
-  const [, machine] = machines[0] as [string, CfnTemplate['Resources'][string]];
+/** The ingest workflow's construct path below the stack. */
+export const INGEST_MACHINE = 'Workflow/StateMachine';
+/** The sweep workflow's. */
+export const SWEEP_MACHINE = 'SweepWorkflow/StateMachine';
+
+/**
+ * Every state machine of the template, keyed by its construct path below the stack
+ * (`Workflow/StateMachine`), each as `localDefinition` resolves it.
+ */
+export function localDefinitions(template: CfnTemplate): Record<string, LocalDefinition> {
+  const out: Record<string, LocalDefinition> = {};
+  for (const [, machine] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
+    const path = String(machine.Metadata?.['aws:cdk:path'] ?? '');
+    const key = path.split('/').slice(1, -1).join('/');
+    if (!key) throw new Error('a state machine without aws:cdk:path metadata: synthesize with path metadata');
+    out[key] = resolveMachine(template, machine);
+  }
+  return out;
+}
+
+/** One state machine's definition (by construct path) with its intrinsics resolved to plain ASL. */
+export function localDefinition(template: CfnTemplate, path = INGEST_MACHINE): LocalDefinition {
+  const found = localDefinitions(template)[path];
+  if (!found) throw new Error(`no state machine at ${path} in the template`);
+  return found;
+}
+
+function resolveMachine(template: CfnTemplate, machine: CfnTemplate['Resources'][string]): LocalDefinition {
   const handlerOfFunction = new Map<string, HandlerName>();
   for (const [logicalId, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
     const variables = (resource.Properties?.Environment as { Variables?: Record<string, string> } | undefined)

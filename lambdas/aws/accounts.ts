@@ -1,8 +1,16 @@
 /**
  * Where handlers find an account's configuration. Locally: the config file, credentials inline.
- * Deployed: the non-secret part in the Lambda environment (`CALLVAULT_ACCOUNTS`), the `auth` and
- * `webhook` blocks in one Secrets Manager secret per account, fetched on first use and cached.
+ * Deployed: the non-secret part in one S3 object (`CALLVAULT_ACCOUNTS_BUCKET`/`_KEY`), read once
+ * per container; the `auth` and `webhook` blocks in one Secrets Manager secret per account,
+ * fetched on first use and cached.
+ *
+ * Why an S3 object: the environment holds 4 KB in all (about 20 accounts), an SSM parameter 4 or
+ * 8 KB, a table item would need a custom resource to write at deploy. The object is a CDK asset:
+ * the CLI uploads it with the code, no custom resource, no size limit that matters (a thousand
+ * accounts are ~200 KB), and its key is its content hash, so a config change is a new immutable
+ * object and every function moves to it in the same deploy, never reading a half-written one.
  */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AccountConfig, accountConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -30,33 +38,49 @@ export type PublicAccount = Omit<AccountConfig, 'auth' | 'webhook'> & {
 
 export class SecretsAccountDirectory implements AccountDirectory {
   private readonly cache = new Map<string, { account: AccountConfig; fetchedAt: number }>();
+  private accounts: Promise<readonly PublicAccount[]> | undefined;
 
   constructor(
     private readonly secrets: SecretsManagerClient,
-    private readonly accounts: readonly PublicAccount[],
+    /** The non-secret configuration, loaded on first use. */
+    private readonly load: () => Promise<readonly PublicAccount[]>,
     /** Re-read secrets after this long so a rotation is picked up without a deploy. */
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  /** Reads `CALLVAULT_ACCOUNTS` (JSON array of PublicAccount). */
-  static fromEnvironment(secrets: SecretsManagerClient, env = process.env): SecretsAccountDirectory {
-    const text = env.CALLVAULT_ACCOUNTS;
-    if (!text) throw new ConfigError('CALLVAULT_ACCOUNTS is not set');
-    try {
-      return new SecretsAccountDirectory(secrets, JSON.parse(text) as PublicAccount[]);
-    } catch (error) {
-      throw new ConfigError(`CALLVAULT_ACCOUNTS is not valid JSON: ${(error as Error).message}`);
-    }
+  /** Reads the accounts object named by `CALLVAULT_ACCOUNTS_BUCKET` and `CALLVAULT_ACCOUNTS_KEY`. */
+  static fromEnvironment(
+    secrets: SecretsManagerClient,
+    s3: S3Client,
+    env = process.env,
+  ): SecretsAccountDirectory {
+    const bucket = env.CALLVAULT_ACCOUNTS_BUCKET;
+    const key = env.CALLVAULT_ACCOUNTS_KEY;
+    if (!bucket || !key)
+      throw new ConfigError('CALLVAULT_ACCOUNTS_BUCKET and CALLVAULT_ACCOUNTS_KEY are not set');
+    return new SecretsAccountDirectory(secrets, async () => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const text = (await object.Body?.transformToString('utf8')) ?? '';
+      return parsePublicAccounts(text, `s3://${bucket}/${key}`);
+    });
+  }
+
+  private publicAccounts(): Promise<readonly PublicAccount[]> {
+    this.accounts ??= this.load().catch((error: unknown) => {
+      this.accounts = undefined; // a failed read is tried again by the next call
+      throw error;
+    });
+    return this.accounts;
   }
 
   async list(): Promise<AccountConfig[]> {
-    return Promise.all(this.accounts.map((account) => this.get(account.id)));
+    return Promise.all((await this.publicAccounts()).map((account) => this.get(account.id)));
   }
 
   async get(accountId: string): Promise<AccountConfig> {
     const cached = this.cache.get(accountId);
     if (cached && Date.now() - cached.fetchedAt < this.ttlMs) return cached.account;
-    const publicPart = this.accounts.find((candidate) => candidate.id === accountId);
+    const publicPart = (await this.publicAccounts()).find((candidate) => candidate.id === accountId);
     if (!publicPart) throw new ConfigError(`no account "${accountId}" is configured`);
     const { secret, ...rest } = publicPart;
     const value = await this.secrets.send(new GetSecretValueCommand({ SecretId: secret }));
@@ -75,4 +99,16 @@ export class SecretsAccountDirectory implements AccountDirectory {
     this.cache.set(accountId, { account: parsed.data, fetchedAt: Date.now() });
     return parsed.data;
   }
+}
+
+/** The accounts object: a JSON array of PublicAccount. */
+export function parsePublicAccounts(text: string, source: string): PublicAccount[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError(`${source} is not a JSON array of accounts`);
+  return parsed as PublicAccount[];
 }

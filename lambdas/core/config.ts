@@ -48,6 +48,19 @@ const common = {
     })
     .default('rate(15 minutes)'),
   webhook: webhook.optional(),
+  /** How sweeps list this account; defaults in `sweepSettings` (lambdas/core/sweep.ts). */
+  sweep: z
+    .object({
+      /**
+       * How far before the cursor an incremental sweep lists again: at least the longest call plus
+       * the provider's processing delay, since a recording is listed only once its call has ended.
+       */
+      lookbackHours: z.number().positive().optional(),
+      /** How often a sweep lists the provider's whole retention instead (catches anything missed). */
+      deepSweepEveryHours: z.number().positive().optional(),
+    })
+    .strict()
+    .optional(),
   /**
    * Deployed stack only: the Secrets Manager secret (name or ARN) holding this account's
    * `{ "auth": {...}, "webhook": {...} }`. Default `callvault/{id}`.

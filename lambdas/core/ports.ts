@@ -115,3 +115,46 @@ export interface AccountDirectory {
   /** One account with its credentials; throws ConfigError for an unknown id. */
   get(accountId: string): Promise<AccountConfig>;
 }
+
+/** Where a sweep pass is: what it lists, how far it got, what it has counted so far. */
+export interface SweepCheckpoint {
+  passId: string;
+  /** `incremental` looks back from the cursor; `deep` lists the whole retention; `backfill` a given window. */
+  kind: 'incremental' | 'deep' | 'backfill';
+  window: { since?: string; until?: string };
+  startedAt: string;
+  /** The next listing unit's position (`ListPage.next`); undefined before the first page. */
+  position?: string;
+  pages: number;
+  listed: number;
+  started: number;
+  alreadyDone: number;
+  alreadyRunning: number;
+  /** The newest start time handed over in this pass: the cursor once the pass completes. */
+  newest?: string;
+}
+
+/** One account's sweep record for one pass key (`scheduled`, or a backfill's window). */
+export interface SweepRecord {
+  /** The pass in progress; absent between passes. */
+  active?: SweepCheckpoint;
+  /** When the last deep pass started (it completed). */
+  lastDeepAt?: string;
+  lastCompletedAt?: string;
+}
+
+/**
+ * Sweep checkpoints and the per-account lease that keeps two sweeps of an account from running
+ * at once. Stored in the index table beside the cursors.
+ */
+export interface SweepLedger {
+  get(accountId: string, pass: string): Promise<SweepRecord | undefined>;
+  put(accountId: string, pass: string, record: SweepRecord): Promise<void>;
+  /**
+   * Takes or renews the account's lease for `holder` until `now + ttlMs`. False while another
+   * holder's lease has not expired.
+   */
+  acquire(accountId: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if `holder` still has it. */
+  release(accountId: string, holder: string): Promise<void>;
+}

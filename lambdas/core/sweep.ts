@@ -1,69 +1,201 @@
 /**
- * A sweep over one account: list what the provider has since the account's cursor (minus an
- * overlap window, so late arrivals and ties at the edge are seen again), hand every recording not
- * yet archived to the ingest workflow, and move the cursor only past what was handed over.
+ * A sweep of one account, in bounded units. Deployed, each unit is one task of the account's
+ * sweep workflow: take the account's lease, read the pass's checkpoint, list one provider page
+ * (or one Bandwidth time slice) from the checkpointed position, hand its recordings to the ingest
+ * workflow, and store the next position before the next unit. Memory and time per unit are
+ * bounded by the page, never by the account's history. The cursor moves only once a pass has
+ * completed, so a pass interrupted anywhere resumes from its last checkpoint and loses nothing.
  */
 import pMap from 'p-map';
 import type { ProviderAdapter } from '../providers/adapter.ts';
+import type { AccountConfig } from './config.ts';
 import { SweepIncompleteError } from './errors.ts';
 import { handOver } from './hand-over.ts';
 import { recordingId } from './ids.ts';
 import type { IngestState } from './ingest.ts';
-import type { RecordingIndex, WorkflowStarter } from './ports.ts';
+import type { RecordingIndex, SweepCheckpoint, SweepLedger, SweepRecord, WorkflowStarter } from './ports.ts';
 import type { Recording } from './recording.ts';
 
-export interface SweepDeps {
+/** How far back an incremental pass looks from the cursor, and how often a pass is deep. */
+export interface SweepSettings {
+  lookbackMs: number;
+  deepEveryMs: number;
+}
+
+/** What starts a sweep execution: the scheduler's `{ accountId }`, or a backfill. */
+export interface SweepRequest {
+  accountId: string;
+  /** A window of history to archive; a scheduled sweep has none. */
+  backfill?: { since: string; until?: string };
+  /** Wait for a sweep of the account that is running instead of ending (backfills do). */
+  waitIfBusy?: boolean;
+  /** Who holds the lease; the first unit takes the execution's name, continuations inherit it. */
+  holder?: string;
+  /** How many times this pass continued in a fresh execution (history stays bounded). */
+  continuation?: number;
+}
+
+export interface SweepProgress {
+  passId: string;
+  kind: SweepCheckpoint['kind'];
+  pages: number;
+  listed: number;
+  started: number;
+  alreadyDone: number;
+  alreadyRunning: number;
+}
+
+/** The sweep workflow's state between units (and its output). */
+export interface SweepState extends SweepRequest {
+  holder: string;
+  /** `running`: more units; `done`: the pass completed; `busy`: another sweep has the lease. */
+  status: 'running' | 'done' | 'busy' | 'continued';
+  /** Units run by this execution. */
+  units: number;
+  progress?: SweepProgress;
+  cursor?: string;
+  /** The execution the pass continues in (`continued`). */
+  continuedAs?: string;
+}
+
+export interface SweepStepDeps {
   adapter: ProviderAdapter;
-  index: RecordingIndex;
+  index: Pick<RecordingIndex, 'getMany' | 'getCursor' | 'setCursor'>;
+  ledger: SweepLedger;
+  /** Starts ingest executions. */
   starter: WorkflowStarter;
-  /** How far before the cursor each sweep looks again. Default one hour. */
-  overlapMs?: number;
+  /** Starts a sweep execution: the continuation of a pass that has run `maxUnits` units. */
+  sweepStarter?: Pick<WorkflowStarter, 'start'>;
+  settings: SweepSettings;
+  /** Lease length; longer than one unit can take (its task timeout). Default 15 minutes. */
+  leaseMs?: number;
+  /** Units per execution before it continues in a new one (Step Functions' 25,000-event history). */
+  maxUnits?: number;
   /** Parallel StartExecution calls. Default 8. */
   concurrency?: number;
+  now?: () => number;
 }
 
-export interface SweepResult {
-  accountId: string;
-  listed: number;
-  /** Executions started by this sweep. */
-  started: string[];
-  /** Already archived, or skipped and still gone: nothing to do. */
+export const DEFAULT_LEASE_MS = 15 * 60_000;
+export const DEFAULT_MAX_UNITS = 1_000;
+
+/** The checkpoint key of a request: scheduled passes share one; each backfill window has its own. */
+export function passKey(request: SweepRequest): string {
+  return request.backfill
+    ? `backfill#${request.backfill.since}#${request.backfill.until ?? ''}`
+    : 'scheduled';
+}
+
+/** One unit of the account's sweep; returns the state for the next unit. */
+export async function sweepStep(
+  deps: SweepStepDeps,
+  state: SweepRequest & Partial<SweepState>,
+  executionName: string,
+): Promise<SweepState> {
+  const { adapter, ledger } = deps;
+  const now = deps.now ?? Date.now;
+  const accountId = state.accountId;
+  const holder = state.holder ?? executionName;
+  const next: SweepState = { ...state, holder, status: 'running', units: (state.units ?? 0) + 1 };
+  if (!(await ledger.acquire(accountId, holder, deps.leaseMs ?? DEFAULT_LEASE_MS))) {
+    return { ...next, status: 'busy', units: state.units ?? 0 };
+  }
+
+  const key = passKey(state);
+  const record: SweepRecord = (await ledger.get(accountId, key)) ?? {};
+  const active = record.active ?? (await newPass(deps, state, record, now()));
+
+  if ((state.units ?? 0) >= (deps.maxUnits ?? DEFAULT_MAX_UNITS) && deps.sweepStarter) {
+    // The checkpoint is stored: the continuation picks the pass up under the same lease holder.
+    await ledger.put(accountId, key, { ...record, active });
+    const continuation = (state.continuation ?? 0) + 1;
+    const input: SweepRequest = {
+      accountId,
+      backfill: state.backfill,
+      waitIfBusy: state.waitIfBusy,
+      holder,
+      continuation,
+    };
+    const continuedAs = `${holder.slice(0, 70)}-c${continuation}`;
+    await deps.sweepStarter.start(continuedAs, input);
+    return { ...next, status: 'continued', progress: progressOf(active), continuedAs };
+  }
+
+  const page = await adapter.listPage(active.window, active.position);
+  const counts = await handOverPage(deps, page.recordings);
+  active.pages += 1;
+  active.listed += page.recordings.length;
+  active.started += counts.started;
+  active.alreadyDone += counts.alreadyDone;
+  active.alreadyRunning += counts.alreadyRunning;
+  if (counts.newest && (!active.newest || counts.newest > active.newest)) active.newest = counts.newest;
+
+  if (page.next !== undefined) {
+    active.position = page.next;
+    await ledger.put(accountId, key, { ...record, active });
+    return { ...next, progress: progressOf(active) };
+  }
+
+  // The pass is complete: only now may the cursor move.
+  let cursor: string | undefined;
+  if (!state.backfill && active.newest) {
+    await deps.index.setCursor(accountId, active.newest);
+    cursor = active.newest;
+  }
+  await ledger.put(accountId, key, {
+    lastDeepAt: active.kind === 'deep' ? active.startedAt : record.lastDeepAt,
+    lastCompletedAt: new Date(now()).toISOString(),
+  });
+  await ledger.release(accountId, holder);
+  return { ...next, status: 'done', progress: progressOf(active), cursor };
+}
+
+/**
+ * A new pass. A backfill lists its window. A scheduled pass looks back from the cursor by the
+ * look-back (the longest call plus the provider's delay: a recording is listed once the call has
+ * ended, which may be long after the start the cursor counts from), unless a deep pass is due,
+ * there is no cursor yet, or the provider filters client-side anyway: then the whole retention.
+ */
+async function newPass(
+  deps: SweepStepDeps,
+  request: SweepRequest,
+  record: SweepRecord,
+  now: number,
+): Promise<SweepCheckpoint> {
+  const base = { passId: new Date(now).toISOString(), startedAt: new Date(now).toISOString(), pages: 0 };
+  const counts = { listed: 0, started: 0, alreadyDone: 0, alreadyRunning: 0 };
+  if (request.backfill) return { ...base, ...counts, kind: 'backfill', window: { ...request.backfill } };
+  const cursor = await deps.index.getCursor(request.accountId);
+  const deepDue = !record.lastDeepAt || now - Date.parse(record.lastDeepAt) >= deps.settings.deepEveryMs;
+  if (!cursor || deepDue || !deps.adapter.windowedListing)
+    return { ...base, ...counts, kind: 'deep', window: {} };
+  const since = new Date(Date.parse(cursor) - deps.settings.lookbackMs).toISOString();
+  return { ...base, ...counts, kind: 'incremental', window: { since } };
+}
+
+interface PageCounts {
+  started: number;
   alreadyDone: number;
-  /** An execution of that name existed: handed over before. */
   alreadyRunning: number;
-  cursor?: string;
+  newest?: string;
 }
 
-export async function sweepAccount(deps: SweepDeps): Promise<SweepResult> {
-  const { adapter, index, starter } = deps;
-  const accountId = adapter.account.id;
-  const cursor = await index.getCursor(accountId);
-  const since = cursor
-    ? new Date(Date.parse(cursor) - (deps.overlapMs ?? 3_600_000)).toISOString()
-    : undefined;
-
-  const listed: Recording[] = [];
-  for await (const recording of adapter.list({ since })) listed.push(recording);
-  // Oldest first, so the cursor can stop at the first recording that could not be handed over.
-  listed.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
-
-  const known = await index.getMany(listed.map((recording) => recordingId(recording)));
-  const result: SweepResult = {
-    accountId,
-    listed: listed.length,
-    started: [],
-    alreadyDone: 0,
-    alreadyRunning: 0,
-  };
-  const startFailures: string[] = [];
-  const handedOver = await pMap(
-    listed,
+/** Hands one page over; any recording that could not be handed over fails the unit (it is retried). */
+async function handOverPage(deps: SweepStepDeps, recordings: readonly Recording[]): Promise<PageCounts> {
+  const accountId = deps.adapter.account.id;
+  const known = await deps.index.getMany(recordings.map((recording) => recordingId(recording)));
+  const counts: PageCounts = { started: 0, alreadyDone: 0, alreadyRunning: 0 };
+  const failures: string[] = [];
+  await pMap(
+    recordings,
     async (recording) => {
       const entry = known.get(recordingId(recording));
+      if (recording.startedAt && (!counts.newest || recording.startedAt > counts.newest))
+        counts.newest = recording.startedAt;
       // A recording skipped as gone is tried again only if the provider now lists it as ready.
       if (entry?.status === 'skipped' && recording.readiness !== 'ready') {
-        result.alreadyDone += 1;
-        return true;
+        counts.alreadyDone += 1;
+        return;
       }
       const input: IngestState = {
         ref: {
@@ -74,31 +206,38 @@ export async function sweepAccount(deps: SweepDeps): Promise<SweepResult> {
         },
       };
       try {
-        const handed = await handOver(input, entry, starter);
-        if (handed.outcome === 'started') result.started.push(handed.name);
-        else if (handed.outcome === 'running') result.alreadyRunning += 1;
-        else result.alreadyDone += 1;
-        return true;
+        const handed = await handOver(input, entry, deps.starter);
+        if (handed.outcome === 'started') counts.started += 1;
+        else if (handed.outcome === 'running') counts.alreadyRunning += 1;
+        else counts.alreadyDone += 1;
       } catch (error) {
-        startFailures.push(`${recording.providerRecordingId}: ${(error as Error).message}`);
-        return false;
+        failures.push(`${recording.providerRecordingId}: ${(error as Error).message}`);
       }
     },
     { concurrency: deps.concurrency ?? 8 },
   );
-
-  let newCursor = cursor;
-  for (const [position, recording] of listed.entries()) {
-    if (!handedOver[position]) break;
-    if (recording.startedAt && (!newCursor || recording.startedAt > newCursor))
-      newCursor = recording.startedAt;
-  }
-  if (newCursor && newCursor !== cursor) await index.setCursor(accountId, newCursor);
-  result.cursor = newCursor;
-  if (startFailures.length > 0) {
+  if (failures.length > 0) {
     throw new SweepIncompleteError(
-      `${adapter.http.who}: ${startFailures.length} of ${listed.length} recordings could not be handed to the workflow (first: ${startFailures[0]}); the cursor stays at ${newCursor ?? 'the beginning'}`,
+      `${deps.adapter.http.who}: ${failures.length} of ${recordings.length} recordings of a page could not be handed to the workflow (first: ${failures[0]}); the pass stays at that page`,
     );
   }
-  return result;
+  return counts;
+}
+
+function progressOf(active: SweepCheckpoint): SweepProgress {
+  const { passId, kind, pages, listed, started, alreadyDone, alreadyRunning } = active;
+  return { passId, kind, pages, listed, started, alreadyDone, alreadyRunning };
+}
+
+/** Longer than any call plus any provider's delay in listing it, by a wide margin. */
+export const DEFAULT_LOOKBACK_HOURS = 24;
+/** Weekly: well inside every provider's retention (Infobip keeps files two months). */
+export const DEFAULT_DEEP_SWEEP_EVERY_HOURS = 168;
+
+/** An account's sweep settings, from its `sweep` block. */
+export function sweepSettings(account: Pick<AccountConfig, 'sweep'>): SweepSettings {
+  return {
+    lookbackMs: (account.sweep?.lookbackHours ?? DEFAULT_LOOKBACK_HOURS) * 3_600_000,
+    deepEveryMs: (account.sweep?.deepSweepEveryHours ?? DEFAULT_DEEP_SWEEP_EVERY_HOURS) * 3_600_000,
+  };
 }

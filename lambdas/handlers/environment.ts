@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsAccountDirectory } from '../aws/accounts.ts';
 import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
+import { DynamoSweepLedger } from '../aws/dynamo-sweeps.ts';
 import { S3ArchiveStore } from '../aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
 import { readinessConfig } from '../core/config.ts';
@@ -34,8 +35,16 @@ export const environmentStarter = /* @__PURE__ */ once(
   () => new SfnWorkflowStarter(new SFNClient({}), requireEnv('STATE_MACHINE_ARN')),
 );
 
+export const environmentLedger = /* @__PURE__ */ once(
+  () => new DynamoSweepLedger(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+);
+
+export const environmentSweepStarter = /* @__PURE__ */ once(
+  () => new SfnWorkflowStarter(new SFNClient({}), requireEnv('SWEEP_STATE_MACHINE_ARN')),
+);
+
 export const environmentAccounts = /* @__PURE__ */ once(() =>
-  SecretsAccountDirectory.fromEnvironment(new SecretsManagerClient({})),
+  SecretsAccountDirectory.fromEnvironment(new SecretsManagerClient({}), new S3Client({})),
 );
 
 export const environmentAdapters = /* @__PURE__ */ once(() =>

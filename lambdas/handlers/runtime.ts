@@ -5,7 +5,13 @@
  */
 import type { ReadinessConfig } from '../core/config.ts';
 import { jsonLogger, type Logger } from '../core/log.ts';
-import type { AccountDirectory, ArchiveStore, RecordingIndex, WorkflowStarter } from '../core/ports.ts';
+import type {
+  AccountDirectory,
+  ArchiveStore,
+  RecordingIndex,
+  SweepLedger,
+  WorkflowStarter,
+} from '../core/ports.ts';
 import type { AdapterOptions, ProviderAdapter } from '../providers/adapter.ts';
 import { adapterCache } from '../providers/index.ts';
 
@@ -14,6 +20,10 @@ export interface Runtime {
   index: RecordingIndex;
   store: ArchiveStore;
   starter: WorkflowStarter;
+  /** Sweep checkpoints and leases. */
+  ledger: SweepLedger;
+  /** Starts sweep executions (a pass continuing in a new execution). */
+  sweepStarter: WorkflowStarter;
   readiness: ReadinessConfig;
   logger: Logger;
   adapterFor(accountId: string): Promise<ProviderAdapter>;

@@ -1,70 +1,55 @@
-import { Duration } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { alarmOnAny } from './alarms.ts';
-import { AppFunction } from './app-function.ts';
-import { grantStartAndDescribe } from './ingest-workflow.ts';
-import { grantIndexReadWrite } from './recording-store.ts';
 
 export interface SweptAccount {
   readonly id: string;
-  /** EventBridge `rate(...)` or `cron(...)`. */
+  /** `rate(...)` or `cron(...)`, as EventBridge Scheduler reads them (UTC). */
   readonly schedule: string;
 }
 
 export interface AccountSweepsProps {
   readonly accounts: readonly SweptAccount[];
-  readonly accountSecrets: ISecret[];
-  readonly accountsJson: string;
-  readonly table: ITable;
-  readonly stateMachine: IStateMachine;
+  /** The sweep workflow's ARN; each schedule starts it with `{ "accountId": "..." }`. */
+  readonly sweepStateMachineArn: string;
 }
 
-/** The poll function and one EventBridge schedule per account that sweeps it. */
+/**
+ * One EventBridge Scheduler schedule per account, all starting the sweep workflow directly
+ * through one role. Unlike an EventBridge rule per account (each adding a statement to the
+ * target's resource policy, whose 20 KB ran out at about 60 accounts), a schedule adds nothing
+ * to any policy, and an account may hold a million of them. Deep passes need no schedule of their
+ * own: the sweep itself decides when one is due.
+ */
 export class AccountSweeps extends Construct {
-  public readonly pollFunction: AppFunction;
-  public readonly rules: Rule[];
-  public readonly errorsAlarm: Alarm;
+  public readonly role: Role;
+  public readonly schedules: CfnSchedule[];
 
   constructor(scope: Construct, id: string, props: AccountSweepsProps) {
     super(scope, id);
-    this.pollFunction = new AppFunction(this, 'PollFunction', {
-      handlerName: 'poll',
-      timeout: Duration.minutes(10),
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        CALLVAULT_ACCOUNTS: props.accountsJson,
-      },
+    this.role = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'callvault: start the sweep workflow on each account schedule',
     });
-    grantIndexReadWrite(props.table, this.pollFunction);
-    grantStartAndDescribe(props.stateMachine, this.pollFunction);
-    for (const secret of props.accountSecrets) secret.grantRead(this.pollFunction);
-
-    this.rules = props.accounts.map(
-      (account) =>
-        new Rule(this, `Sweep-${account.id}`, {
-          description: `callvault sweep of account ${account.id}`,
-          schedule: Schedule.expression(account.schedule),
-          targets: [
-            new LambdaFunction(this.pollFunction, {
-              event: RuleTargetInput.fromObject({ accountId: account.id }),
-              retryAttempts: 2,
-            }),
-          ],
-        }),
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.sweepStateMachineArn] }),
     );
-
-    this.errorsAlarm = alarmOnAny(
-      this,
-      'SweepErrors',
-      this.pollFunction.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
-      'A scheduled sweep failed; its cursor did not move past the failure.',
+    this.schedules = props.accounts.map(
+      (account) =>
+        new CfnSchedule(this, `Sweep-${account.id}`, {
+          description: `callvault sweep of account ${account.id}`,
+          scheduleExpression: account.schedule,
+          scheduleExpressionTimezone: 'UTC',
+          flexibleTimeWindow: { mode: 'OFF' },
+          state: 'ENABLED',
+          target: {
+            arn: props.sweepStateMachineArn,
+            roleArn: this.role.roleArn,
+            input: JSON.stringify({ accountId: account.id }),
+            // A start that fails is tried again; a sweep that is already running ends at once.
+            retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 600 },
+          },
+        }),
     );
   }
 }

@@ -3,7 +3,6 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   Choice,
   Condition,
@@ -24,6 +23,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
+import type { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import {
@@ -36,10 +36,8 @@ import {
 export interface IngestWorkflowProps {
   readonly bucket: IBucket;
   readonly table: ITable;
-  /** Secrets holding each account's credentials; the check and archive functions read them. */
-  readonly accountSecrets: ISecret[];
-  /** The non-secret account configuration, passed to the functions as `CALLVAULT_ACCOUNTS`. */
-  readonly accountsJson: string;
+  /** The accounts (configuration object and secrets); the check and archive functions read them. */
+  readonly accounts: AccountConfig;
   readonly readiness: ReadinessConfig;
   /**
    * Memory of the archive function; the multipart upload buffers about partSize × queueSize.
@@ -89,13 +87,13 @@ export class IngestWorkflow extends Construct {
       handlerName: 'check',
       environment: {
         TABLE_NAME: props.table.tableName,
-        CALLVAULT_ACCOUNTS: props.accountsJson,
+        ...props.accounts.environment,
         CALLVAULT_READINESS: JSON.stringify(props.readiness),
       },
     });
     this.archiveFunction = new AppFunction(this, 'ArchiveFunction', {
       handlerName: 'archive',
-      environment: { BUCKET_NAME: props.bucket.bucketName, CALLVAULT_ACCOUNTS: props.accountsJson },
+      environment: { BUCKET_NAME: props.bucket.bucketName, ...props.accounts.environment },
       memorySize: props.archiveMemoryMiB ?? 1024,
       timeout: Duration.minutes(15),
     });
@@ -108,10 +106,8 @@ export class IngestWorkflow extends Construct {
     grantIndexRead(props.table, this.checkFunction);
     grantIndexReadWrite(props.table, this.recordFunction);
     grantArchiveReadWrite(props.bucket, this.archiveFunction);
-    for (const secret of props.accountSecrets) {
-      secret.grantRead(this.checkFunction);
-      secret.grantRead(this.archiveFunction);
-    }
+    props.accounts.grantRead(this.checkFunction);
+    props.accounts.grantRead(this.archiveFunction);
     const bucketResource = props.bucket.node.defaultChild as CfnElement | undefined;
     const archivePolicy = this.archiveFunction.role?.node.tryFindChild('DefaultPolicy');
     if (bucketResource && archivePolicy) {

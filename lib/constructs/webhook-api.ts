@@ -12,9 +12,9 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import { DEFAULT_LOG_RETENTION, loggedDefaultStage } from './http-stage.ts';
@@ -29,10 +29,8 @@ export interface WebhookApiProps {
   readonly table: ITable;
   /** The ingest workflow: the function may start executions of it, nothing else. */
   readonly stateMachine: IStateMachine;
-  /** Every account's secret: it holds the webhook secret next to the provider credentials. */
-  readonly accountSecrets: ISecret[];
-  /** The non-secret account configuration, passed as `CALLVAULT_ACCOUNTS`. */
-  readonly accountsJson: string;
+  /** The accounts: each one's secret holds the webhook secret next to the provider credentials. */
+  readonly accounts: AccountConfig;
   /**
    * Default route throttling of the stage (requests per second and burst, across all callers).
    * @default { burstLimit: 100, rateLimit: 50 }
@@ -74,12 +72,12 @@ export class WebhookApi extends Construct {
       environment: {
         TABLE_NAME: props.table.tableName,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        CALLVAULT_ACCOUNTS: props.accountsJson,
+        ...props.accounts.environment,
       },
     });
     grantIndexRead(props.table, this.intakeFunction);
     grantStartAndDescribe(props.stateMachine, this.intakeFunction);
-    for (const secret of props.accountSecrets) secret.grantRead(this.intakeFunction);
+    props.accounts.grantRead(this.intakeFunction);
 
     this.httpApi = new HttpApi(this, 'Api', {
       apiName: `${Stack.of(this).stackName}-webhooks`,

@@ -1,0 +1,81 @@
+/**
+ * Sweep checkpoints (`sweep#{accountId}#{pass}`) and leases (`lease#{accountId}`) in the index
+ * table. Like the cursor items they carry no GSI attribute and `entity` is not `recording`, so no
+ * listing or search sees them. Each write is a single (conditional) item write.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { SweepLedger, SweepRecord } from '../core/ports.ts';
+
+export class DynamoSweepLedger implements SweepLedger {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async get(accountId: string, pass: string): Promise<SweepRecord | undefined> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { id: sweepKey(accountId, pass) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? (JSON.parse(result.Item.record as string) as SweepRecord) : undefined;
+  }
+
+  async put(accountId: string, pass: string, record: SweepRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          id: sweepKey(accountId, pass),
+          entity: 'sweep',
+          record: JSON.stringify(record),
+          updatedAt: new Date(this.now()).toISOString(),
+        },
+      }),
+    );
+  }
+
+  async acquire(accountId: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.now();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { id: leaseKey(accountId), entity: 'lease', holder, expiresAt: now + ttlMs },
+          ConditionExpression: 'attribute_not_exists(id) OR holder = :holder OR expiresAt < :now',
+          ExpressionAttributeValues: { ':holder': holder, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async release(accountId: string, holder: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { id: leaseKey(accountId) },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+}
+
+const sweepKey = (accountId: string, pass: string) => `sweep#${accountId}#${pass}`;
+const leaseKey = (accountId: string) => `lease#${accountId}`;

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+import type { PublicAccount } from '../../lambdas/aws/accounts.ts';
+import type { AppFunction } from './app-function.ts';
+
+/** The secret name every account uses unless it names its own (`secret`). */
+export const DEFAULT_SECRET_PREFIX = 'callvault/';
+
+export interface AccountConfigProps {
+  readonly accounts: readonly PublicAccount[];
+}
+
+/**
+ * The non-secret account configuration as one S3 object (a CDK asset; see lambdas/aws/accounts.ts
+ * for why), and the grants a function needs to read an account: that object and the secrets.
+ * The environment carries only the object's bucket and key, whatever the number of accounts.
+ */
+export class AccountConfig extends Construct {
+  public readonly asset: Asset;
+  /** What each function that reads accounts is told. */
+  public readonly environment: Record<string, string>;
+  private readonly secretResources: string[];
+  private readonly defaultPrefix: boolean;
+
+  constructor(scope: Construct, id: string, props: AccountConfigProps) {
+    super(scope, id);
+    const json = JSON.stringify(props.accounts);
+    // An asset is a file: written once per content, under the temp dir (as CDK's own Source.data).
+    const dir = join(tmpdir(), 'callvault-accounts', createHash('sha256').update(json).digest('hex'));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'accounts.json'), json);
+    this.asset = new Asset(this, 'Accounts', { path: join(dir, 'accounts.json') });
+    this.environment = {
+      CALLVAULT_ACCOUNTS_BUCKET: this.asset.s3BucketName,
+      CALLVAULT_ACCOUNTS_KEY: this.asset.s3ObjectKey,
+    };
+
+    // One statement for every secret under the default prefix, so a role's policy does not grow
+    // by an ARN per account (IAM's 10 KB inline limit would stop at about a hundred accounts).
+    const stack = Stack.of(this);
+    const secretArn = (name: string) =>
+      stack.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const named = props.accounts
+      .map((account) => account.secret)
+      .filter((secret) => !secret.startsWith(DEFAULT_SECRET_PREFIX));
+    this.defaultPrefix = named.length < props.accounts.length;
+    this.secretResources = [
+      ...(this.defaultPrefix ? [secretArn(`${DEFAULT_SECRET_PREFIX}*`)] : []),
+      // Secrets Manager appends 6 random characters to a secret's name in its ARN.
+      ...named.map((secret) => (secret.startsWith('arn:') ? secret : secretArn(`${secret}-??????`))),
+    ];
+  }
+
+  /** Lets a function read the accounts object and every account's secret. */
+  grantRead(grantee: AppFunction): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 's3',
+            region: '',
+            account: '',
+            resource: this.asset.s3BucketName,
+            resourceName: this.asset.s3ObjectKey,
+          }),
+        ],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: this.secretResources,
+      }),
+    );
+    const policy = grantee.role?.node.tryFindChild('DefaultPolicy');
+    if (policy && this.defaultPrefix) acknowledgeSecretPrefix(policy as Construct);
+  }
+}
+
+function acknowledgeSecretPrefix(policy: Construct): void {
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${DEFAULT_SECRET_PREFIX}*]`,
+    reason:
+      "The accounts' secrets are named callvault/{accountId}: one statement on that prefix (read only) keeps " +
+      "the role policy the same size for 5 or 500 accounts; an ARN per account would pass IAM's size limit.",
+  });
+}
