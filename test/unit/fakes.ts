@@ -8,6 +8,8 @@ import type {
   IndexQuery,
   RecordingIndex,
   StoredObject,
+  SweepLedger,
+  SweepRecord,
   WorkflowStarter,
 } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
@@ -63,6 +65,33 @@ export class FakeIndex implements RecordingIndex {
   }
   async setCursor(accountId: string, cursor: string): Promise<void> {
     this.cursors.set(accountId, cursor);
+  }
+}
+
+/** Sweep checkpoints and leases in memory, with a clock the test moves. */
+export class FakeLedger implements SweepLedger {
+  readonly records = new Map<string, SweepRecord>();
+  readonly leases = new Map<string, { holder: string; expiresAt: number }>();
+  /** Every checkpoint written, in order. */
+  readonly puts: { accountId: string; pass: string; record: SweepRecord }[] = [];
+  now = Date.UTC(2026, 10, 2, 12);
+
+  async get(accountId: string, pass: string): Promise<SweepRecord | undefined> {
+    const record = this.records.get(`${accountId}#${pass}`);
+    return record && structuredClone(record);
+  }
+  async put(accountId: string, pass: string, record: SweepRecord): Promise<void> {
+    this.puts.push({ accountId, pass, record: structuredClone(record) });
+    this.records.set(`${accountId}#${pass}`, structuredClone(record));
+  }
+  async acquire(accountId: string, holder: string, ttlMs: number): Promise<boolean> {
+    const lease = this.leases.get(accountId);
+    if (lease && lease.holder !== holder && lease.expiresAt >= this.now) return false;
+    this.leases.set(accountId, { holder, expiresAt: this.now + ttlMs });
+    return true;
+  }
+  async release(accountId: string, holder: string): Promise<void> {
+    if (this.leases.get(accountId)?.holder === holder) this.leases.delete(accountId);
   }
 }
 

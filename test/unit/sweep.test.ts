@@ -2,10 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { SweepIncompleteError } from '../../lambdas/core/errors.ts';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import type { EntryStatus } from '../../lambdas/core/ports.ts';
-import { sweepAccount } from '../../lambdas/core/sweep.ts';
-import { FakeAdapter, FakeIndex, FakeStarter, recording } from './fakes.ts';
+import {
+  type SweepRequest,
+  type SweepState,
+  type SweepStepDeps,
+  sweepSettings,
+  sweepStep,
+} from '../../lambdas/core/sweep.ts';
+import { FakeAdapter, FakeIndex, FakeLedger, FakeStarter, recording } from './fakes.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 9, minute)).toISOString();
+const HOUR = 3_600_000;
 
 function seed(index: FakeIndex, providerRecordingId: string, status: EntryStatus, failures?: number) {
   const rec = recording(providerRecordingId);
@@ -20,51 +27,167 @@ function seed(index: FakeIndex, providerRecordingId: string, status: EntryStatus
   });
 }
 
-describe('sweepAccount', () => {
-  it('lists everything on the first sweep, starts every recording and moves the cursor to the newest', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
-    const starter = new FakeStarter();
-    // Deliberately out of order: the sweep sorts oldest first.
-    adapter.listed = [
-      recording('r3', { startedAt: at(30), callId: 'c3' }),
-      recording('r1', { startedAt: at(10) }),
-      recording('r2', { startedAt: at(20) }),
-    ];
-    const result = await sweepAccount({ adapter, index, starter, concurrency: 1 });
-    expect(adapter.listWindows).toEqual([{ since: undefined }]);
-    expect(result).toMatchObject({
-      accountId: 'vb-main',
-      listed: 3,
-      alreadyDone: 0,
-      alreadyRunning: 0,
-      cursor: at(30),
+function parts(overrides: Partial<SweepStepDeps> = {}) {
+  const adapter = new FakeAdapter();
+  const index = new FakeIndex();
+  const ledger = new FakeLedger();
+  const starter = new FakeStarter();
+  const deps: SweepStepDeps = {
+    adapter,
+    index,
+    ledger,
+    starter,
+    settings: sweepSettings({}),
+    concurrency: 1,
+    now: () => ledger.now,
+    ...overrides,
+  };
+  return { adapter, index, ledger, starter, deps };
+}
+
+/** Runs units as the sweep workflow does, until the pass is no longer `running`. */
+async function runPass(
+  deps: SweepStepDeps,
+  request: SweepRequest = { accountId: 'vb-main' },
+  execution = 'sweep-1',
+): Promise<{ state: SweepState; units: number }> {
+  let state: SweepRequest & Partial<SweepState> = request;
+  for (let units = 1; ; units += 1) {
+    const next = await sweepStep(deps, state, execution);
+    if (next.status !== 'running') return { state: next, units };
+    state = next;
+  }
+}
+
+describe('sweepStep: one listing unit per call', () => {
+  it('lists page by page, checkpointing each position, and moves the cursor only when the pass completes', async () => {
+    const { adapter, index, ledger, starter, deps } = parts();
+    adapter.pageSize = 2;
+    adapter.listed = [30, 10, 20, 40, 50].map((minute) => recording(`r${minute}`, { startedAt: at(minute) }));
+    const first = await sweepStep(deps, { accountId: 'vb-main' }, 'sweep-1');
+    expect(first).toMatchObject({ status: 'running', holder: 'sweep-1', units: 1 });
+    expect(ledger.records.get('vb-main#scheduled')?.active).toMatchObject({
+      position: '2',
+      pages: 1,
+      listed: 2,
     });
-    expect(result.started).toEqual(['r1', 'r2', 'r3'].map((id) => executionName(recording(id))));
-    expect(index.cursors.get('vb-main')).toBe(at(30));
-    expect(starter.calls[2]?.input).toEqual({
-      ref: { accountId: 'vb-main', provider: 'voipbin', providerRecordingId: 'r3', callId: 'c3' },
+    // Mid-pass, the cursor has not moved.
+    expect(index.cursors.size).toBe(0);
+
+    const { state, units } = await runPass(deps, first);
+    expect(units).toBe(2);
+    expect(state).toMatchObject({ status: 'done', cursor: at(50) });
+    expect(state.progress).toMatchObject({ kind: 'deep', pages: 3, listed: 5, started: 5 });
+    expect(adapter.pageCalls.map((call) => call.position)).toEqual([undefined, '2', '4']);
+    expect(index.cursors.get('vb-main')).toBe(at(50));
+    expect(starter.calls[0]?.input).toEqual({
+      ref: { accountId: 'vb-main', provider: 'voipbin', providerRecordingId: 'r30', callId: undefined },
     });
+    // Between passes: no active checkpoint, the deep pass remembered, the lease given up.
+    expect(ledger.records.get('vb-main#scheduled')).toEqual({
+      lastDeepAt: new Date(ledger.now).toISOString(),
+      lastCompletedAt: new Date(ledger.now).toISOString(),
+    });
+    expect(ledger.leases.size).toBe(0);
   });
 
-  it('looks back from the cursor by the overlap window', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
+  it('a pass interrupted between pages resumes from its checkpoint, never from the start', async () => {
+    const { adapter, index, ledger, starter, deps } = parts();
+    adapter.pageSize = 2;
+    adapter.listed = [1, 2, 3, 4, 5, 6].map((minute) => recording(`r${minute}`, { startedAt: at(minute) }));
+    adapter.failAt = { position: '4', error: new Error('provider went away') };
+    await expect(runPass(deps)).rejects.toThrow(/provider went away/);
+    expect(ledger.records.get('vb-main#scheduled')?.active?.position).toBe('4');
+    expect(index.cursors.size).toBe(0);
+
+    // The workflow retries the unit (same execution, same holder): it lists from page 3 only.
+    adapter.failAt = undefined;
+    adapter.pageCalls.length = 0;
+    const { state } = await runPass(deps);
+    expect(adapter.pageCalls.map((call) => call.position)).toEqual(['4']);
+    expect(state.progress).toMatchObject({ listed: 6, started: 6, pages: 3 });
+    expect(starter.calls).toHaveLength(6);
+    expect(index.cursors.get('vb-main')).toBe(at(6));
+  });
+
+  it('a second sweep of the account is busy while the lease is held, and takes the pass over once it expires', async () => {
+    const { adapter, ledger, deps } = parts();
+    adapter.pageSize = 1;
+    adapter.listed = [recording('a', { startedAt: at(1) }), recording('b', { startedAt: at(2) })];
+    const first = await sweepStep(deps, { accountId: 'vb-main' }, 'sweep-1');
+    expect(first.status).toBe('running');
+    // sweep-1 dies here. sweep-2 starts while its lease holds: it ends without listing.
+    const busy = await sweepStep(deps, { accountId: 'vb-main' }, 'sweep-2');
+    expect(busy).toMatchObject({ status: 'busy', holder: 'sweep-2', units: 0 });
+    expect(adapter.pageCalls).toHaveLength(1);
+
+    ledger.now += 16 * 60_000;
+    const { state } = await runPass(deps, { accountId: 'vb-main' }, 'sweep-3');
+    expect(state.status).toBe('done');
+    expect(adapter.pageCalls.map((call) => call.position)).toEqual([undefined, '1']);
+  });
+
+  it('incremental passes look back from the cursor by the look-back; a deep pass lists the whole retention when due', async () => {
+    const { adapter, index, ledger, deps } = parts();
+    await runPass(deps);
+    expect(adapter.listWindows).toEqual([{}]);
     index.cursors.set('vb-main', '2026-11-01T09:00:00.000Z');
-    await sweepAccount({ adapter, index, starter: new FakeStarter() });
-    await sweepAccount({ adapter, index, starter: new FakeStarter(), overlapMs: 5 * 60_000 });
-    expect(adapter.listWindows).toEqual([
-      { since: '2026-11-01T08:00:00.000Z' },
-      { since: '2026-11-01T08:55:00.000Z' },
-    ]);
+    await runPass(deps);
+    expect(adapter.listWindows[1]).toEqual({ since: '2026-10-31T09:00:00.000Z' });
+    await runPass({ ...deps, settings: sweepSettings({ sweep: { lookbackHours: 3 } }) });
+    expect(adapter.listWindows[2]).toEqual({ since: '2026-11-01T06:00:00.000Z' });
+    // A week after the last deep pass, the next one is deep again.
+    ledger.now += 168 * HOUR;
+    const { state } = await runPass(deps);
+    expect(state.progress?.kind).toBe('deep');
+    expect(adapter.listWindows[3]).toEqual({});
     // Nothing listed: the cursor stays.
     expect(index.cursors.get('vb-main')).toBe('2026-11-01T09:00:00.000Z');
   });
 
+  it('does not window a provider whose listing is client-side anyway', async () => {
+    const { adapter, index, deps } = parts();
+    adapter.windowedListing = false;
+    await runPass(deps);
+    index.cursors.set('vb-main', at(0));
+    await runPass(deps);
+    expect(adapter.listWindows).toEqual([{}, {}]);
+  });
+
+  it('a backfill lists its own window, keeps its own checkpoint and never moves the cursor', async () => {
+    const { adapter, index, ledger, deps } = parts();
+    adapter.listed = [recording('old', { startedAt: '2026-06-01T00:00:00.000Z' })];
+    index.cursors.set('vb-main', at(0));
+    const backfill = { since: '2026-06-01T00:00:00.000Z', until: '2026-07-01T00:00:00.000Z' };
+    const { state } = await runPass(deps, { accountId: 'vb-main', backfill });
+    expect(adapter.listWindows).toEqual([backfill]);
+    expect(state.progress).toMatchObject({ kind: 'backfill', started: 1 });
+    expect(index.cursors.get('vb-main')).toBe(at(0));
+    expect([...ledger.records.keys()]).toEqual([
+      'vb-main#backfill#2026-06-01T00:00:00.000Z#2026-07-01T00:00:00.000Z',
+    ]);
+  });
+
+  it('continues a long pass in a fresh execution under the same lease holder', async () => {
+    const sweepStarter = new FakeStarter();
+    const { adapter, ledger, deps } = parts({ maxUnits: 2 });
+    deps.sweepStarter = sweepStarter;
+    adapter.pageSize = 1;
+    adapter.listed = [1, 2, 3].map((minute) => recording(`r${minute}`, { startedAt: at(minute) }));
+    const { state } = await runPass(deps, { accountId: 'vb-main' }, 'sched-abc');
+    expect(state).toMatchObject({ status: 'continued', continuedAs: 'sched-abc-c1' });
+    expect(sweepStarter.calls).toEqual([
+      { name: 'sched-abc-c1', input: { accountId: 'vb-main', holder: 'sched-abc', continuation: 1 } },
+    ]);
+    expect(ledger.leases.get('vb-main')?.holder).toBe('sched-abc');
+    // The continuation (another execution name, same holder) finishes the pass.
+    const rest = await runPass(deps, sweepStarter.calls[0]?.input as SweepRequest, 'sched-abc-c1');
+    expect(rest.state.status).toBe('done');
+    expect(adapter.pageCalls.map((call) => call.position)).toEqual([undefined, '1', '2']);
+  });
+
   it('skips archived and still-gone recordings, restarts failed ones and ready-again ones under a retry-round name', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
-    const starter = new FakeStarter();
+    const { adapter, index, starter, deps } = parts();
     adapter.listed = ['done', 'skip', 'failed-twice', 'failed-unknown', 'back', 'new'].map((id, minute) =>
       recording(id, { startedAt: at(minute), readiness: id === 'skip' ? 'gone' : 'ready' }),
     );
@@ -73,105 +196,65 @@ describe('sweepAccount', () => {
     seed(index, 'failed-twice', 'failed', 2);
     seed(index, 'failed-unknown', 'failed');
     seed(index, 'back', 'skipped');
-    const result = await sweepAccount({ adapter, index, starter, concurrency: 1 });
-    expect(result.alreadyDone).toBe(2);
+    const { state } = await runPass(deps);
+    expect(state.progress?.alreadyDone).toBe(2);
     expect(starter.calls.map((call) => call.name)).toEqual([
       executionName(recording('failed-twice'), 2),
       executionName(recording('failed-unknown'), 1),
       executionName(recording('back'), 1),
       executionName(recording('new')),
     ]);
-    expect(starter.calls[0]?.name.endsWith('-r2')).toBe(true);
-    expect(starter.calls[1]?.name.endsWith('-r1')).toBe(true);
-    expect(result.cursor).toBe(at(5));
+    expect(state.cursor).toBe(at(5));
     expect(index.getManyCalls).toHaveLength(1);
   });
 
-  it('counts an existing execution as already running and still moves the cursor past it', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
+  it('counts an existing execution as already running and still completes the pass', async () => {
     const running = executionName(recording('r1'));
     const starter = new FakeStarter((name) => (name === running ? 'exists' : 'started'));
+    const { adapter, index, deps } = parts({ starter });
     adapter.listed = [recording('r1', { startedAt: at(1) }), recording('r2', { startedAt: at(2) })];
-    const result = await sweepAccount({ adapter, index, starter });
-    expect(result.alreadyRunning).toBe(1);
-    expect(result.started).toEqual([executionName(recording('r2'))]);
+    const { state } = await runPass(deps);
+    expect(state.progress).toMatchObject({ alreadyRunning: 1, started: 1 });
     expect(index.cursors.get('vb-main')).toBe(at(2));
   });
 
   it('starts the next round when an execution of that name ended without recording any outcome', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
     const lost = [executionName(recording('r1')), executionName(recording('r1'), 1)];
     const starter = new FakeStarter((name) => (lost.includes(name) ? 'exists' : 'started'));
     for (const name of lost) starter.statuses.set(name, 'ended');
+    const { adapter, deps } = parts({ starter });
     adapter.listed = [recording('r1', { startedAt: at(1) })];
-    const result = await sweepAccount({ adapter, index, starter });
-    expect(result.started).toEqual([executionName(recording('r1'), 2)]);
-    expect(result.alreadyRunning).toBe(0);
+    await runPass(deps);
+    expect(starter.calls.at(-1)?.name).toBe(executionName(recording('r1'), 2));
   });
 
-  it('gives up loudly on a recording whose executions keep ending without an outcome', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
-    const starter = new FakeStarter(() => 'exists');
-    starter.status = async () => 'ended';
-    adapter.listed = [recording('r1', { startedAt: at(1) })];
-    await expect(sweepAccount({ adapter, index, starter })).rejects.toThrow(
-      /ended without recording an outcome/,
-    );
-    expect(starter.calls).toHaveLength(5);
-  });
-
-  it('stops the cursor before a recording that could not be started and throws SweepIncompleteError', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
-    index.cursors.set('vb-main', at(0));
+  it('a page whose recordings could not all be handed over fails the unit: SweepIncompleteError, checkpoint and cursor stay', async () => {
     const failing = executionName(recording('r2'));
     const starter = new FakeStarter((name) =>
       name === failing ? new Error('ThrottlingException') : 'started',
     );
-    adapter.listed = [
-      recording('r3', { startedAt: at(30) }),
-      recording('r2', { startedAt: at(20) }),
-      recording('r1', { startedAt: at(10) }),
-    ];
-    const error = await sweepAccount({ adapter, index, starter }).catch((caught: unknown) => caught);
+    const { adapter, index, ledger, deps } = parts({ starter });
+    index.cursors.set('vb-main', at(0));
+    adapter.pageSize = 3;
+    adapter.listed = [30, 20, 10, 40].map((minute) =>
+      recording(`r${minute / 10}`, { startedAt: at(minute) }),
+    );
+    const error = await runPass(deps).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SweepIncompleteError);
     const message = (error as Error).message;
     expect(message).toContain('voipbin account "vb-main"');
     expect(message).toContain('1 of 3 recordings');
     expect(message).toContain('r2: ThrottlingException');
-    expect(message).toContain(`the cursor stays at ${at(10)}`);
-    expect(index.cursors.get('vb-main')).toBe(at(10));
-    expect((index.cursors.get('vb-main') ?? '') < at(20)).toBe(true);
-    // The later recording was still handed over; the next sweep's "exists" answer covers it.
-    expect(starter.calls.map((call) => call.name)).toContain(executionName(recording('r3')));
-  });
-
-  it('leaves the cursor untouched when the oldest recording fails', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
-    const setCursor: string[] = [];
-    index.setCursor = async (_account, cursor) => {
-      setCursor.push(cursor);
-    };
-    const starter = new FakeStarter((name) =>
-      name === executionName(recording('r1')) ? new Error('boom') : 'started',
-    );
-    adapter.listed = [recording('r1', { startedAt: at(1) }), recording('r2', { startedAt: at(2) })];
-    await expect(sweepAccount({ adapter, index, starter })).rejects.toThrow(/cursor stays at the beginning/);
-    expect(setCursor).toEqual([]);
+    expect(ledger.records.get('vb-main#scheduled')?.active?.position).toBeUndefined();
+    expect(index.cursors.get('vb-main')).toBe(at(0));
   });
 
   it('does not move the cursor for recordings without a start time', async () => {
-    const adapter = new FakeAdapter();
-    const index = new FakeIndex();
-    const starter = new FakeStarter();
+    const { adapter, index, starter, deps } = parts();
     adapter.listed = [recording('undated')];
-    const result = await sweepAccount({ adapter, index, starter });
-    expect(result.started).toHaveLength(1);
-    expect(result.cursor).toBeUndefined();
+    const { state } = await runPass(deps);
+    expect(starter.calls).toHaveLength(1);
+    expect(state.cursor).toBeUndefined();
     expect(index.cursors.size).toBe(0);
   });
 });
