@@ -4,7 +4,7 @@
  * listing or search sees them. Each write is a single (conditional) item write.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepLedger, SweepRecord } from '../core/ports.ts';
 
 export class DynamoSweepLedger implements SweepLedger {
@@ -63,10 +63,11 @@ export class DynamoSweepLedger implements SweepLedger {
 
   async release(accountId: string, holder: string): Promise<void> {
     try {
+      // Expired rather than deleted: the functions that write the index need no DeleteItem.
       await this.db.send(
-        new DeleteCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: { id: leaseKey(accountId) },
+          Item: { id: leaseKey(accountId), entity: 'lease', holder, expiresAt: 0 },
           ConditionExpression: 'holder = :holder',
           ExpressionAttributeValues: { ':holder': holder },
         }),

@@ -40,7 +40,7 @@ describe('cdk-nag AwsSolutions', () => {
       return violation.ruleName;
     });
     const distinct = [...new Set(acknowledged)];
-    expect(distinct).toHaveLength(5);
+    expect(distinct).toHaveLength(6);
     expect(distinct).toEqual(
       expect.arrayContaining([
         'AwsSolutions-IAM5[Resource::*]',
@@ -50,17 +50,22 @@ describe('cdk-nag AwsSolutions', () => {
         expect.stringMatching(
           /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:.*:execution:.*:\*\]$/,
         ),
+        expect.stringMatching(
+          /^AwsSolutions-IAM5\[Resource::arn:.*:secretsmanager:.*:secret:callvault\/\*\]$/,
+        ),
       ]),
     );
     const count = (rule: string | RegExp) =>
       acknowledged.filter((name) => (typeof rule === 'string' ? name === rule : rule.test(name))).length;
-    // Six functions: check, archive, record, poll, intake, query.
+    // Six functions: check, archive, record, sweep-step, intake, query.
     expect(count('AwsSolutions-L1')).toBe(6);
-    // X-Ray on the six function roles, logs delivery + X-Ray on the state machine role.
-    expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(7);
+    // X-Ray on the six function roles, logs delivery + X-Ray on the two state machine roles.
+    expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(8);
+    // The account secrets' prefix: the four functions that read accounts (check, archive, sweep-step, intake).
+    expect(count(/secret:callvault\/\*\]$/)).toBe(4);
     // The archive prefix: archive (get/put/abort) and query (get, for presigned URLs).
     expect(count(/recordings\/\*\]$/)).toBe(2);
-    // Executions of the ingest state machine: poll and intake may ask how one ended.
+    // Executions of the ingest state machine: sweep-step and intake may ask how one ended.
     expect(count(/:execution:.*:\*\]$/)).toBe(2);
     // No authorizer: the webhook route only (the handler authenticates with the account's secret).
     const publicRoutes = (nag?.suppressedViolations ?? []).filter(

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +32,32 @@ const stateMachineId = logicalIdOf(
   'AWS::StepFunctions::StateMachine',
   '/Workflow/StateMachine/Resource',
 );
+const sweepMachineId = logicalIdOf(
+  template,
+  'AWS::StepFunctions::StateMachine',
+  '/SweepWorkflow/StateMachine/Resource',
+);
 const accounts = parseDeployConfig(exampleConfig).accounts;
+
+/** The accounts object the functions read, as the synthesized asset holds it. */
+function accountsObject(app: App, stack: CallvaultStack): Record<string, unknown>[] {
+  return JSON.parse(readFileSync(join(app.outdir, stack.accounts.asset.assetPath), 'utf8'));
+}
+
+/** s3:GetObject on the accounts object only, and the account secrets (one prefix statement). */
+function expectAccountsRead(statements: Statement[]): void {
+  const s3 = withPrefix(statements, 's3:');
+  expect(s3).toHaveLength(1);
+  expect(s3[0]?.Action).toBe('s3:GetObject');
+  expect(json(s3[0]?.Resource)).toMatch(/cdk-[a-z0-9]+-assets-.*\/[0-9a-f]{64}\.json/);
+  const secrets = withPrefix(statements, 'secretsmanager:');
+  expect(secrets).toHaveLength(1);
+  expect(actionsOf(secrets[0] as Statement).sort()).toEqual([
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+  ]);
+  expect(json(secrets[0]?.Resource)).toContain('secret:callvault/*');
+}
 const webhookApiId = logicalIdOf(template, 'AWS::ApiGatewayV2::Api', '/WebhookApi/Api/Resource');
 const queryApiId = logicalIdOf(template, 'AWS::ApiGatewayV2::Api', '/QueryApi/Api/Resource');
 
@@ -46,7 +74,7 @@ const actions = (statements: Statement[], prefix = '') =>
 const json = (value: unknown) => JSON.stringify(value);
 
 describe('IAM: each function gets exactly what it uses', () => {
-  const handlers = ['check', 'archive', 'record', 'poll', 'intake', 'query'];
+  const handlers = ['check', 'archive', 'record', 'sweep-step', 'intake', 'query'];
 
   it.each(handlers)('%s: own role, no managed policy, logs to its own log group only', (handler) => {
     const { properties } = functionOf(template, handler);
@@ -80,9 +108,8 @@ describe('IAM: each function gets exactly what it uses', () => {
     const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
     expect(dynamo).toContain(tableId);
     for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
-    expect(actions(statements, 's3:').size).toBe(0);
     expect(actions(statements, 'states:').size).toBe(0);
-    expect(actions(statements, 'secretsmanager:')).toContain('secretsmanager:GetSecretValue');
+    expectAccountsRead(statements);
   });
 
   it('archive: read/write on the audio objects under recordings/ only, secrets read, no DynamoDB', () => {
@@ -90,8 +117,9 @@ describe('IAM: each function gets exactly what it uses', () => {
     expect(actions(statements, 's3:')).toEqual(
       new Set(['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload']),
     );
-    const s3 = withPrefix(statements, 's3:');
-    expect(json(s3)).not.toContain(logsBucketId);
+    const s3 = withPrefix(statements, 's3:').filter((statement) => json(statement).includes(bucketId));
+    expect(json(withPrefix(statements, 's3:'))).not.toContain(logsBucketId);
+    expect(withPrefix(statements, 's3:')).toHaveLength(s3.length + 1);
     const objects = s3.find((statement) => actionsOf(statement).includes('s3:PutObject'));
     expect(objects?.Resource).toEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/${ARCHIVE_KEY_PREFIX}*`]],
@@ -131,9 +159,9 @@ describe('IAM: each function gets exactly what it uses', () => {
   });
 
   /** StartExecution on the state machine, DescribeExecution on its executions, nothing else. */
-  function expectStartAndDescribeOnly(statements: Statement[]): void {
+  function expectStartAndDescribeOnly(statements: Statement[], others = 0): void {
     const states = withPrefix(statements, 'states:');
-    expect(states).toHaveLength(2);
+    expect(states).toHaveLength(2 + others);
     expect(states).toContainEqual({
       Effect: 'Allow',
       Action: 'states:StartExecution',
@@ -144,16 +172,21 @@ describe('IAM: each function gets exactly what it uses', () => {
     expect(json(describe?.Resource)).toContain(stateMachineId);
   }
 
-  it('poll: reads and writes the index, starts executions of the state machine, reads the secrets', () => {
-    const statements = statementsOf(template, 'poll');
-    for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem']) {
+  it('sweep-step: reads and writes the index, starts ingest executions and continuations of its own workflow, reads the accounts', () => {
+    const statements = statementsOf(template, 'sweep-step');
+    for (const action of [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ]) {
       expect(actions(statements, 'dynamodb:')).toContain(action);
     }
-    expectStartAndDescribeOnly(statements);
-    expect(actions(statements, 's3:').size).toBe(0);
-    expect(actions(statements, 'secretsmanager:')).toContain('secretsmanager:GetSecretValue');
-    const secrets = json(withPrefix(statements, 'secretsmanager:'));
-    for (const account of accounts) expect(secrets).toContain(`secret:callvault/${account.id}-??????`);
+    expectStartAndDescribeOnly(statements, 1);
+    const own = withPrefix(statements, 'states:').find((statement) => json(statement).includes('-sweep'));
+    expect(own?.Action).toBe('states:StartExecution');
+    expect(json(own?.Resource)).toContain(':stateMachine:Callvault-sweep');
+    expectAccountsRead(statements);
   });
 
   it('intake: reads the table and its indexes, starts executions of the state machine, reads the secrets; no write, no S3', () => {
@@ -165,15 +198,10 @@ describe('IAM: each function gets exactly what it uses', () => {
     expect(dynamo).toContain(tableId);
     for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
     expectStartAndDescribeOnly(statements);
-    expect(actions(statements, 's3:').size).toBe(0);
     // Every account's secret: the webhook secret sits next to the provider credentials.
-    expect(actions(statements, 'secretsmanager:')).toEqual(
-      new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']),
-    );
-    const secrets = json(withPrefix(statements, 'secretsmanager:'));
-    for (const account of accounts) expect(secrets).toContain(`secret:callvault/${account.id}-??????`);
+    expectAccountsRead(statements);
     expect(new Set(statements.flatMap(actionsOf).map((action) => action.split(':')[0]))).toEqual(
-      new Set(['logs', 'xray', 'dynamodb', 'states', 'secretsmanager']),
+      new Set(['logs', 'xray', 'dynamodb', 'states', 'secretsmanager', 's3']),
     );
   });
 
@@ -199,7 +227,7 @@ describe('IAM: each function gets exactly what it uses', () => {
     );
   });
 
-  it('no DynamoDB write outside record and poll', () => {
+  it('no DynamoDB write outside record and sweep-step', () => {
     for (const handler of ['check', 'archive', 'intake', 'query']) {
       for (const action of DYNAMO_WRITES)
         expect(actions(statementsOf(template, handler))).not.toContain(action);
@@ -208,7 +236,7 @@ describe('IAM: each function gets exactly what it uses', () => {
 
   it('the state machine invokes the three workflow functions, unqualified', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      String(policy.Metadata?.['aws:cdk:path']).includes('/StateMachine/Role/'),
+      String(policy.Metadata?.['aws:cdk:path']).includes('/Workflow/StateMachine/Role/'),
     );
     const invoke = policies
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
@@ -272,22 +300,16 @@ describe('secrets never reach the template', () => {
     const stack = addCallvault(app, { rawConfig: withAuth });
     const built = Template.fromStack(stack);
     expectNoSecrets(JSON.stringify(built.toJSON()));
-    // The accounts still reach the functions, minus their credentials.
-    const accountsJson = (
-      functionOf(built, 'poll').properties.Environment as { Variables: Record<string, string> }
-    ).Variables.CALLVAULT_ACCOUNTS as string;
-    expect(JSON.parse(accountsJson).map((account: { id: string }) => account.id)).toEqual([
-      'ib',
-      'dt',
-      'vb',
-      'rc',
-      'bw',
-    ]);
+    // The accounts still reach the functions (through the accounts object), minus their credentials.
+    const object = accountsObject(app, stack);
+    expectNoSecrets(JSON.stringify(object));
+    expect(object.map((account) => account.id)).toEqual(['ib', 'dt', 'vb', 'rc', 'bw']);
   });
 
   it('the API functions carry accounts and names only, no credential or webhook secret', () => {
     const app = unbundledApp();
-    const built = Template.fromStack(addCallvault(app, { rawConfig: withAuth }));
+    const stack = addCallvault(app, { rawConfig: withAuth });
+    const built = Template.fromStack(stack);
     for (const handler of ['intake', 'query']) {
       const environment = JSON.stringify(functionOf(built, handler).properties.Environment);
       for (const value of secretValues) expect(environment).not.toContain(value);
@@ -296,7 +318,12 @@ describe('secrets never reach the template', () => {
     const intake = (
       functionOf(built, 'intake').properties.Environment as { Variables: Record<string, unknown> }
     ).Variables;
-    const intakeAccounts = JSON.parse(intake.CALLVAULT_ACCOUNTS as string) as Record<string, unknown>[];
+    expect(
+      Object.keys(intake)
+        .filter((name) => name.startsWith('CALLVAULT_ACCOUNTS'))
+        .sort(),
+    ).toEqual(['CALLVAULT_ACCOUNTS_BUCKET', 'CALLVAULT_ACCOUNTS_KEY']);
+    const intakeAccounts = accountsObject(app, stack);
     expect(intakeAccounts.map((account) => account.id)).toEqual(['ib', 'dt', 'vb', 'rc', 'bw']);
     expect(intakeAccounts.find((account) => account.id === 'dt')?.secret).toBe('callvault/dt');
     // The query function needs no account configuration at all.
@@ -387,7 +414,7 @@ describe('functions', () => {
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.Environment.Variables.CALLVAULT_HANDLER).toMatch(
-        /^(check|archive|record|poll|intake|query)$/,
+        /^(check|archive|record|sweep-step|intake|query)$/,
       );
     }
   });
@@ -399,7 +426,7 @@ describe('functions', () => {
   });
 
   it('every function is told the table or bucket it uses, and only those', () => {
-    for (const handler of ['check', 'record', 'poll', 'intake', 'query']) {
+    for (const handler of ['check', 'record', 'sweep-step', 'intake', 'query']) {
       const variables = (
         functionOf(template, handler).properties.Environment as { Variables: Record<string, unknown> }
       ).Variables;
@@ -425,18 +452,73 @@ describe('functions', () => {
 });
 
 describe('sweeps', () => {
-  it('one EventBridge rule per account with its schedule and {accountId} input', () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule'));
-    expect(rules).toHaveLength(accounts.length);
-    const pollArn = { 'Fn::GetAtt': [functionOf(template, 'poll').id, 'Arn'] };
+  it('one EventBridge Scheduler schedule per account starts the sweep workflow with {accountId}, through one role', () => {
+    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(0);
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    expect(schedules).toHaveLength(accounts.length);
+    const roles = new Set(schedules.map((schedule) => json(schedule.Properties.Target.RoleArn)));
+    expect(roles.size).toBe(1);
     for (const account of accounts) {
-      template.hasResourceProperties('AWS::Events::Rule', {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: account.schedule,
+        ScheduleExpressionTimezone: 'UTC',
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: pollArn, Input: JSON.stringify({ accountId: account.id }) })],
+        Target: Match.objectLike({ Input: JSON.stringify({ accountId: account.id }) }),
       });
     }
+    expect(json(schedules[0]?.Properties.Target.Arn)).toContain(':stateMachine:Callvault-sweep');
     expect(accounts.find((account) => account.id === 'bw-main')?.schedule).toBe('rate(5 minutes)');
+  });
+
+  it('the scheduler role may start the sweep workflow and nothing else', () => {
+    const roleId = logicalIdOf(template, 'AWS::IAM::Role', '/Sweeps/SchedulerRole/Resource');
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements.map((statement) => statement.Action)).toEqual(['states:StartExecution']);
+    expect(json(statements[0]?.Resource)).toContain(':stateMachine:Callvault-sweep');
+  });
+});
+
+describe('sweep workflow', () => {
+  const definition = definitionOf(template, '/SweepWorkflow/StateMachine/Resource');
+
+  it('loops one page per task until the pass is done; JSONPath only; its machine has the name its function starts', () => {
+    expect(definition.StartAt).toBe('SweepPage');
+    expect(Object.keys(definition.States).sort()).toEqual(
+      ['NextUnit', 'OtherSweepRunning', 'SweepDone', 'SweepFailed', 'SweepPage', 'WaitForOtherSweep'].sort(),
+    );
+    expect(json(definition)).not.toContain('JSONata');
+    const page = definition.States.SweepPage as Record<string, unknown>;
+    expect(json(page.Parameters)).toContain('$$.Execution.Name');
+    const choices = (definition.States.NextUnit as { Choices: Record<string, unknown>[] }).Choices;
+    expect(choices[0]).toMatchObject({ Variable: '$.status', StringEquals: 'running', Next: 'SweepPage' });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Callvault-sweep',
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+      TracingConfiguration: { Enabled: true },
+    });
+    const sweepEnv = (
+      functionOf(template, 'sweep-step').properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(json(sweepEnv.SWEEP_STATE_MACHINE_ARN)).toContain(':stateMachine:Callvault-sweep');
+    expect(sweepEnv.STATE_MACHINE_ARN).toEqual({ Ref: stateMachineId });
+  });
+
+  it('retries the transient errors of a unit (Lambda service, throttling, a provider busy) and fails the execution on anything else', () => {
+    const page = definition.States.SweepPage as { Retry: { ErrorEquals: string[] }[]; Catch: unknown[] };
+    const retried = page.Retry.flatMap((retrier) => retrier.ErrorEquals);
+    for (const error of [
+      'ProviderUnavailableError',
+      'SweepIncompleteError',
+      'Lambda.TooManyRequestsException',
+      'Lambda.ServiceException',
+      'Lambda.Unknown',
+      'Sandbox.Timedout',
+      'States.Timeout',
+    ])
+      expect(retried).toContain(error);
+    expect(page.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SweepFailed' }]);
   });
 });
 
@@ -541,13 +623,13 @@ describe('alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineId } }],
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: sweepMachineId } }],
       Threshold: 1,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionOf(template, 'poll').id } }],
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineId } }],
       Threshold: 1,
     });
     for (const api of [webhookApiId, queryApiId]) {

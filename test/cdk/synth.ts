@@ -83,14 +83,17 @@ export function statementsOf(template: Template, handler: string): Statement[] {
  * The state machine definition as plain ASL: CDK emits an Fn::Join of strings and intrinsics
  * (function ARNs, the partition), which all sit inside JSON strings.
  */
-export function definitionOf(template: Template): {
+export function definitionOf(
+  template: Template,
+  path = '/Workflow/StateMachine/Resource',
+): {
   StartAt: string;
   QueryLanguage?: string;
   States: Record<string, Json>;
 } {
-  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
-  if (machines.length !== 1) throw new Error(`${machines.length} state machines`);
-  const definition = ((machines[0] as Json).Properties as Json).DefinitionString as {
+  const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', path);
+  const machine = template.findResources('AWS::StepFunctions::StateMachine')[id] as Json;
+  const definition = (machine.Properties as Json).DefinitionString as {
     'Fn::Join': [string, unknown[]];
   };
   const text = definition['Fn::Join'][1]

@@ -91,7 +91,7 @@ export class FakeLedger implements SweepLedger {
     return true;
   }
   async release(accountId: string, holder: string): Promise<void> {
-    if (this.leases.get(accountId)?.holder === holder) this.leases.delete(accountId);
+    if (this.leases.get(accountId)?.holder === holder) this.leases.set(accountId, { holder, expiresAt: 0 });
   }
 }
 
