@@ -106,6 +106,7 @@ export class LocalStepFunctions {
   private readonly endedEarlier = new Map<string, ExecutionStatus>();
   private readonly aborts = new Map<string, () => void>();
   private stopping = false;
+  private throttled = 0;
   private server: Server | undefined;
   endpoint = '';
 
@@ -180,8 +181,22 @@ export class LocalStepFunctions {
     return resumed;
   }
 
+  /**
+   * Fault knob: the next `count` StartExecution calls are refused with ThrottlingException, as
+   * Step Functions does past its start quota.
+   */
+  throttleStarts(count: number): void {
+    this.throttled += count;
+  }
+
   /** Starts an execution; throws ExecutionAlreadyExists for a name used before. */
   start(name: string, input: unknown): LocalExecution {
+    if (this.throttled > 0) {
+      this.throttled -= 1;
+      const error = new Error('Rate exceeded');
+      error.name = 'ThrottlingException';
+      throw error;
+    }
     if (this.knownNames.has(name) || this.executions.has(name)) {
       const error = new Error(`Execution Already Exists: '${this.executionArn(name)}'`);
       error.name = 'ExecutionAlreadyExists';
@@ -289,7 +304,12 @@ export class LocalStepFunctions {
         reply(200, machine.handle(target, body));
       } catch (error) {
         const name = (error as Error).name;
-        const known = ['ExecutionAlreadyExists', 'ExecutionDoesNotExist', 'UnknownOperationException'];
+        const known = [
+          'ExecutionAlreadyExists',
+          'ExecutionDoesNotExist',
+          'UnknownOperationException',
+          'ThrottlingException',
+        ];
         const type = known.includes(name) ? name : 'InvalidArn';
         reply(400, {
           __type: `com.amazonaws.swf.service.v2.model#${type}`,

@@ -95,6 +95,8 @@ export interface AdapterOptions {
   retry?: Partial<RetryPolicy>;
   /** Headers timeout and body idle timeout, ms. */
   timeoutMs?: number;
+  /** Items per listing request, where the provider takes a page size (Infobip, Restcomm, VoIPBin). */
+  pageSize?: number;
 }
 
 /** A list window's bounds as epoch milliseconds. */

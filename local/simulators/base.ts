@@ -61,6 +61,8 @@ export interface Fault {
 export interface LoggedRequest {
   method: string;
   path: string;
+  /** The query string, `?` included (empty when none). */
+  query: string;
   endpoint: Endpoint;
   status?: number;
 }
@@ -236,7 +238,7 @@ export abstract class ProviderSimulator {
     const url = new URL(request.url ?? '/', 'http://simulator');
     const method = request.method ?? 'GET';
     const endpoint = this.classify(method, url);
-    const entry: LoggedRequest = { method, path: url.pathname, endpoint };
+    const entry: LoggedRequest = { method, path: url.pathname, query: url.search, endpoint };
     this.requests.push(entry);
     response.on('finish', () => {
       entry.status = response.statusCode;

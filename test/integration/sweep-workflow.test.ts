@@ -1,0 +1,177 @@
+/**
+ * The sweep workflow on the local stack, run from the synthesized definition with the real
+ * handlers, dynalite and a VoIPBin simulator over HTTP (pages of two recordings).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/core/config.ts';
+import { silentLogger } from '../../lambdas/core/log.ts';
+import type { SweepCheckpoint, SweepLedger } from '../../lambdas/core/ports.ts';
+import { harvest, harvestSucceeded } from '../../local/harvest.ts';
+import { sampleRecordings } from '../../local/simulators/base.ts';
+import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { type OwnedLocalStack, startLocalStack, sweepOutcome } from '../../local/stack.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setUp(count: number) {
+  const simulator = new VoipbinSimulator({
+    recordings: sampleRecordings(count, { prefix: 'vb', durationSec: 1 }),
+  });
+  await simulator.start();
+  const dataDir = mkdtempSync(join(tmpdir(), 'callvault-sweep-'));
+  cleanups.push(async () => {
+    await simulator.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const config = parseConfig({
+    accounts: [voipbinSimulatorAccount(simulator, 'vb')],
+    readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
+  });
+  const open = async () => {
+    const stack = await startLocalStack({
+      config,
+      dataDir,
+      logger: silentLogger,
+      adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 }, pageSize: 2 },
+      retryIntervalScale: 0.002,
+    });
+    return stack;
+  };
+  return { simulator, open };
+}
+
+/** List requests for the first page (no page token), the only one a resumed pass must not repeat. */
+const firstPageRequests = (simulator: VoipbinSimulator) =>
+  simulator.requests.filter((request) => request.endpoint === 'list' && !request.query.includes('page_token'))
+    .length;
+
+describe('sweep workflow on the local stack', () => {
+  it('a sweep killed between pages resumes from its checkpoint in the next process, listing no page twice', async () => {
+    const { simulator, open } = await setUp(6);
+    const first = await open();
+    // Right after the first page's checkpoint is stored, the process "dies": executions aborted.
+    const ledger = first.runtime.ledger;
+    let killed: Promise<void> | undefined;
+    let killedAt: SweepCheckpoint | undefined;
+    first.runtime.ledger = {
+      ...ledger,
+      get: ledger.get.bind(ledger),
+      acquire: ledger.acquire.bind(ledger),
+      release: ledger.release.bind(ledger),
+      put: async (accountId, pass, record) => {
+        await ledger.put(accountId, pass, record);
+        if (record.active?.pages === 1 && !killed) {
+          killedAt = record.active;
+          killed = first.close({ waitForExecutions: false });
+        }
+      },
+    } satisfies SweepLedger;
+    const sweep = first.poll({ accountId: 'vb' }, 'vb-scheduled-1').catch((error: Error) => error);
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (killed) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+    });
+    await killed;
+    expect(await sweep).toBeInstanceOf(Error);
+    expect(firstPageRequests(simulator)).toBe(1);
+
+    // The next start resumes the sweep execution under its name: same lease holder, same pass.
+    const second = await open();
+    cleanups.push(() => second.close());
+    const resumed = second.sweepFunctions.executions.get('vb-scheduled-1');
+    expect(resumed).toBeDefined();
+    // What the killed process left: the checkpoint after page one, and no cursor yet.
+    expect(killedAt).toMatchObject({ pages: 1, listed: 2, position: expect.any(String) });
+    const sfn = await sfnOf(second);
+    const outcome = await sweepOutcome(sfn, 'vb-scheduled-1');
+    expect(outcome).toMatchObject({ status: 'done', holder: 'vb-scheduled-1' });
+    // Three pages of two and the empty page that ends a VoIPBin listing.
+    expect(outcome.progress).toMatchObject({ listed: 6, pages: 4 });
+    expect(firstPageRequests(simulator)).toBe(1);
+    const ingest = [...second.stepFunctions.executions.values()];
+    await Promise.all(ingest.map((execution) => execution.done));
+    const archived = await second.archive.index.query({ accountId: 'vb', status: 'archived' });
+    expect(archived.items).toHaveLength(6);
+    expect(await second.archive.index.getCursor('vb')).toBe(sampleRecordings(6)[5]?.startedAt.toISOString());
+  }, 60_000);
+
+  it('two sweeps of one account never overlap: the second ends at once, or waits for the lease when told to', async () => {
+    const { open } = await setUp(6);
+    const stack = await open();
+    cleanups.push(() => stack.close());
+    const ledger = stack.runtime.ledger;
+    const events: string[] = [];
+    stack.runtime.ledger = {
+      get: ledger.get.bind(ledger),
+      put: ledger.put.bind(ledger),
+      acquire: async (accountId, holder, ttl) => {
+        const got = await ledger.acquire(accountId, holder, ttl);
+        if (got) events.push(`unit ${holder}`);
+        return got;
+      },
+      release: async (accountId, holder) => {
+        events.push(`release ${holder}`);
+        await ledger.release(accountId, holder);
+      },
+    };
+    const [a, b] = await Promise.all([
+      stack.poll({ accountId: 'vb' }, 'sweep-a'),
+      stack.poll({ accountId: 'vb' }, 'sweep-b'),
+    ]);
+    expect([a.status, b.status].sort()).toEqual(['busy', 'done']);
+    const winner = a.status === 'done' ? 'sweep-a' : 'sweep-b';
+    expect(events.every((event) => event.endsWith(winner))).toBe(true);
+    // Three pages of two, and the empty page that ends a VoIPBin listing.
+    expect(events.filter((event) => event.startsWith('unit'))).toHaveLength(4);
+
+    events.length = 0;
+    const [c, d] = await Promise.all([
+      stack.poll({ accountId: 'vb', waitIfBusy: true }, 'sweep-c'),
+      stack.poll({ accountId: 'vb', waitIfBusy: true }, 'sweep-d'),
+    ]);
+    expect([c.status, d.status]).toEqual(['done', 'done']);
+    // Every unit of one sweep comes before the other sweep's first unit.
+    const holders = events.filter((event) => event.startsWith('unit')).map((event) => event.split(' ')[1]);
+    const firstHolder = holders[0];
+    const switched = holders.findIndex((holder) => holder !== firstHolder);
+    expect(switched).toBeGreaterThan(0);
+    expect(holders.slice(switched).every((holder) => holder !== firstHolder)).toBe(true);
+    expect(events.indexOf(`release ${firstHolder}`)).toBeLessThan(
+      events.indexOf(`unit ${holders[switched]}`),
+    );
+  }, 60_000);
+
+  it('StartExecution throttling is waited out: every recording is still handed over and archived', async () => {
+    const { open } = await setUp(6);
+    const stack = await open();
+    cleanups.push(() => stack.close());
+    // More refusals in a row than the SDK's own three attempts absorb.
+    stack.stepFunctions.throttleStarts(8);
+    const [summary] = await harvest(stack);
+    expect(summary).toMatchObject({ listed: 6, archived: 6, failed: 0 });
+    expect(summary?.sweepError).toBeUndefined();
+    expect(harvestSucceeded([summary as NonNullable<typeof summary>])).toBe(true);
+    stack.stepFunctions.throttleStarts(0);
+  }, 60_000);
+});
+
+async function sfnOf(stack: OwnedLocalStack) {
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
+  return new SFNClient({
+    region: 'us-east-1',
+    endpoint: stack.endpoints.stepFunctions,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
