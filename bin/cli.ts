@@ -1,6 +1,7 @@
 /**
  * The callvault CLI. Everything runs on the embedded local stack in a data directory:
  *   harvest            sweep every configured account, archive, wait, summarize
+ *   backfill           archive a window of history through the sweep workflow (resumable)
  *   recordings list    query the index (same query code as the deployed API)
  *   recordings get     write an archived recording's bytes to a file, verified by SHA-256
  *   providers check    list and download from each configured account, archive nothing
@@ -28,6 +29,7 @@ import { formatEntries, formatSummary } from '../local/report.ts';
 import { serve } from '../local/serve.ts';
 import { startFleet } from '../local/simulators/fleet.ts';
 import { openLocalArchive, openLocalStack, runningServe } from '../local/stack.ts';
+import { registerBackfill } from './commands/backfill.ts';
 
 // The SDK's Node 22 notice is for maintainers, not for someone running the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -168,6 +170,8 @@ program
     const config = await loadConfigFile(options.config);
     process.exitCode = (await runHarvest(config, resolve(options.dataDir))) ? 0 : 1;
   });
+
+registerBackfill(program, { dataDir: DEFAULT_DATA_DIR });
 
 const recordings = program.command('recordings').description('find and fetch archived recordings');
 

@@ -90,7 +90,7 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
 }
 
 /** What an ended execution did, read from its output (or its failure). */
-function outcomeOf(execution: EndedExecution): { status: EntryStatus | 'done'; reason: string } {
+export function outcomeOf(execution: EndedExecution): { status: EntryStatus | 'done'; reason: string } {
   if (execution.status !== 'SUCCEEDED') {
     return { status: 'failed', reason: execution.cause ?? execution.error ?? execution.status.toLowerCase() };
   }

@@ -30,8 +30,8 @@ import type { SweepRequest, SweepState } from '../lambdas/core/sweep.ts';
 import { createArchiveHandler } from '../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../lambdas/handlers/check.ts';
 import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/record.ts';
-import { createSweepStepHandler, type SweepStepEvent } from '../lambdas/handlers/sweep-step.ts';
 import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
+import { createSweepStepHandler, type SweepStepEvent } from '../lambdas/handlers/sweep-step.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
 import {
@@ -99,6 +99,10 @@ export interface LocalStack {
    * resolves when it has ended (following continuations). Throws if the sweep failed.
    */
   poll(request: SweepRequest, executionName?: string): Promise<SweepResult>;
+  /** The final state of a sweep execution, once it (and any continuation) has ended. */
+  sweepOutcome(executionName: string): Promise<SweepState>;
+  /** Names of the account's ingest executions started at or after `since` (UTC ISO). */
+  ingestStartedSince(accountId: string, since: string): Promise<string[]>;
   /** Resolves each execution when it has ended; `onEnded` is called as each one does. */
   waitFor(names: readonly string[], onEnded?: (execution: EndedExecution) => void): Promise<EndedExecution[]>;
   /**
@@ -307,6 +311,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       stepFunctions: stepFunctionsEndpoint,
     },
     poll: sweeper(sfn, ingestStartedSince),
+    sweepOutcome: (name) => sweepOutcome(sfn, name),
+    ingestStartedSince,
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -358,8 +364,11 @@ async function attachLocalStack(
     const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: LOCAL_STATE_MACHINE_ARN }));
     const names: string[] = [];
     for (const execution of listed.executions ?? []) {
-      if (!execution.startDate || execution.startDate.toISOString() < since || !execution.executionArn) continue;
-      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }));
+      if (!execution.startDate || execution.startDate.toISOString() < since || !execution.executionArn)
+        continue;
+      const described = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: execution.executionArn }),
+      );
       const input = JSON.parse(described.input ?? 'null') as IngestState | null;
       if (input?.ref?.accountId === accountId && execution.name) names.push(execution.name);
     }
@@ -369,6 +378,8 @@ async function attachLocalStack(
     runtime,
     archive,
     poll: sweeper(sfn, ingestStartedSince),
+    sweepOutcome: (name) => sweepOutcome(sfn, name),
+    ingestStartedSince,
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -401,7 +412,10 @@ async function attachLocalStack(
 
 /** A sweep execution's name: unique, as EventBridge Scheduler makes them. */
 export function sweepExecutionName(accountId: string): string {
-  const stamp = new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 17);
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 17);
   return `${accountId.slice(0, 40)}-${stamp}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
@@ -416,7 +430,9 @@ export async function sweepOutcome(sfn: SFNClient, executionName: string): Promi
       continue;
     }
     if (described.status !== 'SUCCEEDED') {
-      throw new Error(`sweep ${name} ${described.status?.toLowerCase()}: ${described.cause ?? described.error ?? ''}`);
+      throw new Error(
+        `sweep ${name} ${described.status?.toLowerCase()}: ${described.cause ?? described.error ?? ''}`,
+      );
     }
     const output = JSON.parse(described.output ?? '{}') as SweepState;
     if (output.status !== 'continued' || !output.continuedAs) return output;

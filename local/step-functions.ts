@@ -334,7 +334,12 @@ export class LocalStepFunctions {
       const earlier = this.endedEarlier.get(name);
       if (earlier && !this.executions.has(name)) {
         // Ended in an earlier process: the journal keeps its name and how it ended.
-        return { executionArn: body.executionArn, stateMachineArn: this.stateMachineArn, name, status: earlier };
+        return {
+          executionArn: body.executionArn,
+          stateMachineArn: this.stateMachineArn,
+          name,
+          status: earlier,
+        };
       }
       const execution = this.require(name);
       return {
