@@ -24,6 +24,7 @@ import {
 } from './contenders.ts';
 import { type CostModel, PRICES } from './cost.ts';
 import { type PipelineRun, startSimulators, type Timing, timePipeline } from './pipeline.ts';
+import { scaleSection } from './scale.ts';
 
 const quick = process.argv.includes('--quick');
 const plan = quick
@@ -196,6 +197,7 @@ async function main() {
     bundleBytes: built.bytes,
     lambdaMemoryMiB: built.memoryMiB,
     throughput,
+    scale: await scaleSection(work, quick ? [200, 2_000] : [1_000, 10_000], quick ? 100_000 : 1_000_000),
     benchSeconds: (performance.now() - began) / 1000,
   };
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -306,6 +308,7 @@ function report(results: Results): string {
   const memoryMiB = results.lambdaMemoryMiB as Record<string, number>;
   for (const [name, bytes] of Object.entries(results.bundleBytes as Record<string, number>))
     lines.push(`| ${name} | ${bytes.toLocaleString('en-US')} | ${memoryMiB[name]} |`);
+  lines.push('', results.scale as string);
   lines.push('', `Bench run took ${fixed(results.benchSeconds as number, 0)} s.`, '');
   lines.push(readFileSync(join(import.meta.dirname, 'findings.md'), 'utf8'));
   return `${lines.join('\n')}\n`;
