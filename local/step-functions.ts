@@ -291,7 +291,7 @@ export class LocalStepFunctions {
         const machineOf = (arn: string) =>
           machines.find((machine) => arn.startsWith(machine.stateMachineArn)) ??
           machines.find((machine) =>
-            arn.startsWith(machine.stateMachineArn.replace(':stateMachine:', ':execution:') + ':'),
+            arn.startsWith(`${machine.stateMachineArn.replace(':stateMachine:', ':execution:')}:`),
           );
         const machine = machineOf(String(body.stateMachineArn ?? body.executionArn ?? ''));
         if (!machine) {

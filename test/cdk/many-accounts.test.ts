@@ -31,7 +31,9 @@ describe('200 accounts', () => {
   const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: never }>;
 
   it('every Lambda environment stays far below 4 KB', () => {
-    const functions = Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    const functions = Object.values(resources).filter(
+      (resource) => resource.Type === 'AWS::Lambda::Function',
+    );
     expect(functions).toHaveLength(6);
     for (const fn of functions) {
       const size = JSON.stringify((fn.Properties as { Environment: unknown }).Environment).length;
