@@ -21,8 +21,12 @@ export interface ThrottleBackoff {
   maxMs: number;
 }
 
-/** About 40 s in all at most: the quota refills within seconds, a page's task has minutes. */
-const DEFAULT_BACKOFF: ThrottleBackoff = { attempts: 10, baseMs: 200, maxMs: 8_000 };
+/**
+ * At most about 3 s of waiting per start (each attempt being the SDK's own three tries): the
+ * quota refills within seconds, and the webhook function that starts executions too answers in
+ * ten. A sweep page still throttled after that fails its unit, which the workflow retries.
+ */
+const DEFAULT_BACKOFF: ThrottleBackoff = { attempts: 6, baseMs: 100, maxMs: 2_000 };
 
 const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'TooManyRequests']);
 
