@@ -105,7 +105,7 @@ describe('sweep workflow on the local stack', () => {
     const archived = await second.archive.index.query({ accountId: 'vb', status: 'archived' });
     expect(archived.items).toHaveLength(6);
     expect(await second.archive.index.getCursor('vb')).toBe(sampleRecordings(6)[5]?.startedAt.toISOString());
-  }, 60_000);
+  }, 180_000);
 
   it('two sweeps of one account never overlap: the second ends at once, or waits for the lease when told to', async () => {
     const { open } = await setUp(6);
@@ -151,7 +151,7 @@ describe('sweep workflow on the local stack', () => {
     expect(events.indexOf(`release ${firstHolder}`)).toBeLessThan(
       events.indexOf(`unit ${holders[switched]}`),
     );
-  }, 60_000);
+  }, 180_000);
 
   it('StartExecution throttling is waited out: every recording is still handed over and archived', async () => {
     const { open } = await setUp(6);
@@ -164,7 +164,7 @@ describe('sweep workflow on the local stack', () => {
     expect(summary?.sweepError).toBeUndefined();
     expect(harvestSucceeded([summary as NonNullable<typeof summary>])).toBe(true);
     stack.stepFunctions.throttleStarts(0);
-  }, 60_000);
+  }, 180_000);
 });
 
 async function sfnOf(stack: OwnedLocalStack) {
