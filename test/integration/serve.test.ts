@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,11 +174,14 @@ describe('callvault serve', () => {
     expect((await archived('dt', dialogtechSid)).bytes).toBe(simulators.dialogtech.audio(dialogtechSid).size);
   });
 
-  it('answers 401 without or with wrong credentials, 404 for an unknown account, and starts nothing', async () => {
+  it('answers 401 without or with wrong credentials, the same for an unknown account, and starts nothing', async () => {
     const body = JSON.stringify({ recordingId: 'vb-00004' });
     expect((await post('vb', body, { authorization: '' })).status).toBe(401);
-    expect((await post('vb', body, { authorization: basic('wrong') })).status).toBe(401);
-    expect((await post('nobody', body)).status).toBe(404);
+    const wrong = await post('vb', body, { authorization: basic('wrong') });
+    const unknown = await post('nobody', body);
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    expect(await unknown.text()).toBe(await wrong.text());
+    expect(unknown.headers.get('www-authenticate')).toBe(wrong.headers.get('www-authenticate'));
     await sleep(300);
     expect(await entry('vb', 'vb-00004')).toBeUndefined();
     expect(running.stack.stepFunctions.executions.size).toBeGreaterThan(0);
@@ -200,6 +203,38 @@ describe('callvault serve', () => {
     expect(((await missing.json()) as { message: string }).message).toContain('recordingId');
     const oversized = await post('vb', JSON.stringify({ recordingId: 'x', padding: 'x'.repeat(100_000) }));
     expect(oversized.status).toBe(413);
+  });
+
+  it('refuses a foreign Host header (DNS rebinding) and outlives a malformed %-escape', async () => {
+    const { port } = new URL(running.url);
+    const raw = (path: string, host: string, method = 'GET') =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          { host: '127.0.0.1', port, path, method, headers: { host } },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => {
+              body += chunk.toString();
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    const rebound = await raw('/recordings', `attacker.example:${port}`);
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain('items');
+    expect((await raw('/recordings', `localhost:${port}`)).status).toBe(200);
+    expect((await raw('/recordings', `[::1]:${port}`)).status).toBe(200);
+    for (const path of ['/webhooks/%E0%A4%A', '/recordings/%zz/audio', '/recordings/%']) {
+      const method = path.startsWith('/webhooks') ? 'POST' : 'GET';
+      const malformed = await raw(path, `127.0.0.1:${port}`, method);
+      expect(malformed.status).toBe(400);
+      expect(malformed.body).toContain('%-escape');
+    }
+    // Still serving.
+    expect((await fetch(`${running.url}/recordings?limit=1`)).status).toBe(200);
   });
 
   it('serves the search API with filters, across pages, and the audio by a presigned redirect', async () => {
