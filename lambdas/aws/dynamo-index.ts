@@ -233,7 +233,7 @@ function toEntry(item: Record<string, unknown>): IndexEntry {
   return { ...(item.listing as object | undefined), ...top } as unknown as IndexEntry;
 }
 
-/** Equality conditions and a sort-key range as DynamoDB expressions: the one expression builder. */
+/** Equality conditions on listed fields and a sort-key range as DynamoDB expressions: the one expression builder. */
 export function buildExpressions(
   key: { partition: [string, string]; lower: string; upper: string },
   filters: Record<string, string | undefined>,
@@ -250,9 +250,11 @@ export function buildExpressions(
   const conditions: string[] = [];
   for (const [field, value] of Object.entries(filters)) {
     if (value === undefined) continue;
+    // A GSI filter sees only what it projects: the fields are read inside `listing`.
+    names['#listing'] = 'listing';
     names[`#${field}`] = field;
     values[`:${field}`] = value;
-    conditions.push(`#${field} = :${field}`);
+    conditions.push(`#listing.#${field} = :${field}`);
   }
   return {
     KeyConditionExpression: '#pk = :pk AND #sortKey BETWEEN :lower AND :upper',

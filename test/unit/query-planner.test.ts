@@ -59,8 +59,10 @@ function memoryQuery(source: IndexEntry[]) {
     const conditions = (input.FilterExpression ?? '').split(' AND ').filter(Boolean);
     const matches = read.filter((item) =>
       conditions.every((condition) => {
-        const [name, value] = condition.split(' = ') as [string, string];
-        return item[names[name] as string] === values[value];
+        const [path, value] = condition.split(' = ') as [string, string];
+        const [map, name] = path.split('.') as [string, string];
+        const listed = item[names[map] as string] as Item;
+        return listed[names[name] as string] === values[value];
       }),
     );
     const projected = matches.map((item) =>
