@@ -6,7 +6,7 @@
  * `callvault serve` owns it, other commands attach to its endpoints (found in `serve.json`) instead
  * of starting servers of their own: same data, same workflow, no conflict.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -32,6 +32,7 @@ import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/recor
 import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
+import { type LocalCredentials, randomCredentials } from './sigv4.ts';
 import {
   type ExecutionStatus,
   LOCAL_STATE_MACHINE_ARN,
@@ -43,8 +44,6 @@ import { LOCAL_REGION, localDefinition, synthesizeTemplate, tableDefinition } fr
 
 export const LOCAL_BUCKET = 'callvault-audio';
 export const LOCAL_TABLE = 'callvault-index';
-
-const localCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface LocalStackOptions {
   config: CallvaultConfig;
@@ -93,6 +92,8 @@ export interface LocalEndpoints {
   s3: string;
   dynamodb: string;
   stepFunctions: string;
+  /** Random per run: the servers refuse any other (serve.json is readable by its owner only). */
+  credentials: LocalCredentials;
 }
 
 /** The archive in a data directory: its clients, without the workflow. */
@@ -106,7 +107,7 @@ export interface LocalArchive {
 
 const SERVE_FILE = 'serve.json';
 
-/** Endpoints of a `callvault serve` that owns this data directory, if one is running. */
+/** Endpoints and credentials of a `callvault serve` that owns this data directory, if one is running. */
 export function runningServe(dataDir: string): (LocalEndpoints & { pid: number; url: string }) | undefined {
   const file = join(dataDir, SERVE_FILE);
   if (!existsSync(file)) return undefined;
@@ -120,19 +121,24 @@ export function runningServe(dataDir: string): (LocalEndpoints & { pid: number; 
   }
 }
 
+/** Writes serve.json, owner read/write only (it holds the credentials), complete or not at all. */
 export function publishServe(dataDir: string, endpoints: LocalEndpoints, url: string): () => void {
   const file = join(dataDir, SERVE_FILE);
-  writeFileSync(file, JSON.stringify({ ...endpoints, url, pid: process.pid }));
+  const staged = `${file}.${process.pid}.tmp`;
+  writeFileSync(staged, JSON.stringify({ ...endpoints, url, pid: process.pid }), { mode: 0o600 });
+  chmodSync(staged, 0o600); // the mode above is subject to the umask; this is not
+  renameSync(staged, file);
   return () => rmSync(file, { force: true });
 }
 
 function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
+  const credentials = endpoints.credentials;
   const s3 = new S3Client({
     // Failures reach callvault as rejected calls; the SDK's own console notes would only clutter.
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     endpoint: endpoints.s3,
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials,
     forcePathStyle: true,
     // s3rver stores aws-chunked framing inside objects when the SDK checksums streamed bodies.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -141,7 +147,7 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   const dynamo = new DynamoDBClient({
     endpoint: endpoints.dynamodb,
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials,
   });
   return { s3, dynamo };
 }
@@ -164,11 +170,12 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
 export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
-    const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+    const { s3, dynamo } = clients(serving);
     return archiveOf(s3, dynamo, async () => {});
   }
-  const servers = await startLocalServers(dataDir, [LOCAL_BUCKET]);
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  const credentials = randomCredentials();
+  const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
   return archiveOf(s3, dynamo, () => servers.close());
 }
 
@@ -193,8 +200,9 @@ function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: 
 /** Starts the servers and runs the synthesized workflow in this process. */
 export async function startLocalStack(options: LocalStackOptions): Promise<OwnedLocalStack> {
   const template = synthesizeTemplate(options.config);
-  const servers = await startLocalServers(options.dataDir, [LOCAL_BUCKET]);
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  const credentials = randomCredentials();
+  const servers = await startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials);
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
   const archive = archiveOf(s3, dynamo, () => servers.close());
   await ensureTable(dynamo, tableDefinition(template, LOCAL_TABLE));
 
@@ -223,15 +231,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     journalPath: join(options.dataDir, 'executions.jsonl'),
     retryIntervalScale: options.retryIntervalScale,
     concurrency: options.concurrency,
+    credentials,
     onTaskError: (state, error) =>
       runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
   });
   const stepFunctionsEndpoint = await stepFunctions.listen();
-  const sfn = new SFNClient({
-    region: LOCAL_REGION,
-    credentials: localCredentials,
-    endpoint: stepFunctionsEndpoint,
-  });
+  const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
   starter = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
   const resumed = stepFunctions.resumeUnfinished();
   if (resumed.length > 0) {
@@ -246,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       s3: servers.s3Endpoint,
       dynamodb: servers.dynamoEndpoint,
       stepFunctions: stepFunctionsEndpoint,
+      credentials,
     },
     poll: createPollHandler(runtime),
     async waitFor(names, onEnded) {
@@ -274,11 +280,11 @@ async function attachLocalStack(
   options: LocalStackOptions,
   serving: LocalEndpoints & { pid: number },
 ): Promise<LocalStack> {
-  const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+  const { s3, dynamo } = clients(serving);
   const archive = archiveOf(s3, dynamo, async () => {});
   const sfn = new SFNClient({
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials: serving.credentials,
     endpoint: serving.stepFunctions,
   });
   const runtime = runtimeFor(options, archive, new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN));

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { type LocalCredentials, refuseJson, verifySigV4 } from './sigv4.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalDefinition } from './template.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks.
@@ -68,6 +69,8 @@ export interface LocalStepFunctionsOptions {
   retryIntervalScale?: number;
   /** Told about every error a Task throws (the workflow then retries or catches it). */
   onTaskError?: (stateName: string, error: Error) => void;
+  /** The endpoint answers only requests signed with these. */
+  credentials: LocalCredentials;
 }
 
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:callvault-ingest`;
@@ -276,6 +279,11 @@ export class LocalStepFunctions {
     this.server = createServer(async (request, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
+      const refusal = verifySigV4(request, this.options.credentials, { payload: Buffer.concat(chunks) });
+      if (refusal) {
+        refuseJson(response, refusal);
+        return;
+      }
       const target = String(request.headers['x-amz-target'] ?? '').split('.')[1];
       const reply = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });

@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { randomCredentials } from '../../local/sigv4.ts';
 import { LocalStepFunctions, readJournal } from '../../local/step-functions.ts';
 
 const passThrough = {
@@ -30,7 +31,12 @@ describe('the local execution journal', () => {
         `${JSON.stringify({ event: 'ended', name: 'b', status: 'SUCCEEDED' })}\n` +
         '{"event":"started","name":"c","inp',
     );
-    const stepFunctions = new LocalStepFunctions({ local: passThrough, handlers: {}, journalPath: path });
+    const stepFunctions = new LocalStepFunctions({
+      local: passThrough,
+      handlers: {},
+      journalPath: path,
+      credentials: randomCredentials(),
+    });
     const resumed = stepFunctions.resumeUnfinished();
     expect(resumed.map((execution) => execution.name)).toEqual(['a']);
     expect(() => stepFunctions.start('b', {})).toThrow(/Already Exists/);
