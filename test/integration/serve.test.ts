@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -290,6 +290,10 @@ describe('callvault serve', () => {
   });
 
   it('lets other commands work on the same data directory meanwhile, through the running service', async () => {
+    // They find the endpoints and this run's credentials in serve.json, readable by its owner only.
+    const published = join(dataDir, 'serve.json');
+    expect(statSync(published).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(published, 'utf8')).credentials).toEqual(running.stack.endpoints.credentials);
     const archive = await openLocalArchive(dataDir);
     try {
       const listed = await archive.index.query({ accountId: 'bw' });
