@@ -158,6 +158,22 @@ describe('callvault serve', () => {
     expect(await entry('vb', 'vb-00002')).toBeUndefined();
   });
 
+  it('checks X-VoIPBIN-Signature over the bytes received, also when they are not UTF-8', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"type":"recording_finished","data":{"id":"vb-00005","name":"caf'),
+      Buffer.from([0xe9]), // Latin-1 "é": decoding it as UTF-8 would change the bytes signed
+      Buffer.from('"}}'),
+    ]);
+    const signature = createHmac('sha256', secretOf('vb')).update(bytes).digest('hex');
+    const response = await fetch(`${running.url}/webhooks/vb`, {
+      method: 'POST',
+      body: bytes,
+      headers: { 'content-type': 'application/json', 'x-voipbin-signature': signature },
+    });
+    expect(response.status).toBe(202);
+    await archived('vb', 'vb-00005');
+  });
+
   it('accepts the previous secret during a rotation', async () => {
     const body = JSON.stringify({ type: 'recording_finished', data: { id: 'vb-00003' } });
     const response = await post('vb', body, { authorization: basic('hook-secret-before-rotation') });
