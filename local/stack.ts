@@ -9,12 +9,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
@@ -40,6 +35,7 @@ import {
   localExecutionArn,
   type TaskHandler,
 } from './step-functions.ts';
+import { ensureIndexTable } from './table-migration.ts';
 import { LOCAL_REGION, localDefinition, synthesizeTemplate, tableDefinition } from './template.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
@@ -204,7 +200,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const servers = await startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials);
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
   const archive = archiveOf(s3, dynamo, () => servers.close());
-  await ensureTable(dynamo, tableDefinition(template, LOCAL_TABLE));
+  await ensureIndexTable(
+    dynamo,
+    tableDefinition(template, LOCAL_TABLE),
+    options.dataDir,
+    options.logger ?? jsonLogger,
+  );
 
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
   // wired once the Step Functions endpoint listens.
@@ -320,21 +321,4 @@ async function attachLocalStack(
       await archive.close();
     },
   };
-}
-
-async function ensureTable(
-  dynamo: DynamoDBClient,
-  definition: ConstructorParameters<typeof CreateTableCommand>[0],
-) {
-  try {
-    await dynamo.send(new DescribeTableCommand({ TableName: definition.TableName }));
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-    await dynamo.send(new CreateTableCommand(definition));
-  }
-  // Tables are CREATING for a moment, in dynalite as in DynamoDB.
-  await waitUntilTableExists(
-    { client: dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
-    { TableName: definition.TableName },
-  );
 }

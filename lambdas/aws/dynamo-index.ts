@@ -224,7 +224,22 @@ export function toItem(entry: IndexEntry): StoredItem {
   };
 }
 
-const INTERNAL = new Set(['entity', 'sortKey', 'listing', ...Object.values(INDEX_PARTITIONS)]);
+/** Attributes of the item that are not fields of the entry (keys derived for the GSIs). */
+const INTERNAL = new Set([
+  'entity',
+  'sortKey',
+  'listing',
+  'fromNumber',
+  'toNumber',
+  'providerShard',
+  'timeShard',
+  'openStatus',
+]);
+
+/** An item as the current version writes it (GSI attributes derived again); cursor items as they are. */
+export function reindexItem(item: Record<string, unknown>): Record<string, unknown> {
+  return item.entity === 'recording' ? (toItem(toEntry(item)) as unknown as Record<string, unknown>) : item;
+}
 
 /** A whole item, or a GSI's projection of one (its `listing` and `failures`), as an entry. */
 function toEntry(item: Record<string, unknown>): IndexEntry {

@@ -309,7 +309,9 @@ describe('callvault serve', () => {
     // They find the endpoints and this run's credentials in serve.json, readable by its owner only.
     const published = join(dataDir, 'serve.json');
     expect(statSync(published).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(published, 'utf8')).credentials).toEqual(running.stack.endpoints.credentials);
+    expect(JSON.parse(readFileSync(published, 'utf8')).credentials).toEqual(
+      running.stack.endpoints.credentials,
+    );
     const archive = await openLocalArchive(dataDir);
     try {
       const listed = await archive.index.query({ accountId: 'bw' });
