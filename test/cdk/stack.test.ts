@@ -606,7 +606,7 @@ describe('HTTP APIs', () => {
   });
 
   it('no other route anywhere (no $default catch-all)', () => {
-    expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(3);
+    expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(4);
   });
 
   it.each([

@@ -137,10 +137,12 @@ describe('planQuery', () => {
     expect(input).toMatchObject({
       TableName: 'table',
       KeyConditionExpression: '#pk = :pk AND #sortKey BETWEEN :lower AND :upper',
-      FilterExpression: '#accountId = :accountId',
+      // Read inside the projected listing: a GSI filter sees only what the GSI projects.
+      FilterExpression: '#listing.#accountId = :accountId',
       ExpressionAttributeNames: {
         '#pk': INDEX_PARTITIONS.byTo,
         '#sortKey': 'sortKey',
+        '#listing': 'listing',
         '#accountId': 'accountId',
       },
       ExpressionAttributeValues: {
