@@ -34,6 +34,7 @@ export interface SignedRequest {
 }
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_SIGNED_BODY_BYTES = 16 * 1024 * 1024;
 
 /** RFC 3986 encoding, as SigV4 canonicalizes. */
 function uriEscape(value: string): string {
@@ -195,7 +196,18 @@ export function guardServer(
       return;
     }
     const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let length = 0;
+    request.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      // DynamoDB's own request limit: an endless unsigned body must not fill the memory.
+      if (length > MAX_SIGNED_BODY_BYTES) {
+        request.removeAllListeners('end');
+        response.writeHead(413, { connection: 'close' }).end();
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
     request.on('error', () => response.destroy());
     request.once('end', () => {
       const payload = Buffer.concat(chunks);
