@@ -27,7 +27,10 @@ const CONCURRENCY = 8;
 const BUCKET = 'startup-contenders';
 
 export interface ProcessFigure {
+  /** Wall time, spawn to exit. */
   seconds: number;
+  /** User + system CPU time: steadier than wall time on a machine other work shares. */
+  cpuSeconds: number;
   rssMB: number;
 }
 
@@ -43,9 +46,9 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
-/** Without /usr/bin/time: the process reports its own peak RSS (getrusage) as it exits. */
+/** Without /usr/bin/time: the process reports its own getrusage as it exits (same format). */
 const RSS_PROBE =
-  "data:text/javascript,process.on('exit',()=>process.getBuiltinModule('node:fs').writeFileSync(process.env.STARTUP_RSS_FILE,String(process.resourceUsage().maxRSS)))";
+  "data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.getBuiltinModule('node:fs').writeFileSync(process.env.STARTUP_RSS_FILE,[u.maxRSS,u.userCPUTime/1e6,u.systemCPUTime/1e6].join(' '))})";
 
 /** Runs one process to its end; fails on a non-zero exit unless `allowFailure`. */
 async function timeProcess(
@@ -57,7 +60,7 @@ async function timeProcess(
   const rssFile = join(work, `rss-${process.hrtime.bigint()}`);
   const useTime = existsSync('/usr/bin/time');
   const [file, argv] = useTime
-    ? ['/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...args]]
+    ? ['/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, command, ...args]]
     : [command, args];
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', STARTUP_RSS_FILE: rssFile };
   if (!useTime && command === process.execPath) env.NODE_OPTIONS = `--import=${RSS_PROBE}`;
@@ -76,11 +79,16 @@ async function timeProcess(
     });
   });
   const seconds = (performance.now() - started) / 1000;
-  const kib = existsSync(rssFile)
-    ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop())
-    : Number.NaN;
+  // time(1) writes "Command exited with non-zero status" first when it did: the figures are last.
+  const [kib, user, system] = existsSync(rssFile)
+    ? (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number)
+    : [];
   rmSync(rssFile, { force: true });
-  return { seconds, rssMB: (kib * 1024) / 1e6 };
+  return {
+    seconds,
+    cpuSeconds: (user ?? Number.NaN) + (system ?? Number.NaN),
+    rssMB: ((kib ?? Number.NaN) * 1024) / 1e6,
+  };
 }
 
 async function repeat(
@@ -94,6 +102,7 @@ async function repeat(
   return {
     command,
     seconds: median(figures.map((figure) => figure.seconds)),
+    cpuSeconds: median(figures.map((figure) => figure.cpuSeconds)),
     rssMB: median(figures.map((figure) => figure.rssMB)),
     runs: figures,
     note,
@@ -220,13 +229,14 @@ export async function measureStartup(work: string): Promise<StartupRow[]> {
           bucket: BUCKET,
           concurrency: CONCURRENCY,
         });
-        return { seconds: (performance.now() - started) / 1000, rssMB: Number.NaN };
+        return { seconds: (performance.now() - started) / 1000, cpuSeconds: Number.NaN, rssMB: Number.NaN };
       }),
     );
   } else {
     rows.push({
       command: 'rclone copyurl',
       seconds: Number.NaN,
+      cpuSeconds: Number.NaN,
       rssMB: Number.NaN,
       runs: [],
       note: 'rclone not installed (apt-get install rclone)',

@@ -18,4 +18,5 @@ export async function load(url, context, nextLoad) {
   return nextLoad(url, context);
 }
 
-if (isMainThread && process.env.MODULE_LOG) register(import.meta.url, { data: { log: process.env.MODULE_LOG } });
+if (isMainThread && process.env.MODULE_LOG)
+  register(import.meta.url, { data: { log: process.env.MODULE_LOG } });
