@@ -10,6 +10,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -248,12 +249,72 @@ export async function measureStartup(work: string): Promise<StartupRow[]> {
   return rows;
 }
 
+/** Measures and stamps the figures with the commit and the machine's load. */
+export async function startupResult(work: string): Promise<StartupResult> {
+  const loadAverage = loadavg();
+  const rows = await measureStartup(work);
+  const { stdout } = await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT });
+  return { date: new Date().toISOString(), commit: stdout.trim(), loadAverage, rows };
+}
+
 if (process.argv[1] === import.meta.filename) {
   const save = process.argv[process.argv.indexOf('--save') + 1];
-  const rows = await measureStartup(mkdtempSync(join(ROOT, 'bench/.work-startup-')));
-  const { stdout } = await promisify(execFile)('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT });
-  const result = { date: new Date().toISOString(), commit: stdout.trim(), rows };
+  const result = await startupResult(mkdtempSync(join(ROOT, 'bench/.work-startup-')));
   console.log(JSON.stringify(result, null, 2));
   if (process.argv.includes('--save') && save) writeFileSync(save, `${JSON.stringify(result, null, 2)}\n`);
   process.exit(0);
+}
+
+export interface StartupResult {
+  date: string;
+  commit: string;
+  /** Load average at the start: wall times on a shared machine move with it, CPU times less. */
+  loadAverage?: number[];
+  rows: StartupRow[];
+}
+
+const GOALS: Record<string, string> = {
+  'callvault --help': '≤ 0.5 s',
+  'callvault recordings list (new data dir)': '≤ 1 s, ≤ 200 MB',
+  'callvault recordings list (small archive: 30 entries)': '≤ 1 s, ≤ 200 MB',
+  'callvault harvest with nothing new (5 accounts)': '≤ 2 s, ≤ 250 MB',
+  'callvault harvest of 8 new × 28.8 MB calls (data dir in use)': '≤ 1.15 × bare stream, < rclone',
+};
+
+/** The start-up table: before (the tsx + synth-per-run code, bench/startup-before.json) and now. */
+export function startupReport(now: StartupResult, before?: StartupResult): string {
+  const fixed = (value: number | undefined, digits = 2) =>
+    value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
+  const figures = (row: StartupRow | undefined) =>
+    row ? `${fixed(row.seconds)} | ${fixed(row.cpuSeconds)} | ${fixed(row.rssMB, 0)}` : '— | — | —';
+  const lines = [
+    '## Start-up: whole processes, timed from outside (median of 3)',
+    '',
+    `Each row is a fresh process (\`node bin/callvault.mjs …\`), wall time from spawn to exit, CPU`,
+    'time (user + system) and peak RSS from `/usr/bin/time`. Before: the code that ran TypeScript',
+    `through tsx and synthesized the CDK stack in every command (commit ${before?.commit ?? '—'},`,
+    `${before?.date ?? 'not measured'}, load average ${before?.loadAverage?.map((x) => x.toFixed(1)).join(' / ') ?? '—'}).`,
+    `Now: the build in dist/, definitions cached per code + config (commit ${now.commit}, ${now.date},`,
+    `load average ${now.loadAverage?.map((x) => x.toFixed(1)).join(' / ') ?? '—'}). On a shared machine the wall`,
+    'time moves with the load; the CPU time is the steadier figure.',
+    '',
+    '| command | before: s | CPU s | MB | now: s | CPU s | MB | goal |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const row of now.rows) {
+    const old = before?.rows.find((candidate) => candidate.command === row.command);
+    lines.push(
+      `| ${row.command} | ${figures(old)} | ${figures(row)} | ${GOALS[row.command] ?? row.note ?? ''} |`,
+    );
+  }
+  const seconds = (name: string) => now.rows.find((row) => row.command.startsWith(name))?.seconds;
+  const harvest = seconds('callvault harvest of 8 new');
+  lines.push(
+    '',
+    `Harvest of 8 new × 28.8 MB ÷ bare SDK stream: ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream') ?? Number.NaN))}; ÷ rclone copyurl: ${fixed((harvest ?? Number.NaN) / (seconds('rclone copyurl') ?? Number.NaN))}.`,
+    'The first run of a config synthesizes its definitions once (the "first run" rows); later runs,',
+    'in any data directory that holds them, read `workflows.json`.',
+    '',
+  );
+  return lines.join('\n');
 }
