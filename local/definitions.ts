@@ -30,12 +30,12 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function hashTree(hash: ReturnType<typeof createHash>, path: string): void {
+function hashTree(hash: ReturnType<typeof createHash>, root: string, path: string): void {
   if (statSync(path).isDirectory()) {
-    for (const name of readdirSync(path).sort()) hashTree(hash, join(path, name));
+    for (const name of readdirSync(path).sort()) hashTree(hash, root, join(path, name));
     return;
   }
-  hash.update(`${path.slice(ROOT.length)}\0`);
+  hash.update(`${path.slice(root.length)}\0`);
   hash.update(readFileSync(path));
   hash.update('\0');
 }
@@ -46,9 +46,9 @@ let fingerprint: string | undefined;
 export function codeFingerprint(root = ROOT): string {
   if (root === ROOT && fingerprint) return fingerprint;
   const hash = createHash('sha256');
-  for (const directory of ['lib', 'lambdas']) hashTree(hash, join(root, directory));
+  for (const directory of ['lib', 'lambdas']) hashTree(hash, root, join(root, directory));
   const template = readdirSync(join(root, 'local')).find((name) => /^template\.[jt]s$/.test(name));
-  if (template) hashTree(hash, join(root, 'local', template));
+  if (template) hashTree(hash, root, join(root, 'local', template));
   const require = createRequire(import.meta.url);
   for (const name of ['aws-cdk-lib', 'constructs']) {
     const { version } = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as {
