@@ -283,8 +283,9 @@ const GOALS: Record<string, string> = {
 
 /** The start-up table: before (the tsx + synth-per-run code, bench/startup-before.json) and now. */
 export function startupReport(now: StartupResult, before?: StartupResult): string {
-  const fixed = (value: number | undefined, digits = 2) =>
-    value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
+  // JSON turns NaN (not measured) into null.
+  const fixed = (value: number | null | undefined, digits = 2) =>
+    value === undefined || value === null || Number.isNaN(value) ? '—' : value.toFixed(digits);
   const figures = (row: StartupRow | undefined) =>
     row ? `${fixed(row.seconds)} | ${fixed(row.cpuSeconds)} | ${fixed(row.rssMB, 0)}` : '— | — | —';
   const lines = [
