@@ -220,6 +220,37 @@ export async function measureStartup(work: string): Promise<StartupRow[]> {
       );
     }),
   );
+  if (existsSync(join(ROOT, 'dist/local/servers.js'))) {
+    rows.push(
+      await repeat(
+        'bare SDK stream, s3rver in its own process as in callvault',
+        RUNS,
+        async (run) => {
+          const dataDir = join(work, `bare-in-process-${run}`);
+          const figure = await timeProcess(
+            process.execPath,
+            [
+              join(import.meta.dirname, 'bare-stream.mjs'),
+              JSON.stringify({
+                dataDir,
+                bucket: BUCKET,
+                authorization: basicAuth(auth.username, auth.password),
+                concurrency: CONCURRENCY,
+                downloads: (await listDownloads(stream, `bare-${run}`)).map(({ key, url }) => ({
+                  key,
+                  url: url.href,
+                })),
+              }),
+            ],
+            work,
+          );
+          rmSync(dataDir, { recursive: true, force: true });
+          return figure;
+        },
+        'the build in dist/ runs the s3rver',
+      ),
+    );
+  }
   if (await rcloneVersion()) {
     rows.push(
       await repeat('rclone copyurl of the same 8 × 28.8 MB (8 at a time)', RUNS, async () => {
@@ -279,6 +310,7 @@ const GOALS: Record<string, string> = {
   'callvault recordings list (small archive: 30 entries)': '≤ 1 s, ≤ 200 MB',
   'callvault harvest with nothing new (5 accounts)': '≤ 2 s, ≤ 250 MB',
   'callvault harvest of 8 new × 28.8 MB calls (data dir in use)': '≤ 1.15 × bare stream, < rclone',
+  'bare SDK stream of the same 8 × 28.8 MB (plain-JS process)': 's3rver in another process',
 };
 
 /** The start-up table: before (the tsx + synth-per-run code, bench/startup-before.json) and now. */
@@ -312,7 +344,7 @@ export function startupReport(now: StartupResult, before?: StartupResult): strin
   const harvest = seconds('callvault harvest of 8 new');
   lines.push(
     '',
-    `Harvest of 8 new × 28.8 MB ÷ bare SDK stream: ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream') ?? Number.NaN))}; ÷ rclone copyurl: ${fixed((harvest ?? Number.NaN) / (seconds('rclone copyurl') ?? Number.NaN))}.`,
+    `Harvest of 8 new × 28.8 MB ÷ bare SDK stream: ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream of') ?? Number.NaN))} (s3rver in another process), ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream, s3rver') ?? Number.NaN))} (s3rver in the same process, as in callvault); ÷ rclone copyurl: ${fixed((harvest ?? Number.NaN) / (seconds('rclone copyurl') ?? Number.NaN))}.`,
     'The first run of a config synthesizes its definitions once (the "first run" rows); later runs,',
     'in any data directory that holds them, read `workflows.json`.',
     '',
