@@ -15,7 +15,7 @@ import {
   synthesizeWorkflows,
   workflowsKey,
 } from '../../local/definitions.ts';
-import { INGEST_STATE_MACHINE_PATH, synthesizeTemplate } from '../../local/template.ts';
+import { INGEST_STATE_MACHINE_PATH, localWorkflows, synthesizeTemplate } from '../../local/template.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'callvault-definitions-'));
 const account = {
@@ -43,11 +43,10 @@ describe('workflow definitions built once per code and config', () => {
     forgetLoadedWorkflows();
     const cached = await loadWorkflows(config(120), dataDir);
     expect(cached.source).toBe('cache');
-    const fresh = await synthesizeWorkflows(config(120));
-    expect({ stateMachines: cached.stateMachines, table: cached.table }).toEqual(fresh);
+    const template = await synthesizeTemplate(config(120));
+    expect({ stateMachines: cached.stateMachines, table: cached.table }).toEqual(localWorkflows(template));
 
     // Generic: every state machine of the template, by construct path (the ingest one among them).
-    const template = await synthesizeTemplate(config(120));
     const paths = Object.values(template.Resources)
       .filter((resource) => resource.Type === 'AWS::StepFunctions::StateMachine')
       .map((resource) => resource.Metadata?.['aws:cdk:path']);
@@ -57,7 +56,7 @@ describe('workflow definitions built once per code and config', () => {
 
     // Credentials never reach the cache (it holds the definitions, keyed by the deploy config).
     expect(readFileSync(join(dataDir, 'workflows.json'), 'utf8')).not.toContain('not-a-secret');
-  });
+  }, 120_000);
 
   it('synthesizes again when the config changes what the template holds', async () => {
     const dataDir = join(root, 'config-change');
@@ -76,7 +75,7 @@ describe('workflow definitions built once per code and config', () => {
     // Credentials are not part of the key: rotating a secret keeps the cache.
     const rotated = parseConfig({ ...config(600), accounts: [{ ...account, auth: { token: 'other' } }] });
     expect(workflowsKey(rotated)).toBe(workflowsKey(config(600)));
-  });
+  }, 120_000);
 
   it('synthesizes again over a torn or foreign cache file', async () => {
     const dataDir = join(root, 'torn');
@@ -88,7 +87,7 @@ describe('workflow definitions built once per code and config', () => {
     expect(JSON.parse(readFileSync(join(dataDir, 'workflows.json'), 'utf8')).key).toBe(
       workflowsKey(config(120)),
     );
-  });
+  }, 120_000);
 
   it('keys the code by every file the template derives from', () => {
     const copy = join(root, 'code');
