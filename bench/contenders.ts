@@ -18,6 +18,8 @@ export interface Target {
   /** A client of its own, so the pipeline's request counters see only the pipeline. */
   s3: S3Client;
   s3Endpoint: string;
+  /** The local stack's credentials for this run. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   bucket: string;
   concurrency: number;
 }
@@ -25,12 +27,12 @@ export interface Target {
 /** Moves every recording of the account; resolves when all are stored. */
 export type Contender = (account: AccountConfig, target: Target) => Promise<void>;
 
-interface Download {
+export interface Download {
   key: string;
   url: URL;
 }
 
-async function listDownloads(account: AccountConfig, prefix: string): Promise<Download[]> {
+export async function listDownloads(account: AccountConfig, prefix: string): Promise<Download[]> {
   if (account.provider !== 'bandwidth') throw new Error('the benchmark accounts are Bandwidth simulators');
   const adapter = createAdapter(account);
   const downloads: Download[] = [];
@@ -41,7 +43,7 @@ async function listDownloads(account: AccountConfig, prefix: string): Promise<Do
   return downloads;
 }
 
-function get(account: AccountConfig, url: URL) {
+export function get(account: AccountConfig, url: URL) {
   const auth = account.auth as { username: string; password: string };
   return request(url, { headers: { authorization: basicAuth(auth.username, auth.password) } });
 }
@@ -112,8 +114,8 @@ export const rclone: Contender = async (account, target) => {
     RCLONE_CONFIG_LOCALS3_TYPE: 's3',
     RCLONE_CONFIG_LOCALS3_PROVIDER: 'Other',
     RCLONE_CONFIG_LOCALS3_ENDPOINT: target.s3Endpoint,
-    RCLONE_CONFIG_LOCALS3_ACCESS_KEY_ID: 'S3RVER',
-    RCLONE_CONFIG_LOCALS3_SECRET_ACCESS_KEY: 'S3RVER',
+    RCLONE_CONFIG_LOCALS3_ACCESS_KEY_ID: target.credentials.accessKeyId,
+    RCLONE_CONFIG_LOCALS3_SECRET_ACCESS_KEY: target.credentials.secretAccessKey,
     RCLONE_CONFIG_LOCALS3_FORCE_PATH_STYLE: 'true',
     RCLONE_CONFIG_LOCALS3_REGION: 'us-east-1',
   };

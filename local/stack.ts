@@ -6,55 +6,30 @@
  * `callvault serve` owns it, other commands attach to its endpoints (found in `serve.json`) instead
  * of starting servers of their own: same data, same workflow, no conflict.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
-import { DynamoSweepLedger } from '../lambdas/aws/dynamo-sweeps.ts';
 import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
-import { SfnWorkflowStarter } from '../lambdas/aws/sfn-starter.ts';
 import type { CallvaultConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
-import { jsonLogger, type Logger } from '../lambdas/core/log.ts';
+import type { Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
 import type { SweepRequest, SweepState } from '../lambdas/core/sweep.ts';
-import { createArchiveHandler } from '../lambdas/handlers/archive.ts';
-import { createCheckHandler } from '../lambdas/handlers/check.ts';
-import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/record.ts';
-import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
-import { createSweepStepHandler, type SweepStepEvent } from '../lambdas/handlers/sweep-step.ts';
+import type { RecordEvent } from '../lambdas/handlers/record.ts';
+import type { Runtime } from '../lambdas/handlers/runtime.ts';
+import type { SweepStepEvent } from '../lambdas/handlers/sweep-step.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
-import {
-  type ExecutionStatus,
-  LOCAL_STATE_MACHINE_ARN,
-  LOCAL_SWEEP_STATE_MACHINE_ARN,
-  LocalStepFunctions,
-  localExecutionArn,
-  type TaskHandler,
-} from './step-functions.ts';
-import {
-  INGEST_MACHINE,
-  LOCAL_REGION,
-  localDefinitions,
-  SWEEP_MACHINE,
-  synthesizeTemplate,
-  tableDefinition,
-} from './template.ts';
+import { type LocalCredentials, randomCredentials } from './sigv4.ts';
+import type { ExecutionStatus, LocalStepFunctions, TaskHandler } from './step-functions.ts';
+import { LOCAL_REGION, SWEEP_STATE_MACHINE_PATH } from './template.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
 export const LOCAL_TABLE = 'callvault-index';
-
-const localCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface LocalStackOptions {
   config: CallvaultConfig;
@@ -125,6 +100,8 @@ export interface LocalEndpoints {
   s3: string;
   dynamodb: string;
   stepFunctions: string;
+  /** Random per run: the servers refuse any other (serve.json is readable by its owner only). */
+  credentials: LocalCredentials;
 }
 
 /** The archive in a data directory: its clients, without the workflow. */
@@ -138,7 +115,7 @@ export interface LocalArchive {
 
 const SERVE_FILE = 'serve.json';
 
-/** Endpoints of a `callvault serve` that owns this data directory, if one is running. */
+/** Endpoints and credentials of a `callvault serve` that owns this data directory, if one is running. */
 export function runningServe(dataDir: string): (LocalEndpoints & { pid: number; url: string }) | undefined {
   const file = join(dataDir, SERVE_FILE);
   if (!existsSync(file)) return undefined;
@@ -152,19 +129,24 @@ export function runningServe(dataDir: string): (LocalEndpoints & { pid: number; 
   }
 }
 
+/** Writes serve.json, owner read/write only (it holds the credentials), complete or not at all. */
 export function publishServe(dataDir: string, endpoints: LocalEndpoints, url: string): () => void {
   const file = join(dataDir, SERVE_FILE);
-  writeFileSync(file, JSON.stringify({ ...endpoints, url, pid: process.pid }));
+  const staged = `${file}.${process.pid}.tmp`;
+  writeFileSync(staged, JSON.stringify({ ...endpoints, url, pid: process.pid }), { mode: 0o600 });
+  chmodSync(staged, 0o600); // the mode above is subject to the umask; this is not
+  renameSync(staged, file);
   return () => rmSync(file, { force: true });
 }
 
 function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
+  const credentials = endpoints.credentials;
   const s3 = new S3Client({
     // Failures reach callvault as rejected calls; the SDK's own console notes would only clutter.
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     endpoint: endpoints.s3,
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials,
     forcePathStyle: true,
     // s3rver stores aws-chunked framing inside objects when the SDK checksums streamed bodies.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -173,7 +155,7 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   const dynamo = new DynamoDBClient({
     endpoint: endpoints.dynamodb,
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials,
   });
   return { s3, dynamo };
 }
@@ -196,11 +178,12 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
 export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
-    const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+    const { s3, dynamo } = clients(serving);
     return archiveOf(s3, dynamo, async () => {});
   }
-  const servers = await startLocalServers(dataDir, [LOCAL_BUCKET]);
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  const credentials = randomCredentials();
+  const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
   return archiveOf(s3, dynamo, () => servers.close());
 }
 
@@ -210,12 +193,50 @@ export async function openLocalStack(options: LocalStackOptions): Promise<LocalS
   return serving ? attachLocalStack(options, serving) : startLocalStack(options);
 }
 
+/**
+ * What running the workflow takes beyond the archive: handlers, providers, the Step Functions
+ * interpreter and client. Loaded when a stack starts, so commands that only read the archive
+ * (`recordings list`) never load them.
+ */
+async function workflowModules() {
+  const [accounts, sweeps, log, runtime, archive, check, sweepStep, record, sfn, starter, stepFunctions] =
+    await Promise.all([
+      import('../lambdas/aws/accounts.ts'),
+      import('../lambdas/aws/dynamo-sweeps.ts'),
+      import('../lambdas/core/log.ts'),
+      import('../lambdas/handlers/runtime.ts'),
+      import('../lambdas/handlers/archive.ts'),
+      import('../lambdas/handlers/check.ts'),
+      import('../lambdas/handlers/sweep-step.ts'),
+      import('../lambdas/handlers/record.ts'),
+      import('@aws-sdk/client-sfn'),
+      import('../lambdas/aws/sfn-starter.ts'),
+      import('./step-functions.ts'),
+    ]);
+  return {
+    ...accounts,
+    ...sweeps,
+    ...log,
+    ...runtime,
+    ...archive,
+    ...check,
+    ...sweepStep,
+    ...record,
+    ...sfn,
+    ...starter,
+    ...stepFunctions,
+  };
+}
+type WorkflowModules = Awaited<ReturnType<typeof workflowModules>>;
+
 function runtimeFor(
+  modules: WorkflowModules,
   options: LocalStackOptions,
   archive: LocalArchive,
   starter: WorkflowStarter,
   sweepStarter: WorkflowStarter,
 ): Runtime {
+  const { createRuntime, DynamoSweepLedger, StaticAccountDirectory, jsonLogger } = modules;
   return createRuntime({
     accounts: new StaticAccountDirectory(options.config.accounts),
     index: archive.index,
@@ -231,11 +252,31 @@ function runtimeFor(
 
 /** Starts the servers and runs the synthesized workflow in this process. */
 export async function startLocalStack(options: LocalStackOptions): Promise<OwnedLocalStack> {
-  const template = synthesizeTemplate(options.config);
-  const servers = await startLocalServers(options.dataDir, [LOCAL_BUCKET]);
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  const credentials = randomCredentials();
+  const [modules, workflows, { stateMachineAt }, servers, { ensureIndexTable }] = await Promise.all([
+    workflowModules(),
+    import('./definitions.ts').then(({ loadWorkflows }) => loadWorkflows(options.config, options.dataDir)),
+    import('./template.ts'),
+    startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials),
+    import('./table-migration.ts'),
+  ]);
+  const {
+    createArchiveHandler,
+    createCheckHandler,
+    createRecordHandler,
+    createSweepStepHandler,
+    LocalStepFunctions,
+    SFNClient,
+    SfnWorkflowStarter,
+  } = modules;
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
   const archive = archiveOf(s3, dynamo, () => servers.close());
-  await ensureTable(dynamo, tableDefinition(template, LOCAL_TABLE));
+  await ensureIndexTable(
+    dynamo,
+    { TableName: LOCAL_TABLE, ...workflows.table },
+    options.dataDir,
+    options.logger ?? modules.jsonLogger,
+  );
 
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
   // wired once the Step Functions endpoint listens.
@@ -249,7 +290,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     start: (name, input) => wired(which).start(name, input),
     status: (name) => wired(which).status(name),
   });
-  const runtime = runtimeFor(options, archive, lateStarter('ingest'), lateStarter('sweep'));
+  const runtime = runtimeFor(modules, options, archive, lateStarter('ingest'), lateStarter('sweep'));
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
@@ -260,31 +301,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     record: (input) => record(input as RecordEvent),
     'sweep-step': (input) => sweepStep(input as SweepStepEvent),
   };
-  const machines = localDefinitions(template);
-  const machine = (path: string, machineName: string, journal: string) => {
-    const local = machines[path];
-    if (!local) throw new Error(`the template has no state machine at ${path}`);
-    return new LocalStepFunctions({
-      local,
+  const machine = (path: string | undefined, machineName: string, journal: string) =>
+    new LocalStepFunctions({
+      local: stateMachineAt(workflows, path),
       machineName,
       handlers,
       journalPath: join(options.dataDir, journal),
       retryIntervalScale: options.retryIntervalScale,
       concurrency: options.concurrency,
+      credentials,
       // Another sweep of the account is waited for in seconds, not the deployed minute.
       waitOverridesMs: { WaitForOtherSweep: 1_000 },
       onTaskError: (state, error) =>
         runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
     });
-  };
-  const stepFunctions = machine(INGEST_MACHINE, 'callvault-ingest', 'executions.jsonl');
-  const sweepFunctions = machine(SWEEP_MACHINE, 'callvault-sweep', 'sweeps.jsonl');
+  const stepFunctions = machine(undefined, 'callvault-ingest', 'executions.jsonl');
+  const sweepFunctions = machine(SWEEP_STATE_MACHINE_PATH, 'callvault-sweep', 'sweeps.jsonl');
+  // One endpoint for both, as Step Functions is one service for every state machine.
   const stepFunctionsEndpoint = await stepFunctions.listen(0, [sweepFunctions]);
-  const sfn = new SFNClient({
-    region: LOCAL_REGION,
-    credentials: localCredentials,
-    endpoint: stepFunctionsEndpoint,
-  });
+  const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
   starters.ingest = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
   starters.sweep = new SfnWorkflowStarter(sfn, sweepFunctions.stateMachineArn);
   const resumed = [...stepFunctions.resumeUnfinished(), ...sweepFunctions.resumeUnfinished()];
@@ -309,8 +344,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       s3: servers.s3Endpoint,
       dynamodb: servers.dynamoEndpoint,
       stepFunctions: stepFunctionsEndpoint,
+      credentials,
     },
-    poll: sweeper(sfn, ingestStartedSince),
+    poll: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
     async waitFor(names, onEnded) {
@@ -346,14 +382,25 @@ async function attachLocalStack(
   options: LocalStackOptions,
   serving: LocalEndpoints & { pid: number },
 ): Promise<LocalStack> {
-  const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+  const modules = await workflowModules();
+  const {
+    DescribeExecutionCommand,
+    ListExecutionsCommand,
+    LOCAL_STATE_MACHINE_ARN,
+    LOCAL_SWEEP_STATE_MACHINE_ARN,
+    localExecutionArn,
+    SFNClient,
+    SfnWorkflowStarter,
+  } = modules;
+  const { s3, dynamo } = clients(serving);
   const archive = archiveOf(s3, dynamo, async () => {});
   const sfn = new SFNClient({
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials: serving.credentials,
     endpoint: serving.stepFunctions,
   });
   const runtime = runtimeFor(
+    modules,
     options,
     archive,
     new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN),
@@ -377,7 +424,7 @@ async function attachLocalStack(
   return {
     runtime,
     archive,
-    poll: sweeper(sfn, ingestStartedSince),
+    poll: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
     async waitFor(names, onEnded) {
@@ -421,6 +468,11 @@ export function sweepExecutionName(accountId: string): string {
 
 /** The sweep workflow's final state, following a pass that continued in fresh executions. */
 export async function sweepOutcome(sfn: SFNClient, executionName: string): Promise<SweepState> {
+  // Loaded here, not at the top: this module stays light for commands that only read the archive.
+  const [{ DescribeExecutionCommand }, { localExecutionArn }] = await Promise.all([
+    import('@aws-sdk/client-sfn'),
+    import('./step-functions.ts'),
+  ]);
   let name = executionName;
   for (;;) {
     const executionArn = localExecutionArn(name, 'callvault-sweep');
@@ -441,10 +493,11 @@ export async function sweepOutcome(sfn: SFNClient, executionName: string): Promi
 }
 
 function sweeper(
+  modules: WorkflowModules,
   sfn: SFNClient,
   ingestStartedSince: (accountId: string, since: string) => Promise<string[]>,
 ): LocalStack['poll'] {
-  const starter = new SfnWorkflowStarter(sfn, LOCAL_SWEEP_STATE_MACHINE_ARN);
+  const starter = new modules.SfnWorkflowStarter(sfn, modules.LOCAL_SWEEP_STATE_MACHINE_ARN);
   return async (request, executionName = sweepExecutionName(request.accountId)) => {
     const since = new Date().toISOString();
     await starter.start(executionName, request);
@@ -459,21 +512,4 @@ function sweeper(
       started: await ingestStartedSince(request.accountId, since),
     };
   };
-}
-
-async function ensureTable(
-  dynamo: DynamoDBClient,
-  definition: ConstructorParameters<typeof CreateTableCommand>[0],
-) {
-  try {
-    await dynamo.send(new DescribeTableCommand({ TableName: definition.TableName }));
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-    await dynamo.send(new CreateTableCommand(definition));
-  }
-  // Tables are CREATING for a moment, in dynalite as in DynamoDB.
-  await waitUntilTableExists(
-    { client: dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
-    { TableName: definition.TableName },
-  );
 }

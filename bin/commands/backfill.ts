@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_DATA_DIR } from './common.ts';
 
 interface BackfillOptions {
   config?: string;
@@ -18,7 +19,7 @@ interface BackfillOptions {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerBackfill(program: Command, defaults: { dataDir: string }): void {
+export function registerBackfill(program: Command): void {
   program
     .command('backfill')
     .description('archive a window of history through the sweep workflow (resumable; --deployed for AWS)')
@@ -30,7 +31,7 @@ export function registerBackfill(program: Command, defaults: { dataDir: string }
     )
     .option('--until <time>', 'end of the window, exclusive (default: now)', isoTime('--until'))
     .option('--account <id>', 'only this account (repeatable)', collect)
-    .option('--data-dir <dir>', 'where the local archive lives', defaults.dataDir)
+    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
     .option('--deployed', 'start the deployed sweep workflow instead of the local stack')
     .option('--stack <name>', 'with --deployed: the CloudFormation stack name', 'Callvault')
     .action(async (options: BackfillOptions) => {

@@ -124,8 +124,9 @@ describe('callvault backfill', () => {
             ...env,
             AWS_ENDPOINT_URL_SFN: stack.endpoints.stepFunctions,
             AWS_REGION: 'us-east-1',
-            AWS_ACCESS_KEY_ID: 'local',
-            AWS_SECRET_ACCESS_KEY: 'local',
+            // The local endpoint takes only this run's credentials, as AWS takes only the user's.
+            AWS_ACCESS_KEY_ID: stack.endpoints.credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: stack.endpoints.credentials.secretAccessKey,
           },
           timeout: 120_000,
         },

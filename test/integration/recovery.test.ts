@@ -96,12 +96,14 @@ describe('recovery and failure paths', () => {
   it('waits for a recording that is still processing and archives it once ready', async () => {
     const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
       ...recording,
-      readyAt: Date.now() + 2_000,
+      readyAt: Number.POSITIVE_INFINITY,
     }));
     const simulator = new VoipbinSimulator({ recordings });
     await simulator.start();
     cleanups.push(() => simulator.stop());
     const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    // Ready 2 s after the stack is up, not after the simulator: a slow start must not use them up.
+    for (const recording of simulator.recordings.values()) recording.readyAt = Date.now() + 2_000;
 
     const summary = await harvest(stack);
     expect(summary[0]).toMatchObject({ archived: 1 });

@@ -172,6 +172,6 @@ async function sfnOf(stack: OwnedLocalStack) {
   return new SFNClient({
     region: 'us-east-1',
     endpoint: stack.endpoints.stepFunctions,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: stack.endpoints.credentials,
   });
 }
