@@ -89,6 +89,7 @@ export class ProviderHttp {
   private readonly timeoutMs: number;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
+  private readonly secretForms: readonly string[];
 
   constructor(options: ProviderHttpOptions) {
     this.options = options;
@@ -99,6 +100,7 @@ export class ProviderHttp {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.logger = options.logger ?? silentLogger;
     this.dispatcher = options.dispatcher ?? sharedDispatcher;
+    this.secretForms = redactionForms(options.secrets);
   }
 
   /** Who is talking, for messages: `voipbin account "vb-main"`. */
@@ -136,13 +138,7 @@ export class ProviderHttp {
   /** Text with every secret replaced by `***`. */
   redact(text: string): string {
     let out = text;
-    for (const secret of this.options.secrets) {
-      if (!secret) continue;
-      // As written, as a path segment, and as URLSearchParams writes a query value (`+`, `%7E`).
-      const query = new URLSearchParams({ s: secret }).toString().slice(2);
-      for (const form of new Set([secret, encodeURIComponent(secret), query]))
-        out = out.split(form).join('***');
-    }
+    for (const form of this.secretForms) out = out.split(form).join('***');
     return out;
   }
 
@@ -390,6 +386,22 @@ export function accountSecrets(account: AccountConfig): string[] {
 /** `Basic …` for a user and password; its encoded credentials are a secret of their own. */
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/**
+ * Every form a secret can take in a message: as written, as a path segment, and as
+ * URLSearchParams writes a query value (`+`, `%7E`). Longest first, so a secret that contains
+ * another is masked whole rather than around the shorter one's `***`.
+ */
+function redactionForms(secrets: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret) continue;
+    forms.add(secret);
+    forms.add(encodeURIComponent(secret));
+    forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 function sleep(ms: number): Promise<void> {

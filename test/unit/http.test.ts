@@ -125,6 +125,16 @@ describe('ProviderHttp.redact', () => {
     expect(http.redact('nothing secret here')).toBe('nothing secret here');
   });
 
+  it('masks a secret that contains another secret whole, whatever order they are given in', () => {
+    const inner = 'abc123';
+    const outer = 'xyz-abc123-tail';
+    for (const secrets of [[inner, outer], [outer, inner]]) {
+      const http = client({ secrets });
+      expect(http.redact(`token=${outer} key=${inner}`)).toBe('token=*** key=***');
+      expect(http.redact(`/x/${encodeURIComponent(outer)}`)).toBe('/x/***');
+    }
+  });
+
   it('redacts query-string secrets in describe()', () => {
     const http = client();
     const described = http.describe(http.url('Recordings.json', { key: SECRET, page: 2 }));
