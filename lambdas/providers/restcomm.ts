@@ -20,7 +20,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { inWindow, sameRecording, windowBounds } from './adapter.ts';
 import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type TextResponse } from './http.ts';
 import { asArray, looksLikeXml, toNumber, toText, toUtcIso } from './parse.ts';
 
@@ -230,10 +230,10 @@ export function createRestcommAdapter(
     const { xml, document } = parseDocument(response, url);
     if (xml) {
       const element = asObject(asObject(document)?.RestcommResponse)?.Recording;
-      return toRecording(fromXml(element, url, response.text));
+      return sameRecording(http, ref, toRecording(fromXml(element, url, response.text)), url);
     }
     const entry = Array.isArray(document) ? document[0] : document;
-    return toRecording(fromJson(entry, url, response.text));
+    return sameRecording(http, ref, toRecording(fromJson(entry, url, response.text)), url);
   }
 
   function goneRecording(ref: RecordingRef): Recording {

@@ -76,6 +76,8 @@ export abstract class ProviderSimulator {
   readonly requests: LoggedRequest[] = [];
   private readonly faults: Array<Fault & { remaining: number }> = [];
   private readonly audioCache = new Map<string, SyntheticWav>();
+  protected readonly idlessInListing = new Set<string>();
+  private readonly metadataAliases = new Map<string, string>();
   private server: Server | undefined;
   protected readonly now: () => number;
   baseUrl = '';
@@ -111,6 +113,32 @@ export abstract class ProviderSimulator {
 
   isReady(recording: SimRecording): boolean {
     return recording.readyAt === undefined || recording.readyAt <= this.now();
+  }
+
+  /**
+   * The listing renders this recording without its id field (`recordingId`, `id`), which the
+   * providers' OpenAPI schemas mark optional. Only simulators whose provider has such a schema
+   * honour it (Bandwidth, VoIPBin).
+   */
+  listWithoutId(id: string): void {
+    this.require(id);
+    this.idlessInListing.add(id);
+  }
+
+  /**
+   * The single-recording metadata request for `id` answers `otherId`'s metadata instead (a
+   * caching gateway mixing up responses). Honoured by the simulators whose provider has a
+   * single-recording resource (VoIPBin, Restcomm, Bandwidth).
+   */
+  answerMetadataAs(id: string, otherId: string): void {
+    this.require(id);
+    this.require(otherId);
+    this.metadataAliases.set(id, otherId);
+  }
+
+  /** Which recording the metadata request for `id` answers with. */
+  protected metadataOf(id: string): string {
+    return this.metadataAliases.get(id) ?? id;
   }
 
   /** Queues a fault; faults are consumed in the order they were injected. */

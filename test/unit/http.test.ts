@@ -128,7 +128,10 @@ describe('ProviderHttp.redact', () => {
   it('masks a secret that contains another secret whole, whatever order they are given in', () => {
     const inner = 'abc123';
     const outer = 'xyz-abc123-tail';
-    for (const secrets of [[inner, outer], [outer, inner]]) {
+    for (const secrets of [
+      [inner, outer],
+      [outer, inner],
+    ]) {
       const http = client({ secrets });
       expect(http.redact(`token=${outer} key=${inner}`)).toBe('token=*** key=***');
       expect(http.redact(`/x/${encodeURIComponent(outer)}`)).toBe('/x/***');
