@@ -28,7 +28,14 @@ import type {
   WebhookRequest,
 } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type RequestOptions } from './http.ts';
+import {
+  type AudioDownload,
+  accountSecrets,
+  basicAuth,
+  downloadLimits,
+  ProviderHttp,
+  type RequestOptions,
+} from './http.ts';
 import { isoDurationSeconds, toNumber, toText, toUtcIso } from './parse.ts';
 
 /** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
@@ -67,6 +74,7 @@ export function createBandwidthAdapter(
     accountId: account.id,
     provider: 'bandwidth',
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     secrets: [...accountSecrets(account), authorization.slice('Basic '.length)],
     headers: { authorization, accept: 'application/json' },
     retry: options.retry,

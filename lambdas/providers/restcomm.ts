@@ -21,7 +21,14 @@ import type {
   WebhookRequest,
 } from './adapter.ts';
 import { inWindow, sameRecording, windowBounds } from './adapter.ts';
-import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type TextResponse } from './http.ts';
+import {
+  type AudioDownload,
+  accountSecrets,
+  basicAuth,
+  downloadLimits,
+  ProviderHttp,
+  type TextResponse,
+} from './http.ts';
 import { asArray, looksLikeXml, toNumber, toText, toUtcIso } from './parse.ts';
 
 const API_VERSION = '2012-04-24';
@@ -65,6 +72,7 @@ export function createRestcommAdapter(
     accountId: account.id,
     provider: 'restcomm',
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     secrets: [...accountSecrets(account), authorization.slice('Basic '.length)],
     // No default headers: the audio URLs are public, so credentials go only with API calls below.
     retry: options.retry,

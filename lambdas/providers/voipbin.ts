@@ -27,7 +27,7 @@ import { silentLogger } from '../core/log.ts';
 import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
 import { inWindow, sameRecording, windowBounds } from './adapter.ts';
-import { accountSecrets, ProviderHttp } from './http.ts';
+import { accountSecrets, downloadLimits, ProviderHttp } from './http.ts';
 import { toText, toUtcIso } from './parse.ts';
 
 const PROVIDER = 'voipbin';
@@ -60,6 +60,7 @@ export function createVoipbinAdapter(
     accountId: account.id,
     provider: PROVIDER,
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     secrets: accountSecrets(account),
     headers: { authorization: `Bearer ${account.auth.token}`, accept: 'application/json' },
     retry: options.retry,

@@ -41,6 +41,14 @@ export type FaultKind =
   | 'truncate'
   /** Audio only: the body trickles out in small chunks with a pause between them. */
   | 'slow'
+  /** Audio only: no Content-Length, `fraction` of the bytes chunked, then a clean last chunk. */
+  | 'short-chunked'
+  /** Audio only: no Content-Length, `fraction` of the bytes, then the server closes: a clean end. */
+  | 'short-close'
+  /** Audio only: no Content-Length, the file and then more bytes for as long as anyone reads. */
+  | 'endless'
+  /** A 302 to `location` (say a CanaryServer on another loopback port) instead of the answer. */
+  | 'redirect'
   /** The connection is destroyed before any answer. */
   | 'reset'
   /** 200 with a body that is not the documented format. */
@@ -56,6 +64,8 @@ export interface Fault {
   fraction?: number;
   chunkDelayMs?: number;
   chunkBytes?: number;
+  /** For `redirect`: where to. */
+  location?: string;
 }
 
 export interface LoggedRequest {
@@ -220,13 +230,42 @@ export abstract class ProviderSimulator {
     response.end(body);
   }
 
-  /** Serves a recording's WAV, applying any pending truncate/slow fault. */
+  /** Serves a recording's WAV, applying any pending audio fault. */
   protected async sendAudio(response: ServerResponse, id: string, contentType = 'audio/wav'): Promise<void> {
     const wav = this.audio(id);
-    const fault = this.take('audio', ['truncate', 'slow']);
+    const fault = this.take('audio', ['truncate', 'slow', 'short-chunked', 'short-close', 'endless']);
+    const cut = Math.floor(wav.size * (fault?.fraction ?? 0.5));
+    if (fault?.kind === 'short-chunked') {
+      response.writeHead(200, { 'content-type': contentType, 'transfer-encoding': 'chunked' });
+      response.end(wav.slice(0, cut));
+      return;
+    }
+    if (fault?.kind === 'short-close') {
+      // Written on the socket itself: Node's server would otherwise pick chunked encoding.
+      const socket = response.socket;
+      response.detachSocket(socket as NonNullable<typeof socket>);
+      socket?.end(
+        Buffer.concat([
+          Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: ${contentType}\r\nconnection: close\r\n\r\n`),
+          wav.slice(0, cut),
+        ]),
+      );
+      return;
+    }
+    if (fault?.kind === 'endless') {
+      response.writeHead(200, { 'content-type': contentType, 'transfer-encoding': 'chunked' });
+      response.on('close', () => response.destroy());
+      for (let position = 0; !response.destroyed; position += 64 * 1024) {
+        const start = position % wav.size;
+        if (!response.write(wav.slice(start, Math.min(wav.size, start + 64 * 1024)))) {
+          await Promise.race([once(response, 'drain'), once(response, 'close')]);
+        }
+      }
+      return;
+    }
     response.writeHead(200, { 'content-type': contentType, 'content-length': wav.size });
     if (fault?.kind === 'truncate') {
-      response.write(wav.slice(0, Math.floor(wav.size * (fault.fraction ?? 0.5))));
+      response.write(wav.slice(0, cut));
       await sleep(20);
       response.socket?.destroy();
       return;
@@ -269,8 +308,19 @@ export abstract class ProviderSimulator {
     response.on('finish', () => {
       entry.status = response.statusCode;
     });
-    const fault = this.take(endpoint, ['rate-limit', 'server-error', 'unauthorized', 'reset', 'garbage']);
+    const fault = this.take(endpoint, [
+      'rate-limit',
+      'server-error',
+      'unauthorized',
+      'reset',
+      'garbage',
+      'redirect',
+    ]);
     switch (fault?.kind) {
+      case 'redirect':
+        response.writeHead(302, { location: fault.location ?? '/', 'content-length': 0 });
+        response.end();
+        return;
       case 'rate-limit':
         response.writeHead(429, {
           'retry-after': String(fault.retryAfterSeconds ?? 1),
