@@ -47,6 +47,8 @@ export type FaultKind =
   | 'short-close'
   /** Audio only: no Content-Length, the file and then more bytes for as long as anyone reads. */
   | 'endless'
+  /** Audio only: 200 with the audio content type, but the body is an HTML page. */
+  | 'not-audio'
   /** A 302 to `location` (say a CanaryServer on another loopback port) instead of the answer. */
   | 'redirect'
   /** The connection is destroyed before any answer. */
@@ -233,8 +235,24 @@ export abstract class ProviderSimulator {
   /** Serves a recording's WAV, applying any pending audio fault. */
   protected async sendAudio(response: ServerResponse, id: string, contentType = 'audio/wav'): Promise<void> {
     const wav = this.audio(id);
-    const fault = this.take('audio', ['truncate', 'slow', 'short-chunked', 'short-close', 'endless']);
+    const fault = this.take('audio', [
+      'truncate',
+      'slow',
+      'short-chunked',
+      'short-close',
+      'endless',
+      'not-audio',
+    ]);
     const cut = Math.floor(wav.size * (fault?.fraction ?? 0.5));
+    if (fault?.kind === 'not-audio') {
+      this.text(
+        response,
+        200,
+        '<!DOCTYPE html><html><body>Service temporarily moved</body></html>',
+        contentType,
+      );
+      return;
+    }
     if (fault?.kind === 'short-chunked') {
       response.writeHead(200, { 'content-type': contentType, 'transfer-encoding': 'chunked' });
       response.end(wav.slice(0, cut));
