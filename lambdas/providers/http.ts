@@ -312,7 +312,7 @@ export class ProviderHttp {
     response.body.pipe(body);
     // A consumer that stops early (a readiness probe, a failed upload) frees the connection.
     body.once('close', () => response.body.destroy());
-    return { body, contentType: contentType || 'application/octet-stream', contentLength };
+    return { body, contentType: contentType || 'application/octet-stream', contentLength, foreign };
   }
 
   /**
@@ -520,6 +520,8 @@ export interface AudioDownload {
   body: MeteredStream;
   contentType: string;
   contentLength?: number;
+  /** Another host than the configured one answered (a redirect): its bytes are never quoted. */
+  foreign?: boolean;
 }
 
 export function headerValue(value: string | string[] | undefined): string {

@@ -16,12 +16,16 @@ export class CanaryServer {
   url = '';
   private server: Server | undefined;
 
+  /** `contentType` of every answer: JSON by default, or say `audio/wav` to pose as a file. */
+  constructor(private readonly contentType = 'application/json') {}
+
   async start(host = '127.0.0.1'): Promise<string> {
     this.server = createServer((request, response) => {
       this.hits.push(request.url ?? '/');
-      const body = JSON.stringify({ Code: 'Success', AccessKeyId: CANARY_TEXT, Token: CANARY_TEXT });
+      // The marker comes first, so even a message quoting a body's first bytes would show it.
+      const body = JSON.stringify({ AccessKeyId: CANARY_TEXT, Code: 'Success', Token: CANARY_TEXT });
       response.writeHead(200, {
-        'content-type': 'application/json',
+        'content-type': this.contentType,
         'content-length': Buffer.byteLength(body),
       });
       response.end(body);

@@ -96,4 +96,23 @@ describe('download integrity on the local stack', () => {
     expect(JSON.stringify(page)).not.toContain(CANARY_TEXT);
     expect(JSON.stringify(summary)).not.toContain(CANARY_TEXT);
   });
+
+  it('does not quote the first bytes of a non-audio file from a storage host either', async () => {
+    const storage = new CanaryServer('audio/wav');
+    await storage.start();
+    cleanups.push(() => storage.stop());
+    const { simulator, stack } = await setup([new URL(storage.url).host]);
+    simulator.inject({
+      kind: 'redirect',
+      on: 'audio',
+      location: `${storage.url}/bucket/vb-00000.wav`,
+      times: Number.POSITIVE_INFINITY,
+    });
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
+    const entry = (await stack.runtime.index.query({ accountId: 'vb' })).items[0];
+    expect(entry).toMatchObject({ status: 'failed', errorName: 'InvalidAudioError' });
+    expect(entry?.reason).toContain('is not audio (audio/wav)');
+    expect(JSON.stringify(entry)).not.toContain('AccessKeyId');
+  });
 });
