@@ -350,7 +350,7 @@ export class ProviderHttp {
           `${this.who}: the API request ${this.describe(url)} was redirected to ${next.host}; API requests are followed on the configured host (${this.baseUrl.host}) only: check the account's baseUrl`,
         );
       }
-      if (hop + 1 >= MAX_REDIRECTS) {
+      if (hop >= MAX_REDIRECTS) {
         throw new ProviderResponseError(
           `${this.who}: ${this.describe(url)} redirected more than ${MAX_REDIRECTS} times`,
         );

@@ -204,6 +204,16 @@ describe('where a download may go', () => {
     );
   });
 
+  it('follows five redirects and no more', async () => {
+    let hops = 0;
+    provider.routes.set('/loop.wav', (_request, response) => {
+      hops += 1;
+      response.writeHead(302, { location: '/loop.wav' }).end();
+    });
+    await expect(client().openAudio('/loop.wav')).rejects.toThrow(/redirected more than 5 times/);
+    expect(hops).toBe(6);
+  });
+
   it('refuses non-HTTP redirects', async () => {
     provider.routes.set('/rec.wav', (_request, response) =>
       response.writeHead(302, { location: 'file:///etc/passwd' }).end(),
