@@ -276,7 +276,7 @@ export abstract class ProviderSimulator {
       for (let position = 0; !response.destroyed; position += 64 * 1024) {
         const start = position % wav.size;
         if (!response.write(wav.slice(start, Math.min(wav.size, start + 64 * 1024)))) {
-          await Promise.race([once(response, 'drain'), once(response, 'close')]);
+          await drainedOrClosed(response);
         }
       }
       return;
@@ -399,4 +399,17 @@ export function sampleRecordings(
     startedAt: new Date(start + index * (options.spacingMs ?? 60_000)),
     durationSec: options.durationSec ?? 0.5 + (index % 5) * 0.25,
   }));
+}
+
+/** Resolves on `drain` or `close`, whichever comes first, leaving no listener behind. */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.once('drain', done);
+    response.once('close', done);
+  });
 }
