@@ -154,3 +154,19 @@ export async function* listPages(
     position = page.next;
   }
 }
+
+/**
+ * The metadata a provider answered for `ref`, refused when it names another recording: acting on
+ * it would record that recording's readiness and times under this one's id.
+ */
+export function sameRecording(
+  http: ProviderHttp,
+  ref: RecordingRef,
+  recording: Recording,
+  url: URL,
+): Recording {
+  if (recording.providerRecordingId === ref.providerRecordingId) return recording;
+  throw new ProviderResponseError(
+    `${http.who} answered ${http.describe(url)} with the metadata of recording ${JSON.stringify(http.redact(recording.providerRecordingId))} instead of ${ref.providerRecordingId}`,
+  );
+}
