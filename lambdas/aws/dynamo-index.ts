@@ -2,7 +2,8 @@
  * The recording index on DynamoDB. One table:
  * - recording items, keyed by `id`, with `sortKey` = `{startedAt}#{id}` for time-ordered queries
  *   on the GSIs `byAccount` (accountId), `byProvider` (provider), `byFrom` / `byTo` (digits of the
- *   phone numbers), so filtered listings are Queries, never Scans;
+ *   phone numbers), so filtered listings are Queries, never Scans; the sparse GSI `byStatus`
+ *   (`openStatus`, written only while an entry is not archived) lists failed entries of any age;
  * - cursor items (`cursor#{accountId}`), invisible to the GSIs.
  * No transactions (the local DynamoDB has none): every write is a single conditional item write.
  */
@@ -20,13 +21,32 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
 import type { IndexEntry, IndexPage, IndexQuery, RecordingIndex } from '../core/ports.ts';
+import { translateThrottling } from './throttling.ts';
 
 export const INDEX_NAMES = {
   byAccount: 'byAccount',
   byProvider: 'byProvider',
   byFrom: 'byFrom',
   byTo: 'byTo',
+  byStatus: 'byStatus',
 } as const;
+
+/**
+ * Fields that belong to one outcome: a write that does not carry them removes them, so an
+ * archived entry keeps no stale failure reason and a failed one no stale `openStatus`.
+ */
+const OUTCOME_FIELDS = [
+  'reason',
+  'errorName',
+  'openStatus',
+  'bucket',
+  'key',
+  'bytes',
+  'sha256',
+  'contentType',
+  'container',
+  'archivedAt',
+] as const;
 
 const NO_DATE = '0000-00-00T00:00:00.000Z';
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
@@ -36,6 +56,8 @@ type StoredItem = IndexEntry & {
   sortKey: string;
   fromNumber?: string;
   toNumber?: string;
+  /** The entry's status while it is not archived: the sparse `byStatus` GSI's key. */
+  openStatus?: string;
 };
 
 /** Digits only, so `+1 (555) 231-1778` and `15552311778` find the same calls. */
@@ -51,6 +73,7 @@ export class DynamoRecordingIndex implements RecordingIndex {
     readonly tableName: string,
   ) {
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    translateThrottling(this.db, 'DynamoDB');
   }
 
   async get(id: string): Promise<IndexEntry | undefined> {
@@ -82,44 +105,48 @@ export class DynamoRecordingIndex implements RecordingIndex {
   }
 
   async put(entry: IndexEntry): Promise<boolean> {
-    const item = toItem(entry);
-    const notArchived = {
-      ConditionExpression: 'attribute_not_exists(id) OR #status <> :archived',
-      ExpressionAttributeNames: { '#status': 'status' },
-    };
+    // One UpdateItem for every outcome, never a Put: counters (failures, round) survive it.
+    const { id, failures: _counted, ...fields } = toItem(entry);
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':archived': 'archived' };
+    const sets: string[] = [];
+    Object.entries(fields).forEach(([field, value], position) => {
+      if (value === undefined) return;
+      names[`#f${position}`] = field;
+      values[`:v${position}`] = value;
+      sets.push(`#f${position} = :v${position}`);
+    });
+    const removes = OUTCOME_FIELDS.filter((field) => fields[field] === undefined).map((field) => {
+      names[`#r_${field}`] = field;
+      return `#r_${field}`;
+    });
+    let update = `SET ${sets.join(', ')}`;
+    if (removes.length) update += ` REMOVE ${removes.join(', ')}`;
+    if (entry.status === 'failed') {
+      values[':one'] = 1;
+      update += ' ADD failures :one';
+    }
+    let condition = '(attribute_not_exists(id) OR #status <> :archived)';
+    if (entry.status !== 'archived' && entry.round !== undefined) {
+      // A later round's outcome wins; the same round writing the same status again (a retried
+      // task, a duplicate event) changes nothing, so a failure is counted once per round.
+      names['#round'] = 'round';
+      values[':status'] = entry.status;
+      condition +=
+        ' AND (attribute_not_exists(#round) OR #round < :round OR (#round = :round AND #status <> :status))';
+      values[':round'] = entry.round;
+    }
     try {
-      if (entry.status === 'failed') {
-        // An update, so the failure count survives: the next sweep retries under a new name.
-        const { id, failures: _ignored, ...fields } = item;
-        const names: Record<string, string> = { '#status': 'status' };
-        const values: Record<string, unknown> = { ':archived': 'archived', ':one': 1 };
-        const sets = Object.entries(fields)
-          .filter(([, value]) => value !== undefined)
-          .map(([field, value], position) => {
-            names[`#f${position}`] = field;
-            values[`:v${position}`] = value;
-            return `#f${position} = :v${position}`;
-          });
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')} ADD failures :one`,
-            ConditionExpression: notArchived.ConditionExpression,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
-      } else {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ...notArchived,
-            ExpressionAttributeValues: { ':archived': 'archived' },
-          }),
-        );
-      }
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
       return true;
     } catch (error) {
       if (
@@ -130,6 +157,30 @@ export class DynamoRecordingIndex implements RecordingIndex {
       }
       throw error;
     }
+  }
+
+  async listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage> {
+    const limit = query.limit ?? 100;
+    const names: Record<string, string> = { '#pk': 'openStatus' };
+    const values: Record<string, unknown> = { ':pk': 'failed' };
+    if (query.accountId) {
+      names['#accountId'] = 'accountId';
+      values[':accountId'] = query.accountId;
+    }
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: INDEX_NAMES.byStatus,
+      KeyConditionExpression: '#pk = :pk',
+      FilterExpression: query.accountId ? '#accountId = :accountId' : undefined,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      Limit: limit,
+    };
+    return this.page(
+      (startKey) => this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
+      query.cursor,
+      limit,
+    );
   }
 
   async query(query: IndexQuery): Promise<IndexPage> {
@@ -301,11 +352,19 @@ function toItem(entry: IndexEntry): StoredItem {
     sortKey: `${entry.startedAt ?? NO_DATE}#${entry.id}`,
     fromNumber: entry.from ? normalizeNumber(entry.from) || undefined : undefined,
     toNumber: entry.to ? normalizeNumber(entry.to) || undefined : undefined,
+    openStatus: entry.status === 'archived' ? undefined : entry.status,
   };
 }
 
 function toEntry(item: Record<string, unknown>): IndexEntry {
-  const { entity: _entity, sortKey: _sortKey, fromNumber: _from, toNumber: _to, ...entry } = item;
+  const {
+    entity: _entity,
+    sortKey: _sortKey,
+    fromNumber: _from,
+    toNumber: _to,
+    openStatus: _open,
+    ...entry
+  } = item;
   return entry as unknown as IndexEntry;
 }
 

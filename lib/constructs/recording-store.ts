@@ -32,7 +32,7 @@ function indexArns(table: ITable): string[] {
   return [table.tableArn, ...Object.values(INDEX_NAMES).map((name) => `${table.tableArn}/index/${name}`)];
 }
 
-/** Read access to the recording index: items and the four GSIs. */
+/** Read access to the recording index: items and its GSIs. */
 export function grantIndexRead(table: ITable, grantee: IGrantable): Grant {
   return Grant.addToPrincipal({ grantee, actions: INDEX_READ_ACTIONS, resourceArns: indexArns(table) });
 }
@@ -97,7 +97,7 @@ export interface RecordingStoreProps {
 /**
  * Where recordings live: the audio bucket (encrypted, versioned, private, TLS-only, access-logged)
  * and the index table (on-demand, point-in-time recovery, encrypted, GSIs for account + time,
- * provider + time and phone number + time).
+ * provider + time, phone number + time, and open status + time).
  */
 export class RecordingStore extends Construct {
   public readonly bucket: Bucket;
@@ -165,6 +165,8 @@ export class RecordingStore extends Construct {
       [INDEX_NAMES.byProvider]: 'provider',
       [INDEX_NAMES.byFrom]: 'fromNumber',
       [INDEX_NAMES.byTo]: 'toNumber',
+      // Sparse: only entries not archived carry `openStatus`, so failed ones of any age are one Query.
+      [INDEX_NAMES.byStatus]: 'openStatus',
     };
     for (const [indexName, partition] of Object.entries(partitions)) {
       this.table.addGlobalSecondaryIndex({
