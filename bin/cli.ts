@@ -3,6 +3,7 @@
  *   harvest            sweep every configured account, archive, wait, summarize
  *   recordings list    query the index (same query code as the deployed API)
  *   recordings get     write an archived recording's bytes to a file, verified by SHA-256
+ *   recordings retry   retry failed recordings now (bin/commands/retry.ts)
  *   providers check    list and download from each configured account, archive nothing
  *   demo               simulators + harvest, end to end (what `npm start` runs)
  */
@@ -28,6 +29,7 @@ import { formatEntries, formatSummary } from '../local/report.ts';
 import { serve } from '../local/serve.ts';
 import { startFleet } from '../local/simulators/fleet.ts';
 import { openLocalArchive, openLocalStack, runningServe } from '../local/stack.ts';
+import { registerRetryCommand } from './commands/retry.ts';
 
 // The SDK's Node 22 notice is for maintainers, not for someone running the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -170,6 +172,7 @@ program
   });
 
 const recordings = program.command('recordings').description('find and fetch archived recordings');
+registerRetryCommand(recordings);
 
 recordings
   .command('list')

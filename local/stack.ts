@@ -27,8 +27,10 @@ import { jsonLogger, type Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
 import { createArchiveHandler } from '../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../lambdas/handlers/check.ts';
+import { createEndedHandler } from '../lambdas/handlers/ended.ts';
 import { createPollHandler } from '../lambdas/handlers/poll.ts';
 import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/record.ts';
+import { createRetryHandler } from '../lambdas/handlers/retry.ts';
 import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
@@ -56,6 +58,8 @@ export interface LocalStackOptions {
   retryIntervalScale?: number;
   /** Concurrent invocations per handler. */
   concurrency?: number;
+  /** See LocalStepFunctions: tests shorten the execution timeout. */
+  executionTimeoutSeconds?: number;
 }
 
 /** An execution once it has ended, as DescribeExecution tells it. */
@@ -73,6 +77,8 @@ export interface LocalStack {
   archive: LocalArchive;
   /** Sweeps one account, as the scheduled poll Lambda does. */
   poll: ReturnType<typeof createPollHandler>;
+  /** Retries the failed recordings that are due, as the scheduled retry Lambda does. */
+  retry: ReturnType<typeof createRetryHandler>;
   /** Resolves each execution when it has ended; `onEnded` is called as each one does. */
   waitFor(names: readonly string[], onEnded?: (execution: EndedExecution) => void): Promise<EndedExecution[]>;
   /**
@@ -212,6 +218,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
+  const ended = createEndedHandler(runtime);
   const handlers: Record<string, TaskHandler> = {
     check: (input) => check(input as IngestState),
     archive: (input) => archiveTask(input as IngestState),
@@ -225,6 +232,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     concurrency: options.concurrency,
     onTaskError: (state, error) =>
       runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
+    executionTimeoutSeconds: options.executionTimeoutSeconds,
+    // What the deployed EventBridge rule does with an execution that ended without an outcome.
+    onStopped: (detail) => ended({ 'detail-type': 'Step Functions Execution Status Change', detail }),
   });
   const stepFunctionsEndpoint = await stepFunctions.listen();
   const sfn = new SFNClient({
@@ -248,6 +258,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       stepFunctions: stepFunctionsEndpoint,
     },
     poll: createPollHandler(runtime),
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -286,6 +297,7 @@ async function attachLocalStack(
     runtime,
     archive,
     poll: createPollHandler(runtime),
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
