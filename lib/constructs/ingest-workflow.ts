@@ -248,7 +248,7 @@ export class IngestWorkflow extends Construct {
 
     // An execution that times out or is aborted runs no step of its own: the status-change event
     // records it as failed instead (a FAILED one after RecordFailed is recognized and ignored).
-    this.stoppedExecutionsRule = new Rule(this, 'StoppedExecutions', {
+    this.stoppedExecutionsRule = new Rule(this, 'StoppedExecutionsRule', {
       description: 'callvault: ingest executions that ended without recording an outcome',
       eventPattern: {
         source: ['aws.states'],

@@ -261,4 +261,34 @@ describe('recovery and failure paths', () => {
       sha256: simulator.audio('vb-00000').sha256(),
     });
   });
+
+  it('leaves a failed entry for an execution that timed out before recording any outcome', async () => {
+    const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
+      ...recording,
+      readyAt: Date.now() + 3_600_000,
+    }));
+    const simulator = new VoipbinSimulator({ recordings });
+    await simulator.start();
+    cleanups.push(() => simulator.stop());
+    // The readiness deadline is far; the execution's own timeout (shortened here) comes first.
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')], {
+      deadlineSeconds: 3600,
+      executionTimeoutSeconds: 2,
+    });
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
+    const [execution] = [...stack.stepFunctions.executions.values()];
+    expect(execution?.status).toBe('TIMED_OUT');
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({
+      status: 'failed',
+      errorName: 'ExecutionTimedOut',
+      reason: 'the execution timed out before recording an outcome',
+      failures: 1,
+      round: 0,
+    });
+    // The next hand-over moves to a new round, as after any other failure.
+    expect((await stack.poll({ accountId: 'vb' })).started).toEqual([executionName(ref, 1)]);
+    stack.stepFunctions.abortRunning();
+  });
 });
