@@ -54,14 +54,14 @@ describe('cdk-nag AwsSolutions', () => {
     );
     const count = (rule: string | RegExp) =>
       acknowledged.filter((name) => (typeof rule === 'string' ? name === rule : rule.test(name))).length;
-    // Six functions: check, archive, record, poll, intake, query.
-    expect(count('AwsSolutions-L1')).toBe(6);
-    // X-Ray on the six function roles, logs delivery + X-Ray on the state machine role.
-    expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(7);
+    // Eight functions: check, archive, record, poll, intake, query, ended, retry.
+    expect(count('AwsSolutions-L1')).toBe(8);
+    // X-Ray on the eight function roles, logs delivery + X-Ray on the state machine role.
+    expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(9);
     // The archive prefix: archive (get/put/abort) and query (get, for presigned URLs).
     expect(count(/recordings\/\*\]$/)).toBe(2);
-    // Executions of the ingest state machine: poll and intake may ask how one ended.
-    expect(count(/:execution:.*:\*\]$/)).toBe(2);
+    // Executions of the ingest state machine: poll, intake and retry may ask how one ended.
+    expect(count(/:execution:.*:\*\]$/)).toBe(3);
     // No authorizer: the webhook route only (the handler authenticates with the account's secret).
     const publicRoutes = (nag?.suppressedViolations ?? []).filter(
       (violation) => violation.ruleName === 'AwsSolutions-APIG4',
