@@ -23,7 +23,10 @@ interface Report {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it('finds nothing unacknowledged in the stack, and each acknowledgement is specific', () => {
+  // Synthesizing the whole stack with cdk-nag is the slowest CDK test: more than 30 s under load.
+  it('finds nothing unacknowledged in the stack, and each acknowledgement is specific', {
+    timeout: 120_000,
+  }, () => {
     const app = unbundledApp();
     addCallvault(app, { rawConfig: exampleConfig });
     const assembly = app.synth();

@@ -51,7 +51,8 @@ async function stackFor(...args: Parameters<typeof startTestStack>): Promise<Tes
 const audioRequestsFor = (simulator: VoipbinSimulator, id: string) =>
   simulator.requests.filter((request) => request.endpoint === 'audio' && request.path.endsWith(id)).length;
 
-describe('recovery and failure paths', () => {
+// Each test starts a stack of its own, which on a loaded machine can take most of the default 30 s.
+describe('recovery and failure paths', { timeout: 120_000 }, () => {
   it('completes the index after a crash between archive and index, without downloading again', async () => {
     const simulator = await voipbin(2);
     const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
@@ -103,12 +104,15 @@ describe('recovery and failure paths', () => {
   it('waits for a recording that is still processing and archives it once ready', async () => {
     const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
       ...recording,
-      readyAt: Date.now() + 2_000,
+      readyAt: Date.now() + 3_600_000,
     }));
     const simulator = new VoipbinSimulator({ recordings });
     await simulator.start();
     cleanups.push(() => simulator.stop());
     const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    // Counted from now, not from before the stack started: ready after the first check either way.
+    const pending = simulator.recordings.get('vb-00000');
+    if (pending) pending.readyAt = Date.now() + 2_000;
 
     const summary = await harvest(stack);
     expect(summary[0]).toMatchObject({ archived: 1 });

@@ -48,7 +48,8 @@ async function retryAndWait(stack: TestStack, request: Parameters<TestStack['ret
   return result;
 }
 
-describe('the retry job', () => {
+// Each test starts a stack of its own, which on a loaded machine can take most of the default 30 s.
+describe('the retry job', { timeout: 120_000 }, () => {
   it('retries a failed recording from the index once its backoff has passed, until archived', async () => {
     const { simulator, stack } = await failedOnce({ retry: { initialDelaySeconds: 3600 } });
     simulator.clearFaults();
@@ -104,8 +105,8 @@ describe('the retry job', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [cli, 'recordings', 'retry', '--config', configFile, '--data-dir', stack.dataDir, '--account', 'vb'],
-      { env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 },
+      { env: { ...process.env, NO_COLOR: '1' }, timeout: 220_000 },
     );
     expect(stdout).toContain('failed recordings: 1; retried: 1 (archived 1, gone 0, failed again 0)');
-  }, 120_000);
+  }, 240_000);
 });

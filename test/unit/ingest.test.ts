@@ -138,7 +138,7 @@ describe('checkReadiness', () => {
     expect(state.firstCheckedAt).toBe(new Date(T0).toISOString());
   });
 
-  it('never waits past the deadline nor below initialDelaySeconds, and times out once it has passed', async () => {
+  it('caps the wait at the deadline but never below initialDelaySeconds, and times out once it has passed', async () => {
     const { deps, adapter, clock } = setup({
       initialDelaySeconds: 30,
       maxDelaySeconds: 900,
