@@ -11,7 +11,7 @@ import { LocalStepFunctions, type TaskHandler } from '../../local/step-functions
 import { localDefinition, synthesizeTemplate } from '../../local/template.ts';
 
 const definition = localDefinition(
-  synthesizeTemplate(
+  await synthesizeTemplate(
     parseConfig({
       accounts: [{ id: 'vb', provider: 'voipbin', baseUrl: 'http://127.0.0.1:9', auth: { token: 't' } }],
     }),
