@@ -5,7 +5,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
+import { INDEX_NAMES, PROJECTED_ATTRIBUTES } from '../../lambdas/aws/dynamo-index.ts';
 import { RETRIES_EXHAUSTED_MESSAGE } from '../../lambdas/core/retry.ts';
 import { worstCaseRequestMs } from '../../lambdas/providers/http.ts';
 import { TRANSIENT_ERRORS } from '../../lib/constructs/ingest-workflow.ts';
@@ -105,7 +105,7 @@ describe('executions that end without an outcome', () => {
 });
 
 describe('the retry job', () => {
-  it('the table has the sparse byStatus GSI: openStatus + sortKey, all attributes', () => {
+  it('the table has the sparse byStatus GSI: openStatus + sortKey, projecting the listing and the failure count', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: Match.arrayWith([
         Match.objectLike({
@@ -114,7 +114,7 @@ describe('the retry job', () => {
             { AttributeName: 'openStatus', KeyType: 'HASH' },
             { AttributeName: 'sortKey', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...PROJECTED_ATTRIBUTES] },
         }),
       ]),
     });

@@ -75,4 +75,33 @@ describe('index writes', () => {
     expect(archived?.reason).toBeUndefined();
     expect(archived).not.toHaveProperty('openStatus');
   });
+
+  it('an outcome written without the recording keeps what an earlier round learnt, in the entry and its listing', async () => {
+    const index = stack.runtime.index;
+    const known = { accountId: 'timed', from: '+1 (555) 000-1111', raw: '{"provider":"record"}' };
+    await index.put(entry('d', { ...known, round: 0, reason: 'provider down' }));
+    // A timed-out execution of the next round: its input never carried the recording.
+    await index.put(
+      entry('d', { accountId: 'timed', startedAt: undefined, round: 1, reason: 'the execution timed out' }),
+    );
+    expect(await index.get('d')).toMatchObject({
+      ...known,
+      startedAt: '2026-01-02T03:04:05.000Z',
+      failures: 2,
+    });
+    const [listed, ...others] = (await index.listFailed({ accountId: 'timed' })).items;
+    expect(others).toEqual([]);
+    // The byStatus GSI projects the listing: the description, the round and the count, not `raw`.
+    expect(listed).toMatchObject({
+      id: 'd',
+      from: known.from,
+      startedAt: '2026-01-02T03:04:05.000Z',
+      round: 1,
+      failures: 2,
+      reason: 'the execution timed out',
+    });
+    expect(listed).not.toHaveProperty('raw');
+    const byNumber = await index.query({ number: '15550001111', since: '2026-01-02T00:00:00.000Z' });
+    expect(byNumber.items.map((item) => item.id)).toEqual(['d']);
+  });
 });

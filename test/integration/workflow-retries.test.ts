@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/config.ts';
 import { TRANSIENT_ERRORS } from '../../lib/constructs/ingest-workflow.ts';
+import { randomCredentials } from '../../local/sigv4.ts';
 import { LocalStepFunctions, type TaskHandler } from '../../local/step-functions.ts';
 import { localDefinition, synthesizeTemplate } from '../../local/template.ts';
 
@@ -43,6 +44,7 @@ async function run(check: TaskHandler) {
       },
     },
     retryIntervalScale: 0.0001,
+    credentials: randomCredentials(),
   });
   const execution = await stepFunctions.start('test', { ref: { accountId: 'vb' } }).done;
   return { execution, recorded };
