@@ -22,7 +22,14 @@ let conditional = false;
 beforeAll(async () => {
   server = createServer((request, response) => {
     request.resume();
-    if (request.headers['x-amz-target']) {
+    const target = request.headers['x-amz-target'];
+    if (target) {
+      // put() of an entry without the call's start reads the stored item first: there is none.
+      if (conditional && String(target).endsWith('.GetItem')) {
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end('{}');
+        return;
+      }
       // DynamoDB: JSON 1.0; a conditional-check failure stays what it is.
       const type = conditional ? 'ConditionalCheckFailedException' : 'ProvisionedThroughputExceededException';
       response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
