@@ -19,9 +19,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
-import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../lambdas/aws/sfn-starter.ts';
-import type { CallvaultConfig } from '../lambdas/core/config.ts';
+import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import { jsonLogger, type Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
@@ -31,6 +30,7 @@ import { createPollHandler } from '../lambdas/handlers/poll.ts';
 import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/record.ts';
 import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
+import { LocalArchiveStore } from './locked-store.ts';
 import { startLocalServers } from './servers.ts';
 import {
   type ExecutionStatus,
@@ -98,7 +98,8 @@ export interface LocalEndpoints {
 /** The archive in a data directory: its clients, without the workflow. */
 export interface LocalArchive {
   index: DynamoRecordingIndex;
-  store: S3ArchiveStore;
+  /** Enforces Object Lock's rules itself: s3rver has none. */
+  store: LocalArchiveStore;
   s3: S3Client;
   dynamo: DynamoDBClient;
   close(): Promise<void>;
@@ -146,10 +147,15 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   return { s3, dynamo };
 }
 
-function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Promise<void>): LocalArchive {
+function archiveOf(
+  s3: S3Client,
+  dynamo: DynamoDBClient,
+  closeServers: () => Promise<void>,
+  retention?: RetentionConfig,
+): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
-    store: new S3ArchiveStore(s3, LOCAL_BUCKET),
+    store: new LocalArchiveStore(s3, LOCAL_BUCKET, retention),
     s3,
     dynamo,
     async close() {
@@ -160,16 +166,22 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
   };
 }
 
-/** The archive of a data directory: attached to a running `serve`, or with servers of its own. */
-export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
+/**
+ * The archive of a data directory: attached to a running `serve`, or with servers of its own.
+ * `retention` is the default retention given to what this archive writes.
+ */
+export async function openLocalArchive(
+  dataDir: string,
+  options: { retention?: RetentionConfig } = {},
+): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
     const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
-    return archiveOf(s3, dynamo, async () => {});
+    return archiveOf(s3, dynamo, async () => {}, options.retention);
   }
   const servers = await startLocalServers(dataDir, [LOCAL_BUCKET]);
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
-  return archiveOf(s3, dynamo, () => servers.close());
+  return archiveOf(s3, dynamo, () => servers.close(), options.retention);
 }
 
 /** The local stack for a data directory: attached to a running `serve`, or owned by this process. */
@@ -195,7 +207,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const template = synthesizeTemplate(options.config);
   const servers = await startLocalServers(options.dataDir, [LOCAL_BUCKET]);
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
-  const archive = archiveOf(s3, dynamo, () => servers.close());
+  const archive = archiveOf(s3, dynamo, () => servers.close(), options.config.retention);
   await ensureTable(dynamo, tableDefinition(template, LOCAL_TABLE));
 
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
@@ -275,7 +287,7 @@ async function attachLocalStack(
   serving: LocalEndpoints & { pid: number },
 ): Promise<LocalStack> {
   const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
-  const archive = archiveOf(s3, dynamo, async () => {});
+  const archive = archiveOf(s3, dynamo, async () => {}, options.config.retention);
   const sfn = new SFNClient({
     region: LOCAL_REGION,
     credentials: localCredentials,

@@ -19,7 +19,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
-import type { IndexEntry, IndexPage, IndexQuery, RecordingIndex } from '../core/ports.ts';
+import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
 
 export const INDEX_NAMES = {
   byAccount: 'byAccount',
@@ -43,7 +43,7 @@ export function normalizeNumber(number: string): string {
   return number.replace(/\D/g, '');
 }
 
-export class DynamoRecordingIndex implements RecordingIndex {
+export class DynamoRecordingIndex implements ComplianceIndex {
   private readonly db: DynamoDBDocumentClient;
 
   constructor(
@@ -83,8 +83,9 @@ export class DynamoRecordingIndex implements RecordingIndex {
 
   async put(entry: IndexEntry): Promise<boolean> {
     const item = toItem(entry);
+    // Archived and erased entries are final: no workflow outcome overwrites them.
     const notArchived = {
-      ConditionExpression: 'attribute_not_exists(id) OR #status <> :archived',
+      ConditionExpression: 'attribute_not_exists(id) OR (#status <> :archived AND #status <> :erased)',
       ExpressionAttributeNames: { '#status': 'status' },
     };
     try {
@@ -92,7 +93,7 @@ export class DynamoRecordingIndex implements RecordingIndex {
         // An update, so the failure count survives: the next sweep retries under a new name.
         const { id, failures: _ignored, ...fields } = item;
         const names: Record<string, string> = { '#status': 'status' };
-        const values: Record<string, unknown> = { ':archived': 'archived', ':one': 1 };
+        const values: Record<string, unknown> = { ':archived': 'archived', ':erased': 'erased', ':one': 1 };
         const sets = Object.entries(fields)
           .filter(([, value]) => value !== undefined)
           .map(([field, value], position) => {
@@ -116,7 +117,7 @@ export class DynamoRecordingIndex implements RecordingIndex {
             TableName: this.tableName,
             Item: item,
             ...notArchived,
-            ExpressionAttributeValues: { ':archived': 'archived' },
+            ExpressionAttributeValues: { ':archived': 'archived', ':erased': 'erased' },
           }),
         );
       }
@@ -128,6 +129,69 @@ export class DynamoRecordingIndex implements RecordingIndex {
       ) {
         return false;
       }
+      throw error;
+    }
+  }
+
+  async patch(
+    id: string,
+    fields: Partial<IndexEntry>,
+    options: { remove?: (keyof IndexEntry)[]; expectStatus?: EntryStatus } = {},
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = (options.remove ?? []).map((field, position) => {
+      names[`#r${position}`] = field;
+      return `#r${position}`;
+    });
+    const stored: Record<string, unknown> = { ...fields };
+    // The phone-number GSI keys follow the numbers they are made of.
+    if (options.remove?.includes('from')) removes.push('fromNumber');
+    if (options.remove?.includes('to')) removes.push('toNumber');
+    if (fields.status !== undefined) {
+      // The sparse `byStatus` GSI holds every entry that is not archived.
+      if (fields.status === 'archived') removes.push('openStatus');
+      else stored.openStatus = fields.status;
+    }
+    for (const field of ['fromNumber', 'toNumber', 'openStatus']) {
+      if (removes.includes(field)) names[`#${field}`] = field;
+    }
+    Object.entries(stored)
+      .filter(([, value]) => value !== undefined)
+      .forEach(([field, value], position) => {
+        names[`#s${position}`] = field;
+        values[`:s${position}`] = value;
+        sets.push(`#s${position} = :s${position}`);
+      });
+    const removeNames = removes.map((field) => (field.startsWith('#') ? field : `#${field}`));
+    names['#id'] = 'id';
+    let condition = 'attribute_exists(#id)';
+    if (options.expectStatus) {
+      names['#status'] = 'status';
+      values[':expected'] = options.expectStatus;
+      condition += ' AND #status = :expected';
+    }
+    const update = [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      removeNames.length ? `REMOVE ${removeNames.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
   }
@@ -305,7 +369,14 @@ function toItem(entry: IndexEntry): StoredItem {
 }
 
 function toEntry(item: Record<string, unknown>): IndexEntry {
-  const { entity: _entity, sortKey: _sortKey, fromNumber: _from, toNumber: _to, ...entry } = item;
+  const {
+    entity: _entity,
+    sortKey: _sortKey,
+    fromNumber: _from,
+    toNumber: _to,
+    openStatus: _openStatus,
+    ...entry
+  } = item;
   return entry as unknown as IndexEntry;
 }
 

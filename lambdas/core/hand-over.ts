@@ -15,13 +15,14 @@ export type HandOver =
   | { outcome: 'done' };
 
 /**
- * The first retry round to use, given the recording's index entry; undefined once archived.
+ * The first retry round to use, given the recording's index entry; undefined once archived (or
+ * erased: an erased recording is never archived again).
  * Each earlier outcome that was not final (a failure, or "gone" for a recording the provider
  * offers again) moves to a new round, so Step Functions accepts the new name.
  */
 export function firstRound(entry: IndexEntry | undefined): number | undefined {
   if (!entry) return 0;
-  if (entry.status === 'archived') return undefined;
+  if (entry.status === 'archived' || entry.status === 'erased') return undefined;
   const failures = entry.failures ?? (entry.status === 'failed' ? 1 : 0);
   return entry.status === 'failed' ? failures : failures + 1;
 }
