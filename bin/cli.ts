@@ -28,6 +28,10 @@ import { formatEntries, formatSummary } from '../local/report.ts';
 import { serve } from '../local/serve.ts';
 import { startFleet } from '../local/simulators/fleet.ts';
 import { openLocalArchive, openLocalStack, runningServe } from '../local/stack.ts';
+import { registerDeleteAtSource } from './commands/delete-at-source.ts';
+import { registerManifest, registerVerify } from './commands/manifest.ts';
+import { registerReconcile } from './commands/reconcile.ts';
+import { registerRecordingCompliance } from './commands/recordings-compliance.ts';
 
 // The SDK's Node 22 notice is for maintainers, not for someone running the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -155,6 +159,9 @@ const JSON_FIELDS = [
   'archivedAt',
 ] as const;
 
+/** Compliance fields, printed only where set. */
+const OPTIONAL_JSON_FIELDS = ['legalHold', 'deletedAtSourceAt', 'erasedAt'] as const;
+
 const program = new Command('callvault')
   .description('Archive call recordings from telephony providers into S3 + DynamoDB, exactly once.')
   .showHelpAfterError();
@@ -181,8 +188,8 @@ recordings
   .option('--number <phone>', 'calls from or to this number (digits are compared)')
   .option(
     '--status <status>',
-    'archived, skipped or failed',
-    choice('--status', ['archived', 'skipped', 'failed']),
+    'archived, skipped, failed or erased',
+    choice('--status', ['archived', 'skipped', 'failed', 'erased']),
   )
   .option('--since <time>', 'started at or after (UTC unless the time says otherwise)', isoOption('--since'))
   .option('--until <time>', 'started before', isoOption('--until'))
@@ -206,15 +213,23 @@ recordings
         until: options.until,
       });
       if (options.json) {
-        const rows = entries.map((entry) =>
-          Object.fromEntries(JSON_FIELDS.map((field) => [field, entry[field] ?? null])),
-        );
+        const rows = entries.map((entry) => ({
+          ...Object.fromEntries(JSON_FIELDS.map((field) => [field, entry[field] ?? null])),
+          ...Object.fromEntries(
+            OPTIONAL_JSON_FIELDS.filter((field) => entry[field] !== undefined).map((field) => [
+              field,
+              entry[field],
+            ]),
+          ),
+        }));
         console.log(JSON.stringify(rows, null, 2));
       } else {
         console.log(formatEntries(entries));
       }
     },
   );
+
+registerRecordingCompliance(recordings);
 
 recordings
   .command('get <id>')
@@ -396,6 +411,11 @@ program
       await fleet.stop();
     }
   });
+
+registerReconcile(program);
+registerDeleteAtSource(program);
+registerManifest(program);
+registerVerify(program);
 
 try {
   await program.parseAsync(process.argv);
