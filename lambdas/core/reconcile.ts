@@ -66,6 +66,12 @@ export interface FoundGap extends Gap {
 
 const DAY_MS = 86_400_000;
 
+/** Where the deployed daily reconcile writes its report: `reports/reconcile/{yyyy}/{mm}/{dd}.json` (UTC). */
+export function reconcileReportKey(now: Date): string {
+  const [year, month, day] = now.toISOString().slice(0, 10).split('-');
+  return `reports/reconcile/${year}/${month}/${day}.json`;
+}
+
 /** Every entry of an account, across pages. */
 export async function accountEntries(index: RecordingIndex, accountId: string): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
