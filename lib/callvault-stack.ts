@@ -7,7 +7,7 @@ import {
   Stack,
   type StackProps,
 } from 'aws-cdk-lib';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -74,27 +74,10 @@ export class CallvaultStack extends Stack {
       secret: account.secret ?? `callvault/${account.id}`,
     }));
     const accountSecrets: ISecret[] = accounts.map((account) => {
-      if (account.secretKmsKeyArn) {
-        // A secret under a customer key: its grants then include kms:Decrypt via Secrets Manager.
-        const encryptionKey = Key.fromKeyArn(this, `SecretKey-${account.id}`, account.secretKmsKeyArn);
-        return account.secret.startsWith('arn:')
-          ? Secret.fromSecretAttributes(this, `Secret-${account.id}`, {
-              secretCompleteArn: account.secret,
-              encryptionKey,
-            })
-          : Secret.fromSecretAttributes(this, `Secret-${account.id}`, {
-              secretPartialArn: this.formatArn({
-                service: 'secretsmanager',
-                resource: 'secret',
-                resourceName: account.secret,
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              }),
-              encryptionKey,
-            });
-      }
-      return account.secret.startsWith('arn:')
+      const secret = account.secret.startsWith('arn:')
         ? Secret.fromSecretCompleteArn(this, `Secret-${account.id}`, account.secret)
         : Secret.fromSecretNameV2(this, `Secret-${account.id}`, account.secret);
+      return account.secretKmsKeyArn ? this.withSecretKey(secret, account.secretKmsKeyArn) : secret;
     });
     this.encryptionKey = this.customerKey(config);
     const accountsJson = JSON.stringify(accounts);
@@ -169,6 +152,29 @@ export class CallvaultStack extends Stack {
         value: this.queryApi.url,
       });
     }
+  }
+
+  /**
+   * A secret encrypted with a customer-managed key: whoever may read it also gets kms:Decrypt on
+   * that key, only through Secrets Manager. (An imported key in another account would get no
+   * grant from the CDK's own `encryptionKey` handling: its key policy cannot be edited here.)
+   */
+  private withSecretKey(secret: ISecret, keyArn: string): ISecret {
+    const grantRead = secret.grantRead.bind(secret);
+    const region = this.region;
+    return Object.assign(secret, {
+      grantRead(grantee: IGrantable, versionStages?: string[]): Grant {
+        const read = grantRead(grantee, versionStages);
+        return read.combine(
+          Grant.addToPrincipal({
+            grantee,
+            actions: ['kms:Decrypt'],
+            resourceArns: [keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+          }),
+        );
+      },
+    });
   }
 
   /**
