@@ -10,8 +10,11 @@ import { type CallvaultConfig, parseConfig } from '../../lambdas/core/config.ts'
 import { eraseRecording, holdRecording, releaseRecording } from '../../lambdas/core/erasure.ts';
 import { ObjectLockedError } from '../../lambdas/core/errors.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
+import { silentLogger } from '../../lambdas/core/log.ts';
 import { manifestKey, verifyManifests, writeManifest } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { createDeleteAtSourceHandler } from '../../lambdas/handlers/delete-at-source.ts';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
 import { type ComplianceContext, runDeleteAtSource, runReconcile } from '../../local/compliance.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import { LocalArchiveStore } from '../../local/locked-store.ts';
@@ -239,6 +242,59 @@ describe('compliance archive on the local stack', () => {
     await expect(eraseRecording(locked.id, 'request', { index, store: governance })).resolves.toMatchObject({
       versionsDeleted: 1,
     });
+  });
+
+  it('the deployed daily jobs run the same core: a report in the bucket, one metric line per account', async () => {
+    const lines: string[] = [];
+    const now = new Date();
+    const reconcileJob = createReconcileHandler({
+      ...stack.runtime,
+      index: stack.archive.index,
+      store: stack.archive.store,
+      logger: silentLogger,
+      emit: (line) => lines.push(line),
+      now: () => now,
+    });
+    const { key, gaps } = await reconcileJob();
+    expect(key).toBe(
+      `reports/reconcile/${now.toISOString().slice(0, 4)}/${now.toISOString().slice(5, 7)}/${now.toISOString().slice(8, 10)}.json`,
+    );
+    const stored = JSON.parse(await readText(key)) as { accounts: { accountId: string; gaps: unknown[] }[] };
+    expect(stored.accounts.map((account) => account.accountId)).toEqual(['rc', 'bw']);
+    expect(gaps).toBe(stored.accounts.reduce((sum, account) => sum + account.gaps.length, 0));
+    const metrics = lines.map((line) => JSON.parse(line));
+    expect(metrics).toEqual([
+      expect.objectContaining({
+        Account: 'rc',
+        ReconcileGaps: stored.accounts[0]?.gaps.length,
+        ExpiringRecordings: 0,
+      }),
+      expect.objectContaining({
+        Account: 'bw',
+        ReconcileGaps: stored.accounts[1]?.gaps.length,
+        ExpiringRecordings: 0,
+      }),
+    ]);
+    expect(metrics[0]._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'Callvault',
+      Dimensions: [['Account']],
+      Metrics: [
+        { Name: 'ReconcileGaps', Unit: 'Count' },
+        { Name: 'ExpiringRecordings', Unit: 'Count' },
+      ],
+    });
+
+    const deleteJob = createDeleteAtSourceHandler({
+      ...stack.runtime,
+      index: stack.archive.index,
+      store: stack.archive.store,
+      logger: silentLogger,
+      emit: (line) => lines.push(line),
+    });
+    // Everything due was deleted at source already: nothing is asked of the provider again.
+    const deletesBefore = restcomm.count('delete');
+    expect(await deleteJob()).toEqual({ deleted: 0, unverified: 0, failed: 0 });
+    expect(restcomm.count('delete')).toBe(deletesBefore);
   });
 
   it('manifests form a hash chain; verify names an altered object, a deleted object and an altered manifest', async () => {
