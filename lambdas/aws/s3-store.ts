@@ -194,9 +194,15 @@ export class S3ArchiveStore implements ComplianceStore {
         }),
       );
     } catch (error) {
-      // S3 answers 403 AccessDenied for a version protected by Object Lock.
+      // S3 answers 403 AccessDenied for a version protected by Object Lock (and for a caller
+      // without the permission: the message says both).
       if ((error as Error).name === 'AccessDenied') {
-        throw new ObjectLockedError(`${key}: S3 Object Lock refused the deletion`, { cause: error });
+        throw new ObjectLockedError(
+          `${key}: S3 refused the deletion (Object Lock, or no s3:DeleteObjectVersion)`,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }
