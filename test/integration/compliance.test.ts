@@ -72,7 +72,7 @@ describe('compliance archive on the local stack', () => {
     // Listed after the harvest, still processing 25 days after the call: Bandwidth deletes it at 30.
     const [late] = sampleRecordings(1, { start: new Date(Date.now() - 25 * DAY), makeId: () => 'r-bw-late' });
     if (late) bandwidth.add({ ...late, callId: 'c-bw-late', readyAt: Number.POSITIVE_INFINITY });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await stack?.dispose();
