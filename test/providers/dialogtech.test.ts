@@ -327,7 +327,10 @@ describe('dialogtech delete', () => {
     addRecording(sid);
     sim.markDeleted(sid);
     await expect(adapter.delete(ref(sid))).resolves.toEqual({ status: 404, alreadyGone: true });
-    await expect(adapter.delete(ref('0999999999999998'))).resolves.toEqual({ status: 404, alreadyGone: true });
+    await expect(adapter.delete(ref('0999999999999998'))).resolves.toEqual({
+      status: 404,
+      alreadyGone: true,
+    });
     expect(adapter.supportsDelete).toBe(true);
   });
 });
