@@ -80,7 +80,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(publicRoutes[0]?.violatingConstructs?.map((resource) => resource.constructPath)).toEqual([
       expect.stringMatching(/\/WebhookApi\/Api\/POST--webhooks--\{accountId\}\/Resource$/),
     ]);
-  });
+  }, 120_000);
 
   it('does run: a bucket without TLS enforcement or access logs fails the synth', () => {
     const app = unbundledApp();
