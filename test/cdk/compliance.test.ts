@@ -198,7 +198,6 @@ describe('daily compliance jobs', () => {
       'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:Query',
-      'dynamodb:Scan',
       'dynamodb:UpdateItem',
       's3:GetObject',
       'secretsmanager:DescribeSecret',
