@@ -12,8 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
-import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
-import type { CallvaultConfig } from '../lambdas/core/config.ts';
+import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import type { Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
@@ -22,6 +21,7 @@ import type { RecordEvent } from '../lambdas/handlers/record.ts';
 import type { createRetryHandler } from '../lambdas/handlers/retry.ts';
 import type { Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
+import { LocalArchiveStore } from './locked-store.ts';
 import { startLocalServers } from './servers.ts';
 import { type LocalCredentials, randomCredentials } from './sigv4.ts';
 import type { ExecutionStatus, LocalStepFunctions } from './step-functions.ts';
@@ -88,7 +88,8 @@ export interface LocalEndpoints {
 /** The archive in a data directory: its clients, without the workflow. */
 export interface LocalArchive {
   index: DynamoRecordingIndex;
-  store: S3ArchiveStore;
+  /** Enforces Object Lock's rules itself: s3rver has none. */
+  store: LocalArchiveStore;
   s3: S3Client;
   dynamo: DynamoDBClient;
   close(): Promise<void>;
@@ -141,10 +142,15 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   return { s3, dynamo };
 }
 
-function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Promise<void>): LocalArchive {
+function archiveOf(
+  s3: S3Client,
+  dynamo: DynamoDBClient,
+  closeServers: () => Promise<void>,
+  retention?: RetentionConfig,
+): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
-    store: new S3ArchiveStore(s3, LOCAL_BUCKET),
+    store: new LocalArchiveStore(s3, LOCAL_BUCKET, retention),
     s3,
     dynamo,
     async close() {
@@ -155,17 +161,23 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
   };
 }
 
-/** The archive of a data directory: attached to a running `serve`, or with servers of its own. */
-export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
+/**
+ * The archive of a data directory: attached to a running `serve`, or with servers of its own.
+ * `retention` is the default retention given to what this archive writes.
+ */
+export async function openLocalArchive(
+  dataDir: string,
+  options: { retention?: RetentionConfig } = {},
+): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
     const { s3, dynamo } = clients(serving);
-    return archiveOf(s3, dynamo, async () => {});
+    return archiveOf(s3, dynamo, async () => {}, options.retention);
   }
   const credentials = randomCredentials();
   const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  return archiveOf(s3, dynamo, () => servers.close());
+  return archiveOf(s3, dynamo, () => servers.close(), options.retention);
 }
 
 /** The local stack for a data directory: attached to a running `serve`, or owned by this process. */
@@ -252,7 +264,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  const archive = archiveOf(s3, dynamo, () => servers.close());
+  const archive = archiveOf(s3, dynamo, () => servers.close(), options.config.retention);
   await ensureIndexTable(
     dynamo,
     { TableName: LOCAL_TABLE, ...workflows.table },
@@ -350,7 +362,7 @@ async function attachLocalStack(
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients(serving);
-  const archive = archiveOf(s3, dynamo, async () => {});
+  const archive = archiveOf(s3, dynamo, async () => {}, options.config.retention);
   const sfn = new SFNClient({
     region: LOCAL_REGION,
     credentials: serving.credentials,

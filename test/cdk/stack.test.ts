@@ -380,13 +380,15 @@ describe('recording store', () => {
 describe('functions', () => {
   it('every Lambda: nodejs22.x on arm64, active tracing, a handler name', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(8);
+    // Ingest and the APIs, ended and retry (test/cdk/failed-recordings.test.ts), and the daily
+    // reconcile and manifest (test/cdk/compliance.test.ts).
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.Environment.Variables.CALLVAULT_HANDLER).toMatch(
-        /^(check|archive|record|poll|intake|query|ended|retry)$/,
+        /^(check|archive|record|poll|intake|query|ended|retry|reconcile|manifest)$/,
       );
     }
   });
@@ -538,8 +540,9 @@ describe('ingest workflow', () => {
 describe('alarms', () => {
   it('failed executions and failed sweeps alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    // + stopped executions and retries exhausted (test/cdk/failed-recordings.test.ts).
-    expect(alarms).toHaveLength(6);
+    // + stopped executions and retries exhausted (test/cdk/failed-recordings.test.ts), and the
+    // compliance alarms (test/cdk/compliance.test.ts): two per account, two jobs.
+    expect(alarms).toHaveLength(6 + 2 * accounts.length + 2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
@@ -701,6 +704,6 @@ describe('HTTP APIs', () => {
     expect(Object.keys(built.findResources('AWS::ApiGatewayV2::Api'))).toHaveLength(1);
     expect(() => functionOf(built, handler)).toThrow(/0 functions/);
     expect(Object.keys(built.toJSON().Outputs)).not.toContain(output);
-    expect(Object.keys(built.findResources('AWS::Lambda::Function'))).toHaveLength(7);
+    expect(Object.keys(built.findResources('AWS::Lambda::Function'))).toHaveLength(9);
   });
 });
