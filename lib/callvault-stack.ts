@@ -1,8 +1,21 @@
-import { Annotations, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  Aspects,
+  CfnOutput,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type DeployConfig, parseDeployConfig } from '../lambdas/core/config.ts';
 import { AccountConfig, DEFAULT_SECRET_PREFIX } from './constructs/account-config.ts';
 import { AccountSweeps } from './constructs/account-sweeps.ts';
+import { ComplianceSchedules } from './constructs/compliance-schedules.ts';
+import { FailedRetries } from './constructs/failed-retries.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { RecordingStore } from './constructs/recording-store.ts';
@@ -47,6 +60,10 @@ export class CallvaultStack extends Stack {
   public readonly accounts: AccountConfig;
   public readonly sweepWorkflow: SweepWorkflow;
   public readonly sweeps: AccountSweeps;
+  public readonly retries: FailedRetries;
+  public readonly compliance: ComplianceSchedules;
+  /** The customer-managed key (config `encryption`), if any. */
+  public readonly encryptionKey?: IKey;
   /** Undefined when `webhookApi: false`. */
   public readonly webhookApi?: WebhookApi;
   /** Undefined when `queryApi: false`. */
@@ -62,10 +79,14 @@ export class CallvaultStack extends Stack {
       secret: account.secret ?? `${DEFAULT_SECRET_PREFIX}${account.id}`,
     }));
     this.accounts = new AccountConfig(this, 'Accounts', { accounts });
+    this.encryptionKey = this.customerKey(config);
 
     this.store = new RecordingStore(this, 'Store', {
       transitionAfterDays: props.transitionAfterDays,
       removalPolicy: props.removalPolicy,
+      retention: config.retention,
+      encryptionKey: this.encryptionKey,
+      accountLifecycles: accounts.map((account) => ({ accountId: account.id, lifecycle: account.lifecycle })),
     });
     this.workflow = new IngestWorkflow(this, 'Workflow', {
       bucket: this.store.bucket,
@@ -81,6 +102,17 @@ export class CallvaultStack extends Stack {
     this.sweeps = new AccountSweeps(this, 'Sweeps', {
       accounts,
       sweepStateMachineArn: this.sweepWorkflow.stateMachineArn,
+    });
+    this.retries = new FailedRetries(this, 'Retries', {
+      table: this.store.table,
+      stateMachine: this.workflow.stateMachine,
+      retry: config.retry,
+    });
+    this.compliance = new ComplianceSchedules(this, 'Compliance', {
+      accounts,
+      accountConfig: this.accounts,
+      bucket: this.store.bucket,
+      table: this.store.table,
     });
     if (props.webhookApi ?? true) {
       this.webhookApi = new WebhookApi(this, 'WebhookApi', {
@@ -98,6 +130,15 @@ export class CallvaultStack extends Stack {
         `account ${account.id}: put {"auth": {...}${this.webhookApi ? ', "webhook": {"secret": "..."}' : ''}} ` +
           `in secret "${account.secret}"`,
       );
+    }
+    const key = this.encryptionKey;
+    if (key) {
+      // Every log group of the stack, whichever construct made it, is encrypted with the key.
+      Aspects.of(this).add({
+        visit(node) {
+          if (node instanceof CfnLogGroup) node.kmsKeyId = key.keyArn;
+        },
+      });
     }
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
@@ -118,5 +159,39 @@ export class CallvaultStack extends Stack {
         value: this.queryApi.url,
       });
     }
+  }
+
+  /**
+   * The key of config `encryption`: created (rotated yearly, CloudWatch Logs allowed to use it
+   * for this account's log groups) or imported by ARN, whose key policy must then allow
+   * CloudWatch Logs itself.
+   */
+  private customerKey(config: DeployConfig): IKey | undefined {
+    const encryption = config.encryption;
+    if (!encryption) return undefined;
+    if ('kmsKeyArn' in encryption) return Key.fromKeyArn(this, 'EncryptionKey', encryption.kmsKeyArn);
+    const key = new Key(this, 'EncryptionKey', {
+      description: 'callvault: archive bucket, index table and log groups',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    return key;
   }
 }

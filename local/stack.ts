@@ -13,19 +13,25 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
-import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
-import type { CallvaultConfig } from '../lambdas/core/config.ts';
+import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import type { Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
 import type { SweepRequest, SweepState } from '../lambdas/core/sweep.ts';
 import type { RecordEvent } from '../lambdas/handlers/record.ts';
+import type { createRetryHandler } from '../lambdas/handlers/retry.ts';
 import type { Runtime } from '../lambdas/handlers/runtime.ts';
 import type { SweepStepEvent } from '../lambdas/handlers/sweep-step.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
+import { LocalArchiveStore } from './locked-store.ts';
 import { startLocalServers } from './servers.ts';
 import { type LocalCredentials, randomCredentials } from './sigv4.ts';
-import type { ExecutionStatus, LocalStepFunctions, TaskHandler } from './step-functions.ts';
+import type {
+  ExecutionStatus,
+  LocalStepFunctions,
+  LocalStepFunctionsOptions,
+  TaskHandler,
+} from './step-functions.ts';
 import { LOCAL_REGION, SWEEP_STATE_MACHINE_PATH } from './template.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
@@ -41,6 +47,8 @@ export interface LocalStackOptions {
   retryIntervalScale?: number;
   /** Concurrent invocations per handler. */
   concurrency?: number;
+  /** See LocalStepFunctions: tests shorten the execution timeout. */
+  executionTimeoutSeconds?: number;
 }
 
 /** What `poll` reports: one sweep pass of an account and the ingest executions it started. */
@@ -78,6 +86,8 @@ export interface LocalStack {
   sweepOutcome(executionName: string): Promise<SweepState>;
   /** Names of the account's ingest executions started at or after `since` (UTC ISO). */
   ingestStartedSince(accountId: string, since: string): Promise<string[]>;
+  /** Retries the failed recordings that are due, as the scheduled retry Lambda does. */
+  retry: ReturnType<typeof createRetryHandler>;
   /** Resolves each execution when it has ended; `onEnded` is called as each one does. */
   waitFor(names: readonly string[], onEnded?: (execution: EndedExecution) => void): Promise<EndedExecution[]>;
   /**
@@ -107,7 +117,8 @@ export interface LocalEndpoints {
 /** The archive in a data directory: its clients, without the workflow. */
 export interface LocalArchive {
   index: DynamoRecordingIndex;
-  store: S3ArchiveStore;
+  /** Enforces Object Lock's rules itself: s3rver has none. */
+  store: LocalArchiveStore;
   s3: S3Client;
   dynamo: DynamoDBClient;
   close(): Promise<void>;
@@ -160,10 +171,15 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   return { s3, dynamo };
 }
 
-function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Promise<void>): LocalArchive {
+function archiveOf(
+  s3: S3Client,
+  dynamo: DynamoDBClient,
+  closeServers: () => Promise<void>,
+  retention?: RetentionConfig,
+): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
-    store: new S3ArchiveStore(s3, LOCAL_BUCKET),
+    store: new LocalArchiveStore(s3, LOCAL_BUCKET, retention),
     s3,
     dynamo,
     async close() {
@@ -174,17 +190,23 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
   };
 }
 
-/** The archive of a data directory: attached to a running `serve`, or with servers of its own. */
-export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
+/**
+ * The archive of a data directory: attached to a running `serve`, or with servers of its own.
+ * `retention` is the default retention given to what this archive writes.
+ */
+export async function openLocalArchive(
+  dataDir: string,
+  options: { retention?: RetentionConfig } = {},
+): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
     const { s3, dynamo } = clients(serving);
-    return archiveOf(s3, dynamo, async () => {});
+    return archiveOf(s3, dynamo, async () => {}, options.retention);
   }
   const credentials = randomCredentials();
   const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  return archiveOf(s3, dynamo, () => servers.close());
+  return archiveOf(s3, dynamo, () => servers.close(), options.retention);
 }
 
 /** The local stack for a data directory: attached to a running `serve`, or owned by this process. */
@@ -199,20 +221,35 @@ export async function openLocalStack(options: LocalStackOptions): Promise<LocalS
  * (`recordings list`) never load them.
  */
 async function workflowModules() {
-  const [accounts, sweeps, log, runtime, archive, check, sweepStep, record, sfn, starter, stepFunctions] =
-    await Promise.all([
-      import('../lambdas/aws/accounts.ts'),
-      import('../lambdas/aws/dynamo-sweeps.ts'),
-      import('../lambdas/core/log.ts'),
-      import('../lambdas/handlers/runtime.ts'),
-      import('../lambdas/handlers/archive.ts'),
-      import('../lambdas/handlers/check.ts'),
-      import('../lambdas/handlers/sweep-step.ts'),
-      import('../lambdas/handlers/record.ts'),
-      import('@aws-sdk/client-sfn'),
-      import('../lambdas/aws/sfn-starter.ts'),
-      import('./step-functions.ts'),
-    ]);
+  const [
+    accounts,
+    sweeps,
+    log,
+    runtime,
+    archive,
+    check,
+    sweepStep,
+    record,
+    ended,
+    retry,
+    sfn,
+    starter,
+    stepFunctions,
+  ] = await Promise.all([
+    import('../lambdas/aws/accounts.ts'),
+    import('../lambdas/aws/dynamo-sweeps.ts'),
+    import('../lambdas/core/log.ts'),
+    import('../lambdas/handlers/runtime.ts'),
+    import('../lambdas/handlers/archive.ts'),
+    import('../lambdas/handlers/check.ts'),
+    import('../lambdas/handlers/sweep-step.ts'),
+    import('../lambdas/handlers/record.ts'),
+    import('../lambdas/handlers/ended.ts'),
+    import('../lambdas/handlers/retry.ts'),
+    import('@aws-sdk/client-sfn'),
+    import('../lambdas/aws/sfn-starter.ts'),
+    import('./step-functions.ts'),
+  ]);
   return {
     ...accounts,
     ...sweeps,
@@ -222,6 +259,8 @@ async function workflowModules() {
     ...check,
     ...sweepStep,
     ...record,
+    ...ended,
+    ...retry,
     ...sfn,
     ...starter,
     ...stepFunctions,
@@ -264,13 +303,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     createArchiveHandler,
     createCheckHandler,
     createRecordHandler,
+    createEndedHandler,
+    createRetryHandler,
     createSweepStepHandler,
     LocalStepFunctions,
     SFNClient,
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  const archive = archiveOf(s3, dynamo, () => servers.close());
+  const archive = archiveOf(s3, dynamo, () => servers.close(), options.config.retention);
   await ensureIndexTable(
     dynamo,
     { TableName: LOCAL_TABLE, ...workflows.table },
@@ -295,14 +336,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
   const sweepStep = createSweepStepHandler(runtime);
+  const ended = createEndedHandler(runtime);
   const handlers: Record<string, TaskHandler> = {
     check: (input) => check(input as IngestState),
     archive: (input) => archiveTask(input as IngestState),
     record: (input) => record(input as RecordEvent),
     'sweep-step': (input) => sweepStep(input as SweepStepEvent),
   };
-  const machine = (path: string | undefined, machineName: string, journal: string) =>
+  const machine = (
+    path: string | undefined,
+    machineName: string,
+    journal: string,
+    extra: Pick<LocalStepFunctionsOptions, 'executionTimeoutSeconds' | 'onStopped'> = {},
+  ) =>
     new LocalStepFunctions({
+      ...extra,
       local: stateMachineAt(workflows, path),
       machineName,
       handlers,
@@ -315,7 +363,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       onTaskError: (state, error) =>
         runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
     });
-  const stepFunctions = machine(undefined, 'callvault-ingest', 'executions.jsonl');
+  const stepFunctions = machine(undefined, 'callvault-ingest', 'executions.jsonl', {
+    executionTimeoutSeconds: options.executionTimeoutSeconds,
+    // What the deployed EventBridge rule does with an ingest execution that ended without an
+    // outcome; the sweep has no outcome to record: its checkpoint resumes on the next run.
+    onStopped: (detail) => ended({ 'detail-type': 'Step Functions Execution Status Change', detail }),
+  });
   const sweepFunctions = machine(SWEEP_STATE_MACHINE_PATH, 'callvault-sweep', 'sweeps.jsonl');
   // One endpoint for both, as Step Functions is one service for every state machine.
   const stepFunctionsEndpoint = await stepFunctions.listen(0, [sweepFunctions]);
@@ -349,6 +402,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     poll: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -384,6 +438,7 @@ async function attachLocalStack(
 ): Promise<LocalStack> {
   const modules = await workflowModules();
   const {
+    createRetryHandler,
     DescribeExecutionCommand,
     ListExecutionsCommand,
     LOCAL_STATE_MACHINE_ARN,
@@ -393,7 +448,7 @@ async function attachLocalStack(
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients(serving);
-  const archive = archiveOf(s3, dynamo, async () => {});
+  const archive = archiveOf(s3, dynamo, async () => {}, options.config.retention);
   const sfn = new SFNClient({
     region: LOCAL_REGION,
     credentials: serving.credentials,
@@ -427,6 +482,7 @@ async function attachLocalStack(
     poll: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {

@@ -14,6 +14,11 @@ export const DEFAULT_SECRET_PREFIX = 'callvault/';
 
 export interface AccountConfigProps {
   readonly accounts: readonly PublicAccount[];
+  /**
+   * Grant each account's secret by name rather than the default prefix: for a function that may
+   * read only these accounts' secrets (few, so the policy stays small).
+   */
+  readonly secretsByName?: boolean;
 }
 
 /**
@@ -26,6 +31,8 @@ export class AccountConfig extends Construct {
   /** What each function that reads accounts is told. */
   public readonly environment: Record<string, string>;
   private readonly secretResources: string[];
+  /** Customer-managed keys the accounts' secrets are encrypted with (`secretKmsKeyArn`). */
+  private readonly secretKeys: string[];
   private readonly defaultPrefix: boolean;
 
   constructor(scope: Construct, id: string, props: AccountConfigProps) {
@@ -53,12 +60,17 @@ export class AccountConfig extends Construct {
       });
     const named = props.accounts
       .map((account) => account.secret)
-      .filter((secret) => !secret.startsWith(DEFAULT_SECRET_PREFIX));
+      .filter((secret) => props.secretsByName || !secret.startsWith(DEFAULT_SECRET_PREFIX));
     this.defaultPrefix = named.length < props.accounts.length;
     this.secretResources = [
       ...(this.defaultPrefix ? [secretArn(`${DEFAULT_SECRET_PREFIX}*`)] : []),
       // Secrets Manager appends 6 random characters to a secret's name in its ARN.
       ...named.map((secret) => (secret.startsWith('arn:') ? secret : secretArn(`${secret}-??????`))),
+    ];
+    this.secretKeys = [
+      ...new Set(
+        props.accounts.flatMap((account) => (account.secretKmsKeyArn ? [account.secretKmsKeyArn] : [])),
+      ),
     ];
   }
 
@@ -84,6 +96,19 @@ export class AccountConfig extends Construct {
         resources: this.secretResources,
       }),
     );
+    if (this.secretKeys.length > 0) {
+      // Only through Secrets Manager. (An imported key in another account gets no grant from the
+      // CDK's own key handling: its key policy cannot be edited here.)
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: this.secretKeys,
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
     const policy = grantee.role?.node.tryFindChild('DefaultPolicy');
     if (policy && this.defaultPrefix) acknowledgeSecretPrefix(policy as Construct);
   }

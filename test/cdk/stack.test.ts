@@ -402,13 +402,15 @@ describe('recording store', () => {
 describe('functions', () => {
   it('every Lambda: nodejs22.x on arm64, active tracing, a handler name', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
+    // Ingest and the APIs, ended and retry (test/cdk/failed-recordings.test.ts), and the daily
+    // reconcile and manifest (test/cdk/compliance.test.ts).
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.Environment.Variables.CALLVAULT_HANDLER).toMatch(
-        /^(check|archive|record|sweep-step|intake|query)$/,
+        /^(check|archive|record|sweep-step|intake|query|ended|retry|reconcile|manifest)$/,
       );
     }
   });
@@ -447,7 +449,11 @@ describe('functions', () => {
 
 describe('sweeps', () => {
   it('one EventBridge Scheduler schedule per account starts the sweep workflow with {accountId}, through one role', () => {
-    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(0);
+    // EventBridge rules remain for the stack's own jobs (ended, retry, compliance); none per account.
+    const accountRules = Object.values(template.findResources('AWS::Events::Rule')).filter((rule) =>
+      JSON.stringify(rule).includes('accountId'),
+    );
+    expect(accountRules).toHaveLength(0);
     const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
     expect(schedules).toHaveLength(accounts.length);
     const roles = new Set(schedules.map((schedule) => json(schedule.Properties.Target.RoleArn)));
@@ -613,7 +619,9 @@ describe('ingest workflow', () => {
 describe('alarms', () => {
   it('failed executions and failed sweeps alarm', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4);
+    // + stopped executions and retries exhausted (test/cdk/failed-recordings.test.ts), and the
+    // compliance alarms (test/cdk/compliance.test.ts): gaps and expiring for all accounts, two jobs.
+    expect(alarms).toHaveLength(6 + 2 + 2);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
@@ -775,6 +783,6 @@ describe('HTTP APIs', () => {
     expect(Object.keys(built.findResources('AWS::ApiGatewayV2::Api'))).toHaveLength(1);
     expect(() => functionOf(built, handler)).toThrow(/0 functions/);
     expect(Object.keys(built.toJSON().Outputs)).not.toContain(output);
-    expect(Object.keys(built.findResources('AWS::Lambda::Function'))).toHaveLength(5);
+    expect(Object.keys(built.findResources('AWS::Lambda::Function'))).toHaveLength(9);
   });
 });
