@@ -75,7 +75,26 @@ export const dialogtechAccount = z.object({
 export const voipbinAccount = z.object({
   ...common,
   provider: z.literal('voipbin'),
-  auth: z.object({ token: nonEmpty }),
+  /**
+   * An access key (`GET /accesskeys`, sent as `?accesskey=`) lives until its own expiry and is the
+   * credential for a deployment; a login token expires after 7 days.
+   */
+  auth: z
+    .object({ accesskey: nonEmpty.optional(), token: nonEmpty.optional() })
+    .superRefine((auth, ctx) => {
+      if (auth.accesskey === undefined && auth.token === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['token'],
+          message: 'is required (or "accesskey", the credential for a deployment)',
+        });
+      } else if (auth.accesskey !== undefined && auth.token !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['token'], message: 'cannot be set beside "accesskey"' });
+      }
+    })
+    .transform((auth): { accesskey: string } | { token: string } =>
+      auth.accesskey !== undefined ? { accesskey: auth.accesskey } : { token: auth.token ?? '' },
+    ),
 });
 
 export const restcommAccount = z.object({
