@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
+import type { ProviderAdapter } from '../providers/adapter.ts';
 import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.ts';
 import type { ReadinessConfig } from './config.ts';
 import { InvalidAudioError } from './errors.ts';
 import { objectKeyPrefix, recordingId } from './ids.ts';
 import type { ArchiveStore, EntryStatus, IndexEntry, RecordingIndex } from './ports.ts';
-import type { Recording, RecordingRef } from './recording.ts';
+import type { KnownRecording, Recording, RecordingRef } from './recording.ts';
 
 /** What the state machine's Choice state routes on. */
 export type Decision = 'archive' | 'wait' | 'skip' | 'timeout' | 'done';
@@ -32,7 +32,8 @@ export interface ArchiveResult {
 
 export interface IngestState {
   ref: RecordingRef;
-  hints?: WebhookRecording['hints'];
+  /** What the sweep's listing or the callback told: the check asks the provider only the rest. */
+  hints?: KnownRecording;
   recording?: RecordingSummary;
   decision?: Decision;
   /** Readiness checks done so far. */
@@ -70,7 +71,7 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
   // or a callback starts it anew (Infobip lists a new file only once it is stored).
   if (existing?.status === 'archived') return { ...state, decision: 'done', reason: 'already archived' };
   const adapter = await deps.adapterFor(state.ref.accountId);
-  const recording = await adapter.get(state.ref);
+  const recording = await adapter.get(state.ref, state.hints);
   const summary = summarize(recording, state.hints);
   const attempt = (state.attempt ?? 0) + 1;
   const firstCheckedAt = state.firstCheckedAt ?? now.toISOString();

@@ -221,13 +221,15 @@ describe('dialogtech list', () => {
 });
 
 describe('dialogtech readiness and download', () => {
-  it('goes from pending (202) to ready, with metadata looked up in the lists', async () => {
+  it('goes from pending (202) to ready; undescribed, its metadata is looked up once it is ready', async () => {
     const sid = '0955500000000001';
     addRecording(sid, { readyAt: clock + 60_000 });
+    const listsBefore = sim.count('list');
     const pending = await adapter.get(ref(sid));
     expect(pending.readiness).toBe('pending');
     expect(pending.providerStatus).toBe('202');
-    expect(pending.startedAt).toBe('2026-10-15T15:00:00.000Z');
+    // Pending, nothing needs the metadata yet: only the probe was sent.
+    expect(sim.count('list')).toBe(listsBefore);
     await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
     await expect(adapter.delete(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
 

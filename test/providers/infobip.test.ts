@@ -186,14 +186,15 @@ describe('infobip listing', () => {
       since: '2026-11-01T09:03:00.000Z',
       until: '2026-11-01T09:07:00.000Z',
     });
-    expect(recordings.map((r) => r.startedAt)).toEqual([
+    expect(recordings.map((r) => r.startedAt).sort()).toEqual([
       '2026-11-01T09:03:00.000Z',
       '2026-11-01T09:04:00.000Z',
       '2026-11-01T09:05:00.000Z',
       '2026-11-01T09:06:00.000Z',
     ]);
-    // no time filter at the server: every page was read
-    expect(s.count('list')).toBe(4);
+    // No time filter at the server; newest first, the listing stops at the first page wholly
+    // older than the window (page 3: 09:01, 09:00) instead of reading on to the empty page 4.
+    expect(s.count('list')).toBe(3);
   });
 });
 
@@ -237,15 +238,18 @@ describe('infobip get, download and readiness', () => {
     expect(s.count('status')).toBeGreaterThan(0);
   });
 
-  it('gets a file without a callId by scanning the listing', async () => {
+  it('checks a file without a callId at its own URL, never scanning the listing', async () => {
     const target = recordings[4] as SimRecording;
+    const before = { list: s.count('list'), status: s.count('status'), audio: s.count('audio') };
     const recording = await adapter.get({
       accountId: account.id,
       provider: 'infobip',
       providerRecordingId: target.id,
     });
     expect(recording.readiness).toBe('ready');
-    expect(recording.callId).toBe(target.callId);
+    expect(s.count('list')).toBe(before.list);
+    expect(s.count('status')).toBe(before.status);
+    expect(s.count('audio')).toBe(before.audio + 1);
   });
 
   it('downloads the audio and verifies the bytes', async () => {
