@@ -19,6 +19,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
+import { DynamoProviderSlots } from '../lambdas/aws/dynamo-slots.ts';
 import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../lambdas/aws/sfn-starter.ts';
 import type { CallvaultConfig } from '../lambdas/core/config.ts';
@@ -185,6 +186,8 @@ function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: 
     store: archive.store,
     starter,
     readiness: options.config.readiness,
+    // The same limiter as deployed, in the same table: `serve` and attached commands share it.
+    slots: new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE),
     logger: options.logger ?? jsonLogger,
     adapterOptions: options.adapterOptions,
   });

@@ -49,6 +49,11 @@ const common = {
     .default('rate(15 minutes)'),
   webhook: webhook.optional(),
   /**
+   * Readiness checks and downloads in flight at once at this account's provider, across every
+   * execution (deployed: across Lambdas). Default per provider: `DEFAULT_MAX_CONCURRENCY`.
+   */
+  maxConcurrency: z.number().int().min(1).max(100).optional(),
+  /**
    * Deployed stack only: the Secrets Manager secret (name or ARN) holding this account's
    * `{ "auth": {...}, "webhook": {...} }`. Default `callvault/{id}`.
    */
@@ -174,6 +179,23 @@ export const deployConfig = z
 export type DeployConfig = z.infer<typeof deployConfig>;
 
 export type AccountConfig = z.infer<typeof accountConfig>;
+
+/**
+ * Four at once suits APIs documented without a limit. DialogTech's is one PHP endpoint that
+ * renders each download on request: two. Bandwidth allows 3,500 requests per 5 minutes per IP
+ * (its OpenAPI), about 11 a second, which eight short requests in flight stay under.
+ */
+export const DEFAULT_MAX_CONCURRENCY: Record<AccountConfig['provider'], number> = {
+  infobip: 4,
+  dialogtech: 2,
+  voipbin: 4,
+  restcomm: 4,
+  bandwidth: 8,
+};
+
+export function maxConcurrencyOf(account: Pick<AccountConfig, 'provider' | 'maxConcurrency'>): number {
+  return account.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY[account.provider];
+}
 export type AccountOf<P extends AccountConfig['provider']> = Extract<AccountConfig, { provider: P }>;
 export type ReadinessConfig = z.infer<typeof readinessConfig>;
 export type CallvaultConfig = z.infer<typeof callvaultConfig>;

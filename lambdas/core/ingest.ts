@@ -11,7 +11,8 @@ import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.
 import type { ReadinessConfig } from './config.ts';
 import { InvalidAudioError } from './errors.ts';
 import { objectKeyPrefix, recordingId } from './ids.ts';
-import type { ArchiveStore, EntryStatus, IndexEntry, RecordingIndex } from './ports.ts';
+import type { ArchiveStore, EntryStatus, IndexEntry, ProviderSlots, RecordingIndex } from './ports.ts';
+import { withProviderSlot } from './provider-slots.ts';
 import type { KnownRecording, Recording, RecordingRef } from './recording.ts';
 
 /** What the state machine's Choice state routes on. */
@@ -53,12 +54,14 @@ export interface IngestDeps {
   index: RecordingIndex;
   store: ArchiveStore;
   readiness: ReadinessConfig;
+  /** Bounds checks and downloads in flight per account; none means unbounded. */
+  slots?: ProviderSlots;
   now?: () => Date;
 }
 
 /** What each step uses of the dependencies. */
-export type CheckDeps = Pick<IngestDeps, 'adapterFor' | 'index' | 'readiness' | 'now'>;
-export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store'>;
+export type CheckDeps = Pick<IngestDeps, 'adapterFor' | 'index' | 'readiness' | 'slots' | 'now'>;
+export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store' | 'slots'>;
 export type RecordDeps = Pick<IngestDeps, 'index' | 'now'>;
 
 const MAX_RAW_CHARS = 16_000;
@@ -71,7 +74,9 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
   // or a callback starts it anew (Infobip lists a new file only once it is stored).
   if (existing?.status === 'archived') return { ...state, decision: 'done', reason: 'already archived' };
   const adapter = await deps.adapterFor(state.ref.accountId);
-  const recording = await adapter.get(state.ref, state.hints);
+  const recording = await withProviderSlot(deps.slots, adapter.account, () =>
+    adapter.get(state.ref, state.hints),
+  );
   const summary = summarize(recording, state.hints);
   const attempt = (state.attempt ?? 0) + 1;
   const firstCheckedAt = state.firstCheckedAt ?? now.toISOString();
@@ -124,6 +129,16 @@ export async function archiveRecording(state: IngestState, deps: ArchiveDeps): P
   }
 
   const adapter = await deps.adapterFor(state.ref.accountId);
+  return withProviderSlot(deps.slots, adapter.account, () => streamToStore(state, deps, adapter, prefix));
+}
+
+/** The provider half of the archive step: the slot is held until the object is complete. */
+async function streamToStore(
+  state: IngestState,
+  deps: ArchiveDeps,
+  adapter: ProviderAdapter,
+  prefix: string,
+): Promise<ArchiveResult> {
   const download = await adapter.download(state.ref);
   const { head, body } = await peek(download.body, SNIFF_BYTES);
   const format = sniffAudioFormat(head);
