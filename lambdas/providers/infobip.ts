@@ -151,6 +151,16 @@ export function createInfobipAdapter(
     return undefined;
   }
 
+  /**
+   * A file announced without its messageId, just recorded: on the listing's first page, newest
+   * first. One page is read, never more; elsewhere, the metadata stays unknown.
+   */
+  async function findRecent(ref: RecordingRef): Promise<FileEntry | undefined> {
+    for await (const files of allPages())
+      return files.find((file) => fileIdOf(file) === ref.providerRecordingId);
+    return undefined;
+  }
+
   /** The file itself, under the configured base: the `url` of a listing is relative. */
   function openFile(ref: RecordingRef): Promise<AudioDownload> {
     const path = `${FILES_PATH}/${encodeURIComponent(ref.providerRecordingId)}`;
@@ -244,9 +254,9 @@ export function createInfobipAdapter(
           raw: known.raw ?? null,
         };
       }
-      const file = ref.callId ? await findInMessage(ref, ref.callId) : undefined;
+      const file = ref.callId ? await findInMessage(ref, ref.callId) : await findRecent(ref);
       if (file) return toRecording(file);
-      // No entry and no message (or not among its files): the file's own URL answers.
+      // Not where one page could show it: the file's own URL says whether it is there.
       return probeFile(ref);
     },
 

@@ -79,7 +79,7 @@ describe('infobip listing cost', () => {
 });
 
 describe('infobip check cost', () => {
-  it('answers from a handed-over entry with no request, from a messageId with one, else at the file', async () => {
+  it('answers from a handed-over entry with no request, from a messageId with one, else from page 1 or the file', async () => {
     const s = await sim();
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), FAST);
     const file = FILES[42];
@@ -102,9 +102,10 @@ describe('infobip check cost', () => {
     expect(fromMessage).toMatchObject({ readiness: 'ready', from: file.from.replace(/^\+/, '') });
     expect(counts()).toEqual({ list: 0, status: 1, audio: 0 });
 
-    // `{recordingId}` alone: the file's own URL, never a scan of the 25 pages.
+    // `{recordingId}` alone, for a file past the first page: that page, then the file's own
+    // URL, never a scan of the 25 pages.
     expect((await adapter.get(ref)).readiness).toBe('ready');
-    expect(counts()).toEqual({ list: 0, status: 1, audio: 1 });
+    expect(counts()).toEqual({ list: 1, status: 1, audio: 1 });
 
     // Expired since it was listed: the download (the file's URL) finds out, and it is gone.
     s.markDeleted(file.id);

@@ -238,18 +238,21 @@ describe('infobip get, download and readiness', () => {
     expect(s.count('status')).toBeGreaterThan(0);
   });
 
-  it('checks a file without a callId at its own URL, never scanning the listing', async () => {
-    const target = recordings[4] as SimRecording;
-    const before = { list: s.count('list'), status: s.count('status'), audio: s.count('audio') };
-    const recording = await adapter.get({
-      accountId: account.id,
-      provider: 'infobip',
-      providerRecordingId: target.id,
-    });
+  it('checks a file without a callId on the first page only, else at its own URL, never scanning', async () => {
+    const counts = () => ({ list: s.count('list'), status: s.count('status'), audio: s.count('audio') });
+    const get = (target: SimRecording) =>
+      adapter.get({ accountId: account.id, provider: 'infobip', providerRecordingId: target.id });
+    // The newest file is on the first page: its metadata comes with it.
+    const newest = recordings[4] as SimRecording;
+    let before = counts();
+    expect(await get(newest)).toMatchObject({ readiness: 'ready', callId: newest.callId });
+    expect(counts()).toEqual({ ...before, list: before.list + 1 });
+    // An older one is not: the first page, then the file's own URL, not pages 2 and 3.
+    const oldest = recordings[0] as SimRecording;
+    before = counts();
+    const recording = await get(oldest);
     expect(recording.readiness).toBe('ready');
-    expect(s.count('list')).toBe(before.list);
-    expect(s.count('status')).toBe(before.status);
-    expect(s.count('audio')).toBe(before.audio + 1);
+    expect(counts()).toEqual({ list: before.list + 1, status: before.status, audio: before.audio + 1 });
   });
 
   it('downloads the audio and verifies the bytes', async () => {
