@@ -6,6 +6,7 @@
  * After a 429 the item keeps a reduced `limit` until `reducedUntil`.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ProviderBusyError } from '../core/errors.ts';
@@ -16,6 +17,11 @@ export interface DynamoProviderSlotsOptions {
   leaseMs?: number;
   /** How long an account stays slowed down after a 429 (or its Retry-After, if longer). Default 60 s. */
   slowDownMs?: number;
+  /**
+   * How long `acquire` waits in-process for a slot before ProviderBusyError hands the wait to the
+   * workflow's backoff. Short waits are the common case in a backlog. Default 10 s.
+   */
+  waitMs?: number;
   now?: () => number;
 }
 
@@ -32,6 +38,7 @@ export class DynamoProviderSlots implements ProviderSlots {
   private readonly db: DynamoDBDocumentClient;
   private readonly leaseMs: number;
   private readonly slowDownMs: number;
+  private readonly waitMs: number;
   private readonly now: () => number;
 
   constructor(
@@ -42,25 +49,35 @@ export class DynamoProviderSlots implements ProviderSlots {
     this.db = DynamoDBDocumentClient.from(client);
     this.leaseMs = options.leaseMs ?? 90_000;
     this.slowDownMs = options.slowDownMs ?? 60_000;
+    this.waitMs = options.waitMs ?? 10_000;
     this.now = options.now ?? Date.now;
   }
 
   async acquire(accountId: string, limit: number): Promise<SlotLease> {
-    const item = await this.read(accountId);
-    const now = this.now();
-    const allowed = this.allowed(item, limit, now);
-    // Free slots first, in random order, so concurrent callers rarely race for the same one.
-    const free = Array.from({ length: allowed }, (_, slot) => slot)
-      .filter((slot) => !(Number(item?.[`s${slot}`] ?? 0) > now))
-      .sort(() => Math.random() - 0.5);
     const holder = randomUUID();
-    for (const slot of free) {
-      if (await this.take(accountId, slot, holder, now)) return this.lease(accountId, slot, holder);
+    const started = Date.now();
+    for (let round = 0; ; round += 1) {
+      const item = await this.read(accountId);
+      const now = this.now();
+      const allowed = this.allowed(item, limit, now);
+      // Free slots first, in random order, so concurrent callers rarely race for the same one.
+      const free = Array.from({ length: allowed }, (_, slot) => slot)
+        .filter((slot) => !(Number(item?.[`s${slot}`] ?? 0) > now))
+        .sort(() => Math.random() - 0.5);
+      for (const slot of free) {
+        if (await this.take(accountId, slot, holder, now)) return this.lease(accountId, slot, holder);
+      }
+      const waited = Date.now() - started;
+      if (waited >= this.waitMs) {
+        const slowed = allowed < limit ? ` (slowed down to ${allowed} after a 429)` : '';
+        throw new ProviderBusyError(
+          `account "${accountId}": all ${allowed} of its provider slots are taken${slowed}; trying again later`,
+        );
+      }
+      // 25 ms growing to 1 s, jittered: waiters neither spin on the item nor wake together.
+      const pause = Math.min(1_000, 25 * 2 ** round) * (0.5 + Math.random() / 2);
+      await sleep(Math.min(pause, this.waitMs - waited));
     }
-    const slowed = allowed < limit ? ` (slowed down to ${allowed} after a 429)` : '';
-    throw new ProviderBusyError(
-      `account "${accountId}": all ${allowed} of its provider slots are taken${slowed}; trying again later`,
-    );
   }
 
   async slowDown(accountId: string, limit: number, retryAfterMs?: number): Promise<void> {

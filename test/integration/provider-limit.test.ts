@@ -121,8 +121,12 @@ describe('maxConcurrency through the local workflow', () => {
 
   describe('DynamoProviderSlots on dynalite', () => {
     let clock = Date.UTC(2026, 11, 1, 12, 0, 0);
-    const slotsAt = () =>
-      new DynamoProviderSlots(stack.archive.dynamo, LOCAL_TABLE, { leaseMs: 30_000, now: () => clock });
+    const slotsAt = (waitMs = 0) =>
+      new DynamoProviderSlots(stack.archive.dynamo, LOCAL_TABLE, {
+        leaseMs: 30_000,
+        waitMs,
+        now: () => clock,
+      });
     afterEach(() => {
       clock += 3_600_000;
     });
@@ -139,6 +143,14 @@ describe('maxConcurrency through the local workflow', () => {
       await leases[0]?.release();
       const again = await slots.acquire('acct-a', 3);
       await Promise.all([again, ...leases.slice(1)].map((lease) => lease.release()));
+    });
+
+    it('waits in-process for a slot given back within waitMs, instead of failing the task', async () => {
+      const slots = slotsAt(5_000);
+      const held = await slots.acquire('acct-w', 1);
+      const waiting = slots.acquire('acct-w', 1);
+      setTimeout(() => void held.release(), 200);
+      await (await waiting).release();
     });
 
     it('lets a lease of a task that died lapse, so its slot is taken again', async () => {
