@@ -187,7 +187,8 @@ function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: 
     starter,
     readiness: options.config.readiness,
     // The same limiter as deployed, in the same table: `serve` and attached commands share it.
-    slots: new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE),
+    // A waiter holds one of the few local handler slots, so it hands over to the workflow sooner.
+    slots: new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE, { waitMs: 1_000 }),
     logger: options.logger ?? jsonLogger,
     adapterOptions: options.adapterOptions,
   });

@@ -27,7 +27,10 @@ const dirs: string[] = [];
 const stacks: OwnedLocalStack[] = [];
 const sims: InfobipSimulator[] = [];
 
-/** The local stack with 8 concurrent invocations per handler: more than any account's limit. */
+/**
+ * The local stack with 16 concurrent invocations per handler: more than the accounts' limits
+ * together, so one account's waiting tasks cannot starve another's.
+ */
 async function stackFor(accounts: AccountConfig[]): Promise<OwnedLocalStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'callvault-limit-'));
   dirs.push(dataDir);
@@ -41,7 +44,7 @@ async function stackFor(accounts: AccountConfig[]): Promise<OwnedLocalStack> {
     adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 } },
     // Busy retries every 100 ms (5 s × 0.02), up to 60 times: enough for this backlog to drain.
     retryIntervalScale: 0.02,
-    concurrency: 8,
+    concurrency: 16,
   });
   stacks.push(stack);
   return stack;
@@ -86,7 +89,7 @@ describe('maxConcurrency through the local workflow', () => {
     throttling.inject({ kind: 'rate-limit', on: 'audio', times: 10, retryAfterSeconds: 0 });
     stack = await stackFor([
       { ...infobipSimulatorAccount(limited, 'ib-two'), maxConcurrency: 2 },
-      // The control: as many slots as the local stack runs handlers, so nothing holds it back.
+      // The control: room for all its downloads at once.
       { ...infobipSimulatorAccount(control, 'ib-control'), maxConcurrency: 8 },
       { ...infobipSimulatorAccount(throttling, 'ib-429'), maxConcurrency: 4 },
     ]);
