@@ -14,8 +14,9 @@ export const createIntakeHandler =
   (runtime: IntakeDeps & { logger: Logger }) =>
   async (event: HttpEvent): Promise<HttpResult> => {
     const accountId = event.pathParameters?.accountId ?? '';
+    const bytes = rawBody(event);
     const answer = await receiveWebhook(
-      { accountId, body: rawBody(event), headers: lowerCaseHeaders(event) },
+      { accountId, body: bytes.toString('utf8'), bytes, headers: lowerCaseHeaders(event) },
       runtime,
     );
     runtime.logger.info('webhook', { account: accountId, status: answer.statusCode, ...answer.body });
