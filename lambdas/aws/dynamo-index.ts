@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
 import type { IndexEntry, IndexPage, IndexQuery, RecordingIndex } from '../core/ports.ts';
+import { documentClient } from './document-client.ts';
 
 export const INDEX_NAMES = {
   byAccount: 'byAccount',
@@ -86,7 +87,7 @@ export class DynamoRecordingIndex implements RecordingIndex {
     client: DynamoDBClient,
     readonly tableName: string,
   ) {
-    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.db = documentClient(client);
   }
 
   async get(id: string): Promise<IndexEntry | undefined> {

@@ -8,9 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ProviderBusyError } from '../core/errors.ts';
 import type { ProviderSlots, SlotLease } from '../core/ports.ts';
+import { documentClient } from './document-client.ts';
 
 export interface DynamoProviderSlotsOptions {
   /** How long a lease lives without renewal. Default 90 s. */
@@ -46,7 +47,7 @@ export class DynamoProviderSlots implements ProviderSlots {
     readonly tableName: string,
     options: DynamoProviderSlotsOptions = {},
   ) {
-    this.db = DynamoDBDocumentClient.from(client);
+    this.db = documentClient(client);
     this.leaseMs = options.leaseMs ?? 90_000;
     this.slowDownMs = options.slowDownMs ?? 60_000;
     this.waitMs = options.waitMs ?? 10_000;
