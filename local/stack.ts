@@ -13,15 +13,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
 import { DynamoProviderSlots } from '../lambdas/aws/dynamo-slots.ts';
-import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
-import type { CallvaultConfig } from '../lambdas/core/config.ts';
+import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import type { Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
 import type { createPollHandler } from '../lambdas/handlers/poll.ts';
 import type { RecordEvent } from '../lambdas/handlers/record.ts';
+import type { createRetryHandler } from '../lambdas/handlers/retry.ts';
 import type { Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
+import { LocalArchiveStore } from './locked-store.ts';
 import { startLocalServers } from './servers.ts';
 import { type LocalCredentials, randomCredentials } from './sigv4.ts';
 import type { ExecutionStatus, LocalStepFunctions } from './step-functions.ts';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
   retryIntervalScale?: number;
   /** Concurrent invocations per handler. */
   concurrency?: number;
+  /** See LocalStepFunctions: tests shorten the execution timeout. */
+  executionTimeoutSeconds?: number;
 }
 
 /** An execution once it has ended, as DescribeExecution tells it. */
@@ -57,6 +60,8 @@ export interface LocalStack {
   archive: LocalArchive;
   /** Sweeps one account, as the scheduled poll Lambda does. */
   poll: ReturnType<typeof createPollHandler>;
+  /** Retries the failed recordings that are due, as the scheduled retry Lambda does. */
+  retry: ReturnType<typeof createRetryHandler>;
   /** Resolves each execution when it has ended; `onEnded` is called as each one does. */
   waitFor(names: readonly string[], onEnded?: (execution: EndedExecution) => void): Promise<EndedExecution[]>;
   /**
@@ -84,7 +89,8 @@ export interface LocalEndpoints {
 /** The archive in a data directory: its clients, without the workflow. */
 export interface LocalArchive {
   index: DynamoRecordingIndex;
-  store: S3ArchiveStore;
+  /** Enforces Object Lock's rules itself: s3rver has none. */
+  store: LocalArchiveStore;
   s3: S3Client;
   dynamo: DynamoDBClient;
   close(): Promise<void>;
@@ -137,10 +143,15 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   return { s3, dynamo };
 }
 
-function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Promise<void>): LocalArchive {
+function archiveOf(
+  s3: S3Client,
+  dynamo: DynamoDBClient,
+  closeServers: () => Promise<void>,
+  retention?: RetentionConfig,
+): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
-    store: new S3ArchiveStore(s3, LOCAL_BUCKET),
+    store: new LocalArchiveStore(s3, LOCAL_BUCKET, retention),
     s3,
     dynamo,
     async close() {
@@ -151,17 +162,23 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
   };
 }
 
-/** The archive of a data directory: attached to a running `serve`, or with servers of its own. */
-export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
+/**
+ * The archive of a data directory: attached to a running `serve`, or with servers of its own.
+ * `retention` is the default retention given to what this archive writes.
+ */
+export async function openLocalArchive(
+  dataDir: string,
+  options: { retention?: RetentionConfig } = {},
+): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
     const { s3, dynamo } = clients(serving);
-    return archiveOf(s3, dynamo, async () => {});
+    return archiveOf(s3, dynamo, async () => {}, options.retention);
   }
   const credentials = randomCredentials();
   const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  return archiveOf(s3, dynamo, () => servers.close());
+  return archiveOf(s3, dynamo, () => servers.close(), options.retention);
 }
 
 /** The local stack for a data directory: attached to a running `serve`, or owned by this process. */
@@ -176,7 +193,7 @@ export async function openLocalStack(options: LocalStackOptions): Promise<LocalS
  * (`recordings list`) never load them.
  */
 async function workflowModules() {
-  const [accounts, log, runtime, archive, check, poll, record, sfn, starter, stepFunctions] =
+  const [accounts, log, runtime, archive, check, poll, record, ended, retry, sfn, starter, stepFunctions] =
     await Promise.all([
       import('../lambdas/aws/accounts.ts'),
       import('../lambdas/core/log.ts'),
@@ -185,6 +202,8 @@ async function workflowModules() {
       import('../lambdas/handlers/check.ts'),
       import('../lambdas/handlers/poll.ts'),
       import('../lambdas/handlers/record.ts'),
+      import('../lambdas/handlers/ended.ts'),
+      import('../lambdas/handlers/retry.ts'),
       import('@aws-sdk/client-sfn'),
       import('../lambdas/aws/sfn-starter.ts'),
       import('./step-functions.ts'),
@@ -197,6 +216,8 @@ async function workflowModules() {
     ...check,
     ...poll,
     ...record,
+    ...ended,
+    ...retry,
     ...sfn,
     ...starter,
     ...stepFunctions,
@@ -240,12 +261,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     createCheckHandler,
     createPollHandler,
     createRecordHandler,
+    createEndedHandler,
+    createRetryHandler,
     LocalStepFunctions,
     SFNClient,
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  const archive = archiveOf(s3, dynamo, () => servers.close());
+  const archive = archiveOf(s3, dynamo, () => servers.close(), options.config.retention);
   await ensureIndexTable(
     dynamo,
     { TableName: LOCAL_TABLE, ...workflows.table },
@@ -267,6 +290,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
+  const ended = createEndedHandler(runtime);
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {
     check: (input) => check(input as IngestState),
     archive: (input) => archiveTask(input as IngestState),
@@ -281,6 +305,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     credentials,
     onTaskError: (state, error) =>
       runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
+    executionTimeoutSeconds: options.executionTimeoutSeconds,
+    // What the deployed EventBridge rule does with an execution that ended without an outcome.
+    onStopped: (detail) => ended({ 'detail-type': 'Step Functions Execution Status Change', detail }),
   });
   const stepFunctionsEndpoint = await stepFunctions.listen();
   const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
@@ -301,6 +328,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       credentials,
     },
     poll: createPollHandler(runtime),
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -330,6 +358,7 @@ async function attachLocalStack(
   const modules = await workflowModules();
   const {
     createPollHandler,
+    createRetryHandler,
     DescribeExecutionCommand,
     LOCAL_STATE_MACHINE_ARN,
     localExecutionArn,
@@ -337,7 +366,7 @@ async function attachLocalStack(
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients(serving);
-  const archive = archiveOf(s3, dynamo, async () => {});
+  const archive = archiveOf(s3, dynamo, async () => {}, options.config.retention);
   const sfn = new SFNClient({
     region: LOCAL_REGION,
     credentials: serving.credentials,
@@ -348,6 +377,7 @@ async function attachLocalStack(
     runtime,
     archive,
     poll: createPollHandler(runtime),
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {

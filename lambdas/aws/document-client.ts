@@ -7,6 +7,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { translateThrottling } from './throttling.ts';
 
 const clients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
 
@@ -15,6 +16,8 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   if (!document) {
     // Optional fields of an entry (also inside its nested `listing` map) are left out, not refused.
     document = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    // Throttling that outlived the SDK's retries reaches the workflow as AwsThrottledError.
+    translateThrottling(document, 'DynamoDB');
     clients.set(client, document);
   }
   return document;

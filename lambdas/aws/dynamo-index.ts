@@ -1,7 +1,8 @@
 /**
  * The recording index on DynamoDB. One table:
  * - recording items, keyed by `id`, with `sortKey` = `{startedAt}#{id}` for time-ordered queries
- *   on six GSIs (see INDEX_PARTITIONS), so every listing is a Query, never a Scan;
+ *   on six GSIs (see INDEX_PARTITIONS), so every listing is a Query, never a Scan; the sparse
+ *   `byStatus` (`openStatus`, only while an entry is not archived) lists failed entries of any age;
  * - cursor items (`cursor#{accountId}`), invisible to the GSIs.
  * The GSIs project the `listing` map (the entry without `raw`) and the `failures` counter, not the
  * provider's raw record: a listing reads and writes a fraction of the item, and `get` returns it whole.
@@ -21,7 +22,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
-import type { IndexEntry, IndexPage, IndexQuery, RecordingIndex } from '../core/ports.ts';
+import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
 import { documentClient } from './document-client.ts';
 
 export const INDEX_NAMES = {
@@ -60,6 +61,37 @@ export const SHARDS = 8;
  */
 export const DEFAULT_MAX_PAGE_BYTES = 2 * 1024 * 1024;
 
+/**
+ * Fields that belong to one outcome: a write that does not carry them removes them, so an
+ * archived entry keeps no stale failure reason and a failed one no stale `openStatus`.
+ */
+const OUTCOME_FIELDS = [
+  'reason',
+  'errorName',
+  'openStatus',
+  'bucket',
+  'key',
+  'bytes',
+  'sha256',
+  'contentType',
+  'container',
+  'archivedAt',
+] as const;
+
+/** What the provider said of the call: no outcome changes it. */
+const DESCRIPTION_FIELDS = [
+  'callId',
+  'startedAt',
+  'endedAt',
+  'durationSec',
+  'from',
+  'to',
+  'direction',
+  'channels',
+  'providerStatus',
+  'readiness',
+] as const satisfies readonly (keyof IndexEntry)[];
+
 const NO_DATE = '0000-00-00T00:00:00.000Z';
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
@@ -80,7 +112,7 @@ export function normalizeNumber(number: string): string {
   return number.replace(/\D/g, '');
 }
 
-export class DynamoRecordingIndex implements RecordingIndex {
+export class DynamoRecordingIndex implements ComplianceIndex {
   private readonly db: DynamoDBDocumentClient;
 
   constructor(
@@ -119,44 +151,49 @@ export class DynamoRecordingIndex implements RecordingIndex {
   }
 
   async put(entry: IndexEntry): Promise<boolean> {
-    const item = toItem(entry);
-    const notArchived = {
-      ConditionExpression: 'attribute_not_exists(id) OR #status <> :archived',
-      ExpressionAttributeNames: { '#status': 'status' },
-    };
+    // One UpdateItem for every outcome, never a Put: counters (failures, round) survive it.
+    const { id, failures: _counted, ...fields } = toItem(await this.described(entry));
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':archived': 'archived', ':erased': 'erased' };
+    const sets: string[] = [];
+    Object.entries(fields).forEach(([field, value], position) => {
+      if (value === undefined) return;
+      names[`#f${position}`] = field;
+      values[`:v${position}`] = value;
+      sets.push(`#f${position} = :v${position}`);
+    });
+    const removes = OUTCOME_FIELDS.filter((field) => fields[field] === undefined).map((field) => {
+      names[`#r_${field}`] = field;
+      return `#r_${field}`;
+    });
+    let update = `SET ${sets.join(', ')}`;
+    if (removes.length) update += ` REMOVE ${removes.join(', ')}`;
+    if (entry.status === 'failed') {
+      values[':one'] = 1;
+      update += ' ADD failures :one';
+    }
+    // Archived and erased entries are final: no workflow outcome overwrites them.
+    let condition = '(attribute_not_exists(id) OR (#status <> :archived AND #status <> :erased))';
+    if (entry.status !== 'archived' && entry.round !== undefined) {
+      // A later round's outcome wins; the same round writing the same status again (a retried
+      // task, a duplicate event) changes nothing, so a failure is counted once per round.
+      names['#round'] = 'round';
+      values[':status'] = entry.status;
+      condition +=
+        ' AND (attribute_not_exists(#round) OR #round < :round OR (#round = :round AND #status <> :status))';
+      values[':round'] = entry.round;
+    }
     try {
-      if (entry.status === 'failed') {
-        // An update, so the failure count survives: the next sweep retries under a new name.
-        const { id, failures: _ignored, ...fields } = item;
-        const names: Record<string, string> = { '#status': 'status' };
-        const values: Record<string, unknown> = { ':archived': 'archived', ':one': 1 };
-        const sets = Object.entries(fields)
-          .filter(([, value]) => value !== undefined)
-          .map(([field, value], position) => {
-            names[`#f${position}`] = field;
-            values[`:v${position}`] = value;
-            return `#f${position} = :v${position}`;
-          });
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')} ADD failures :one`,
-            ConditionExpression: notArchived.ConditionExpression,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
-      } else {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ...notArchived,
-            ExpressionAttributeValues: { ':archived': 'archived' },
-          }),
-        );
-      }
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
       return true;
     } catch (error) {
       if (
@@ -165,6 +202,102 @@ export class DynamoRecordingIndex implements RecordingIndex {
       ) {
         return false;
       }
+      throw error;
+    }
+  }
+
+  /**
+   * An outcome written without the recording (a timed-out execution, a failure before Check)
+   * keeps what an earlier round learnt of the call: the update leaves those attributes as they
+   * are, and the `listing` map and `sortKey` it sets whole must say the same.
+   */
+  private async described(entry: IndexEntry): Promise<IndexEntry> {
+    if (entry.startedAt !== undefined) return entry;
+    const stored = await this.get(entry.id);
+    if (!stored) return entry;
+    const known = Object.fromEntries(
+      DESCRIPTION_FIELDS.filter((field) => entry[field] === undefined && stored[field] !== undefined).map(
+        (field) => [field, stored[field]],
+      ),
+    );
+    return { ...entry, ...known };
+  }
+
+  async listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage> {
+    // The planner sends a non-archived status to the sparse byStatus GSI, the account as a filter.
+    return this.query({
+      status: 'failed',
+      accountId: query.accountId,
+      cursor: query.cursor,
+      limit: query.limit,
+    });
+  }
+
+  async patch(
+    id: string,
+    fields: Partial<IndexEntry>,
+    options: { remove?: (keyof IndexEntry)[]; expectStatus?: EntryStatus } = {},
+  ): Promise<boolean> {
+    const remove = options.remove ?? [];
+    const names: Record<string, string> = { '#id': 'id' };
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const name = (attribute: string) => {
+      const placeholder = `#a${Object.keys(names).length}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    const set = (path: string, value: unknown) => {
+      const placeholder = `:v${sets.length}`;
+      values[placeholder] = value;
+      sets.push(`${path} = ${placeholder}`);
+    };
+    // The GSIs answer listings from the projected `listing` map: it changes with the fields.
+    const inListing = (field: string) => {
+      names['#listing'] = 'listing';
+      return `#listing.${name(field)}`;
+    };
+    for (const [field, value] of Object.entries(fields)) {
+      if (value === undefined || field === 'id') continue;
+      set(name(field), value);
+      if (!UNLISTED.has(field)) set(inListing(field), value);
+    }
+    for (const field of remove) {
+      removes.push(name(field));
+      if (!UNLISTED.has(field)) removes.push(inListing(field));
+    }
+    for (const [attribute, value] of derivedKeys(id, fields, remove)) {
+      if (value === undefined) removes.push(name(attribute));
+      else set(name(attribute), value);
+    }
+    let condition = 'attribute_exists(#id)';
+    if (options.expectStatus) {
+      names['#status'] = 'status';
+      values[':expected'] = options.expectStatus;
+      condition += ' AND #status = :expected';
+    }
+    const update = [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    if (!update) return (await this.get(id)) !== undefined;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
   }
@@ -223,6 +356,31 @@ export function toItem(entry: IndexEntry): StoredItem {
     listing,
     failures,
   };
+}
+
+/** Entry fields kept out of the `listing` map that the GSIs project. */
+const UNLISTED = new Set(['raw', 'failures']);
+
+/**
+ * The GSI keys a patch changes, as `toItem` derives them (undefined: removed): numbers follow
+ * `from`/`to`, the sparse `openStatus` the status, the provider shard the provider, `sortKey`
+ * the start time. `timeShard` depends on the id alone.
+ */
+function derivedKeys(
+  id: string,
+  fields: Partial<IndexEntry>,
+  remove: readonly (keyof IndexEntry)[],
+): [string, string | undefined][] {
+  const keys: [string, string | undefined][] = [];
+  const number = (value: string | undefined) => (value ? normalizeNumber(value) || undefined : undefined);
+  if (fields.from !== undefined || remove.includes('from')) keys.push(['fromNumber', number(fields.from)]);
+  if (fields.to !== undefined || remove.includes('to')) keys.push(['toNumber', number(fields.to)]);
+  if (fields.status !== undefined)
+    keys.push(['openStatus', fields.status === 'archived' ? undefined : fields.status]);
+  if (fields.provider !== undefined) keys.push(['providerShard', `${fields.provider}#${shardOf(id)}`]);
+  if (fields.startedAt !== undefined || remove.includes('startedAt'))
+    keys.push(['sortKey', `${fields.startedAt ?? NO_DATE}#${id}`]);
+  return keys;
 }
 
 /** Attributes of the item that are not fields of the entry (keys derived for the GSIs). */

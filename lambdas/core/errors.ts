@@ -112,3 +112,21 @@ export class SweepIncompleteError extends CallvaultError {
 export class UsageError extends CallvaultError {
   readonly retryable = false;
 }
+
+/**
+ * S3 or DynamoDB throttled the call or was briefly unavailable (SlowDown, ThrottlingException,
+ * 503) after the SDK's own retries: the workflow retries the step later.
+ */
+export class AwsThrottledError extends CallvaultError {
+  readonly retryable = true;
+}
+
+/** The object is under legal hold or inside its retention: it may not be deleted or overwritten. */
+export class ObjectLockedError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/** An archived object is missing or its bytes no longer match the index. */
+export class ArchiveVerificationError extends CallvaultError {
+  readonly retryable = false;
+}

@@ -11,7 +11,7 @@ import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.
 import type { ReadinessConfig } from './config.ts';
 import { InvalidAudioError } from './errors.ts';
 import { objectKeyPrefix, recordingId } from './ids.ts';
-import type { ArchiveStore, EntryStatus, IndexEntry, ProviderSlots, RecordingIndex } from './ports.ts';
+import type { ArchiveStore, IndexEntry, IngestOutcome, ProviderSlots, RecordingIndex } from './ports.ts';
 import { withProviderSlot } from './provider-slots.ts';
 import type { KnownRecording, Recording, RecordingRef } from './recording.ts';
 
@@ -35,6 +35,8 @@ export interface IngestState {
   ref: RecordingRef;
   /** What the sweep's listing or the callback told: the check asks the provider only the rest. */
   hints?: KnownRecording;
+  /** The retry round of this execution (its name's `-rN`, absent for 0); its outcome names it. */
+  round?: number;
   recording?: RecordingSummary;
   decision?: Decision;
   /** Readiness checks done so far. */
@@ -70,9 +72,11 @@ const MAX_RAW_CHARS = 16_000;
 export async function checkReadiness(state: IngestState, deps: CheckDeps): Promise<IngestState> {
   const now = deps.now?.() ?? new Date();
   const existing = await deps.index.get(recordingId(state.ref));
-  // Only an archived recording is final: one skipped as gone is asked about again when a sweep
-  // or a callback starts it anew (Infobip lists a new file only once it is stored).
+  // Only an archived or erased recording is final: one skipped as gone is asked about again when
+  // a sweep or a callback starts it anew (Infobip lists a new file only once it is stored). An
+  // erased one must never be archived again, whoever starts it.
   if (existing?.status === 'archived') return { ...state, decision: 'done', reason: 'already archived' };
+  if (existing?.status === 'erased') return { ...state, decision: 'done', reason: 'erased' };
   const adapter = await deps.adapterFor(state.ref.accountId);
   const recording = await withProviderSlot(deps.slots, adapter.account, () =>
     adapter.get(state.ref, state.hints),
@@ -84,7 +88,13 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
   const elapsedSeconds = (now.getTime() - Date.parse(firstCheckedAt)) / 1000;
   // Always set: the Archive step's Catch for "not ready after all" goes to the Wait state too.
   const backoff = Math.min(maxDelaySeconds, initialDelaySeconds * 2 ** (attempt - 1));
-  const waitSeconds = Math.max(1, Math.min(backoff, Math.ceil(deadlineSeconds - elapsedSeconds)));
+  // Never shorter than the first delay, even right before the deadline: no busy loop.
+  const waitSeconds = Math.max(
+    initialDelaySeconds,
+    Math.min(backoff, Math.ceil(deadlineSeconds - elapsedSeconds)),
+  );
+  // Archive's Catch sends "listed as ready, but no audio yet" back here: the deadline bounds it.
+  const archiveNotReady = state.error?.Error === 'RecordingNotReadyError';
   const next: IngestState = {
     ...state,
     recording: summary,
@@ -94,9 +104,17 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
     error: undefined,
   };
 
-  if (recording.readiness === 'ready') return { ...next, decision: 'archive' };
   if (recording.readiness === 'gone') return { ...next, decision: 'skip', reason: goneReason(recording) };
+  if (recording.readiness === 'ready' && !(archiveNotReady && elapsedSeconds >= deadlineSeconds))
+    return { ...next, decision: 'archive' };
   if (elapsedSeconds >= deadlineSeconds) {
+    if (recording.readiness === 'ready') {
+      return {
+        ...next,
+        decision: 'timeout',
+        reason: `listed as ready, but the audio was still not there after ${deadlineSeconds} s`,
+      };
+    }
     return {
       ...next,
       decision: 'timeout',
@@ -114,7 +132,9 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
  */
 export async function archiveRecording(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
   const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
-  const stored = await deps.store.find(prefix);
+  const found = await deps.store.find(prefix);
+  // Only this recording's own object counts as recovered: it names the recording it holds.
+  const stored = found?.metadata?.['callvault-recording-id'] === recordingId(state.ref) ? found : undefined;
   if (stored) {
     const body = await deps.store.read(stored.key);
     const { bytes, sha256 } = await hashStream(body);
@@ -127,7 +147,15 @@ export async function archiveRecording(state: IngestState, deps: ArchiveDeps): P
       recovered: true,
     };
   }
+  return downloadToStore(state, deps);
+}
 
+/**
+ * Downloads the recording from the provider into the store under its key, whatever the store
+ * holds there (reconcile's repair: a new object version where the bucket is versioned).
+ */
+export async function downloadToStore(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
+  const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
   const adapter = await deps.adapterFor(state.ref.accountId);
   return withProviderSlot(deps.slots, adapter.account, () => streamToStore(state, deps, adapter, prefix));
 }
@@ -172,7 +200,7 @@ async function streamToStore(
 /** Step 3: writes the outcome to the index. An archived entry is never overwritten. */
 export async function recordOutcome(
   state: IngestState,
-  outcome: EntryStatus,
+  outcome: IngestOutcome,
   deps: RecordDeps,
 ): Promise<IndexEntry> {
   const now = (deps.now?.() ?? new Date()).toISOString();
@@ -195,6 +223,7 @@ export async function recordOutcome(
     readiness: recording?.readiness,
     raw: recording?.raw,
     updatedAt: now,
+    round: state.round ?? 0,
   };
   if (outcome === 'archived') {
     const archive = state.archive;
@@ -283,7 +312,7 @@ async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; bo
   return { head, body: Readable.from(whole(), { objectMode: false }) };
 }
 
-async function hashStream(body: Readable): Promise<{ bytes: number; sha256: string }> {
+export async function hashStream(body: Readable): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of body) {

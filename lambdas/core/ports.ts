@@ -6,7 +6,16 @@ import type { Readable } from 'node:stream';
 import type { AccountConfig } from './config.ts';
 import type { Direction, ProviderName, Readiness } from './recording.ts';
 
-export type EntryStatus = 'archived' | 'skipped' | 'failed';
+/** What the ingest workflow records; `erased` is set only by an erasure and is final. */
+export type EntryStatus = 'archived' | 'skipped' | 'failed' | 'erased';
+export type IngestOutcome = Exclude<EntryStatus, 'erased'>;
+
+/** Who put a recording under legal hold, when and why. */
+export interface LegalHold {
+  by: string;
+  at: string;
+  reason?: string;
+}
 
 /** One row of the index: what the CLI, the query API and the sweeps see. */
 export interface IndexEntry {
@@ -38,10 +47,23 @@ export interface IndexEntry {
   key?: string;
   archivedAt?: string;
   updatedAt: string;
-  /** How many executions ended failed for this recording (sweeps retry with a new name). */
+  /** How many executions ended failed for this recording (the retry job's backoff and limit). */
   failures?: number;
+  /**
+   * The retry round of the execution that wrote this outcome (its name's `-rN`): the next
+   * hand-over starts at the round after it, so an outcome of any kind moves the name on.
+   */
+  round?: number;
   /** The provider's record as received, JSON. */
   raw?: string;
+  /** Set while the recording is under legal hold: no erasure, no deletion. */
+  legalHold?: LegalHold;
+  /** When callvault deleted the recording at the provider, after verifying the archive. */
+  deletedAtSourceAt?: string;
+  /** What the provider answered to that deletion. */
+  deleteAtSourceAnswer?: string;
+  /** When the audio was erased (status `erased`); `reason` says why, `sha256` stays as evidence. */
+  erasedAt?: string;
 }
 
 export interface IndexQuery {
@@ -70,13 +92,29 @@ export interface RecordingIndex {
   get(id: string): Promise<IndexEntry | undefined>;
   getMany(ids: readonly string[]): Promise<Map<string, IndexEntry>>;
   /**
-   * Writes the entry unless an `archived` entry already exists (conditional write). Returns
-   * false when the existing archived entry won. A `failed` write counts one more failure.
+   * Writes the entry unless an `archived` entry already exists, or one written by a later
+   * round, or this round already wrote this status (conditional write). Returns false when the
+   * existing entry won. Counters survive every write; a `failed` write counts one more failure.
    */
   put(entry: IndexEntry): Promise<boolean>;
   query(query: IndexQuery): Promise<IndexPage>;
+  /** Entries whose status is `failed`, whatever their age (a sparse index), oldest first per page. */
+  listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage>;
   getCursor(accountId: string): Promise<string | undefined>;
   setCursor(accountId: string, cursor: string): Promise<void>;
+}
+
+/** Index writes outside the workflow's outcome: compliance fields on an existing entry. */
+export interface ComplianceIndex extends RecordingIndex {
+  /**
+   * Sets `fields` (and removes `remove`) on an existing entry. `expectStatus`, when given, must
+   * be the entry's status at write time, else false is returned and nothing changes.
+   */
+  patch(
+    id: string,
+    fields: Partial<IndexEntry>,
+    options?: { remove?: (keyof IndexEntry)[]; expectStatus?: EntryStatus },
+  ): Promise<boolean>;
 }
 
 export interface StoredObject {
@@ -84,11 +122,13 @@ export interface StoredObject {
   key: string;
   bytes: number;
   contentType?: string;
+  /** The object's user metadata (`callvault-recording-id`…). */
+  metadata?: Record<string, string>;
 }
 
 export interface ArchiveStore {
   readonly bucket: string;
-  /** The object whose key starts with this prefix (the key minus its extension), if any. */
+  /** The object whose key is this prefix (the key minus its extension) plus an extension, if any. */
   find(keyPrefix: string): Promise<StoredObject | undefined>;
   /**
    * Streams a body into one object; resolves only once the object is complete. `contentLength`,
@@ -102,6 +142,46 @@ export interface ArchiveStore {
     contentLength?: number,
   ): Promise<void>;
   read(key: string): Promise<Readable>;
+}
+
+export type RetentionMode = 'governance' | 'compliance';
+
+/** An object's current version with its lock state. */
+export interface ObjectState {
+  key: string;
+  bytes: number;
+  /** Undefined where the bucket is not versioned (the local store). */
+  versionId?: string;
+  lastModified?: string;
+  legalHold: boolean;
+  retention?: { mode: RetentionMode; until: string };
+}
+
+/**
+ * What the compliance commands need of the store beyond the workflow's: lock state, versions,
+ * deletes and small documents (reports, manifests). Deployed, S3 Object Lock enforces the rules;
+ * locally the store enforces the same rules itself.
+ */
+export interface ComplianceStore extends ArchiveStore {
+  head(key: string): Promise<ObjectState | undefined>;
+  /** Every object under the prefix, in key order. */
+  list(prefix: string): AsyncIterable<{ key: string; bytes: number }>;
+  /** One version's bytes (the current one without `versionId`). */
+  readVersion(key: string, versionId?: string): Promise<Readable>;
+  /** Every stored version id of the key (`null` for the one of an unversioned bucket). */
+  versions(key: string): Promise<(string | null)[]>;
+  /**
+   * Deletes one version. Throws ObjectLockedError for a held object or one inside its retention,
+   * unless the retention is governance and `bypassGovernance` is set.
+   */
+  deleteVersion(
+    key: string,
+    versionId: string | null,
+    options?: { bypassGovernance?: boolean },
+  ): Promise<void>;
+  setLegalHold(key: string, on: boolean): Promise<void>;
+  /** Writes a small document (a report, a manifest) in one PutObject; its version id if any. */
+  putDocument(key: string, body: string, contentType: string): Promise<{ versionId?: string }>;
 }
 
 /** Starts one ingest execution; `exists` when an execution of that name was started before. */

@@ -1,13 +1,13 @@
 /** Workflow task: write the outcome (archived, skipped or failed) to the index. */
 import { type IngestState, type RecordDeps, recordOutcome } from '../core/ingest.ts';
 import { jsonLogger, type Logger } from '../core/log.ts';
-import type { EntryStatus } from '../core/ports.ts';
+import type { IngestOutcome } from '../core/ports.ts';
 import { environmentIndex } from './environment.ts';
 import { once } from './runtime.ts';
 
 export interface RecordEvent {
   state: IngestState;
-  outcome: EntryStatus;
+  outcome: IngestOutcome;
 }
 
 export const createRecordHandler = (deps: RecordDeps & { logger: Logger }) => async (event: RecordEvent) => {
