@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
+import { DynamoProviderSlots } from '../lambdas/aws/dynamo-slots.ts';
 import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import type { Logger } from '../lambdas/core/log.ts';
@@ -284,6 +285,9 @@ function runtimeFor(
     starter,
     sweepStarter,
     readiness: options.config.readiness,
+    // The same limiter as deployed, in the same table: `serve` and attached commands share it.
+    // A waiter holds one of the few local handler slots, so it hands over to the workflow sooner.
+    slots: new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE, { waitMs: 1_000 }),
     logger: options.logger ?? jsonLogger,
     adapterOptions: options.adapterOptions,
   });

@@ -10,9 +10,8 @@ import pMap from 'p-map';
 import type { ProviderAdapter } from '../providers/adapter.ts';
 import type { AccountConfig } from './config.ts';
 import { SweepIncompleteError } from './errors.ts';
-import { handOver } from './hand-over.ts';
+import { handOver, listedState } from './hand-over.ts';
 import { recordingId } from './ids.ts';
-import type { IngestState } from './ingest.ts';
 import type { RecordingIndex, SweepCheckpoint, SweepLedger, SweepRecord, WorkflowStarter } from './ports.ts';
 import type { Recording } from './recording.ts';
 
@@ -182,7 +181,6 @@ interface PageCounts {
 
 /** Hands one page over; any recording that could not be handed over fails the unit (it is retried). */
 async function handOverPage(deps: SweepStepDeps, recordings: readonly Recording[]): Promise<PageCounts> {
-  const accountId = deps.adapter.account.id;
   const known = await deps.index.getMany(recordings.map((recording) => recordingId(recording)));
   const counts: PageCounts = { started: 0, alreadyDone: 0, alreadyRunning: 0 };
   const failures: string[] = [];
@@ -197,14 +195,7 @@ async function handOverPage(deps: SweepStepDeps, recordings: readonly Recording[
         counts.alreadyDone += 1;
         return;
       }
-      const input: IngestState = {
-        ref: {
-          accountId,
-          provider: recording.provider,
-          providerRecordingId: recording.providerRecordingId,
-          callId: recording.callId,
-        },
-      };
+      const input = listedState(recording);
       try {
         const handed = await handOver(input, entry, deps.starter);
         if (handed.outcome === 'started') counts.started += 1;

@@ -1,13 +1,17 @@
 /** Workflow task: stream the audio from the provider into S3. Throws typed errors for Retry/Catch. */
 import { type ArchiveDeps, archiveRecording, type IngestState } from '../core/ingest.ts';
-import { environmentAdapters, environmentStore } from './environment.ts';
+import { environmentAdapters, environmentSlots, environmentStore } from './environment.ts';
 import { once } from './runtime.ts';
 
 export const createArchiveHandler = (deps: ArchiveDeps) => (state: IngestState) =>
   archiveRecording(state, deps);
 
 const fromEnvironment = once(() =>
-  createArchiveHandler({ adapterFor: environmentAdapters(), store: environmentStore() }),
+  createArchiveHandler({
+    adapterFor: environmentAdapters(),
+    store: environmentStore(),
+    slots: environmentSlots(),
+  }),
 );
 
 export const handler = (state: IngestState) => fromEnvironment()(state);

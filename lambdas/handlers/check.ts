@@ -1,6 +1,11 @@
 /** Workflow task: is the recording ready? Returns the state with the next decision. */
 import { type CheckDeps, checkReadiness, type IngestState } from '../core/ingest.ts';
-import { environmentAdapters, environmentIndex, environmentReadiness } from './environment.ts';
+import {
+  environmentAdapters,
+  environmentIndex,
+  environmentReadiness,
+  environmentSlots,
+} from './environment.ts';
 import { once } from './runtime.ts';
 
 export const createCheckHandler = (deps: CheckDeps) => (state: IngestState) => checkReadiness(state, deps);
@@ -10,6 +15,7 @@ const fromEnvironment = once(() =>
     adapterFor: environmentAdapters(),
     index: environmentIndex(),
     readiness: environmentReadiness(),
+    slots: environmentSlots(),
   }),
 );
 

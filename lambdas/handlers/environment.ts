@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsAccountDirectory } from '../aws/accounts.ts';
 import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
+import { DynamoProviderSlots } from '../aws/dynamo-slots.ts';
 import { DynamoSweepLedger } from '../aws/dynamo-sweeps.ts';
 import { S3ArchiveStore } from '../aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
@@ -25,6 +26,10 @@ function requireEnv(name: string): string {
 
 export const environmentIndex = /* @__PURE__ */ once(
   () => new DynamoRecordingIndex(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+);
+
+export const environmentSlots = /* @__PURE__ */ once(
+  () => new DynamoProviderSlots(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
 );
 
 export const environmentStore = /* @__PURE__ */ once(

@@ -8,6 +8,7 @@ import { jsonLogger, type Logger } from '../core/log.ts';
 import type {
   AccountDirectory,
   ArchiveStore,
+  ProviderSlots,
   RecordingIndex,
   SweepLedger,
   WorkflowStarter,
@@ -25,6 +26,8 @@ export interface Runtime {
   /** Starts sweep executions (a pass continuing in a new execution). */
   sweepStarter: WorkflowStarter;
   readiness: ReadinessConfig;
+  /** Bounds checks and downloads per account across every execution. */
+  slots?: ProviderSlots;
   logger: Logger;
   adapterFor(accountId: string): Promise<ProviderAdapter>;
 }

@@ -29,6 +29,7 @@ import { worstCaseRequestMs } from '../../lambdas/providers/http.ts';
 import type { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
+import { grantProviderSlots, PROVIDER_BUSY_RETRY } from './provider-slots.ts';
 import {
   ARCHIVE_KEY_PREFIX,
   grantArchiveReadWrite,
@@ -125,7 +126,12 @@ export class IngestWorkflow extends Construct {
     });
     this.archiveFunction = new AppFunction(this, 'ArchiveFunction', {
       handlerName: 'archive',
-      environment: { BUCKET_NAME: props.bucket.bucketName, ...props.accounts.environment },
+      environment: {
+        BUCKET_NAME: props.bucket.bucketName,
+        ...props.accounts.environment,
+        // Provider slots only (grantProviderSlots): the archive step never touches recordings.
+        TABLE_NAME: props.table.tableName,
+      },
       memorySize: props.archiveMemoryMiB ?? 1024,
       timeout: Duration.minutes(15),
     });
@@ -143,6 +149,8 @@ export class IngestWorkflow extends Construct {
     grantIndexReadWrite(props.table, this.recordFunction);
     grantIndexReadWrite(props.table, this.endedFunction);
     grantArchiveReadWrite(props.bucket, this.archiveFunction);
+    grantProviderSlots(props.table, this.checkFunction);
+    grantProviderSlots(props.table, this.archiveFunction);
     props.accounts.grantRead(this.checkFunction);
     props.accounts.grantRead(this.archiveFunction);
     const bucketResource = props.bucket.node.defaultChild as CfnElement | undefined;
@@ -195,8 +203,12 @@ export class IngestWorkflow extends Construct {
       maxDelay: Duration.minutes(5),
       jitterStrategy: JitterType.FULL,
     };
-    check.addRetry(transientRetry).addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    check
+      .addRetry(PROVIDER_BUSY_RETRY)
+      .addRetry(transientRetry)
+      .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     archive
+      .addRetry(PROVIDER_BUSY_RETRY)
       .addRetry(transientRetry)
       .addCatch(wait, { errors: ['RecordingNotReadyError'], resultPath: '$.error' })
       .addCatch(recordSkipped, { errors: ['RecordingGoneError'], resultPath: '$.error' })

@@ -80,8 +80,10 @@ describe('sweepStep: one listing unit per call', () => {
     expect(state.progress).toMatchObject({ kind: 'deep', pages: 3, listed: 5, started: 5 });
     expect(adapter.pageCalls.map((call) => call.position)).toEqual([undefined, '2', '4']);
     expect(index.cursors.get('vb-main')).toBe(at(50));
+    // The listing's metadata travels with the reference: the check need not ask for it again.
     expect(starter.calls[0]?.input).toEqual({
       ref: { accountId: 'vb-main', provider: 'voipbin', providerRecordingId: 'r30', callId: undefined },
+      hints: { direction: 'inbound', readiness: 'ready', startedAt: at(30), raw: { id: 'r30' } },
     });
     // Between passes: no active checkpoint, the deep pass remembered, the lease given up.
     expect(ledger.records.get('vb-main#scheduled')).toEqual({
