@@ -30,7 +30,7 @@ describe('provider slots in the stack', () => {
     },
   );
 
-  it.each(['record', 'poll', 'intake', 'query'])('%s has no access to the slots', (handler) => {
+  it.each(['record', 'sweep-step', 'intake', 'query'])('%s has no access to the slots', (handler) => {
     expect(slotStatements(handler)).toEqual([]);
   });
 
