@@ -17,7 +17,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { S3AudioUrlSigner } from '../lambdas/aws/s3-presigner.ts';
 import { type CallvaultConfig, loadConfigFile, parseConfig } from '../lambdas/core/config.ts';
 import { CallvaultError, UsageError } from '../lambdas/core/errors.ts';
-import type { Logger } from '../lambdas/core/log.ts';
+import { describeLogEvent, type Logger } from '../lambdas/core/log.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../lambdas/core/ports.ts';
 import { audioLink } from '../lambdas/core/query.ts';
 import { PROVIDERS, type ProviderName } from '../lambdas/core/recording.ts';
@@ -34,19 +34,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const DEFAULT_DATA_DIR = '.callvault';
 
-/** Warnings and errors as readable lines; `print` lets the progress bar stay intact. */
+/** Warnings and errors as readable lines (each event's own sentence); `print` lets the progress bar stay intact. */
 function terminalLogger(print: (line: string) => void, verbose = false): Logger {
-  const format = (message: string, fields?: Record<string, unknown>) => {
-    if (!fields) return message;
-    const { account, request, reason, attempt, state, error } = fields;
-    if (request) return `${account}: ${request} failed (${reason}), attempt ${attempt}; retrying`;
-    if (state) return `workflow step ${state} failed: ${error}: ${reason}`;
-    return `${message} ${JSON.stringify(fields)}`;
-  };
   return {
-    info: (message, fields) => verbose && print(format(message, fields)),
-    warn: (message, fields) => print(`! ${format(message, fields)}`),
-    error: (message, fields) => print(`✗ ${format(message, fields)}`),
+    info: (event, fields) => verbose && print(describeLogEvent(event, fields)),
+    warn: (event, fields) => print(`! ${describeLogEvent(event, fields)}`),
+    error: (event, fields) => print(`✗ ${describeLogEvent(event, fields)}`),
   };
 }
 

@@ -19,6 +19,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
+import { DynamoSweepJournal } from '../lambdas/aws/dynamo-sweep-journal.ts';
 import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../lambdas/aws/sfn-starter.ts';
 import type { CallvaultConfig } from '../lambdas/core/config.ts';
@@ -98,6 +99,8 @@ export interface LocalEndpoints {
 /** The archive in a data directory: its clients, without the workflow. */
 export interface LocalArchive {
   index: DynamoRecordingIndex;
+  /** Each account's last sweep (what `callvault status` shows). */
+  sweeps: DynamoSweepJournal;
   store: S3ArchiveStore;
   s3: S3Client;
   dynamo: DynamoDBClient;
@@ -149,6 +152,7 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
 function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Promise<void>): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
+    sweeps: new DynamoSweepJournal(dynamo, LOCAL_TABLE),
     store: new S3ArchiveStore(s3, LOCAL_BUCKET),
     s3,
     dynamo,
@@ -182,6 +186,7 @@ function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: 
   return createRuntime({
     accounts: new StaticAccountDirectory(options.config.accounts),
     index: archive.index,
+    sweeps: archive.sweeps,
     store: archive.store,
     starter,
     readiness: options.config.readiness,

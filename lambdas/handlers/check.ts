@@ -1,6 +1,7 @@
 /** Workflow task: is the recording ready? Returns the state with the next decision. */
 import { type CheckDeps, checkReadiness, type IngestState } from '../core/ingest.ts';
 import { environmentAdapters, environmentIndex, environmentReadiness } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
 export const createCheckHandler = (deps: CheckDeps) => (state: IngestState) => checkReadiness(state, deps);
@@ -13,4 +14,4 @@ const fromEnvironment = once(() =>
   }),
 );
 
-export const handler = (state: IngestState) => fromEnvironment()(state);
+export const handler = lambdaHandler('check', (state: IngestState) => fromEnvironment()(state));
