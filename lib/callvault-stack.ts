@@ -1,9 +1,19 @@
-import { Annotations, CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aspects,
+  CfnOutput,
+  type RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+} from 'aws-cdk-lib';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type DeployConfig, parseDeployConfig } from '../lambdas/core/config.ts';
 import { AccountSweeps } from './constructs/account-sweeps.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
+import { LogRetention } from './constructs/log-retention.ts';
+import { Monitoring } from './constructs/monitoring.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { RecordingStore } from './constructs/recording-store.ts';
 import { WebhookApi } from './constructs/webhook-api.ts';
@@ -48,6 +58,8 @@ export class CallvaultStack extends Stack {
   public readonly webhookApi?: WebhookApi;
   /** Undefined when `queryApi: false`. */
   public readonly queryApi?: QueryApi;
+  /** The alarm topic, the operator alarms and the dashboard. */
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: CallvaultStackProps) {
     super(scope, id, props);
@@ -95,6 +107,17 @@ export class CallvaultStack extends Stack {
       this.queryApi = new QueryApi(this, 'QueryApi', { table: this.store.table, bucket: this.store.bucket });
     }
 
+    // Last: it alarms on every function created above.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alarms: config.alarms,
+      accounts,
+      stateMachine: this.workflow.stateMachine,
+      table: this.store.table,
+      webhookApi: this.webhookApi?.httpApi,
+    });
+    Aspects.of(this).add(new LogRetention(config.logRetentionDays));
+    for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(this).add(key, value);
+
     for (const account of accounts) {
       Annotations.of(this).addInfo(
         `account ${account.id}: put {"auth": {...}${this.webhookApi ? ', "webhook": {"secret": "..."}' : ''}} ` +
@@ -104,6 +127,18 @@ export class CallvaultStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'PollFunctionName', {
+      description: 'The sweep function: invoke with {"accountId": "..."} to sweep an account now',
+      value: this.sweeps.pollFunction.functionName,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Every alarm notifies this SNS topic: subscribe whoever must hear of them',
+      value: this.monitoring.topic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The callvault dashboard in the CloudWatch console',
+      value: this.monitoring.dashboard.url,
+    });
     if (this.webhookApi) {
       new CfnOutput(this, 'WebhookBaseUrl', {
         description: 'Provider callback URL: append the account id (POST)',

@@ -8,6 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { type CallvaultConfig, type DeployConfig, deployConfig } from '../lambdas/core/config.ts';
 import { CallvaultStack } from '../lib/callvault-stack.ts';
 import type { HandlerName } from '../lib/constructs/app-function.ts';
+import { CDK_CONTEXT } from '../lib/feature-flags.ts';
 
 export type CfnTemplate = {
   Resources: Record<
@@ -21,7 +22,7 @@ export const LOCAL_ACCOUNT = '000000000000';
 
 /** Synthesizes the stack for these accounts and returns its CloudFormation template. */
 export function synthesizeTemplate(config: CallvaultConfig | DeployConfig): CfnTemplate {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
   const stack = new CallvaultStack(app, 'Callvault', {
     config: deployConfig.parse(config),
     env: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },

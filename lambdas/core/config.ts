@@ -125,6 +125,42 @@ export const readinessConfig = z
 
 const defaultReadiness = { initialDelaySeconds: 30, maxDelaySeconds: 900, deadlineSeconds: 172_800 };
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Deployed stack only: where alarms go, cost-allocation tags, how long logs are kept. */
+const deploymentSettings = {
+  /** Every alarm notifies this SNS topic: an existing one (`topicArn`) or one the stack creates. */
+  alarms: z
+    .object({
+      email: z.string().email({ message: 'must be an email address' }).optional(),
+      topicArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, {
+          message: 'must be an SNS topic ARN (arn:aws:sns:region:account:name)',
+        })
+        .optional(),
+    })
+    .optional(),
+  /** Tags on every resource of the stack, for cost allocation. */
+  tags: z
+    .record(
+      z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { message: 'is not a valid tag key' }),
+      z.string().max(256),
+    )
+    .optional(),
+  /** Days every log group keeps its events (function, execution and access logs). */
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(365),
+};
+
 function uniqueAccountIds(config: { accounts: { id: string }[] }, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   config.accounts.forEach((account, index) => {
@@ -143,6 +179,7 @@ export const callvaultConfig = z
   .object({
     accounts: z.array(accountConfig).min(1, { message: 'needs at least one account' }),
     readiness: readinessConfig.default(defaultReadiness),
+    ...deploymentSettings,
   })
   .superRefine(uniqueAccountIds);
 
@@ -150,6 +187,7 @@ export const deployConfig = z
   .object({
     accounts: z.array(deployAccountConfig).min(1, { message: 'needs at least one account' }),
     readiness: readinessConfig.default(defaultReadiness),
+    ...deploymentSettings,
   })
   .superRefine(uniqueAccountIds);
 export type DeployConfig = z.infer<typeof deployConfig>;

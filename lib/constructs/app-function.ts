@@ -13,8 +13,8 @@ export interface AppFunctionProps
   /** The module under `lambdas/handlers/` whose `handler` export this function runs. */
   readonly handlerName: HandlerName;
   /**
-   * How long the function's logs are kept.
-   * @default RetentionDays.THREE_MONTHS
+   * How long the function's logs are kept (the stack sets every log group to config `logRetentionDays`).
+   * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: RetentionDays;
 }
@@ -31,7 +31,7 @@ export class AppFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     const { handlerName, logRetention, environment, ...rest } = props;
     const logGroup = new LogGroup(scope, `${id}Logs`, {
-      retention: logRetention ?? RetentionDays.THREE_MONTHS,
+      retention: logRetention ?? RetentionDays.ONE_YEAR,
     });
     // Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup/CreateLogStream/PutLogEvents on
     // every log group): write access to this function's own log group only. The group exists

@@ -213,11 +213,12 @@ describe('IAM: each function gets exactly what it uses', () => {
     const invoke = policies
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
       .filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
-    const targets = invoke.flatMap(resourcesOf);
-    expect(targets).toEqual(
-      ['check', 'archive', 'record'].map((handler) => ({
-        'Fn::GetAtt': [functionOf(template, handler).id, 'Arn'],
-      })),
+    // Sorted: the pinned `@aws-cdk/aws-iam:minimizePolicies` flag orders merged resources.
+    const targets = invoke.flatMap(resourcesOf).map((target) => json(target));
+    expect(targets.sort()).toEqual(
+      ['check', 'archive', 'record']
+        .map((handler) => json({ 'Fn::GetAtt': [functionOf(template, handler).id, 'Arn'] }))
+        .sort(),
     );
   });
 });
@@ -394,7 +395,7 @@ describe('functions', () => {
 
   it('every log group has a retention', () => {
     for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
-      expect(group.Properties.RetentionInDays).toBe(90);
+      expect(group.Properties.RetentionInDays).toBe(365);
     }
   });
 
@@ -535,9 +536,8 @@ describe('ingest workflow', () => {
 });
 
 describe('alarms', () => {
+  // The operator alarms of lib/constructs/monitoring.ts: test/cdk/monitoring.test.ts.
   it('failed executions and failed sweeps alarm', () => {
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(4);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
@@ -631,7 +631,7 @@ describe('HTTP APIs', () => {
         Format: string;
       };
       const logGroup = template.findResources('AWS::Logs::LogGroup')[logs.DestinationArn['Fn::GetAtt'][0]];
-      expect(logGroup?.Properties.RetentionInDays).toBe(90);
+      expect(logGroup?.Properties.RetentionInDays).toBe(365);
       const format = JSON.parse(logs.Format) as Record<string, string>;
       expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
       // No headers (Authorization, signatures) and no query string (phone numbers) in the logs.
