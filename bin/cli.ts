@@ -28,6 +28,8 @@ import { formatEntries, formatSummary } from '../local/report.ts';
 import { serve } from '../local/serve.ts';
 import { startFleet } from '../local/simulators/fleet.ts';
 import { openLocalArchive, openLocalStack, runningServe } from '../local/stack.ts';
+import { registerDeployCheck } from './commands/deploy-check.ts';
+import { registerStatus } from './commands/status.ts';
 
 // The SDK's Node 22 notice is for maintainers, not for someone running the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -389,6 +391,9 @@ program
       await fleet.stop();
     }
   });
+
+registerStatus(program);
+registerDeployCheck(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -127,6 +127,10 @@ export class CallvaultStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'Accounts', {
+      description: 'The configured accounts (no credentials): what `callvault status --deployed` shows',
+      value: JSON.stringify(accounts.map(({ id, provider, schedule }) => ({ id, provider, schedule }))),
+    });
     new CfnOutput(this, 'PollFunctionName', {
       description: 'The sweep function: invoke with {"accountId": "..."} to sweep an account now',
       value: this.sweeps.pollFunction.functionName,

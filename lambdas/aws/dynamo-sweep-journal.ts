@@ -3,7 +3,7 @@
  * each sweep. It carries no `accountId` or `sortKey`, so no GSI and no recording listing sees it.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepJournal, SweepRun } from '../core/status.ts';
 
 export class DynamoSweepJournal implements SweepJournal {
@@ -20,6 +20,8 @@ export class DynamoSweepJournal implements SweepJournal {
     const fields: [string, unknown][] = [
       ['entity', 'sweep'],
       ['at', run.at],
+      ['account', accountId],
+      ['provider', run.provider],
       ['outcome', run.outcome],
       ['listed', run.listed],
       ['started', run.started],
@@ -52,10 +54,31 @@ export class DynamoSweepJournal implements SweepJournal {
     );
     return toRun(result.Item);
   }
+
+  async accounts(): Promise<{ id: string; provider: string }[]> {
+    const found: { id: string; provider: string }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      // A Scan, for `status` only: it reads the whole table, which is why it is not on a hot path.
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#entity = :sweep',
+          ExpressionAttributeNames: { '#entity': 'entity' },
+          ExpressionAttributeValues: { ':sweep': 'sweep' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? [])
+        found.push({ id: String(item.account), provider: String(item.provider) });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return found.sort((a, b) => a.id.localeCompare(b.id));
+  }
 }
 
 function toRun(item: Record<string, unknown> | undefined): SweepRun | undefined {
   if (!item?.at) return undefined;
-  const { id: _id, entity: _entity, ...run } = item;
+  const { id: _id, entity: _entity, account: _account, ...run } = item;
   return run as unknown as SweepRun;
 }

@@ -9,6 +9,7 @@ import type { RecordingIndex } from './ports.ts';
 /** The outcome of one sweep, as the poll function records it. */
 export interface SweepRun {
   at: string;
+  provider: string;
   outcome: 'succeeded' | 'failed';
   listed?: number;
   started?: number;
@@ -23,6 +24,8 @@ export interface SweepJournal {
   /** Replaces the account's record (keeping `lastSucceededAt`); resolves to the run it replaced. */
   record(accountId: string, run: Omit<SweepRun, 'lastSucceededAt'>): Promise<SweepRun | undefined>;
   last(accountId: string): Promise<SweepRun | undefined>;
+  /** Every account that has a record. */
+  accounts(): Promise<{ id: string; provider: string }[]>;
 }
 
 export interface AccountStatus {
@@ -83,12 +86,18 @@ export async function reportSweep(
   if ('error' in outcome) {
     await deps.sweeps.record(account.id, {
       at,
+      provider: account.provider,
       outcome: 'failed',
       error: `${outcome.error.name}: ${outcome.error.message}`,
     });
     return;
   }
-  const previous = await deps.sweeps.record(account.id, { at, outcome: 'succeeded', ...outcome });
+  const previous = await deps.sweeps.record(account.id, {
+    at,
+    provider: account.provider,
+    outcome: 'succeeded',
+    ...outcome,
+  });
   deps.metrics.add('SweepListed', outcome.listed, dimensions);
   deps.metrics.add('SweepStarted', outcome.started, dimensions);
   deps.metrics.add('SweepSucceeded', 1, dimensions);
