@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collectStatus, formatStatus, runStatus } from '../../bin/commands/status.ts';
-import type { AccountStatus } from '../../lambdas/core/status.ts';
+import { type AccountStatus, reportSweep } from '../../lambdas/core/status.ts';
 import { harvest } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
@@ -94,7 +94,40 @@ describe('callvault status', () => {
     expect(text).toMatch(/^vb-bad: last sweep failed: ProviderAuthError/m);
     expect(text).not.toContain(TOKEN);
     // Without a config, the accounts are those that swept.
-    expect(await stack.archive.sweeps.accounts()).toEqual(accounts);
+    expect((await stack.archive.sweeps.accounts()).filter((account) => account.id !== 'lag')).toEqual(
+      accounts,
+    );
+  });
+
+  it('sweep metrics: listed, started, success and the lag since the previous success, kept across a failure', async () => {
+    const points: Array<[string, number, string]> = [];
+    const deps = {
+      sweeps: stack.archive.sweeps,
+      metrics: {
+        add: (name: string, value: number, dims: { account: string }) =>
+          points.push([name, value, dims.account]),
+      },
+    };
+    const account = { id: 'lag', provider: 'voipbin' };
+    const at = (minutes: number) => () => new Date(Date.UTC(2026, 10, 2, 10, minutes));
+    await reportSweep(account, { listed: 4, started: 2 }, { ...deps, now: at(0) });
+    await reportSweep(account, { error: new Error('provider down') }, { ...deps, now: at(15) });
+    await reportSweep(account, { listed: 1, started: 0 }, { ...deps, now: at(30) });
+    expect(points).toEqual([
+      ['SweepListed', 4, 'lag'],
+      ['SweepStarted', 2, 'lag'],
+      ['SweepSucceeded', 1, 'lag'],
+      ['SweepListed', 1, 'lag'],
+      ['SweepStarted', 0, 'lag'],
+      ['SweepSucceeded', 1, 'lag'],
+      ['SweepLagSeconds', 1800, 'lag'],
+    ]);
+    expect(await stack.archive.sweeps.last('lag')).toMatchObject({
+      outcome: 'succeeded',
+      listed: 1,
+      lastSucceededAt: '2026-11-02T10:30:00.000Z',
+    });
+    expect((await stack.archive.sweeps.last('lag'))?.error).toBeUndefined();
   });
 
   it('--deployed: finds the table through the stack outputs and reads the same', async () => {

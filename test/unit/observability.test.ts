@@ -9,8 +9,19 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { describeLogEvent } from '../../lambdas/core/log.ts';
-import { DIMENSION_SETS, METRICS, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambdas/core/metrics.ts';
+import { StaticAccountDirectory } from '../../lambdas/aws/accounts.ts';
+import type { AccountConfig } from '../../lambdas/core/config.ts';
+import { describeLogEvent, silentLogger } from '../../lambdas/core/log.ts';
+import {
+  DIMENSION_SETS,
+  METRICS,
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  type Metrics,
+  UNKNOWN_DIMENSION,
+} from '../../lambdas/core/metrics.ts';
+import type { HttpEvent } from '../../lambdas/handlers/http.ts';
+import { createIntakeHandler } from '../../lambdas/handlers/intake.ts';
 import {
   powertoolsLogger,
   powertoolsMetrics,
@@ -20,7 +31,8 @@ import {
 } from '../../lambdas/handlers/observability.ts';
 import { createRecordHandler } from '../../lambdas/handlers/record.ts';
 import { ProviderHttp } from '../../lambdas/providers/http.ts';
-import { FakeIndex } from './fakes.ts';
+import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
+import { ACCOUNT, FakeIndex, FakeStarter } from './fakes.ts';
 
 /** JSON lines written while `run` runs: Powertools prints to stdout (warn/error: stderr), as in Lambda. */
 async function stdoutOf(run: () => unknown): Promise<Record<string, unknown>[]> {
@@ -258,5 +270,38 @@ describe('provider HTTP traced through undici diagnostics channels', () => {
     expect(busy?.http).toMatchObject({ response: { status: 503 } });
     expect(busy?.flags).toEqual(['fault']);
     expect(JSON.stringify(subsegments.map((entry) => entry.http))).not.toContain('AC0123456789');
+  });
+});
+
+describe('webhook rejections are counted per configured account only', () => {
+  const recorded: Array<{ name: string; value: number; account: string; provider: string }> = [];
+  const metrics: Metrics = {
+    add: (name, value, dimensions) => recorded.push({ name, value, ...dimensions }),
+  };
+  const account = { ...ACCOUNT, webhook: { secret: 'hook-secret' } } as AccountConfig;
+  const intake = createIntakeHandler({
+    accounts: new StaticAccountDirectory([account]),
+    adapterFor: async () => createVoipbinAdapter(account as Parameters<typeof createVoipbinAdapter>[0]),
+    index: new FakeIndex(),
+    starter: new FakeStarter(),
+    logger: silentLogger,
+    metrics,
+  });
+  const event = (accountId: string, password: string) =>
+    ({
+      pathParameters: { accountId },
+      headers: { authorization: `Basic ${Buffer.from(`x:${password}`).toString('base64')}` },
+      body: JSON.stringify({ recordingId: 'rec-1' }),
+      isBase64Encoded: false,
+    }) as unknown as HttpEvent;
+
+  it('a wrong secret counts for its account; an unknown path mints no dimension; a 202 counts nothing', async () => {
+    expect((await intake(event(ACCOUNT.id, 'wrong'))).statusCode).toBe(401);
+    expect((await intake(event('made-up-account-123', 'wrong'))).statusCode).toBe(404);
+    expect((await intake(event(ACCOUNT.id, 'hook-secret'))).statusCode).toBe(202);
+    expect(recorded).toEqual([
+      { name: 'WebhooksRejected', value: 1, account: ACCOUNT.id, provider: 'voipbin' },
+      { name: 'WebhooksRejected', value: 1, account: UNKNOWN_DIMENSION, provider: UNKNOWN_DIMENSION },
+    ]);
   });
 });
