@@ -133,7 +133,9 @@ export function lambdaHandler<E, R>(name: string, run: (event: E) => Promise<R>)
       return await run(event);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
-      logger.error('invocation failed', { handler: name, error: failure.name, reason: failure.message });
+      // Warn, not error: typed errors such as RecordingNotReadyError are how the workflow routes
+      // (Retry/Catch); Lambda's own Errors metric and the alarms count real failures.
+      logger.warn('invocation failed', { handler: name, error: failure.name, reason: failure.message });
       if (subsegment) tracer.addErrorAsMetadata(failure);
       throw error;
     } finally {

@@ -1,7 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { type CfnRole, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  type CfnFunction,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -68,6 +76,10 @@ export class AppFunction extends NodejsFunction {
       memorySize: 512,
       timeout: Duration.seconds(60),
       loggingFormat: LoggingFormat.JSON,
+      // Lambda passes it as AWS_LAMBDA_LOG_LEVEL, which the Powertools logger honours: change it on
+      // the function (console or a prop override) to see more or less, no redeploy of code.
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
       logGroup,
       role,
       environment: { CALLVAULT_HANDLER: handlerName, NODE_OPTIONS: '--enable-source-maps', ...environment },

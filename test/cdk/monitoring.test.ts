@@ -251,6 +251,17 @@ describe('dashboard and outputs', () => {
     expect(providers.size).toBe(5);
   });
 
+  it.each(['check', 'archive', 'record', 'poll', 'intake', 'query'])(
+    '%s: JSON logs at an explicit application log level (what the Powertools logger honours)',
+    (handler) => {
+      expect(functionOf(template, handler).properties.LoggingConfig).toMatchObject({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+      });
+    },
+  );
+
   it('outputs what an operator needs: poll function, alarm topic, dashboard URL', () => {
     template.hasOutput('PollFunctionName', { Value: { Ref: functionOf(template, 'poll').id } });
     template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId } });
