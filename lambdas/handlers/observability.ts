@@ -5,13 +5,12 @@
  * this; the local stack and the CLI keep their own loggers.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../core/log.ts';
 import { DIMENSIONS, METRICS, METRICS_NAMESPACE, METRICS_SERVICE, type Metrics } from '../core/metrics.ts';
-import { once } from './runtime.ts';
 
 /** The fields are written as the log item's own keys (Powertools' reserved ones are not used). */
 export function powertoolsLogger(logger: PowertoolsLogger): Logger {
@@ -102,10 +101,25 @@ export function traceUndiciRequests(currentSegment: () => TraceSegment | undefin
   });
 }
 
-/** Built once per container, on first use. */
-export const observability = /* @__PURE__ */ once(() => {
-  const logger = new PowertoolsLogger({ serviceName: METRICS_SERVICE });
-  const metrics = new PowertoolsMetrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+export interface Observability {
+  powertools: PowertoolsLogger;
+  tracer: Tracer;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Loaded on the first invocation, not at import: the local stack and the CLI import the handler
+ * modules too, and Powertools (with the X-Ray SDK) would cost them ~0.1 s of start-up for nothing.
+ */
+async function load(): Promise<Observability> {
+  const [{ Logger }, { Metrics }, { Tracer }] = await Promise.all([
+    import('@aws-lambda-powertools/logger'),
+    import('@aws-lambda-powertools/metrics'),
+    import('@aws-lambda-powertools/tracer'),
+  ]);
+  const logger = new Logger({ serviceName: METRICS_SERVICE });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
   // Powertools' own fetch tracing would record full URLs; ours records origins (see above).
   const tracer = new Tracer({ serviceName: METRICS_SERVICE, captureHTTPsRequests: false });
   if (tracer.isTracingEnabled()) traceUndiciRequests(() => tracer.getSegment() as TraceSegment | undefined);
@@ -115,12 +129,24 @@ export const observability = /* @__PURE__ */ once(() => {
     logger: powertoolsLogger(logger),
     metrics: powertoolsMetrics(metrics),
   };
-});
+}
+
+let loading: Promise<Observability> | undefined;
+let loaded: Observability | undefined;
+
+/** The container's Powertools objects; `lambdaHandler` loads them before any handler code runs. */
+export function observability(): Observability {
+  if (!loaded)
+    throw new Error('observability() was used outside lambdaHandler: Powertools is not loaded yet');
+  return loaded;
+}
 
 /** Wraps a handler: request id in every log item, a subsegment per invocation, failures logged. */
 export function lambdaHandler<E, R>(name: string, run: (event: E) => Promise<R>) {
   return async (event: E, context?: Context): Promise<R> => {
-    const { powertools, tracer, logger } = observability();
+    loading ??= load();
+    loaded ??= await loading;
+    const { powertools, tracer, logger } = loaded;
     if (context) powertools.addContext(context);
     const segment = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
     const subsegment = segment?.addNewSubsegment(`## ${name}`);
