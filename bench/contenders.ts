@@ -25,12 +25,12 @@ export interface Target {
 /** Moves every recording of the account; resolves when all are stored. */
 export type Contender = (account: AccountConfig, target: Target) => Promise<void>;
 
-interface Download {
+export interface Download {
   key: string;
   url: URL;
 }
 
-async function listDownloads(account: AccountConfig, prefix: string): Promise<Download[]> {
+export async function listDownloads(account: AccountConfig, prefix: string): Promise<Download[]> {
   if (account.provider !== 'bandwidth') throw new Error('the benchmark accounts are Bandwidth simulators');
   const adapter = createAdapter(account);
   const downloads: Download[] = [];
@@ -41,7 +41,7 @@ async function listDownloads(account: AccountConfig, prefix: string): Promise<Do
   return downloads;
 }
 
-function get(account: AccountConfig, url: URL) {
+export function get(account: AccountConfig, url: URL) {
   const auth = account.auth as { username: string; password: string };
   return request(url, { headers: { authorization: basicAuth(auth.username, auth.password) } });
 }

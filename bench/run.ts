@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: the pipeline against the plain ways of doing the same job, peak
- * memory per file size, and the cost model, in one run on loopback. Writes bench/results.md and
- * bench/results.json. See bench/README.md.
+ * `npm run bench [-- --quick]`: whole-process start-up timings (startup.ts), the pipeline against
+ * the plain ways of doing the same job, peak memory per file size, and the cost model, in one run
+ * on loopback. Writes bench/results.md and bench/results.json. `-- --startup` measures only the
+ * start-up table and replaces that section of both files. See bench/README.md.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,8 +25,10 @@ import {
 } from './contenders.ts';
 import { type CostModel, PRICES } from './cost.ts';
 import { type PipelineRun, startSimulators, type Timing, timePipeline } from './pipeline.ts';
+import { type StartupResult, startupReport, startupResult } from './startup.ts';
 
 const quick = process.argv.includes('--quick');
+const startupOnly = process.argv.includes('--startup');
 const plan = quick
   ? { small: 100, large: 6, memoryMB: [30, 300, 1000] }
   : { small: 500, large: 20, memoryMB: [30, 300, 1000] };
@@ -99,10 +102,44 @@ async function peakRss(account: AccountConfig, sizeMB: number, mode: 'stack' | '
   return { sizeMB, idleMB: mb(idleRss ?? 0), peakMB: mb(peakRss ?? 0) };
 }
 
+const STARTUP_BEGIN = '<!-- startup -->';
+const STARTUP_END = '<!-- /startup -->';
+
+function startupSection(startup: StartupResult): string {
+  const beforeFile = join(import.meta.dirname, 'startup-before.json');
+  const before = existsSync(beforeFile)
+    ? (JSON.parse(readFileSync(beforeFile, 'utf8')) as StartupResult)
+    : undefined;
+  return `${STARTUP_BEGIN}\n${startupReport(startup, before)}${STARTUP_END}\n`;
+}
+
+/** `--startup`: the start-up table alone, replacing its section of the last full run's report. */
+async function startupOnlyRun() {
+  const startup = await startupResult(join(work, 'startup'));
+  const resultsFile = join(import.meta.dirname, 'results.json');
+  const markdownFile = join(import.meta.dirname, 'results.md');
+  const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : {};
+  writeFileSync(resultsFile, `${JSON.stringify({ ...results, startup }, null, 2)}\n`);
+  const markdown = existsSync(markdownFile) ? readFileSync(markdownFile, 'utf8') : '';
+  const section = startupSection(startup);
+  const begin = markdown.indexOf(STARTUP_BEGIN);
+  const end = markdown.indexOf(STARTUP_END);
+  const updated =
+    begin >= 0 && end > begin
+      ? markdown.slice(0, begin) + section + markdown.slice(end + STARTUP_END.length + 1)
+      : markdown.replace(/\n\n/, `\n\n${section}\n`);
+  writeFileSync(markdownFile, updated);
+  console.log(section);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+
 async function main() {
   const began = performance.now();
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
+  console.log('start-up: whole processes…');
+  const startup = await startupResult(join(work, 'startup'));
   const rcloneInstalled = await rcloneVersion();
   const large = 1800; // 30 min of PCM: 28.8 MB
   const accounts = await startSimulators([
@@ -196,6 +233,7 @@ async function main() {
     bundleBytes: built.bytes,
     lambdaMemoryMiB: built.memoryMiB,
     throughput,
+    startup,
     benchSeconds: (performance.now() - began) / 1000,
   };
   writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -226,6 +264,7 @@ function describeMachine(rcloneInstalled: string | undefined) {
 
 type Results = Record<string, unknown> & {
   throughput: Record<string, Record<string, Timing & { note?: string }>>;
+  startup: StartupResult;
 };
 
 function report(results: Results): string {
@@ -238,6 +277,7 @@ function report(results: Results): string {
     `Machine: ${machine.cpu}, ${machine.memoryGB} GB RAM, Node ${machine.node}, s3rver ${machine.s3rver}, ${machine.rclone}.`,
     '',
   );
+  lines.push(startupSection(results.startup));
   for (const [size, rows] of Object.entries(results.throughput)) {
     const pipeline = rows.pipeline as Timing;
     lines.push(
@@ -311,4 +351,4 @@ function report(results: Results): string {
   return `${lines.join('\n')}\n`;
 }
 
-await main();
+await (startupOnly ? startupOnlyRun() : main());

@@ -16,31 +16,20 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { StaticAccountDirectory } from '../lambdas/aws/accounts.ts';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
 import { DynamoSweepJournal } from '../lambdas/aws/dynamo-sweep-journal.ts';
 import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
-import { SfnWorkflowStarter } from '../lambdas/aws/sfn-starter.ts';
 import type { CallvaultConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
-import { jsonLogger, type Logger } from '../lambdas/core/log.ts';
+import type { Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
-import { createArchiveHandler } from '../lambdas/handlers/archive.ts';
-import { createCheckHandler } from '../lambdas/handlers/check.ts';
-import { createPollHandler } from '../lambdas/handlers/poll.ts';
-import { createRecordHandler, type RecordEvent } from '../lambdas/handlers/record.ts';
-import { createRuntime, type Runtime } from '../lambdas/handlers/runtime.ts';
+import type { createPollHandler } from '../lambdas/handlers/poll.ts';
+import type { RecordEvent } from '../lambdas/handlers/record.ts';
+import type { Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
-import {
-  type ExecutionStatus,
-  LOCAL_STATE_MACHINE_ARN,
-  LocalStepFunctions,
-  localExecutionArn,
-  type TaskHandler,
-} from './step-functions.ts';
-import { LOCAL_REGION, localDefinition, synthesizeTemplate, tableDefinition } from './template.ts';
+import type { ExecutionStatus, LocalStepFunctions } from './step-functions.ts';
+import { LOCAL_REGION } from './template.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
 export const LOCAL_TABLE = 'callvault-index';
@@ -182,7 +171,47 @@ export async function openLocalStack(options: LocalStackOptions): Promise<LocalS
   return serving ? attachLocalStack(options, serving) : startLocalStack(options);
 }
 
-function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: WorkflowStarter): Runtime {
+/**
+ * What running the workflow takes beyond the archive: handlers, providers, the Step Functions
+ * interpreter and client. Loaded when a stack starts, so commands that only read the archive
+ * (`recordings list`) never load them.
+ */
+async function workflowModules() {
+  const [accounts, log, runtime, archive, check, poll, record, sfn, starter, stepFunctions] =
+    await Promise.all([
+      import('../lambdas/aws/accounts.ts'),
+      import('../lambdas/core/log.ts'),
+      import('../lambdas/handlers/runtime.ts'),
+      import('../lambdas/handlers/archive.ts'),
+      import('../lambdas/handlers/check.ts'),
+      import('../lambdas/handlers/poll.ts'),
+      import('../lambdas/handlers/record.ts'),
+      import('@aws-sdk/client-sfn'),
+      import('../lambdas/aws/sfn-starter.ts'),
+      import('./step-functions.ts'),
+    ]);
+  return {
+    ...accounts,
+    ...log,
+    ...runtime,
+    ...archive,
+    ...check,
+    ...poll,
+    ...record,
+    ...sfn,
+    ...starter,
+    ...stepFunctions,
+  };
+}
+type WorkflowModules = Awaited<ReturnType<typeof workflowModules>>;
+
+function runtimeFor(
+  modules: WorkflowModules,
+  options: LocalStackOptions,
+  archive: LocalArchive,
+  starter: WorkflowStarter,
+): Runtime {
+  const { createRuntime, StaticAccountDirectory, jsonLogger } = modules;
   return createRuntime({
     accounts: new StaticAccountDirectory(options.config.accounts),
     index: archive.index,
@@ -197,11 +226,24 @@ function runtimeFor(options: LocalStackOptions, archive: LocalArchive, starter: 
 
 /** Starts the servers and runs the synthesized workflow in this process. */
 export async function startLocalStack(options: LocalStackOptions): Promise<OwnedLocalStack> {
-  const template = synthesizeTemplate(options.config);
-  const servers = await startLocalServers(options.dataDir, [LOCAL_BUCKET]);
+  const [modules, workflows, { stateMachineAt }, servers] = await Promise.all([
+    workflowModules(),
+    import('./definitions.ts').then(({ loadWorkflows }) => loadWorkflows(options.config, options.dataDir)),
+    import('./template.ts'),
+    startLocalServers(options.dataDir, [LOCAL_BUCKET]),
+  ]);
+  const {
+    createArchiveHandler,
+    createCheckHandler,
+    createPollHandler,
+    createRecordHandler,
+    LocalStepFunctions,
+    SFNClient,
+    SfnWorkflowStarter,
+  } = modules;
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
   const archive = archiveOf(s3, dynamo, () => servers.close());
-  await ensureTable(dynamo, tableDefinition(template, LOCAL_TABLE));
+  await ensureTable(dynamo, { TableName: LOCAL_TABLE, ...workflows.table });
 
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
   // wired once the Step Functions endpoint listens.
@@ -210,20 +252,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     if (!starter) throw new Error('the local Step Functions endpoint is not listening yet');
     return starter;
   };
-  const runtime = runtimeFor(options, archive, {
+  const runtime = runtimeFor(modules, options, archive, {
     start: (name, input) => wired().start(name, input),
     status: (name) => wired().status(name),
   });
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
-  const handlers: Record<string, TaskHandler> = {
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {
     check: (input) => check(input as IngestState),
     archive: (input) => archiveTask(input as IngestState),
     record: (input) => record(input as RecordEvent),
   };
   const stepFunctions = new LocalStepFunctions({
-    local: localDefinition(template),
+    local: stateMachineAt(workflows),
     handlers,
     journalPath: join(options.dataDir, 'executions.jsonl'),
     retryIntervalScale: options.retryIntervalScale,
@@ -279,6 +321,15 @@ async function attachLocalStack(
   options: LocalStackOptions,
   serving: LocalEndpoints & { pid: number },
 ): Promise<LocalStack> {
+  const modules = await workflowModules();
+  const {
+    createPollHandler,
+    DescribeExecutionCommand,
+    LOCAL_STATE_MACHINE_ARN,
+    localExecutionArn,
+    SFNClient,
+    SfnWorkflowStarter,
+  } = modules;
   const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
   const archive = archiveOf(s3, dynamo, async () => {});
   const sfn = new SFNClient({
@@ -286,7 +337,7 @@ async function attachLocalStack(
     credentials: localCredentials,
     endpoint: serving.stepFunctions,
   });
-  const runtime = runtimeFor(options, archive, new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN));
+  const runtime = runtimeFor(modules, options, archive, new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN));
   return {
     runtime,
     archive,

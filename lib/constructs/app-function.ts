@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { type CfnRole, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -69,7 +70,10 @@ export class AppFunction extends NodejsFunction {
       },
     });
     super(scope, id, {
-      entry: fileURLToPath(new URL(`../../lambdas/handlers/${handlerName}.ts`, import.meta.url)),
+      // From the build (dist/, where the local stack synthesizes) the handler's compiled module.
+      entry: fileURLToPath(
+        new URL(`../../lambdas/handlers/${handlerName}${extname(import.meta.url)}`, import.meta.url),
+      ),
       handler: 'handler',
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,

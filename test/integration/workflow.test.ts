@@ -27,8 +27,8 @@ describe('the workflow the local stack runs', () => {
     await simulator?.stop();
   });
 
-  it('is the synthesized definition, with every Task mapped to the handler its function runs', () => {
-    const template = synthesizeTemplate(
+  it('is the synthesized definition, with every Task mapped to the handler its function runs', async () => {
+    const template = await synthesizeTemplate(
       parseConfig({ accounts: [voipbinSimulatorAccount(simulator, 'vb')] }),
     );
     const { definition, taskHandlers } = localDefinition(template);

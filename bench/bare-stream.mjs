@@ -1,0 +1,36 @@
+/**
+ * The start-up benchmark's floor for a harvest, as a whole process in plain JavaScript (no
+ * transpiler): each download streamed into one PutObject with the provider's Content-Length, at
+ * the stack's concurrency. Input: one JSON argument
+ * `{ s3Endpoint | dataDir, bucket, authorization, concurrency, downloads: [{ url, key }] }`; with
+ * `dataDir` the process runs the local stack's s3rver itself (from the build), as callvault does.
+ */
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import pMap from 'p-map';
+import { request } from 'undici';
+
+const job = JSON.parse(process.argv[2] ?? '{}');
+const servers = job.dataDir
+  ? await (await import('../dist/local/servers.js')).startLocalServers(job.dataDir, [job.bucket])
+  : undefined;
+const s3 = new S3Client({
+  endpoint: servers?.s3Endpoint ?? job.s3Endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  forcePathStyle: true,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+await pMap(
+  job.downloads,
+  async ({ url, key }) => {
+    const response = await request(url, { headers: { authorization: job.authorization } });
+    const length = Number(response.headers['content-length']);
+    await s3.send(
+      new PutObjectCommand({ Bucket: job.bucket, Key: key, Body: response.body, ContentLength: length }),
+    );
+  },
+  { concurrency: job.concurrency },
+);
+s3.destroy();
+await servers?.close();

@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_DATA_DIR, terminalLogger, untilInterrupted } from './common.ts';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the local stack as a service: webhooks, scheduled sweeps and the search API on one port',
+    )
+    .requiredOption('--config <file>', 'callvault config file (JSON)')
+    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .option('--port <n>', 'port to listen on', (value) => Number(value), 8080)
+    .action(async (options: { config: string; dataDir: string; port: number }) => {
+      const [{ loadConfigFile }, { serve }] = await Promise.all([
+        import('../../lambdas/core/config.ts'),
+        import('../../local/serve.ts'),
+      ]);
+      const config = await loadConfigFile(options.config);
+      const dataDir = resolve(options.dataDir);
+      const running = await serve({
+        config,
+        dataDir,
+        port: options.port,
+        logger: terminalLogger(console.error, true),
+      });
+      console.log(`callvault serving ${dataDir} on ${running.url}`);
+      console.log(`  POST ${running.url}/webhooks/{accountId}    provider callbacks`);
+      console.log(
+        `  GET  ${running.url}/recordings              search (account, provider, number, status, since, until)`,
+      );
+      console.log(`  GET  ${running.url}/recordings/{id}/audio   302 to the audio`);
+      for (const account of config.accounts) console.log(`  sweep ${account.id}: ${account.schedule}`);
+      await untilInterrupted();
+      console.log('stopping: finishing running executions (the rest resume on the next start)…');
+      await running.close();
+    });
+}

@@ -1,0 +1,105 @@
+/**
+ * The CLI starts at once because each command loads only what it uses: the built JavaScript
+ * (dist/) run by bin/callvault.mjs, every module load logged by module-log.mjs.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleRecordings } from '../../local/simulators/base.ts';
+import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'callvault-startup-'));
+
+/** Runs the CLI; resolves with its output, exit code and the project-relative modules it loaded. */
+async function callvault(...args: string[]) {
+  const log = join(work, `modules-${process.hrtime.bigint()}.log`);
+  writeFileSync(log, '');
+  const result = await run(
+    process.execPath,
+    ['--import', join(import.meta.dirname, 'module-log.mjs'), join(ROOT, 'bin/callvault.mjs'), ...args],
+    { env: { ...process.env, NO_COLOR: '1', MODULE_LOG: log }, timeout: 90_000 },
+  ).then(
+    (output) => ({ ...output, code: 0 }),
+    (error: { stdout: string; stderr: string; code: number }) => error,
+  );
+  const modules = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file://'))
+    .map((url) => new URL(url).pathname.slice(ROOT.length + 1));
+  return { ...result, modules };
+}
+
+const packagesOf = (modules: string[]) =>
+  [
+    ...new Set(modules.flatMap((path) => path.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? [])),
+  ].sort();
+
+/** What reading the archive must never load: CDK, the workflow interpreter, simulators, handlers. */
+const WORKFLOW_ONLY = [
+  /^node_modules\/aws-cdk-lib\//,
+  /^node_modules\/constructs\//,
+  /^node_modules\/aws-local-stepfunctions\//,
+  /^dist\/lib\//,
+  /^dist\/local\/(simulators\/|step-functions|definitions)/,
+  /^dist\/lambdas\/handlers\//,
+];
+
+describe('CLI start-up', () => {
+  let simulator: VoipbinSimulator;
+  let config: string;
+
+  beforeAll(async () => {
+    simulator = new VoipbinSimulator({ recordings: sampleRecordings(2, { prefix: 'su' }) });
+    await simulator.start();
+    config = join(work, 'config.json');
+    writeFileSync(config, JSON.stringify({ accounts: [voipbinSimulatorAccount(simulator, 'vb')] }));
+  });
+
+  afterAll(async () => {
+    await simulator?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('runs the build: --help loads commander and the command definitions, nothing else', async () => {
+    const help = await callvault('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('recordings');
+    expect(help.modules).toContain('dist/bin/cli.js');
+    expect(help.modules.filter((path) => path.endsWith('.ts'))).toEqual([]);
+    expect(packagesOf(help.modules)).toEqual(['commander']);
+    expect(help.modules.filter((path) => path.startsWith('dist/local/'))).toEqual([]);
+  });
+
+  it('harvests with definitions synthesized once, then reads them from the data directory', async () => {
+    const dataDir = join(work, 'archive');
+    const first = await callvault('harvest', '--config', config, '--data-dir', dataDir);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/vb\s+voipbin\s+2\s+2\s+0\s+0\s+0/);
+    expect(packagesOf(first.modules)).toContain('aws-cdk-lib');
+
+    const again = await callvault('harvest', '--config', config, '--data-dir', dataDir);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/vb\s+voipbin\s+2\s+0\s+2\s+0\s+0/);
+    expect(packagesOf(again.modules)).not.toContain('aws-cdk-lib');
+    expect(again.modules).toContain('dist/local/step-functions.js');
+
+    const listed = await callvault('recordings', 'list', '--json', '--data-dir', dataDir);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toHaveLength(2);
+    for (const pattern of WORKFLOW_ONLY)
+      expect(listed.modules.filter((path) => pattern.test(path))).toEqual([]);
+  }, 120_000);
+
+  it('lists a new data directory without loading the workflow, and says there is no archive', async () => {
+    const listed = await callvault('recordings', 'list', '--data-dir', join(work, 'new'));
+    expect(listed.code).toBe(2);
+    expect(listed.stderr).toContain('no archive in');
+    for (const pattern of WORKFLOW_ONLY)
+      expect(listed.modules.filter((path) => pattern.test(path))).toEqual([]);
+  });
+});
