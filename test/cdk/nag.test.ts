@@ -72,7 +72,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(publicRoutes[0]?.violatingConstructs?.map((resource) => resource.constructPath)).toEqual([
       expect.stringMatching(/\/WebhookApi\/Api\/POST--webhooks--\{accountId\}\/Resource$/),
     ]);
-  });
+  }, 120_000); // the whole stack, alarms and dashboard included, checked rule by rule: slow on a loaded machine
 
   it('does run: a bucket without TLS enforcement or access logs fails the synth', () => {
     const app = unbundledApp();
