@@ -8,7 +8,6 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { CallvaultConfig, DeployConfig } from '../lambdas/core/config.ts';
 import type { HandlerName } from '../lib/constructs/app-function.ts';
-import { CDK_CONTEXT } from '../lib/feature-flags.ts';
 
 export type CfnTemplate = {
   Resources: Record<
@@ -25,10 +24,11 @@ export const INGEST_STATE_MACHINE_PATH = 'Callvault/Workflow/StateMachine/Resour
 
 /** Synthesizes the stack for these accounts and returns its CloudFormation template. */
 export async function synthesizeTemplate(config: CallvaultConfig | DeployConfig): Promise<CfnTemplate> {
-  const [{ App }, { deployConfig }, { CallvaultStack }] = await Promise.all([
+  const [{ App }, { deployConfig }, { CallvaultStack }, { CDK_CONTEXT }] = await Promise.all([
     import('aws-cdk-lib'),
     import('../lambdas/core/config.ts'),
     import('../lib/callvault-stack.ts'),
+    import('../lib/feature-flags.ts'),
   ]);
   const app = new App({
     // The built-in CloudFormation validation checks the template without changing it, and costs
