@@ -18,6 +18,8 @@ export interface Target {
   /** A client of its own, so the pipeline's request counters see only the pipeline. */
   s3: S3Client;
   s3Endpoint: string;
+  /** The local stack's credentials for this run. */
+  credentials: { accessKeyId: string; secretAccessKey: string };
   bucket: string;
   concurrency: number;
 }
@@ -112,8 +114,8 @@ export const rclone: Contender = async (account, target) => {
     RCLONE_CONFIG_LOCALS3_TYPE: 's3',
     RCLONE_CONFIG_LOCALS3_PROVIDER: 'Other',
     RCLONE_CONFIG_LOCALS3_ENDPOINT: target.s3Endpoint,
-    RCLONE_CONFIG_LOCALS3_ACCESS_KEY_ID: 'S3RVER',
-    RCLONE_CONFIG_LOCALS3_SECRET_ACCESS_KEY: 'S3RVER',
+    RCLONE_CONFIG_LOCALS3_ACCESS_KEY_ID: target.credentials.accessKeyId,
+    RCLONE_CONFIG_LOCALS3_SECRET_ACCESS_KEY: target.credentials.secretAccessKey,
     RCLONE_CONFIG_LOCALS3_FORCE_PATH_STYLE: 'true',
     RCLONE_CONFIG_LOCALS3_REGION: 'us-east-1',
   };

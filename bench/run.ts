@@ -22,6 +22,7 @@ import {
   sdkDefaultMultipart,
   storageLimit,
   streamedPut,
+  type Target,
 } from './contenders.ts';
 import { type CostModel, PRICES } from './cost.ts';
 import { type PipelineRun, startSimulators, type Timing, timePipeline } from './pipeline.ts';
@@ -37,17 +38,22 @@ const BYTES_PER_SECOND = 16_000; // the simulators' 8 kHz 16-bit mono PCM
 const work = join(import.meta.dirname, '.work');
 const mb = (bytes: number) => bytes / 1e6;
 
-async function timeContender(contender: Contender, account: AccountConfig, s3Endpoint: string) {
+async function timeContender(
+  contender: Contender,
+  account: AccountConfig,
+  s3Endpoint: string,
+  credentials: Target['credentials'],
+) {
   const s3 = new S3Client({
     endpoint: s3Endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const started = performance.now();
-  await contender(account, { s3, s3Endpoint, bucket: LOCAL_BUCKET, concurrency: CONCURRENCY });
+  await contender(account, { s3, s3Endpoint, credentials, bucket: LOCAL_BUCKET, concurrency: CONCURRENCY });
   s3.destroy();
   return (performance.now() - started) / 1000;
 }
@@ -171,6 +177,8 @@ async function main() {
     });
     const endpoint = await stack.archive.s3.config.endpoint?.();
     const s3Endpoint = `${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`;
+    // The local servers take only this run's credentials.
+    const { accessKeyId, secretAccessKey } = await stack.archive.s3.config.credentials();
     const contenders: Record<string, Contender | undefined> = {
       baseline,
       'storage limit': storageLimit,
@@ -191,7 +199,7 @@ async function main() {
       }
       console.log(`${size}: ${name}…`);
       rows[name] = {
-        seconds: await timeContender(contender, account, s3Endpoint),
+        seconds: await timeContender(contender, account, s3Endpoint, { accessKeyId, secretAccessKey }),
         recordings: pipeline.recordings,
         bytes: pipeline.bytes,
       };

@@ -6,7 +6,11 @@
 import { startLocalServers } from '../local/servers.ts';
 
 const [dataDir = '', bucket = ''] = process.argv.slice(2);
-const servers = await startLocalServers(dataDir, [bucket]);
+// The bench's own server, not a callvault data directory: the contenders sign with these.
+const servers = await startLocalServers(dataDir, [bucket], {
+  accessKeyId: 'S3RVER',
+  secretAccessKey: 'S3RVER',
+});
 process.stdout.write(`${servers.s3Endpoint}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => process.exit(0));

@@ -258,6 +258,8 @@ export async function measureStartup(work: string): Promise<StartupRow[]> {
         await rclone(stream, {
           s3: undefined as never,
           s3Endpoint: s3.first,
+          // What bench/s3-server.ts (the server this row writes to) takes.
+          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
           bucket: BUCKET,
           concurrency: CONCURRENCY,
         });

@@ -115,7 +115,7 @@ export class CallvaultStack extends Stack {
       table: this.store.table,
       webhookApi: this.webhookApi?.httpApi,
     });
-    Aspects.of(this).add(new LogRetention(config.logRetentionDays));
+    Aspects.of(this).add(new LogRetention(config.logRetentionDays ?? 365));
     for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(this).add(key, value);
 
     for (const account of accounts) {

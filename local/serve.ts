@@ -3,7 +3,10 @@
  * the deployed HTTP APIs run, behind API-Gateway-shaped events:
  *   POST /webhooks/{accountId}     provider callbacks (intake)
  *   GET  /recordings               the search API
+ *   GET  /recordings/{id}          one whole index entry
  *   GET  /recordings/{id}/audio    302 to a short-lived presigned URL on the local S3
+ * It answers only requests whose Host is a loopback name (no DNS rebinding), and no request
+ * can end the process: a malformed one is a 4xx, a failing handler a 500.
  * plus one sweep per account on the schedule from its config, as EventBridge would run it.
  */
 import { once } from 'node:events';
@@ -32,7 +35,29 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
-type Route = 'POST /webhooks/{accountId}' | 'GET /recordings' | 'GET /recordings/{id}/audio';
+type Route =
+  | 'POST /webhooks/{accountId}'
+  | 'GET /recordings'
+  | 'GET /recordings/{id}'
+  | 'GET /recordings/{id}/audio';
+
+/** A request the server refuses before any handler sees it. */
+class RefusedRequest extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RefusedRequest(400, 'the path has a malformed %-escape');
+  }
+}
 
 function matchRoute(
   method: string,
@@ -42,7 +67,7 @@ function matchRoute(
   if (method === 'POST' && webhook) {
     return {
       routeKey: 'POST /webhooks/{accountId}',
-      pathParameters: { accountId: decodeURIComponent(webhook[1] as string) },
+      pathParameters: { accountId: decodeSegment(webhook[1] as string) },
     };
   }
   if (method === 'GET' && path === '/recordings') return { routeKey: 'GET /recordings', pathParameters: {} };
@@ -50,14 +75,27 @@ function matchRoute(
   if (method === 'GET' && audio) {
     return {
       routeKey: 'GET /recordings/{id}/audio',
-      pathParameters: { id: decodeURIComponent(audio[1] as string) },
+      pathParameters: { id: decodeSegment(audio[1] as string) },
     };
+  }
+  const one = path.match(/^\/recordings\/([^/]+)$/);
+  if (method === 'GET' && one) {
+    return { routeKey: 'GET /recordings/{id}', pathParameters: { id: decodeSegment(one[1] as string) } };
   }
   return undefined;
 }
 
+/**
+ * Only names of the loopback interface, with any port: a page whose DNS name was rebound to
+ * 127.0.0.1 sends its own name, and is refused.
+ */
+export function loopbackHost(host: string | undefined): boolean {
+  const match = host?.toLowerCase().match(/^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/);
+  return match !== null && match !== undefined;
+}
+
 /** Reads a body up to `limit` bytes; undefined when it is larger (answered 413 unread). */
-async function readBody(request: IncomingMessage, limit: number): Promise<string | undefined> {
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of request) {
@@ -65,7 +103,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
     if (length > limit) return undefined;
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** The API Gateway HTTP API (payload 2.0) event for a request, as the deployed Lambdas get it. */
@@ -73,13 +111,16 @@ function toEvent(
   request: IncomingMessage,
   url: URL,
   route: NonNullable<ReturnType<typeof matchRoute>>,
-  body: string,
+  bytes: Buffer,
 ) {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
   const query = Object.fromEntries(url.searchParams);
+  // As API Gateway does for a body that is not text: base64, so the bytes reach the handler unchanged.
+  const text = bytes.toString('utf8');
+  const isText = Buffer.from(text, 'utf8').equals(bytes);
   return {
     version: '2.0',
     routeKey: route.routeKey,
@@ -88,8 +129,8 @@ function toEvent(
     headers,
     queryStringParameters: Object.keys(query).length ? query : undefined,
     pathParameters: route.pathParameters,
-    body,
-    isBase64Encoded: false,
+    body: isText ? text : bytes.toString('base64'),
+    isBase64Encoded: !isText,
     requestContext: {
       http: {
         method: request.method ?? 'GET',
@@ -106,9 +147,17 @@ function toEvent(
 }
 
 function send(response: ServerResponse, result: HttpResult): void {
+  // The client may be gone (or the answer half sent) by the time a handler is done.
+  if (response.headersSent || response.destroyed) return;
   response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
   response.end(result.body ?? '');
 }
+
+const json = (statusCode: number, body: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 export async function serve(options: ServeOptions): Promise<RunningServe> {
   const stack = await startLocalStack(options);
@@ -119,39 +168,42 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
     signer: new S3AudioUrlSigner(stack.archive.s3),
   });
 
-  const server: Server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const route = matchRoute(request.method ?? 'GET', url.pathname);
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    let route: ReturnType<typeof matchRoute>;
     try {
-      if (!route) {
-        send(response, {
-          statusCode: 404,
-          headers: { 'content-type': 'application/json' },
-          body: '{"message":"not found"}',
-        });
-        return;
+      if (!loopbackHost(request.headers.host)) {
+        throw new RefusedRequest(421, 'callvault serve answers only requests to a loopback host name');
       }
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      route = matchRoute(request.method ?? 'GET', url.pathname);
+      if (!route) throw new RefusedRequest(404, 'not found');
       const body = await readBody(request, MAX_WEBHOOK_BYTES);
       if (body === undefined) {
-        response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        response.end(JSON.stringify({ message: `the body is larger than ${MAX_WEBHOOK_BYTES} bytes` }));
-        return;
+        response.setHeader('connection', 'close');
+        throw new RefusedRequest(413, `the body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
       }
       const event = toEvent(request, url, route, body);
       send(response, route.routeKey.startsWith('POST') ? await intake(event) : await query(event));
     } catch (error) {
+      if (error instanceof RefusedRequest) {
+        send(response, json(error.statusCode, { message: error.message }));
+        return;
+      }
       // As API Gateway does when a Lambda throws: a 500, the details in the log only.
       logger.error('request failed', {
         route: route?.routeKey,
         error: (error as Error).name,
         reason: (error as Error).message,
       });
-      send(response, {
-        statusCode: 500,
-        headers: { 'content-type': 'application/json' },
-        body: '{"message":"Internal Server Error"}',
-      });
+      send(response, json(500, { message: 'Internal Server Error' }));
     }
+  };
+  // Nothing a client sends may end the process: a failure to answer is logged, never thrown.
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: Error) => {
+      logger.error('request failed', { error: error.name, reason: error.message });
+      response.destroy();
+    });
   });
   server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
   await once(server, 'listening');

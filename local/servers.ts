@@ -1,11 +1,16 @@
-/** The S3- and DynamoDB-compatible servers of the local stack, in-process on loopback. */
+/**
+ * The S3- and DynamoDB-compatible servers of the local stack, in-process on loopback, answering
+ * only requests signed with this run's credentials.
+ */
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { patchS3rver } from './s3rver-patches.ts';
+import { guardServer, type LocalCredentials, refuseJson, refuseS3 } from './sigv4.ts';
 
 export interface LocalServers {
   s3Endpoint: string;
@@ -14,7 +19,11 @@ export interface LocalServers {
 }
 
 /** Starts both servers with their data under `dataDir` (`s3/`, `dynamodb/`). */
-export async function startLocalServers(dataDir: string, buckets: string[]): Promise<LocalServers> {
+export async function startLocalServers(
+  dataDir: string,
+  buckets: string[],
+  credentials: LocalCredentials,
+): Promise<LocalServers> {
   const s3Directory = join(dataDir, 's3');
   const dynamoDirectory = join(dataDir, 'dynamodb');
   mkdirSync(s3Directory, { recursive: true });
@@ -29,8 +38,13 @@ export async function startLocalServers(dataDir: string, buckets: string[]): Pro
     configureBuckets: buckets.map((name) => ({ name })),
   });
   const s3Address = await s3.run();
+  // Checked before s3rver, which does not verify v4 signatures and serves unsigned requests; it
+  // still looks the key up in its own registry.
+  registerS3rverKey(credentials);
+  guardServer(s3.httpServer, credentials, refuseS3);
 
   const dynamo = dynalite({ path: dynamoDirectory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  guardServer(dynamo, credentials, refuseJson, { readBody: true });
   dynamo.listen(0, '127.0.0.1');
   await once(dynamo, 'listening');
   const dynamoAddress = dynamo.address() as AddressInfo;
@@ -44,4 +58,11 @@ export async function startLocalServers(dataDir: string, buckets: string[]): Pro
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },
   };
+}
+
+function registerS3rverKey(credentials: LocalCredentials): void {
+  const account = createRequire(import.meta.url)('s3rver/lib/models/account.js') as {
+    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  };
+  account.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
 }

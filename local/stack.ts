@@ -6,15 +6,10 @@
  * `callvault serve` owns it, other commands attach to its endpoints (found in `serve.json`) instead
  * of starting servers of their own: same data, same workflow, no conflict.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
 import { DynamoSweepJournal } from '../lambdas/aws/dynamo-sweep-journal.ts';
@@ -28,13 +23,12 @@ import type { RecordEvent } from '../lambdas/handlers/record.ts';
 import type { Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
+import { type LocalCredentials, randomCredentials } from './sigv4.ts';
 import type { ExecutionStatus, LocalStepFunctions } from './step-functions.ts';
 import { LOCAL_REGION } from './template.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
 export const LOCAL_TABLE = 'callvault-index';
-
-const localCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export interface LocalStackOptions {
   config: CallvaultConfig;
@@ -83,6 +77,8 @@ export interface LocalEndpoints {
   s3: string;
   dynamodb: string;
   stepFunctions: string;
+  /** Random per run: the servers refuse any other (serve.json is readable by its owner only). */
+  credentials: LocalCredentials;
 }
 
 /** The archive in a data directory: its clients, without the workflow. */
@@ -98,7 +94,7 @@ export interface LocalArchive {
 
 const SERVE_FILE = 'serve.json';
 
-/** Endpoints of a `callvault serve` that owns this data directory, if one is running. */
+/** Endpoints and credentials of a `callvault serve` that owns this data directory, if one is running. */
 export function runningServe(dataDir: string): (LocalEndpoints & { pid: number; url: string }) | undefined {
   const file = join(dataDir, SERVE_FILE);
   if (!existsSync(file)) return undefined;
@@ -112,19 +108,24 @@ export function runningServe(dataDir: string): (LocalEndpoints & { pid: number; 
   }
 }
 
+/** Writes serve.json, owner read/write only (it holds the credentials), complete or not at all. */
 export function publishServe(dataDir: string, endpoints: LocalEndpoints, url: string): () => void {
   const file = join(dataDir, SERVE_FILE);
-  writeFileSync(file, JSON.stringify({ ...endpoints, url, pid: process.pid }));
+  const staged = `${file}.${process.pid}.tmp`;
+  writeFileSync(staged, JSON.stringify({ ...endpoints, url, pid: process.pid }), { mode: 0o600 });
+  chmodSync(staged, 0o600); // the mode above is subject to the umask; this is not
+  renameSync(staged, file);
   return () => rmSync(file, { force: true });
 }
 
 function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
+  const credentials = endpoints.credentials;
   const s3 = new S3Client({
     // Failures reach callvault as rejected calls; the SDK's own console notes would only clutter.
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     endpoint: endpoints.s3,
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials,
     forcePathStyle: true,
     // s3rver stores aws-chunked framing inside objects when the SDK checksums streamed bodies.
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -133,7 +134,7 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   const dynamo = new DynamoDBClient({
     endpoint: endpoints.dynamodb,
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials,
   });
   return { s3, dynamo };
 }
@@ -157,11 +158,12 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
 export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
-    const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+    const { s3, dynamo } = clients(serving);
     return archiveOf(s3, dynamo, async () => {});
   }
-  const servers = await startLocalServers(dataDir, [LOCAL_BUCKET]);
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  const credentials = randomCredentials();
+  const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
   return archiveOf(s3, dynamo, () => servers.close());
 }
 
@@ -226,11 +228,13 @@ function runtimeFor(
 
 /** Starts the servers and runs the synthesized workflow in this process. */
 export async function startLocalStack(options: LocalStackOptions): Promise<OwnedLocalStack> {
-  const [modules, workflows, { stateMachineAt }, servers] = await Promise.all([
+  const credentials = randomCredentials();
+  const [modules, workflows, { stateMachineAt }, servers, { ensureIndexTable }] = await Promise.all([
     workflowModules(),
     import('./definitions.ts').then(({ loadWorkflows }) => loadWorkflows(options.config, options.dataDir)),
     import('./template.ts'),
-    startLocalServers(options.dataDir, [LOCAL_BUCKET]),
+    startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials),
+    import('./table-migration.ts'),
   ]);
   const {
     createArchiveHandler,
@@ -241,9 +245,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     SFNClient,
     SfnWorkflowStarter,
   } = modules;
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint });
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
   const archive = archiveOf(s3, dynamo, () => servers.close());
-  await ensureTable(dynamo, { TableName: LOCAL_TABLE, ...workflows.table });
+  await ensureIndexTable(
+    dynamo,
+    { TableName: LOCAL_TABLE, ...workflows.table },
+    options.dataDir,
+    options.logger ?? modules.jsonLogger,
+  );
 
   // The handlers need a starter and the local Step Functions need the handlers: the starter is
   // wired once the Step Functions endpoint listens.
@@ -270,15 +279,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     journalPath: join(options.dataDir, 'executions.jsonl'),
     retryIntervalScale: options.retryIntervalScale,
     concurrency: options.concurrency,
+    credentials,
     onTaskError: (state, error) =>
       runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
   });
   const stepFunctionsEndpoint = await stepFunctions.listen();
-  const sfn = new SFNClient({
-    region: LOCAL_REGION,
-    credentials: localCredentials,
-    endpoint: stepFunctionsEndpoint,
-  });
+  const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
   starter = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
   const resumed = stepFunctions.resumeUnfinished();
   if (resumed.length > 0) {
@@ -293,6 +299,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       s3: servers.s3Endpoint,
       dynamodb: servers.dynamoEndpoint,
       stepFunctions: stepFunctionsEndpoint,
+      credentials,
     },
     poll: createPollHandler(runtime),
     async waitFor(names, onEnded) {
@@ -330,11 +337,11 @@ async function attachLocalStack(
     SFNClient,
     SfnWorkflowStarter,
   } = modules;
-  const { s3, dynamo } = clients({ s3: serving.s3, dynamodb: serving.dynamodb });
+  const { s3, dynamo } = clients(serving);
   const archive = archiveOf(s3, dynamo, async () => {});
   const sfn = new SFNClient({
     region: LOCAL_REGION,
-    credentials: localCredentials,
+    credentials: serving.credentials,
     endpoint: serving.stepFunctions,
   });
   const runtime = runtimeFor(modules, options, archive, new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN));
@@ -370,21 +377,4 @@ async function attachLocalStack(
       await archive.close();
     },
   };
-}
-
-async function ensureTable(
-  dynamo: DynamoDBClient,
-  definition: ConstructorParameters<typeof CreateTableCommand>[0],
-) {
-  try {
-    await dynamo.send(new DescribeTableCommand({ TableName: definition.TableName }));
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-    await dynamo.send(new CreateTableCommand(definition));
-  }
-  // Tables are CREATING for a moment, in dynalite as in DynamoDB.
-  await waitUntilTableExists(
-    { client: dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
-    { TableName: definition.TableName },
-  );
 }

@@ -7,11 +7,12 @@
  */
 
 import { once } from 'node:events';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { type LocalCredentials, refuseJson, verifySigV4 } from './sigv4.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalDefinition } from './template.ts';
 
 // aws-local-stepfunctions calls Promise.withResolvers, which Node 20 lacks.
@@ -68,6 +69,8 @@ export interface LocalStepFunctionsOptions {
   retryIntervalScale?: number;
   /** Told about every error a Task throws (the workflow then retries or catches it). */
   onTaskError?: (stateName: string, error: Error) => void;
+  /** The endpoint answers only requests signed with these. */
+  credentials: LocalCredentials;
 }
 
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:callvault-ingest`;
@@ -77,9 +80,49 @@ export function localExecutionArn(name: string): string {
 }
 
 /** One line of the execution journal (JSON Lines in the data directory). */
-type JournalEntry =
+export type JournalEntry =
   | { event: 'started'; name: string; input: unknown }
   | { event: 'ended'; name: string; status: ExecutionStatus };
+
+/**
+ * The journal's entries. A process that crashed mid-append leaves a torn last line: it is cut off
+ * the file (its execution either never started or is still marked started, and resumes), so the
+ * next append starts on a line of its own. A bad line before the last is real damage: an error.
+ */
+export function readJournal(path: string): JournalEntry[] {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const entries: JournalEntry[] = [];
+  let offset = 0;
+  for (const [position, line] of lines.entries()) {
+    const last = position === lines.length - 1 || (position === lines.length - 2 && lines.at(-1) === '');
+    if (line.trim()) {
+      const entry = parseEntry(line);
+      if (!entry) {
+        if (!last) throw new Error(`the execution journal ${path} is damaged at line ${position + 1}`);
+        truncateSync(path, Buffer.byteLength(text.slice(0, offset)));
+        return entries;
+      }
+      entries.push(entry);
+    }
+    offset += line.length + 1;
+  }
+  // A whole entry whose newline was not written yet: end its line before the next append.
+  if (text && !text.endsWith('\n')) appendFileSync(path, '\n');
+  return entries;
+}
+
+function parseEntry(line: string): JournalEntry | undefined {
+  try {
+    const entry = JSON.parse(line) as Partial<JournalEntry> | null;
+    if (typeof entry?.name !== 'string') return undefined;
+    if (entry.event === 'started' || (entry.event === 'ended' && typeof entry.status === 'string'))
+      return entry as JournalEntry;
+  } catch {
+    // torn or foreign: the caller decides
+  }
+  return undefined;
+}
 
 export class LocalStepFunctions {
   readonly stateMachineArn = LOCAL_STATE_MACHINE_ARN;
@@ -145,9 +188,7 @@ export class LocalStepFunctions {
       }
     }
     if (options.journalPath && existsSync(options.journalPath)) {
-      for (const line of readFileSync(options.journalPath, 'utf8').split('\n')) {
-        if (!line.trim()) continue;
-        const entry = JSON.parse(line) as JournalEntry;
+      for (const entry of readJournal(options.journalPath)) {
         this.knownNames.add(entry.name);
         if (entry.event === 'started') this.unfinished.set(entry.name, entry.input);
         else {
@@ -238,6 +279,11 @@ export class LocalStepFunctions {
     this.server = createServer(async (request, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
+      const refusal = verifySigV4(request, this.options.credentials, { payload: Buffer.concat(chunks) });
+      if (refusal) {
+        refuseJson(response, refusal);
+        return;
+      }
       const target = String(request.headers['x-amz-target'] ?? '').split('.')[1];
       const reply = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });

@@ -15,6 +15,8 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
+    /** The node:http server, once `run` has resolved. */
+    httpServer: import('node:http').Server;
   }
 }
 

@@ -37,6 +37,16 @@ const JSON_FIELDS = [
 // `recordings`' subcommands parse theirs (the preSubcommand hook), not at start-up.
 let toUtcIso: ((value: string) => string | undefined) | undefined;
 
+/** Whole seconds from 1 to a week, the most a SigV4 presigned URL allows. */
+function secondsOption(name: string) {
+  return (value: string) => {
+    const seconds = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 604_800)
+      throw new InvalidArgumentError(`${name} must be whole seconds from 1 to 604800, got "${value}"`);
+    return seconds;
+  };
+}
+
 function isoOption(name: string) {
   return (value: string) => {
     const iso = toUtcIso?.(value);
@@ -167,7 +177,7 @@ export function registerRecordings(program: Command): void {
   recordings
     .command('url <id>')
     .description("print a short-lived presigned URL to a recording's audio")
-    .option('--expires <seconds>', 'how long the URL is valid', (value) => Number(value), 300)
+    .option('--expires <seconds>', 'how long the URL is valid (1 to 604800)', secondsOption('--expires'), 300)
     .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
     .action(async (id: string, options: { expires: number; dataDir: string }) => {
       const [{ openLocalArchive, runningServe }, { S3AudioUrlSigner }, { audioLink }] = await Promise.all([

@@ -1,11 +1,14 @@
 /**
  * The recording index on DynamoDB. One table:
  * - recording items, keyed by `id`, with `sortKey` = `{startedAt}#{id}` for time-ordered queries
- *   on the GSIs `byAccount` (accountId), `byProvider` (provider), `byFrom` / `byTo` (digits of the
- *   phone numbers), so filtered listings are Queries, never Scans;
+ *   on six GSIs (see INDEX_PARTITIONS), so every listing is a Query, never a Scan;
  * - cursor items (`cursor#{accountId}`), invisible to the GSIs.
+ * The GSIs project the `listing` map (the entry without `raw`) and the `failures` counter, not the
+ * provider's raw record: a listing reads and writes a fraction of the item, and `get` returns it whole.
  * No transactions (the local DynamoDB has none): every write is a single conditional item write.
  */
+
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -15,7 +18,6 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
@@ -26,16 +28,50 @@ export const INDEX_NAMES = {
   byProvider: 'byProvider',
   byFrom: 'byFrom',
   byTo: 'byTo',
+  byStatus: 'byStatus',
+  byTime: 'byTime',
 } as const;
+export type IndexName = (typeof INDEX_NAMES)[keyof typeof INDEX_NAMES];
+
+/**
+ * The partition attribute of each GSI; every GSI sorts by `sortKey`. `byStatus` is sparse: only
+ * entries that are not archived carry `openStatus`. `byTime` and `byProvider` spread their
+ * entries over SHARDS partitions by a hash of the id, so no partition takes every write: a
+ * listing queries each shard and merges them in time order.
+ */
+export const INDEX_PARTITIONS: Record<IndexName, string> = {
+  byAccount: 'accountId',
+  byProvider: 'providerShard',
+  byFrom: 'fromNumber',
+  byTo: 'toNumber',
+  byStatus: 'openStatus',
+  byTime: 'timeShard',
+};
+
+/** What every GSI projects besides its keys. */
+export const PROJECTED_ATTRIBUTES = ['listing', 'failures'] as const;
+
+export const SHARDS = 8;
+
+/**
+ * Responses stay far below Lambda's 6 MB and API Gateway's 10 MB whatever `limit` says (the
+ * JSON body is escaped once more inside Lambda's response): a page ends early, with a cursor.
+ */
+export const DEFAULT_MAX_PAGE_BYTES = 2 * 1024 * 1024;
 
 const NO_DATE = '0000-00-00T00:00:00.000Z';
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
-type StoredItem = IndexEntry & {
+type StoredItem = Omit<IndexEntry, 'failures'> & {
   entity: 'recording';
   sortKey: string;
   fromNumber?: string;
   toNumber?: string;
+  providerShard: string;
+  timeShard: string;
+  openStatus?: string;
+  listing: Omit<IndexEntry, 'raw' | 'failures'>;
+  failures?: number;
 };
 
 /** Digits only, so `+1 (555) 231-1778` and `15552311778` find the same calls. */
@@ -133,70 +169,12 @@ export class DynamoRecordingIndex implements RecordingIndex {
   }
 
   async query(query: IndexQuery): Promise<IndexPage> {
-    const limit = query.limit ?? 100;
-    const lower = `${query.since ?? NO_DATE}#`;
-    const upper = `${query.until ?? END_OF_TIME}#`;
-    const filters: string[] = [];
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const addFilter = (field: keyof StoredItem, value: unknown) => {
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-      filters.push(`#${field} = :${field}`);
-    };
-
-    if (query.number) {
-      return this.queryByNumber(query, normalizeNumber(query.number), limit);
-    }
-    if (query.status) addFilter('status', query.status);
-    let partition: { index: string; field: string; value: string } | undefined;
-    if (query.accountId) {
-      partition = { index: INDEX_NAMES.byAccount, field: 'accountId', value: query.accountId };
-      if (query.provider) addFilter('provider', query.provider);
-    } else if (query.provider) {
-      partition = { index: INDEX_NAMES.byProvider, field: 'provider', value: query.provider };
-    }
-    if (!partition) {
-      // No key to go by: a listing of everything is a Scan by nature.
-      names['#entity'] = 'entity';
-      values[':entity'] = 'recording';
-      filters.push('#entity = :entity');
-      if (query.since || query.until) {
-        names['#sortKey'] = 'sortKey';
-        values[':lower'] = lower;
-        values[':upper'] = upper;
-        filters.push('#sortKey BETWEEN :lower AND :upper');
-      }
-      return this.page(
-        (startKey) =>
-          this.db.send(
-            new ScanCommand({
-              TableName: this.tableName,
-              FilterExpression: filters.join(' AND '),
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: values,
-              ExclusiveStartKey: startKey,
-              Limit: limit,
-            }),
-          ),
-        query.cursor,
-        limit,
-      );
-    }
-    const input: QueryCommandInput = {
-      TableName: this.tableName,
-      IndexName: partition.index,
-      KeyConditionExpression: '#pk = :pk AND #sortKey BETWEEN :lower AND :upper',
-      ExpressionAttributeNames: { ...names, '#pk': partition.field, '#sortKey': 'sortKey' },
-      ExpressionAttributeValues: { ...values, ':pk': partition.value, ':lower': lower, ':upper': upper },
-      FilterExpression: filters.length ? filters.join(' AND ') : undefined,
-      Limit: limit,
-    };
-    return this.page(
-      (startKey) => this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
-      query.cursor,
-      limit,
-    );
+    const plan = planQuery(query, this.tableName);
+    return mergedPage(plan, (input) => this.db.send(new QueryCommand(input)), {
+      limit: query.limit ?? 100,
+      maxBytes: query.maxBytes ?? DEFAULT_MAX_PAGE_BYTES,
+      cursor: query.cursor,
+    });
   }
 
   async getCursor(accountId: string): Promise<string | undefined> {
@@ -222,106 +200,274 @@ export class DynamoRecordingIndex implements RecordingIndex {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     }
   }
-
-  /**
-   * A call matches a number if it is its `from` or its `to`: two GSI queries merged in time order.
-   * The cursor keeps each side's position.
-   */
-  private async queryByNumber(query: IndexQuery, number: string, limit: number): Promise<IndexPage> {
-    const positions = decodeCursor(query.cursor) as
-      | { from?: unknown; to?: unknown; done?: string[] }
-      | undefined;
-    const sides = [
-      { name: 'from', index: INDEX_NAMES.byFrom, field: 'fromNumber' },
-      { name: 'to', index: INDEX_NAMES.byTo, field: 'toNumber' },
-    ] as const;
-    const items = new Map<string, IndexEntry>();
-    const next: Record<string, unknown> = {};
-    const done: string[] = [...(positions?.done ?? [])];
-    for (const side of sides) {
-      if (done.includes(side.name)) continue;
-      const names: Record<string, string> = { '#pk': side.field, '#sortKey': 'sortKey' };
-      const values: Record<string, unknown> = {
-        ':pk': number,
-        ':lower': `${query.since ?? NO_DATE}#`,
-        ':upper': `${query.until ?? END_OF_TIME}#`,
-      };
-      const filters: string[] = [];
-      for (const field of ['accountId', 'provider', 'status'] as const) {
-        if (query[field]) {
-          names[`#${field}`] = field;
-          values[`:${field}`] = query[field];
-          filters.push(`#${field} = :${field}`);
-        }
-      }
-      const result = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: side.index,
-          KeyConditionExpression: '#pk = :pk AND #sortKey BETWEEN :lower AND :upper',
-          FilterExpression: filters.length ? filters.join(' AND ') : undefined,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ExclusiveStartKey: positions?.[side.name] as Record<string, unknown> | undefined,
-          Limit: limit,
-        }),
-      );
-      for (const item of result.Items ?? []) items.set(String(item.id), toEntry(item));
-      if (result.LastEvaluatedKey) next[side.name] = result.LastEvaluatedKey;
-      else done.push(side.name);
-    }
-    const sorted = [...items.values()].sort(byStartThenId);
-    const finished = done.length === sides.length;
-    return { items: sorted, cursor: finished ? undefined : encodeCursor({ ...next, done }) };
-  }
-
-  private async page(
-    fetch: (
-      startKey: Record<string, unknown> | undefined,
-    ) => Promise<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }>,
-    cursor: string | undefined,
-    limit: number,
-  ): Promise<IndexPage> {
-    // A filtered page may come back short or empty: keep reading until it is full or done.
-    const items: IndexEntry[] = [];
-    let startKey = decodeCursor(cursor) as Record<string, unknown> | undefined;
-    do {
-      const result = await fetch(startKey);
-      for (const item of result.Items ?? []) items.push(toEntry(item));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return { items: items.sort(byStartThenId), cursor: startKey ? encodeCursor(startKey) : undefined };
-  }
 }
 
-function toItem(entry: IndexEntry): StoredItem {
+/** Which of SHARDS partitions an entry lives in: stable, and even over ids. */
+export function shardOf(id: string): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % SHARDS;
+}
+
+export function toItem(entry: IndexEntry): StoredItem {
+  const { raw: _raw, failures, ...listing } = entry;
+  const shard = shardOf(entry.id);
   return {
     ...entry,
     entity: 'recording',
     sortKey: `${entry.startedAt ?? NO_DATE}#${entry.id}`,
     fromNumber: entry.from ? normalizeNumber(entry.from) || undefined : undefined,
     toNumber: entry.to ? normalizeNumber(entry.to) || undefined : undefined,
+    providerShard: `${entry.provider}#${shard}`,
+    timeShard: String(shard),
+    openStatus: entry.status === 'archived' ? undefined : entry.status,
+    listing,
+    failures,
   };
 }
 
-function toEntry(item: Record<string, unknown>): IndexEntry {
-  const { entity: _entity, sortKey: _sortKey, fromNumber: _from, toNumber: _to, ...entry } = item;
-  return entry as unknown as IndexEntry;
+/** Attributes of the item that are not fields of the entry (keys derived for the GSIs). */
+const INTERNAL = new Set([
+  'entity',
+  'sortKey',
+  'listing',
+  'fromNumber',
+  'toNumber',
+  'providerShard',
+  'timeShard',
+  'openStatus',
+]);
+
+/** An item as the current version writes it (GSI attributes derived again); cursor items as they are. */
+export function reindexItem(item: Record<string, unknown>): Record<string, unknown> {
+  return item.entity === 'recording' ? (toItem(toEntry(item)) as unknown as Record<string, unknown>) : item;
 }
 
-function byStartThenId(a: IndexEntry, b: IndexEntry): number {
-  return (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.id.localeCompare(b.id);
+/** A whole item, or a GSI's projection of one (its `listing` and `failures`), as an entry. */
+function toEntry(item: Record<string, unknown>): IndexEntry {
+  const top = Object.fromEntries(Object.entries(item).filter(([name]) => !INTERNAL.has(name)));
+  // Top-level attributes win: `failures` is counted there by updates, not in the listing.
+  return { ...(item.listing as object | undefined), ...top } as unknown as IndexEntry;
+}
+
+/** Equality conditions on listed fields and a sort-key range as DynamoDB expressions: the one expression builder. */
+export function buildExpressions(
+  key: { partition: [string, string]; lower: string; upper: string },
+  filters: Record<string, string | undefined>,
+): Pick<
+  QueryCommandInput,
+  'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+> {
+  const names: Record<string, string> = { '#pk': key.partition[0], '#sortKey': 'sortKey' };
+  const values: Record<string, unknown> = {
+    ':pk': key.partition[1],
+    ':lower': key.lower,
+    ':upper': key.upper,
+  };
+  const conditions: string[] = [];
+  for (const [field, value] of Object.entries(filters)) {
+    if (value === undefined) continue;
+    // A GSI filter sees only what it projects: the fields are read inside `listing`.
+    names['#listing'] = 'listing';
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    conditions.push(`#listing.#${field} = :${field}`);
+  }
+  return {
+    KeyConditionExpression: '#pk = :pk AND #sortKey BETWEEN :lower AND :upper',
+    FilterExpression: conditions.length ? conditions.join(' AND ') : undefined,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+export interface QueryPlan {
+  index: IndexName;
+  /** One Query per partition (a number's two sides, or the shards), merged in `sortKey` order. */
+  streams: { partition: string; input: QueryCommandInput }[];
+  lower: string;
+  upper: string;
+  /** Identifies the query a cursor belongs to. */
+  fingerprint: string;
+}
+
+/**
+ * Which GSI answers a query, and the Query inputs (without Limit and ExclusiveStartKey). The most
+ * selective key wins: a number; then a status other than archived (the sparse index); then the
+ * account; then the provider; anything else is a time range over every entry. Whatever is not the
+ * key is a filter.
+ */
+export function planQuery(query: IndexQuery, tableName: string): QueryPlan {
+  const lower = `${query.since ?? NO_DATE}#`;
+  const upper = `${query.until ?? END_OF_TIME}#`;
+  const shards = (prefix: string) => Array.from({ length: SHARDS }, (_, shard) => `${prefix}${shard}`);
+  const { accountId, provider, status } = query;
+  let sides: { index: IndexName; partition: string }[];
+  let filters: Record<string, string | undefined>;
+  const number = query.number === undefined ? undefined : normalizeNumber(query.number);
+  if (number !== undefined) {
+    if (!number) throw new UsageError('"number" must contain digits');
+    sides = [
+      { index: INDEX_NAMES.byFrom, partition: number },
+      { index: INDEX_NAMES.byTo, partition: number },
+    ];
+    filters = { accountId, provider, status };
+  } else if (status !== undefined && status !== 'archived') {
+    sides = [{ index: INDEX_NAMES.byStatus, partition: status }];
+    filters = { accountId, provider };
+  } else if (accountId !== undefined) {
+    sides = [{ index: INDEX_NAMES.byAccount, partition: accountId }];
+    filters = { provider, status };
+  } else if (provider !== undefined) {
+    sides = shards(`${provider}#`).map((partition) => ({ index: INDEX_NAMES.byProvider, partition }));
+    filters = { status };
+  } else {
+    sides = shards('').map((partition) => ({ index: INDEX_NAMES.byTime, partition }));
+    filters = { status };
+  }
+  const streams = sides.map((side) => ({
+    partition: side.partition,
+    input: {
+      TableName: tableName,
+      IndexName: side.index,
+      ...buildExpressions(
+        { partition: [INDEX_PARTITIONS[side.index], side.partition], lower, upper },
+        filters,
+      ),
+    },
+  }));
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([tableName, sides, filters, lower, upper]))
+    .digest('base64url')
+    .slice(0, 16);
+  return { index: (sides[0] as { index: IndexName }).index, streams, lower, upper, fingerprint };
+}
+
+type Item = Record<string, unknown>;
+type Key = Record<string, string>;
+type QueryFetch = (input: QueryCommandInput) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>;
+
+/** Where each stream stands between pages: not started, after a key, or exhausted. */
+type Position = 'start' | 'done' | Key;
+
+interface Stream {
+  input: QueryCommandInput;
+  partitionAttribute: string;
+  buffer: Item[];
+  /** Where the next Query of this stream starts; undefined once it has read everything. */
+  next: Key | undefined;
+  started: boolean;
+  /** What the cursor says for this stream: after the last item taken, or after what was read. */
+  position: Position;
+}
+
+/**
+ * One page of a plan: its streams read a chunk at a time (a filtered chunk may come back short or
+ * empty, so a stream is refilled until it yields or ends) and merged by `sortKey`, until `limit`
+ * entries or `maxBytes` of them; the cursor records each stream's position. An entry two streams
+ * hold (a call from and to the same number) is taken once.
+ */
+export async function mergedPage(
+  plan: QueryPlan,
+  fetch: QueryFetch,
+  options: { limit: number; maxBytes: number; cursor?: string },
+): Promise<IndexPage> {
+  const positions = readCursor(options.cursor, plan);
+  const chunk = Math.min(options.limit, Math.ceil(options.limit / plan.streams.length) + 4);
+  const streams: Stream[] = plan.streams.map((stream, position) => {
+    const at = positions?.[position] ?? 'start';
+    return {
+      input: stream.input,
+      partitionAttribute: (stream.input.ExpressionAttributeNames as Record<string, string>)['#pk'] as string,
+      buffer: [],
+      next: typeof at === 'object' ? at : undefined,
+      started: at !== 'start',
+      position: at,
+    };
+  });
+  const more = (stream: Stream) => !stream.started || stream.next !== undefined;
+  const refill = async (stream: Stream) => {
+    while (stream.buffer.length === 0 && more(stream)) {
+      const result = await fetch({ ...stream.input, ExclusiveStartKey: stream.next, Limit: chunk });
+      stream.started = true;
+      stream.buffer = result.Items ?? [];
+      stream.next = result.LastEvaluatedKey as Key | undefined;
+      // Everything read so far was filtered out or taken: the cursor may skip past it.
+      if (stream.buffer.length === 0) stream.position = stream.next ?? 'done';
+    }
+  };
+
+  const items: IndexEntry[] = [];
+  let bytes = 2;
+  while (items.length < options.limit) {
+    await Promise.all(streams.filter((stream) => stream.buffer.length === 0).map(refill));
+    const heads = streams.filter((stream) => stream.buffer.length > 0);
+    if (heads.length === 0) break;
+    const first = heads.reduce((best, stream) =>
+      String(stream.buffer[0]?.sortKey) < String(best.buffer[0]?.sortKey) ? stream : best,
+    );
+    const item = first.buffer[0] as Item;
+    const entry = toEntry(item);
+    const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
+    if (items.length > 0 && bytes + size > options.maxBytes) break;
+    bytes += size;
+    items.push(entry);
+    for (const stream of heads) {
+      if (stream.buffer[0]?.sortKey !== item.sortKey) continue;
+      const taken = stream.buffer.shift() as Item;
+      stream.position =
+        stream.buffer.length === 0 && !stream.next
+          ? 'done'
+          : {
+              id: String(taken.id),
+              sortKey: String(taken.sortKey),
+              [stream.partitionAttribute]: String(taken[stream.partitionAttribute]),
+            };
+    }
+  }
+  const finished = streams.every((stream) => stream.position === 'done');
+  return {
+    items,
+    cursor: finished
+      ? undefined
+      : encodeCursor({ v: 1, q: plan.fingerprint, s: streams.map((stream) => stream.position) }),
+  };
 }
 
 function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined): unknown {
+/**
+ * Each stream's position from a cursor this plan issued. Anything else (edited, cut, or from
+ * another query) is a UsageError (400), never a Query DynamoDB refuses.
+ */
+function readCursor(cursor: string | undefined, plan: QueryPlan): Position[] | undefined {
   if (!cursor) return undefined;
+  const refuse = (why: string) =>
+    new UsageError(`"cursor" is not one this API issued for this query (${why})`);
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new UsageError('"cursor" is not one this API issued');
+    throw refuse('unreadable');
   }
+  const { v, q, s } = (value ?? {}) as { v?: unknown; q?: unknown; s?: unknown };
+  if (v !== 1 || !Array.isArray(s) || s.length !== plan.streams.length) throw refuse('unreadable');
+  if (q !== plan.fingerprint) throw refuse('it belongs to other filters');
+  return s.map((position: unknown, index) => {
+    if (position === 'start' || position === 'done') return position;
+    const stream = plan.streams[index] as QueryPlan['streams'][number];
+    const attribute = (stream.input.ExpressionAttributeNames as Record<string, string>)['#pk'] as string;
+    const key = position as Record<string, unknown> | null;
+    const names = key && typeof key === 'object' ? Object.keys(key).sort() : [];
+    const valid =
+      key !== null &&
+      names.join() === ['id', attribute, 'sortKey'].sort().join() &&
+      typeof key.id === 'string' &&
+      key[attribute] === stream.partition &&
+      typeof key.sortKey === 'string' &&
+      key.sortKey >= plan.lower &&
+      key.sortKey <= plan.upper;
+    if (!valid) throw refuse('unreadable');
+    return key as Key;
+  });
 }

@@ -151,14 +151,14 @@ const deploymentSettings = {
       z.string().max(256),
     )
     .optional(),
-  /** Days every log group keeps its events (function, execution and access logs). */
+  /** Days every log group keeps its events (function, execution and access logs). Default 365. */
   logRetentionDays: z
     .number()
     .int()
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
       message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
     })
-    .default(365),
+    .optional(),
 };
 
 function uniqueAccountIds(config: { accounts: { id: string }[] }, ctx: z.RefinementCtx): void {
@@ -240,6 +240,19 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+    // Only where it is: V8's message may quote the text around it, and the file holds credentials.
+    const place = jsonErrorPlace(text, error as Error);
+    throw new ConfigError(`config file ${path} is not valid JSON${place ? ` (${place})` : ''}`);
   }
+}
+
+/** `line 3, column 14` from a JSON.parse error that gives a position; `end of file` if it ran out. */
+export function jsonErrorPlace(text: string, error: Error): string | undefined {
+  if (/end of (JSON|data) input/i.test(error.message)) return 'unexpected end of file';
+  const position = /at position (\d+)/.exec(error.message)?.[1];
+  if (position === undefined) return undefined;
+  const before = text.slice(0, Number(position));
+  const line = before.split('\n').length;
+  const column = Number(position) - before.lastIndexOf('\n');
+  return `line ${line}, column ${column}`;
 }

@@ -4,7 +4,7 @@
  * duplicate callback or an overlapping sweep starts nothing new). A 202 is only answered once the
  * executions exist, so an accepted callback is never lost.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
 import type { AccountConfig } from './config.ts';
 import { ConfigError, WebhookParseError } from './errors.ts';
@@ -17,8 +17,10 @@ export const MAX_WEBHOOK_BYTES = 64 * 1024;
 
 export interface WebhookCall {
   accountId: string;
-  /** The raw body, exactly as received (signatures are computed over it). */
+  /** The body as text, for parsing. */
   body: string;
+  /** The body's bytes exactly as received, when they may differ from `body` in UTF-8 (signatures are over these). */
+  bytes?: Buffer;
   /** Lower-case header names. */
   headers: Record<string, string | undefined>;
 }
@@ -42,27 +44,31 @@ export interface IntakeDeps {
   starter: WorkflowStarter;
 }
 
+/**
+ * One answer for every authentication failure, whether the account is unknown, takes no webhooks
+ * or the credentials are wrong: account ids cannot be enumerated.
+ */
+const unauthenticated = (): WebhookAnswer => ({
+  statusCode: 401,
+  body: { message: 'missing or wrong webhook credentials' },
+});
+
+/** Compared against when there is no account secret, so an unknown account costs the same time. */
+const DECOY_SECRET = randomBytes(32).toString('hex');
+
 export async function receiveWebhook(call: WebhookCall, deps: IntakeDeps): Promise<WebhookAnswer> {
-  let account: AccountConfig;
+  const bytes = call.bytes ?? Buffer.from(call.body, 'utf8');
+  if (bytes.length > MAX_WEBHOOK_BYTES) {
+    return { statusCode: 413, body: { message: `the body is larger than ${MAX_WEBHOOK_BYTES} bytes` } };
+  }
+  let account: AccountConfig | undefined;
   try {
     account = await deps.accounts.get(call.accountId);
   } catch (error) {
-    if (error instanceof ConfigError)
-      return { statusCode: 404, body: { message: `no account "${call.accountId}"` } };
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
   }
-  if (Buffer.byteLength(call.body) > MAX_WEBHOOK_BYTES) {
-    return { statusCode: 413, body: { message: `the body is larger than ${MAX_WEBHOOK_BYTES} bytes` } };
-  }
-  if (!account.webhook) {
-    return {
-      statusCode: 401,
-      body: { message: `account "${account.id}" takes no webhooks: it has no webhook secret` },
-    };
-  }
-  if (!authenticated(account.webhook, call)) {
-    return { statusCode: 401, body: { message: 'missing or wrong webhook credentials' } };
-  }
+  const webhook = account?.webhook ?? { secret: DECOY_SECRET };
+  if (!authenticated(webhook, call.headers, bytes) || !account?.webhook) return unauthenticated();
 
   let recordings: WebhookRecording[];
   try {
@@ -127,17 +133,21 @@ function minimalBody(account: AccountConfig, body: string): WebhookRecording[] |
  * password, or VoIPBin's `X-VoIPBIN-Signature`: hex HMAC-SHA256 of the raw body. Compared in
  * constant time.
  */
-function authenticated(webhook: NonNullable<AccountConfig['webhook']>, call: WebhookCall): boolean {
+function authenticated(
+  webhook: NonNullable<AccountConfig['webhook']>,
+  headers: WebhookCall['headers'],
+  bytes: Buffer,
+): boolean {
   const secrets = [webhook.secret, webhook.previousSecret].filter(
     (secret): secret is string => typeof secret === 'string' && secret.length > 0,
   );
-  const password = basicPassword(call.headers.authorization);
-  const signature = call.headers['x-voipbin-signature']?.trim().toLowerCase();
+  const password = basicPassword(headers.authorization);
+  const signature = headers['x-voipbin-signature']?.trim().toLowerCase();
   return secrets.some(
     (secret) =>
       (password !== undefined && sameSecret(password, secret)) ||
       (signature !== undefined &&
-        sameSecret(signature, createHmac('sha256', secret).update(call.body).digest('hex'))),
+        sameSecret(signature, createHmac('sha256', secret).update(bytes).digest('hex'))),
   );
 }
 

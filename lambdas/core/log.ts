@@ -60,6 +60,8 @@ export type LogEvents = {
   'workflow task failed': { state: string; error: string; reason: string };
   'resumed executions a previous run left unfinished': { count: number };
   'invocation failed': { handler: string; error: string; reason: string };
+  'rebuilding the local index for the current GSIs': { table: string };
+  'rebuilt the local index': { table: string; items: number };
 };
 
 export type LogEvent = keyof LogEvents;
@@ -97,6 +99,9 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
   'resumed executions a previous run left unfinished': (f) =>
     `resumed ${f.count} executions a previous run left unfinished`,
   'invocation failed': (f) => `${f.handler} failed: ${f.error}: ${f.reason}`,
+  'rebuilding the local index for the current GSIs': (f) =>
+    `rebuilding the local index ${f.table} for the current GSIs`,
+  'rebuilt the local index': (f) => `rebuilt the local index ${f.table} (${f.items} items)`,
 };
 
 export function describeLogEvent<E extends LogEvent>(event: E, fields: LogEvents[E]): string {

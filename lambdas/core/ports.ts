@@ -55,6 +55,8 @@ export interface IndexQuery {
   /** Exclusive upper bound on startedAt. */
   until?: string;
   limit?: number;
+  /** A page ends before its entries' JSON passes this many bytes (with a cursor). */
+  maxBytes?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
 }

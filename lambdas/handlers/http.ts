@@ -16,10 +16,10 @@ export function jsonResult(
   };
 }
 
-/** The raw body as the provider sent it (API Gateway base64-encodes non-text bodies). */
-export function rawBody(event: HttpEvent): string {
-  if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+/** The body's bytes as the provider sent them (API Gateway base64-encodes non-text bodies). */
+export function rawBody(event: HttpEvent): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 
 /** Header names lower-cased (HTTP APIs already do; the local server passes them through). */

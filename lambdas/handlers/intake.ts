@@ -18,8 +18,9 @@ export const createIntakeHandler =
   (runtime: IntakeDeps & { logger: Logger; metrics: Metrics }) =>
   async (event: HttpEvent): Promise<HttpResult> => {
     const accountId = event.pathParameters?.accountId ?? '';
+    const bytes = rawBody(event);
     const answer = await receiveWebhook(
-      { accountId, body: rawBody(event), headers: lowerCaseHeaders(event) },
+      { accountId, body: bytes.toString('utf8'), bytes, headers: lowerCaseHeaders(event) },
       runtime,
     );
     const { message, ...counts } = answer.body;

@@ -1,6 +1,7 @@
 /**
- * The search API (IAM-authorized): `GET /recordings` with the filters of `recordings list`, and
- * `GET /recordings/{id}/audio` answering with a short-lived presigned URL (302 to it).
+ * The search API (IAM-authorized): `GET /recordings` with the filters of `recordings list`,
+ * `GET /recordings/{id}` with the whole entry (the provider's raw record included, which listings
+ * leave out), and `GET /recordings/{id}/audio` answering with a short-lived presigned URL (302).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3AudioUrlSigner } from '../aws/s3-presigner.ts';
@@ -26,6 +27,11 @@ export const createQueryHandler =
         const link = await audioLink(id, deps);
         if (!link) return jsonResult(404, { message: `no recording with id ${id}` });
         return jsonResult(302, link, { location: link.url, 'cache-control': 'no-store' });
+      }
+      if (event.routeKey === 'GET /recordings/{id}' && id) {
+        const entry = await deps.index.get(id);
+        if (!entry) return jsonResult(404, { message: `no recording with id ${id}` });
+        return jsonResult(200, entry);
       }
       if (event.routeKey === 'GET /recordings') {
         const page = await searchRecordings(event.queryStringParameters ?? {}, deps.index);

@@ -20,7 +20,7 @@ import { DEFAULT_LOG_RETENTION, loggedDefaultStage } from './http-stage.ts';
 import { ARCHIVE_KEY_PREFIX, grantArchiveObjectRead, grantIndexRead } from './recording-store.ts';
 
 /** The search API's routes (GET), as the query handler matches them. */
-export const QUERY_ROUTE_PATHS = ['/recordings', '/recordings/{id}/audio'] as const;
+export const QUERY_ROUTE_PATHS = ['/recordings', '/recordings/{id}', '/recordings/{id}/audio'] as const;
 
 export interface QueryApiProps {
   /** The recording index: read (items and GSIs), never written. */
@@ -45,8 +45,9 @@ export interface QueryApiProps {
 }
 
 /**
- * The search API, IAM-authorized (SigV4): `GET /recordings` (the filters of `recordings list`)
- * and `GET /recordings/{id}/audio` (302 to a short-lived presigned URL). Callers need
+ * The search API, IAM-authorized (SigV4): `GET /recordings` (the filters of `recordings list`),
+ * `GET /recordings/{id}` (the whole index entry) and `GET /recordings/{id}/audio` (302 to a
+ * short-lived presigned URL). Callers need
  * `execute-api:Invoke` on the routes: `grantInvoke(grantee)`.
  */
 export class QueryApi extends Construct {
@@ -108,7 +109,7 @@ export class QueryApi extends Construct {
   }
 
   /**
-   * `execute-api:Invoke` on exactly the two GET routes (any stage: the API has only `$default`).
+   * `execute-api:Invoke` on exactly the GET routes (any stage: the API has only `$default`).
    * The route-level `HttpRoute.grantInvoke` would cut `/recordings/{id}/audio` down to
    * `/recordings/*`; these ARNs keep the `/audio` suffix.
    */

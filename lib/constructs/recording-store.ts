@@ -1,5 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  type ITable,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
@@ -11,7 +18,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
+import { INDEX_NAMES, INDEX_PARTITIONS, PROJECTED_ATTRIBUTES } from '../../lambdas/aws/dynamo-index.ts';
 
 /**
  * Where archived audio lives in the bucket: `objectKeyPrefix` in lambdas/core/ids.ts writes
@@ -19,8 +26,8 @@ import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
  */
 export const ARCHIVE_KEY_PREFIX = 'recordings/';
 
-/** What DynamoRecordingIndex reads with: GetItem/BatchGetItem (get, getMany, getCursor), Query, Scan. */
-const INDEX_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan'];
+/** What DynamoRecordingIndex reads with: GetItem/BatchGetItem (get, getMany, getCursor) and Query; never Scan. */
+const INDEX_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 /** What it writes with: single conditional PutItem/UpdateItem, no deletes, no batches, no transactions. */
 const INDEX_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
@@ -32,7 +39,7 @@ function indexArns(table: ITable): string[] {
   return [table.tableArn, ...Object.values(INDEX_NAMES).map((name) => `${table.tableArn}/index/${name}`)];
 }
 
-/** Read access to the recording index: items and the four GSIs. */
+/** Read access to the recording index: items and its GSIs. */
 export function grantIndexRead(table: ITable, grantee: IGrantable): Grant {
   return Grant.addToPrincipal({ grantee, actions: INDEX_READ_ACTIONS, resourceArns: indexArns(table) });
 }
@@ -96,8 +103,8 @@ export interface RecordingStoreProps {
 
 /**
  * Where recordings live: the audio bucket (encrypted, versioned, private, TLS-only, access-logged)
- * and the index table (on-demand, point-in-time recovery, encrypted, GSIs for account + time,
- * provider + time and phone number + time).
+ * and the index table (on-demand, point-in-time recovery, encrypted, GSIs for account, provider,
+ * phone number, open status and time, each ordered by time).
  */
 export class RecordingStore extends Construct {
   public readonly bucket: Bucket;
@@ -159,18 +166,16 @@ export class RecordingStore extends Construct {
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });
+    // Listings read only the projection (the entry without the provider's raw record), so a GSI
+    // write costs a fraction of the item's size.
     const sortKey = { name: 'sortKey', type: AttributeType.STRING };
-    const partitions = {
-      [INDEX_NAMES.byAccount]: 'accountId',
-      [INDEX_NAMES.byProvider]: 'provider',
-      [INDEX_NAMES.byFrom]: 'fromNumber',
-      [INDEX_NAMES.byTo]: 'toNumber',
-    };
-    for (const [indexName, partition] of Object.entries(partitions)) {
+    for (const [indexName, partition] of Object.entries(INDEX_PARTITIONS)) {
       this.table.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: partition, type: AttributeType.STRING },
         sortKey,
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [...PROJECTED_ATTRIBUTES],
       });
     }
   }

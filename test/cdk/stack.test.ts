@@ -75,7 +75,7 @@ describe('IAM: each function gets exactly what it uses', () => {
   it('check: reads the table and its indexes, reads the secrets, nothing else', () => {
     const statements = statementsOf(template, 'check');
     expect(actions(statements, 'dynamodb:')).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']),
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
     );
     const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
     expect(dynamo).toContain(tableId);
@@ -120,7 +120,6 @@ describe('IAM: each function gets exactly what it uses', () => {
         'dynamodb:GetItem',
         'dynamodb:BatchGetItem',
         'dynamodb:Query',
-        'dynamodb:Scan',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
       ]),
@@ -159,7 +158,7 @@ describe('IAM: each function gets exactly what it uses', () => {
   it('intake: reads the table and its indexes, starts executions of the state machine, reads the secrets; no write, no S3', () => {
     const statements = statementsOf(template, 'intake');
     expect(actions(statements, 'dynamodb:')).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']),
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
     );
     const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
     expect(dynamo).toContain(tableId);
@@ -180,7 +179,7 @@ describe('IAM: each function gets exactly what it uses', () => {
   it('query: reads the table and its indexes, s3:GetObject on recordings/* only; no secrets, no StartExecution', () => {
     const statements = statementsOf(template, 'query');
     expect(actions(statements, 'dynamodb:')).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan']),
+      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
     );
     const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
     expect(dynamo).toContain(tableId);
@@ -590,10 +589,11 @@ describe('HTTP APIs', () => {
     });
   });
 
-  it('query API: both routes IAM-authorized, to the query function', () => {
+  it('query API: every route IAM-authorized, to the query function', () => {
     const routes = routesOf(queryApiId);
     expect(routes.map((route) => [route.RouteKey, route.AuthorizationType]).sort()).toEqual([
       ['GET /recordings', 'AWS_IAM'],
+      ['GET /recordings/{id}', 'AWS_IAM'],
       ['GET /recordings/{id}/audio', 'AWS_IAM'],
     ]);
     for (const route of routes) {
@@ -606,7 +606,7 @@ describe('HTTP APIs', () => {
   });
 
   it('no other route anywhere (no $default catch-all)', () => {
-    expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(3);
+    expect(Object.keys(template.findResources('AWS::ApiGatewayV2::Route'))).toHaveLength(4);
   });
 
   it.each([
@@ -679,8 +679,9 @@ describe('HTTP APIs', () => {
     const apiId = logicalIdOf(built, 'AWS::ApiGatewayV2::Api', '/QueryApi/Api/Resource');
     expect(resources).toContain(apiId);
     expect(resources).toContain('/*/GET/recordings"');
+    expect(resources).toContain('/*/GET/recordings/*"');
     expect(resources).toContain('/*/GET/recordings/*/audio"');
-    expect(statements.flatMap(resourcesOf)).toHaveLength(2);
+    expect(statements.flatMap(resourcesOf)).toHaveLength(3);
     expect(resources).not.toContain(logicalIdOf(built, 'AWS::ApiGatewayV2::Api', '/WebhookApi/Api/Resource'));
   });
 

@@ -5,8 +5,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +158,22 @@ describe('callvault serve', () => {
     expect(await entry('vb', 'vb-00002')).toBeUndefined();
   });
 
+  it('checks X-VoIPBIN-Signature over the bytes received, also when they are not UTF-8', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"type":"recording_finished","data":{"id":"vb-00005","name":"caf'),
+      Buffer.from([0xe9]), // Latin-1 "é": decoding it as UTF-8 would change the bytes signed
+      Buffer.from('"}}'),
+    ]);
+    const signature = createHmac('sha256', secretOf('vb')).update(bytes).digest('hex');
+    const response = await fetch(`${running.url}/webhooks/vb`, {
+      method: 'POST',
+      body: bytes,
+      headers: { 'content-type': 'application/json', 'x-voipbin-signature': signature },
+    });
+    expect(response.status).toBe(202);
+    await archived('vb', 'vb-00005');
+  });
+
   it('accepts the previous secret during a rotation', async () => {
     const body = JSON.stringify({ type: 'recording_finished', data: { id: 'vb-00003' } });
     const response = await post('vb', body, { authorization: basic('hook-secret-before-rotation') });
@@ -174,11 +190,14 @@ describe('callvault serve', () => {
     expect((await archived('dt', dialogtechSid)).bytes).toBe(simulators.dialogtech.audio(dialogtechSid).size);
   });
 
-  it('answers 401 without or with wrong credentials, 404 for an unknown account, and starts nothing', async () => {
+  it('answers 401 without or with wrong credentials, the same for an unknown account, and starts nothing', async () => {
     const body = JSON.stringify({ recordingId: 'vb-00004' });
     expect((await post('vb', body, { authorization: '' })).status).toBe(401);
-    expect((await post('vb', body, { authorization: basic('wrong') })).status).toBe(401);
-    expect((await post('nobody', body)).status).toBe(404);
+    const wrong = await post('vb', body, { authorization: basic('wrong') });
+    const unknown = await post('nobody', body);
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    expect(await unknown.text()).toBe(await wrong.text());
+    expect(unknown.headers.get('www-authenticate')).toBe(wrong.headers.get('www-authenticate'));
     await sleep(300);
     expect(await entry('vb', 'vb-00004')).toBeUndefined();
     expect(running.stack.stepFunctions.executions.size).toBeGreaterThan(0);
@@ -200,6 +219,38 @@ describe('callvault serve', () => {
     expect(((await missing.json()) as { message: string }).message).toContain('recordingId');
     const oversized = await post('vb', JSON.stringify({ recordingId: 'x', padding: 'x'.repeat(100_000) }));
     expect(oversized.status).toBe(413);
+  });
+
+  it('refuses a foreign Host header (DNS rebinding) and outlives a malformed %-escape', async () => {
+    const { port } = new URL(running.url);
+    const raw = (path: string, host: string, method = 'GET') =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          { host: '127.0.0.1', port, path, method, headers: { host } },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => {
+              body += chunk.toString();
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    const rebound = await raw('/recordings', `attacker.example:${port}`);
+    expect(rebound.status).toBe(421);
+    expect(rebound.body).not.toContain('items');
+    expect((await raw('/recordings', `localhost:${port}`)).status).toBe(200);
+    expect((await raw('/recordings', `[::1]:${port}`)).status).toBe(200);
+    for (const path of ['/webhooks/%E0%A4%A', '/recordings/%zz/audio', '/recordings/%']) {
+      const method = path.startsWith('/webhooks') ? 'POST' : 'GET';
+      const malformed = await raw(path, `127.0.0.1:${port}`, method);
+      expect(malformed.status).toBe(400);
+      expect(malformed.body).toContain('%-escape');
+    }
+    // Still serving.
+    expect((await fetch(`${running.url}/recordings?limit=1`)).status).toBe(200);
   });
 
   it('serves the search API with filters, across pages, and the audio by a presigned redirect', async () => {
@@ -255,6 +306,12 @@ describe('callvault serve', () => {
   });
 
   it('lets other commands work on the same data directory meanwhile, through the running service', async () => {
+    // They find the endpoints and this run's credentials in serve.json, readable by its owner only.
+    const published = join(dataDir, 'serve.json');
+    expect(statSync(published).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(published, 'utf8')).credentials).toEqual(
+      running.stack.endpoints.credentials,
+    );
     const archive = await openLocalArchive(dataDir);
     try {
       const listed = await archive.index.query({ accountId: 'bw' });

@@ -60,18 +60,44 @@ describe('receiveWebhook', () => {
     ).toBe(401);
     const plain = setup([ACCOUNT]);
     const refused = await plain.call('{"recordingId":"rec-1"}');
-    expect(refused).toMatchObject({
-      statusCode: 401,
-      body: { message: expect.stringContaining('no webhook secret') },
-    });
+    expect(refused).toEqual({ statusCode: 401, body: { message: 'missing or wrong webhook credentials' } });
     expect(starter.calls).toEqual([]);
     expect(plain.starter.calls).toEqual([]);
   });
 
-  it('answers 404 for an unknown account, 413 for an oversized body, 400 for a bad one', async () => {
+  it('answers an unknown account exactly as a wrong secret, so account ids cannot be enumerated', async () => {
     const { deps, call } = setup();
-    const unknown = await receiveWebhook({ accountId: 'nobody', body: '{}', headers: {} }, deps);
-    expect(unknown.statusCode).toBe(404);
+    const body = '{"recordingId":"rec-1"}';
+    const unknown = await receiveWebhook(
+      { accountId: 'nobody', body, headers: { authorization: basic(SECRET) } },
+      deps,
+    );
+    const wrong = await call(body, { authorization: basic('wrong') });
+    expect(unknown).toEqual(wrong);
+    expect(unknown.statusCode).toBe(401);
+  });
+
+  it('computes the signature over the raw body bytes, not their UTF-8 decoding', async () => {
+    const { deps, starter } = setup();
+    // Latin-1 bytes: not UTF-8, so decoding them would replace the "é" and change the HMAC.
+    const bytes = Buffer.concat([
+      Buffer.from('{"type":"recording_finished","data":{"id":"rec-4","name":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}}'),
+    ]);
+    const signature = createHmac('sha256', SECRET).update(bytes).digest('hex');
+    const signed = {
+      accountId: ACCOUNT.id,
+      body: bytes.toString('utf8'),
+      headers: { 'x-voipbin-signature': signature },
+    };
+    expect((await receiveWebhook({ ...signed, bytes }, deps)).statusCode).toBe(202);
+    expect((await receiveWebhook(signed, deps)).statusCode).toBe(401);
+    expect(starter.calls).toHaveLength(1);
+  });
+
+  it('answers 413 for an oversized body, 400 for a bad one', async () => {
+    const { call } = setup();
     expect((await call('x'.repeat(MAX_WEBHOOK_BYTES + 1))).statusCode).toBe(413);
     const bad = await call(JSON.stringify({ recordingId: 42 }));
     expect(bad).toMatchObject({ statusCode: 400, body: { message: expect.stringContaining('recordingId') } });

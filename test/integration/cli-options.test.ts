@@ -1,0 +1,30 @@
+/** CLI option checks that refuse bad values before anything starts. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
+const callvault = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [cli, ...args], { timeout: 110_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+
+describe('recordings url --expires', () => {
+  it('rejects a non-number and a negative, naming the option, before opening any archive', async () => {
+    const values = ['abc', '-5'];
+    const results = await Promise.all(
+      values.map((value) =>
+        callvault('recordings', 'url', 'some-id', `--expires=${value}`, '--data-dir', '/nonexistent'),
+      ),
+    );
+    for (const [position, result] of results.entries()) {
+      expect(result.code, values[position]).not.toBe(0);
+      expect(result.stderr).toContain(
+        `--expires must be whole seconds from 1 to 604800, got "${values[position]}"`,
+      );
+      expect(result.stdout).toBe('');
+    }
+  }, 120_000);
+});
