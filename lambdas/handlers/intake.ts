@@ -31,9 +31,8 @@ export const createIntakeHandler =
       ...counts,
     });
     if (answer.statusCode >= 400) {
-      // A 404 names no configured account: a caller's path must not mint new metric dimensions.
-      // Any other answer came after the account was read (and cached).
-      const account = answer.statusCode === 404 ? undefined : await runtime.accounts.get(accountId);
+      // An unknown account (whatever the answer says) must not mint new metric dimensions.
+      const account = await runtime.accounts.get(accountId).catch(() => undefined);
       runtime.metrics.add('WebhooksRejected', 1, {
         account: account?.id ?? UNKNOWN_DIMENSION,
         provider: account?.provider ?? UNKNOWN_DIMENSION,
