@@ -24,10 +24,9 @@ export function registerProviders(program: Command): void {
           let downloaded = 'nothing ready to download';
           const first = ready[0];
           if (first) {
-            const download = await adapter.download(first);
-            download.body.resume();
-            await new Promise((done, fail) => download.body.on('end', done).on('error', fail));
-            downloaded = `downloaded ${first.providerRecordingId}: ${download.body.bytes} bytes, sha256 ${download.body.sha256}`;
+            const { checkDownload } = await import('../../lambdas/providers/check.ts');
+            const checked = await checkDownload(adapter, first);
+            downloaded = `downloaded ${first.providerRecordingId}: ${checked.bytes} bytes of ${checked.contentType}, sha256 ${checked.sha256}`;
           }
           console.log(
             `${account.id} (${account.provider}): ${listed.length} recordings, ${ready.length} ready; ${downloaded}`,

@@ -23,6 +23,9 @@ const baseUrl = z
 
 const nonEmpty = z.string().min(1, { message: 'is required' });
 
+/** `storage.example.com`, `storage.example.com:8443`, `10.0.0.7:9000`, `*.example.com`. */
+const ALLOWED_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i;
+
 const webhook = z.object({
   secret: nonEmpty,
   /** Still accepted during a rotation window. */
@@ -48,6 +51,19 @@ const common = {
     })
     .default('rate(15 minutes)'),
   webhook: webhook.optional(),
+  /**
+   * Hosts a download may be sent to although they resolve to a private, loopback or link-local
+   * address (on-premises storage). The configured host and public hosts need no entry.
+   */
+  allowedDownloadHosts: z
+    .array(
+      z.string().regex(ALLOWED_HOST, {
+        message: 'must be a host name or IP address, optionally with ":port", or "*.domain"',
+      }),
+    )
+    .optional(),
+  /** The largest audio file a download may reach; a body that grows past it is refused. */
+  maxDownloadBytes: z.number().int().positive().optional(),
   /**
    * Deployed stack only: the Secrets Manager secret (name or ARN) holding this account's
    * `{ "auth": {...}, "webhook": {...} }`. Default `callvault/{id}`.

@@ -51,6 +51,22 @@ export class IncompleteDownloadError extends CallvaultError {
   readonly retryable = true;
 }
 
+/**
+ * A download that grew past the account's `maxDownloadBytes` (or announced it would). Fetching
+ * it again would only fill the store again.
+ */
+export class DownloadTooLargeError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/**
+ * The provider pointed a request at an address callvault never connects to: private, loopback,
+ * link-local or metadata, neither the configured host nor an allowed download host.
+ */
+export class ForbiddenAddressError extends CallvaultError {
+  readonly retryable = false;
+}
+
 /** A webhook body that cannot be turned into a recording reference. */
 export class WebhookParseError extends CallvaultError {
   readonly retryable = false;

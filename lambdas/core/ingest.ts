@@ -129,7 +129,7 @@ export async function archiveRecording(state: IngestState, deps: ArchiveDeps): P
   if (!format) {
     download.body.destroy();
     throw new InvalidAudioError(
-      `${adapter.http.who}: recording ${state.ref.providerRecordingId} is not audio (${download.contentType}, starts with ${JSON.stringify(head.toString('latin1').slice(0, 12))})`,
+      `${adapter.http.who}: recording ${state.ref.providerRecordingId} is not audio (${download.contentType}${download.foreign ? '' : `, starts with ${JSON.stringify(head.toString('latin1').slice(0, 12))}`})`,
     );
   }
   const key = prefix + format.extension;

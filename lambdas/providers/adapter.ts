@@ -3,6 +3,7 @@
  * quirks and nothing about S3, DynamoDB or Step Functions.
  */
 import type { AccountConfig } from '../core/config.ts';
+import { ProviderResponseError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Recording, RecordingRef } from '../core/recording.ts';
 import type { AudioDownload, ProviderHttp, RetryPolicy } from './http.ts';
@@ -99,5 +100,21 @@ export function inWindow(startedAt: string | undefined, bounds: WindowBounds): b
   const at = Date.parse(startedAt);
   return (
     (bounds.since === undefined || at >= bounds.since) && (bounds.until === undefined || at < bounds.until)
+  );
+}
+
+/**
+ * The metadata a provider answered for `ref`, refused when it names another recording: acting on
+ * it would record that recording's readiness and times under this one's id.
+ */
+export function sameRecording(
+  http: ProviderHttp,
+  ref: RecordingRef,
+  recording: Recording,
+  url: URL,
+): Recording {
+  if (recording.providerRecordingId === ref.providerRecordingId) return recording;
+  throw new ProviderResponseError(
+    `${http.who} answered ${http.describe(url)} with the metadata of recording ${JSON.stringify(http.redact(recording.providerRecordingId))} instead of ${ref.providerRecordingId}`,
   );
 }

@@ -6,7 +6,8 @@
  * - A recording is addressed through its call (`/calls/{callId}/recordings/{recordingId}`), so
  *   every ref needs the call id as well as the recording id.
  * - `status` is an open enum (`processing`, `partial`, `complete`, `deleted`, `error`, and more
- *   "may be added in the future"); `duration` is ISO-8601 (`PT1M2.5S`).
+ *   "may be added in the future"; the OpenAPI example says `completed`); a present `mediaUrl`
+ *   means downloadable; `duration` is ISO-8601 (`PT1M2.5S`).
  * - `mediaUrl` is not trusted: the published examples are malformed (`https  ://../…`) and a body
  *   must never steer our credentials to another host, so media URLs are built from `baseUrl`.
  */
@@ -27,7 +28,14 @@ import type {
   WebhookRequest,
 } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type RequestOptions } from './http.ts';
+import {
+  type AudioDownload,
+  accountSecrets,
+  basicAuth,
+  downloadLimits,
+  ProviderHttp,
+  type RequestOptions,
+} from './http.ts';
 import { isoDurationSeconds, toNumber, toText, toUtcIso } from './parse.ts';
 
 /** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
@@ -36,9 +44,17 @@ export const BANDWIDTH_LIST_CAP = 1000;
 /** Recording events that announce a finished recording; every other `eventType` is ignored. */
 const RECORDING_EVENTS = new Set(['recordingAvailable', 'recordingComplete']);
 
+/**
+ * Status words of a downloadable recording. The OpenAPI describes `complete`, but its own example
+ * says `completed`: both mean the same.
+ */
+const READY_STATUSES = new Set(['complete', 'completed']);
 /** Status words after which the recording will never become downloadable. */
 const TERMINAL_STATUSES = new Set(['error', 'deleted', 'absent']);
-/** Status words that mean "not yet"; any other unknown word is treated the same, but logged. */
+/**
+ * Status words that mean "not yet". An unknown word is treated the same, and logged, unless a
+ * mediaUrl says the file may be downloaded.
+ */
 const PENDING_STATUSES = new Set(['processing', 'partial']);
 
 /** One element of the listing, or the single-recording answer (`callRecordingMetadata`). */
@@ -58,6 +74,7 @@ export function createBandwidthAdapter(
     accountId: account.id,
     provider: 'bandwidth',
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     secrets: [...accountSecrets(account), authorization.slice('Basic '.length)],
     headers: { authorization, accept: 'application/json' },
     retry: options.retry,
@@ -79,12 +96,17 @@ export function createBandwidthAdapter(
     return http.describe(http.url(path, query));
   }
 
-  /** The JSON answer as recording metadata: an array, or a single object where one is sent. */
-  function toMetadataList(json: unknown, path: string, query?: RequestOptions['query']): RecordingMetadata[] {
+  /**
+   * The JSON answer as objects: an array, or a single recording where one is sent. A single
+   * object without a recordingId is some other document (an error, a changed API), not a
+   * recording to skip.
+   */
+  function toItems(json: unknown, path: string, query?: RequestOptions['query']): Record<string, unknown>[] {
     const items: unknown[] = Array.isArray(json) ? json : [json];
-    if (!items.every(isMetadata)) {
+    const single = !Array.isArray(json) && isObject(json) && isMetadata(json);
+    if (!items.every(isObject) || (!Array.isArray(json) && !single)) {
       throw new ProviderResponseError(
-        `${http.who} answered ${describe(path, query)} with JSON that is not recording metadata (no "recordingId"): ${http.snippet(JSON.stringify(json) ?? '')}`,
+        `${http.who} answered ${describe(path, query)} with JSON that is not recording metadata: ${http.snippet(JSON.stringify(json) ?? '')}`,
       );
     }
     return items;
@@ -113,14 +135,13 @@ export function createBandwidthAdapter(
   }
 
   function readinessOf(status: string | undefined, record: RecordingMetadata): Readiness {
-    if (status === 'complete') return 'ready';
-    if (status === undefined) {
-      // The schema documents mediaUrl as "only present if the recording is finished and may be
-      // downloaded": without a status word, that is the only readiness signal left.
-      return toText(record.mediaUrl) ? 'ready' : 'pending';
-    }
-    if (TERMINAL_STATUSES.has(status)) return 'gone';
-    if (!PENDING_STATUSES.has(status)) {
+    if (status !== undefined && READY_STATUSES.has(status)) return 'ready';
+    if (status !== undefined && TERMINAL_STATUSES.has(status)) return 'gone';
+    if (status !== undefined && PENDING_STATUSES.has(status)) return 'pending';
+    // The schema documents mediaUrl as "only present if the recording is finished and may be
+    // downloaded": with no status word, or one we do not know, that is the provider saying so.
+    if (toText(record.mediaUrl)) return 'ready';
+    if (status !== undefined) {
       // "Additional states may be added in the future": keep waiting rather than fail or drop it.
       logger.warn('unknown Bandwidth recording status, treated as pending', {
         account: account.id,
@@ -144,7 +165,8 @@ export function createBandwidthAdapter(
     };
   }
 
-  async function fetchList(query: RequestOptions['query']): Promise<RecordingMetadata[]> {
+  /** One listing answer, every item of it (ids or not: all of them place the next request). */
+  async function fetchList(query: RequestOptions['query']): Promise<Record<string, unknown>[]> {
     const path = `${accountPath}/recordings`;
     const { status, json } = await http.getJson(path, { query });
     if (status === 404) {
@@ -152,7 +174,29 @@ export function createBandwidthAdapter(
         `${http.who} answered ${describe(path, query)} with HTTP 404: check the account's auth.accountId`,
       );
     }
-    return toMetadataList(json, path, query);
+    return toItems(json, path, query);
+  }
+
+  /**
+   * `recordingId` is optional in the OpenAPI schema. An item without one cannot be fetched, but
+   * failing the answer for it would stop every later sweep at the same place: it is reported
+   * and the rest of the answer is listed.
+   */
+  function withId(
+    item: Record<string, unknown>,
+    index: number,
+    query: RequestOptions['query'],
+  ): item is RecordingMetadata {
+    if (isMetadata(item)) return true;
+    logger.warn('bandwidth listing item without a recordingId skipped', {
+      account: account.id,
+      provider: 'bandwidth',
+      page: describe(`${accountPath}/recordings`, query),
+      item: index,
+      callId: toText(item.callId),
+      startTime: toText(item.startTime),
+    });
+    return false;
   }
 
   /**
@@ -160,7 +204,7 @@ export function createBandwidthAdapter(
    * inclusive, so recordings sharing that instant across the cut are asked for again (and
    * de-duplicated). If the whole answer shares one instant, moving on would skip recordings.
    */
-  function nextMinStartTime(records: RecordingMetadata[], current: string | undefined): string {
+  function nextMinStartTime(records: Record<string, unknown>[], current: string | undefined): string {
     const first = toUtcIso(records[0]?.startTime);
     const last = toUtcIso(records.at(-1)?.startTime);
     if (!last) {
@@ -188,9 +232,10 @@ export function createBandwidthAdapter(
     const seen = new Set<string>();
     let minStartTime = iso(bounds.since);
     for (;;) {
-      const records = await fetchList({ minStartTime, maxStartTime: iso(bounds.until) });
-      for (const record of records) {
-        if (seen.has(record.recordingId)) continue;
+      const query = { minStartTime, maxStartTime: iso(bounds.until) };
+      const records = await fetchList(query);
+      for (const [index, record] of records.entries()) {
+        if (!withId(record, index, query) || seen.has(record.recordingId)) continue;
         seen.add(record.recordingId);
         const recording = toRecording(record);
         if (inWindow(recording.startedAt, bounds)) yield recording;
@@ -204,7 +249,9 @@ export function createBandwidthAdapter(
     const path = recordingPath(ref);
     const { status, json } = await http.getJson(path);
     if (status === 404) return goneRecording(ref);
-    const record = toMetadataList(json, path).find((item) => item.recordingId === ref.providerRecordingId);
+    const record = toItems(json, path)
+      .filter(isMetadata)
+      .find((item) => item.recordingId === ref.providerRecordingId);
     if (!record) {
       throw new ProviderResponseError(
         `${http.who} answered ${describe(path)} with metadata for another recording: ${http.snippet(JSON.stringify(json))}`,
@@ -327,13 +374,12 @@ export function createBandwidthAdapter(
   };
 }
 
-function isMetadata(item: unknown): item is RecordingMetadata {
-  return (
-    typeof item === 'object' &&
-    item !== null &&
-    !Array.isArray(item) &&
-    typeof (item as { recordingId?: unknown }).recordingId === 'string'
-  );
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isMetadata(item: Record<string, unknown>): item is RecordingMetadata {
+  return typeof item.recordingId === 'string' && item.recordingId !== '';
 }
 
 function toDirection(value: unknown): Direction {

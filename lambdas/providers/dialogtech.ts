@@ -20,7 +20,13 @@ import type {
   WebhookRequest,
 } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { type AudioDownload, accountSecrets, ProviderHttp, type TextResponse } from './http.ts';
+import {
+  type AudioDownload,
+  accountSecrets,
+  downloadLimits,
+  ProviderHttp,
+  type TextResponse,
+} from './http.ts';
 import { asArray, parseXml, toNumber, toText, toUtcIso } from './parse.ts';
 
 const API_PATH = 'ibp_api.php';
@@ -73,6 +79,7 @@ export function createDialogtechAdapter(
     accountId: account.id,
     provider: 'dialogtech',
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     secrets: accountSecrets(account),
     retry: options.retry,
     timeoutMs: options.timeoutMs,

@@ -3,13 +3,18 @@
  * 429/5xx/network errors (honouring Retry-After), 401/403 as a non-retryable auth error naming
  * the account, redirects, and streamed downloads that count and hash bytes on the way.
  * Credentials never leave this file in a message: every URL and error text is redacted first.
+ * Every connection goes through the account's DestinationPolicy (destinations.ts), and a body
+ * from any host but the configured one is never quoted in a message.
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import pRetry from 'p-retry';
-import { Agent, type Dispatcher, interceptors } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { DECLARED_LENGTH_HEAD_BYTES, declaredLength } from '../core/audio-format.ts';
 import type { AccountConfig } from '../core/config.ts';
 import {
+  DownloadTooLargeError,
+  ForbiddenAddressError,
   IncompleteDownloadError,
   ProviderAuthError,
   ProviderResponseError,
@@ -17,6 +22,7 @@ import {
 } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/log.ts';
 import type { ProviderName } from '../core/recording.ts';
+import { DestinationPolicy, guardedConnector, type Resolver } from './destinations.ts';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -48,7 +54,19 @@ export interface ProviderHttpOptions {
   timeoutMs?: number;
   logger?: Logger;
   dispatcher?: Dispatcher;
+  /** `accounts[].allowedDownloadHosts`: hosts downloads may reach at non-public addresses. */
+  allowedDownloadHosts?: readonly string[];
+  /** `accounts[].maxDownloadBytes`; default DEFAULT_MAX_DOWNLOAD_BYTES. */
+  maxDownloadBytes?: number;
+  /** Name resolution for the destination check; tests point names at chosen addresses. */
+  resolve?: Resolver;
 }
+
+/** 4 GiB: the largest file a RIFF WAV header can describe, and days of telephone audio. */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 ** 32;
+
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
 export interface TextResponse {
   status: number;
@@ -65,10 +83,27 @@ export interface RequestOptions {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
-/** One shared agent: keep-alive connections and redirects for every provider. */
-const sharedDispatcher = new Agent({ connections: 64 }).compose(
-  interceptors.redirect({ maxRedirections: 5 }),
-);
+/**
+ * Keep-alive agents, one per destination policy (configured endpoint and allowed hosts), so an
+ * adapter rebuilt for rotated credentials keeps its connections.
+ */
+const agents = new Map<string, Dispatcher>();
+function agentFor(baseUrl: URL, allowedHosts: readonly string[] = []): Dispatcher {
+  const key = JSON.stringify([baseUrl.origin, allowedHosts]);
+  let agent = agents.get(key);
+  if (!agent) {
+    const policy = new DestinationPolicy({ baseUrl, allowedHosts });
+    agent = new Agent({ connections: 64, connect: guardedConnector(policy) });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** A response and the URL that answered it, after any redirects. */
+interface Answer {
+  response: Dispatcher.ResponseData;
+  url: URL;
+}
 
 /** Thrown inside an attempt to ask for a retry, possibly after the server's Retry-After. */
 class RetryableAttemptError extends Error {
@@ -89,6 +124,8 @@ export class ProviderHttp {
   private readonly timeoutMs: number;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
+  private readonly secretForms: readonly string[];
+  private readonly maxDownloadBytes: number;
 
   constructor(options: ProviderHttpOptions) {
     this.options = options;
@@ -98,7 +135,21 @@ export class ProviderHttp {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.logger = options.logger ?? silentLogger;
-    this.dispatcher = options.dispatcher ?? sharedDispatcher;
+    this.dispatcher =
+      options.dispatcher ??
+      (options.resolve
+        ? new Agent({
+            connect: guardedConnector(
+              new DestinationPolicy({
+                baseUrl: this.baseUrl,
+                allowedHosts: options.allowedDownloadHosts,
+                resolve: options.resolve,
+              }),
+            ),
+          })
+        : agentFor(this.baseUrl, options.allowedDownloadHosts));
+    this.secretForms = redactionForms(options.secrets);
+    this.maxDownloadBytes = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
   }
 
   /** Who is talking, for messages: `voipbin account "vb-main"`. */
@@ -136,13 +187,7 @@ export class ProviderHttp {
   /** Text with every secret replaced by `***`. */
   redact(text: string): string {
     let out = text;
-    for (const secret of this.options.secrets) {
-      if (!secret) continue;
-      // As written, as a path segment, and as URLSearchParams writes a query value (`+`, `%7E`).
-      const query = new URLSearchParams({ s: secret }).toString().slice(2);
-      for (const form of new Set([secret, encodeURIComponent(secret), query]))
-        out = out.split(form).join('***');
-    }
+    for (const form of this.secretForms) out = out.split(form).join('***');
     return out;
   }
 
@@ -158,7 +203,8 @@ export class ProviderHttp {
   async requestText(pathOrUrl: string, options: RequestOptions = {}): Promise<TextResponse> {
     const url = this.url(pathOrUrl, options.query);
     return this.withRetries(url, options.method ?? 'GET', async () => {
-      const response = await this.send(url, options);
+      // API answers are parsed and quoted in messages: only the configured host may give them.
+      const { response } = await this.send(url, options, { foreignRedirects: false });
       const text = await response.body.text();
       return {
         status: response.statusCode,
@@ -201,7 +247,10 @@ export class ProviderHttp {
     );
   }
 
-  /** The first 200 characters of a body, redacted, for error messages. */
+  /**
+   * The first 200 characters of a body, redacted, for error messages. Only for bodies from the
+   * configured host: see `bodyFrom`.
+   */
   snippet(text: string): string {
     const flat = text.replace(/\s+/g, ' ').trim();
     return this.redact(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || '(empty body)');
@@ -219,23 +268,41 @@ export class ProviderHttp {
     options: RequestOptions & { onStatus?: (response: TextResponse) => void } = {},
   ): Promise<AudioDownload> {
     const url = this.url(pathOrUrl, options.query);
-    const response = await this.withRetries(url, 'GET', () => this.send(url, options));
+    const { response, url: answeredBy } = await this.withRetries(url, 'GET', () =>
+      this.send(url, options, { foreignRedirects: true }),
+    );
+    const foreign = !this.isOwnHost(answeredBy);
     const contentType = headerValue(response.headers['content-type']);
     if (response.statusCode !== 200 || /json|xml|html|text\//i.test(contentType)) {
-      const text = await response.body.text().catch(() => '');
+      const body = await response.body.text().catch(() => '');
+      // A foreign host's words stay out of adapters' messages too.
+      const text = foreign ? '' : body;
       const answer = { status: response.statusCode, headers: response.headers, text, contentType };
       options.onStatus?.(answer);
       if (response.statusCode === 200) {
         throw new IncompleteDownloadError(
-          `${this.who} answered the audio request ${this.describe(url)} with a ${contentType} document instead of audio: ${this.snippet(text)}`,
+          `${this.who} answered the audio request ${this.describe(url)} with a ${contentType} document instead of audio: ${this.bodyFrom(answeredBy, body)}`,
+        );
+      }
+      if (foreign) {
+        throw new ProviderResponseError(
+          `${this.who}: the audio request ${this.describe(url)} ended at ${answeredBy.host} with HTTP ${response.statusCode}: ${this.bodyFrom(answeredBy, body)}`,
         );
       }
       this.expectOk(answer, pathOrUrl, options.query);
     }
     const lengthHeader = headerValue(response.headers['content-length']);
     const contentLength = lengthHeader ? Number(lengthHeader) : undefined;
-    const body = new MeteredStream(contentLength, () => this.describe(url), this.who);
+    if (contentLength !== undefined && contentLength > this.maxDownloadBytes) {
+      response.body.destroy();
+      throw new DownloadTooLargeError(
+        `${this.who}: the audio download ${this.describe(url)} announces ${contentLength} bytes, more than the account's maxDownloadBytes (${this.maxDownloadBytes})`,
+      );
+    }
+    const body = new MeteredStream(contentLength, () => this.describe(url), this.who, this.maxDownloadBytes);
     response.body.on('error', (error) => {
+      // The stream's own refusal (too large) stays what it is.
+      if (body.destroyed) return;
       body.destroy(
         new IncompleteDownloadError(
           `${this.who}: the audio download ${this.describe(url)} broke after ${body.bytes} bytes: ${this.redact(error.message)}`,
@@ -245,40 +312,103 @@ export class ProviderHttp {
     response.body.pipe(body);
     // A consumer that stops early (a readiness probe, a failed upload) frees the connection.
     body.once('close', () => response.body.destroy());
-    return { body, contentType: contentType || 'application/octet-stream', contentLength };
+    return { body, contentType: contentType || 'application/octet-stream', contentLength, foreign };
   }
 
-  private async send(url: URL, options: RequestOptions): Promise<Dispatcher.ResponseData> {
-    const sameHost = this.isOwnHost(url);
-    const headers = { ...(sameHost ? this.options.headers : {}), ...options.headers };
+  /**
+   * One attempt: the request and its redirects, each hop its own connection check (the agent's
+   * DestinationPolicy). The account's headers go to the configured host only. API requests
+   * follow redirects on the configured host only; downloads may leave it (signed storage URLs).
+   */
+  private async send(
+    url: URL,
+    options: RequestOptions,
+    { foreignRedirects }: { foreignRedirects: boolean },
+  ): Promise<Answer> {
+    let current = url;
+    let method = options.method ?? 'GET';
+    for (let hop = 0; ; hop += 1) {
+      const response = await this.sendOnce(current, method, options.headers);
+      const location = headerValue(response.headers.location);
+      if (!REDIRECT_STATUS.has(response.statusCode) || !location) return { response, url: current };
+      await response.body.dump().catch(() => undefined);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new ProviderResponseError(
+          `${this.who} answered ${this.describe(current)} with a redirect to an unusable location`,
+        );
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new ForbiddenAddressError(
+          `${this.who}: ${this.describe(current)} redirected to a ${next.protocol} URL; only http and https are followed`,
+        );
+      }
+      if (!foreignRedirects && !this.isOwnHost(next)) {
+        throw new ProviderResponseError(
+          `${this.who}: the API request ${this.describe(url)} was redirected to ${next.host}; API requests are followed on the configured host (${this.baseUrl.host}) only: check the account's baseUrl`,
+        );
+      }
+      if (hop >= MAX_REDIRECTS) {
+        throw new ProviderResponseError(
+          `${this.who}: ${this.describe(url)} redirected more than ${MAX_REDIRECTS} times`,
+        );
+      }
+      if (response.statusCode === 303) method = 'GET';
+      current = next;
+    }
+  }
+
+  private async sendOnce(
+    url: URL,
+    method: NonNullable<RequestOptions['method']>,
+    extraHeaders: Record<string, string> | undefined,
+  ): Promise<Dispatcher.ResponseData> {
+    const own = this.isOwnHost(url);
+    const headers = { ...(own ? this.options.headers : {}), ...extraHeaders };
     let response: Dispatcher.ResponseData;
     try {
       response = await this.dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
-        method: options.method ?? 'GET',
+        method,
         headers,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
     } catch (error) {
+      if (error instanceof ForbiddenAddressError) {
+        throw new ForbiddenAddressError(`${this.who}: ${this.redact(error.message)}`);
+      }
       throw new RetryableAttemptError(`network error: ${(error as Error).message}`);
     }
     const status = response.statusCode;
-    if (status === 401 || status === 403) {
+    if ((status === 401 || status === 403) && own) {
       await response.body.dump();
       throw new ProviderAuthError(
         `${this.who} was refused by the provider (HTTP ${status}) for ${this.describe(url)}: check the account's credentials`,
       );
     }
+    if (status === 401 || status === 403) {
+      // Storage refusing a signed URL (expired, say): the next attempt gets a fresh one.
+      await response.body.dump().catch(() => undefined);
+      throw new RetryableAttemptError(`HTTP ${status} from ${url.host}`);
+    }
     if (RETRYABLE_STATUS.has(status) || status >= 500) {
       const body = await response.body.text().catch(() => '');
       throw new RetryableAttemptError(
-        `HTTP ${status}: ${this.snippet(body)}`,
+        `HTTP ${status}${own ? '' : ` from ${url.host}`}: ${this.bodyFrom(url, body)}`,
         retryAfterMs(headerValue(response.headers['retry-after'])),
       );
     }
     return response;
+  }
+
+  /** A body for a message: quoted (redacted) from the configured host, only measured from others. */
+  private bodyFrom(url: URL, text: string): string {
+    if (this.isOwnHost(url)) return this.snippet(text);
+    return `(${Buffer.byteLength(text)} bytes from ${url.host}, not shown)`;
   }
 
   private async withRetries<T>(url: URL, method: string, attempt: () => Promise<T>): Promise<T> {
@@ -321,25 +451,43 @@ export class ProviderHttp {
 }
 
 /**
- * A byte stream that counts and SHA-256-hashes what passes through it. It fails with
- * IncompleteDownloadError when the body ends before the announced Content-Length.
+ * A byte stream that counts and SHA-256-hashes what passes through it. It fails, before it ends,
+ * with IncompleteDownloadError when the body is shorter than the announced Content-Length or
+ * than the length the file's own header declares (a close-delimited or chunked body that ended
+ * cleanly but early), and with DownloadTooLargeError as soon as it passes `maxBytes`.
  */
 export class MeteredStream extends Transform {
   bytes = 0;
   /** Hex SHA-256 of every byte, set once the stream has ended. */
   sha256: string | undefined;
   private readonly hash = createHash('sha256');
+  private readonly head: Buffer[] = [];
+  private headBytes = 0;
 
   constructor(
     readonly expectedBytes: number | undefined,
     private readonly describe: () => string = () => 'the download',
     private readonly who = 'provider',
+    readonly maxBytes = DEFAULT_MAX_DOWNLOAD_BYTES,
   ) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      callback(
+        new DownloadTooLargeError(
+          `${this.who}: the audio download ${this.describe()} passed the account's maxDownloadBytes (${this.maxBytes}); it was stopped there`,
+        ),
+      );
+      return;
+    }
+    if (this.headBytes < DECLARED_LENGTH_HEAD_BYTES) {
+      const part = chunk.subarray(0, DECLARED_LENGTH_HEAD_BYTES - this.headBytes);
+      this.head.push(part);
+      this.headBytes += part.length;
+    }
     this.hash.update(chunk);
     callback(null, chunk);
   }
@@ -349,6 +497,15 @@ export class MeteredStream extends Transform {
       callback(
         new IncompleteDownloadError(
           `${this.who}: the audio download ${this.describe()} ended after ${this.bytes} of ${this.expectedBytes} bytes`,
+        ),
+      );
+      return;
+    }
+    const declared = declaredLength(Buffer.concat(this.head));
+    if (declared && this.bytes < declared.bytes) {
+      callback(
+        new IncompleteDownloadError(
+          `${this.who}: the audio download ${this.describe()} ended after ${this.bytes} bytes, but its ${declared.field} declares ${declared.bytes}`,
         ),
       );
       return;
@@ -363,6 +520,8 @@ export interface AudioDownload {
   body: MeteredStream;
   contentType: string;
   contentLength?: number;
+  /** Another host than the configured one answered (a redirect): its bytes are never quoted. */
+  foreign?: boolean;
 }
 
 export function headerValue(value: string | string[] | undefined): string {
@@ -387,9 +546,32 @@ export function accountSecrets(account: AccountConfig): string[] {
   );
 }
 
+/** The account's download limits, as ProviderHttp options. */
+export function downloadLimits(
+  account: AccountConfig,
+): Pick<ProviderHttpOptions, 'allowedDownloadHosts' | 'maxDownloadBytes'> {
+  return { allowedDownloadHosts: account.allowedDownloadHosts, maxDownloadBytes: account.maxDownloadBytes };
+}
+
 /** `Basic …` for a user and password; its encoded credentials are a secret of their own. */
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/**
+ * Every form a secret can take in a message: as written, as a path segment, and as
+ * URLSearchParams writes a query value (`+`, `%7E`). Longest first, so a secret that contains
+ * another is masked whole rather than around the shorter one's `***`.
+ */
+function redactionForms(secrets: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret) continue;
+    forms.add(secret);
+    forms.add(encodeURIComponent(secret));
+    forms.add(new URLSearchParams({ s: secret }).toString().slice(2));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 function sleep(ms: number): Promise<void> {

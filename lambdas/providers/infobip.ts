@@ -8,7 +8,7 @@ import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '..
 import type { Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { accountSecrets, basicAuth, ProviderHttp } from './http.ts';
+import { accountSecrets, basicAuth, downloadLimits, ProviderHttp } from './http.ts';
 import { asArray, looksLikeXml, parseXml, toText, toUtcIso } from './parse.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
@@ -33,6 +33,7 @@ export function createInfobipAdapter(
     accountId: account.id,
     provider: 'infobip',
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     // The Basic token decodes to the password, so it is a secret too.
     secrets: [
       ...accountSecrets(account),

@@ -20,8 +20,15 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
-import { type AudioDownload, accountSecrets, basicAuth, ProviderHttp, type TextResponse } from './http.ts';
+import { inWindow, sameRecording, windowBounds } from './adapter.ts';
+import {
+  type AudioDownload,
+  accountSecrets,
+  basicAuth,
+  downloadLimits,
+  ProviderHttp,
+  type TextResponse,
+} from './http.ts';
 import { asArray, looksLikeXml, toNumber, toText, toUtcIso } from './parse.ts';
 
 const API_VERSION = '2012-04-24';
@@ -65,6 +72,7 @@ export function createRestcommAdapter(
     accountId: account.id,
     provider: 'restcomm',
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     secrets: [...accountSecrets(account), authorization.slice('Basic '.length)],
     // No default headers: the audio URLs are public, so credentials go only with API calls below.
     retry: options.retry,
@@ -230,10 +238,10 @@ export function createRestcommAdapter(
     const { xml, document } = parseDocument(response, url);
     if (xml) {
       const element = asObject(asObject(document)?.RestcommResponse)?.Recording;
-      return toRecording(fromXml(element, url, response.text));
+      return sameRecording(http, ref, toRecording(fromXml(element, url, response.text)), url);
     }
     const entry = Array.isArray(document) ? document[0] : document;
-    return toRecording(fromJson(entry, url, response.text));
+    return sameRecording(http, ref, toRecording(fromJson(entry, url, response.text)), url);
   }
 
   function goneRecording(ref: RecordingRef): Recording {

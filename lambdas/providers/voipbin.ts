@@ -26,8 +26,8 @@ import {
 import { silentLogger } from '../core/log.ts';
 import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
-import { accountSecrets, ProviderHttp } from './http.ts';
+import { inWindow, sameRecording, windowBounds } from './adapter.ts';
+import { accountSecrets, downloadLimits, ProviderHttp } from './http.ts';
 import { toText, toUtcIso } from './parse.ts';
 
 const PROVIDER = 'voipbin';
@@ -60,6 +60,7 @@ export function createVoipbinAdapter(
     accountId: account.id,
     provider: PROVIDER,
     baseUrl: account.baseUrl,
+    ...downloadLimits(account),
     secrets: accountSecrets(account),
     headers: { authorization: `Bearer ${account.auth.token}`, accept: 'application/json' },
     retry: options.retry,
@@ -132,13 +133,37 @@ export function createVoipbinAdapter(
     return value as VoipbinRecord;
   }
 
-  /** `{"result": [...], "next_page_token": "..."}`; a bare array is tolerated as a last page. */
-  function parsePage(json: unknown, url: URL): { items: VoipbinRecord[]; nextToken?: string } {
-    if (Array.isArray(json)) return { items: json.map((item) => asRecord(item, url)) };
+  /**
+   * `{"result": [...], "next_page_token": "..."}`; a bare array is tolerated as a last page.
+   * Every item is returned, those without an id too: their `tm_create` still places the page.
+   */
+  function parsePage(json: unknown, url: URL): { items: Record<string, unknown>[]; nextToken?: string } {
+    const objects = (items: unknown[]) => {
+      if (!items.every(isObject)) throw responseError(url, 'a list item that is not a recording', json);
+      return items;
+    };
+    if (Array.isArray(json)) return { items: objects(json) };
     if (!isObject(json)) throw responseError(url, 'a body that is not a recording list', json);
     const result = json.result ?? [];
     if (!Array.isArray(result)) throw responseError(url, 'a "result" that is not a list', json);
-    return { items: result.map((item) => asRecord(item, url)), nextToken: toText(json.next_page_token) };
+    return { items: objects(result), nextToken: toText(json.next_page_token) };
+  }
+
+  /**
+   * `id` is optional in VoIPBin's schema. An item without one cannot be fetched, but failing the
+   * page for it would stop every later sweep there: it is reported and the rest is listed.
+   */
+  function hasId(record: Record<string, unknown>, index: number, url: URL): record is VoipbinRecord {
+    if (typeof record.id === 'string' && record.id !== '') return true;
+    logger.warn('voipbin listing item without an id skipped', {
+      account: account.id,
+      provider: PROVIDER,
+      page: http.describe(url),
+      item: index,
+      referenceId: toText(record.reference_id),
+      tmCreate: toText(record.tm_create),
+    });
+    return false;
   }
 
   function recordingPath(id: string): string {
@@ -172,11 +197,11 @@ export function createVoipbinAdapter(
 
       let oldestCreated = Number.POSITIVE_INFINITY;
       let everyItemDated = true;
-      for (const record of page.items) {
+      for (const [index, record] of page.items.entries()) {
         const created = time(record.tm_create);
         if (created) oldestCreated = Math.min(oldestCreated, Date.parse(created));
         else everyItemDated = false;
-        if (seen.has(record.id)) continue;
+        if (!hasId(record, index, url) || seen.has(record.id)) continue;
         seen.add(record.id);
         const recording = normalize(record);
         if (inWindow(recording.startedAt, bounds)) yield recording;
@@ -210,7 +235,8 @@ export function createVoipbinAdapter(
     if (status === 404) return goneRecording(ref);
     // Some gateway versions wrap a single resource as `{"result": {...}}`.
     const body = isObject(json) && isObject(json.result) ? json.result : json;
-    return normalize(asRecord(body, http.url(path)));
+    const url = http.url(path);
+    return sameRecording(http, ref, normalize(asRecord(body, url)), url);
   }
 
   return {

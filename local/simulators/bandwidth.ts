@@ -8,8 +8,11 @@
  *   `GET|DELETE …/media`; `GET /api/v2/accounts/{accountId}/calls/{callId}/recordings`.
  * - Errors are `{"type": "…", "description": "…"}` JSON documents.
  *
- * `SimRecording.extra` may carry `status` (force a status word: `error`, `partial`, `absent`, an
- * unknown one…), `fileFormat`, `parentCallId`, `transferCallerId` and `transferTo`.
+ * `SimRecording.extra` may carry `status` (force a status word: `error`, `partial`, `absent`,
+ * `completed` as in the OpenAPI's example, an unknown one…), `mediaUrl: 'present'` (a mediaUrl
+ * and downloadable media whatever the status word), `fileFormat`, `parentCallId`,
+ * `transferCallerId` and `transferTo`. Knobs: `listWithoutId(id)` lists a recording without its
+ * `recordingId`; `answerMetadataAs(id, otherId)` answers another recording's metadata.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountOf } from '../../lambdas/core/config.ts';
@@ -148,12 +151,16 @@ export class BandwidthSimulator extends ProviderSimulator {
       return;
     }
     if (!media) {
-      this.json(response, 200, this.metadata(recording));
+      this.json(
+        response,
+        200,
+        this.metadata(this.recordings.get(this.metadataOf(recording.id)) ?? recording),
+      );
       return;
     }
     // Assumption: Bandwidth has no media before the recording is complete, and answers a 404
     // like any missing resource rather than a distinct "processing" status.
-    if (this.status(recording) !== 'complete') {
+    if (!this.mediaAvailable(recording)) {
       this.error(response, 404, 'not-found', 'Recording media not found');
       return;
     }
@@ -192,7 +199,10 @@ export class BandwidthSimulator extends ProviderSimulator {
     this.json(
       response,
       200,
-      matching.slice(0, LIST_CAP).map((recording) => this.metadata(recording)),
+      matching.slice(0, LIST_CAP).map((recording) => {
+        const { recordingId, ...rest } = this.metadata(recording);
+        return this.idlessInListing.has(recording.id) ? rest : { recordingId, ...rest };
+      }),
     );
   }
 
@@ -211,6 +221,13 @@ export class BandwidthSimulator extends ProviderSimulator {
     if (recording.extra?.status) return recording.extra.status;
     if (this.mediaDeleted.has(recording.id)) return 'deleted';
     return this.isReady(recording) ? 'complete' : 'processing';
+  }
+
+  /** Media is served for `complete`/`completed`, or whatever the word when `extra.mediaUrl` is set. */
+  private mediaAvailable(recording: SimRecording): boolean {
+    const status = this.status(recording);
+    if (['error', 'deleted', 'absent'].includes(status) || this.mediaDeleted.has(recording.id)) return false;
+    return status === 'complete' || status === 'completed' || recording.extra?.mediaUrl === 'present';
   }
 
   private fileFormat(recording: SimRecording): string {
@@ -242,10 +259,9 @@ export class BandwidthSimulator extends ProviderSimulator {
       status,
       // Rendered as the reference shows it, malformed (`https  ://../…`): clients must build the
       // media URL themselves. Absent until the media can be downloaded, as the schema says.
-      mediaUrl:
-        status === 'complete'
-          ? `https  ://../${this.accountId}/calls/${recording.callId}/recordings/${recording.id}/media`
-          : null,
+      mediaUrl: this.mediaAvailable(recording)
+        ? `https  ://../${this.accountId}/calls/${recording.callId}/recordings/${recording.id}/media`
+        : null,
       transcription: null,
     };
   }

@@ -41,6 +41,16 @@ export type FaultKind =
   | 'truncate'
   /** Audio only: the body trickles out in small chunks with a pause between them. */
   | 'slow'
+  /** Audio only: no Content-Length, `fraction` of the bytes chunked, then a clean last chunk. */
+  | 'short-chunked'
+  /** Audio only: no Content-Length, `fraction` of the bytes, then the server closes: a clean end. */
+  | 'short-close'
+  /** Audio only: no Content-Length, the file and then more bytes for as long as anyone reads. */
+  | 'endless'
+  /** Audio only: 200 with the audio content type, but the body is an HTML page. */
+  | 'not-audio'
+  /** A 302 to `location` (say a CanaryServer on another loopback port) instead of the answer. */
+  | 'redirect'
   /** The connection is destroyed before any answer. */
   | 'reset'
   /** 200 with a body that is not the documented format. */
@@ -56,6 +66,8 @@ export interface Fault {
   fraction?: number;
   chunkDelayMs?: number;
   chunkBytes?: number;
+  /** For `redirect`: where to. */
+  location?: string;
 }
 
 export interface LoggedRequest {
@@ -76,6 +88,8 @@ export abstract class ProviderSimulator {
   readonly requests: LoggedRequest[] = [];
   private readonly faults: Array<Fault & { remaining: number }> = [];
   private readonly audioCache = new Map<string, SyntheticWav>();
+  protected readonly idlessInListing = new Set<string>();
+  private readonly metadataAliases = new Map<string, string>();
   private server: Server | undefined;
   protected readonly now: () => number;
   baseUrl = '';
@@ -111,6 +125,32 @@ export abstract class ProviderSimulator {
 
   isReady(recording: SimRecording): boolean {
     return recording.readyAt === undefined || recording.readyAt <= this.now();
+  }
+
+  /**
+   * The listing renders this recording without its id field (`recordingId`, `id`), which the
+   * providers' OpenAPI schemas mark optional. Only simulators whose provider has such a schema
+   * honour it (Bandwidth, VoIPBin).
+   */
+  listWithoutId(id: string): void {
+    this.require(id);
+    this.idlessInListing.add(id);
+  }
+
+  /**
+   * The single-recording metadata request for `id` answers `otherId`'s metadata instead (a
+   * caching gateway mixing up responses). Honoured by the simulators whose provider has a
+   * single-recording resource (VoIPBin, Restcomm, Bandwidth).
+   */
+  answerMetadataAs(id: string, otherId: string): void {
+    this.require(id);
+    this.require(otherId);
+    this.metadataAliases.set(id, otherId);
+  }
+
+  /** Which recording the metadata request for `id` answers with. */
+  protected metadataOf(id: string): string {
+    return this.metadataAliases.get(id) ?? id;
   }
 
   /** Queues a fault; faults are consumed in the order they were injected. */
@@ -192,13 +232,58 @@ export abstract class ProviderSimulator {
     response.end(body);
   }
 
-  /** Serves a recording's WAV, applying any pending truncate/slow fault. */
+  /** Serves a recording's WAV, applying any pending audio fault. */
   protected async sendAudio(response: ServerResponse, id: string, contentType = 'audio/wav'): Promise<void> {
     const wav = this.audio(id);
-    const fault = this.take('audio', ['truncate', 'slow']);
+    const fault = this.take('audio', [
+      'truncate',
+      'slow',
+      'short-chunked',
+      'short-close',
+      'endless',
+      'not-audio',
+    ]);
+    const cut = Math.floor(wav.size * (fault?.fraction ?? 0.5));
+    if (fault?.kind === 'not-audio') {
+      this.text(
+        response,
+        200,
+        '<!DOCTYPE html><html><body>Service temporarily moved</body></html>',
+        contentType,
+      );
+      return;
+    }
+    if (fault?.kind === 'short-chunked') {
+      response.writeHead(200, { 'content-type': contentType, 'transfer-encoding': 'chunked' });
+      response.end(wav.slice(0, cut));
+      return;
+    }
+    if (fault?.kind === 'short-close') {
+      // Written on the socket itself: Node's server would otherwise pick chunked encoding.
+      const socket = response.socket;
+      response.detachSocket(socket as NonNullable<typeof socket>);
+      socket?.end(
+        Buffer.concat([
+          Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: ${contentType}\r\nconnection: close\r\n\r\n`),
+          wav.slice(0, cut),
+        ]),
+      );
+      return;
+    }
+    if (fault?.kind === 'endless') {
+      response.writeHead(200, { 'content-type': contentType, 'transfer-encoding': 'chunked' });
+      response.on('close', () => response.destroy());
+      for (let position = 0; !response.destroyed; position += 64 * 1024) {
+        const start = position % wav.size;
+        if (!response.write(wav.slice(start, Math.min(wav.size, start + 64 * 1024)))) {
+          await drainedOrClosed(response);
+        }
+      }
+      return;
+    }
     response.writeHead(200, { 'content-type': contentType, 'content-length': wav.size });
     if (fault?.kind === 'truncate') {
-      response.write(wav.slice(0, Math.floor(wav.size * (fault.fraction ?? 0.5))));
+      response.write(wav.slice(0, cut));
       await sleep(20);
       response.socket?.destroy();
       return;
@@ -241,8 +326,19 @@ export abstract class ProviderSimulator {
     response.on('finish', () => {
       entry.status = response.statusCode;
     });
-    const fault = this.take(endpoint, ['rate-limit', 'server-error', 'unauthorized', 'reset', 'garbage']);
+    const fault = this.take(endpoint, [
+      'rate-limit',
+      'server-error',
+      'unauthorized',
+      'reset',
+      'garbage',
+      'redirect',
+    ]);
     switch (fault?.kind) {
+      case 'redirect':
+        response.writeHead(302, { location: fault.location ?? '/', 'content-length': 0 });
+        response.end();
+        return;
       case 'rate-limit':
         response.writeHead(429, {
           'retry-after': String(fault.retryAfterSeconds ?? 1),
@@ -303,4 +399,17 @@ export function sampleRecordings(
     startedAt: new Date(start + index * (options.spacingMs ?? 60_000)),
     durationSec: options.durationSec ?? 0.5 + (index % 5) * 0.25,
   }));
+}
+
+/** Resolves on `drain` or `close`, whichever comes first, leaving no listener behind. */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.once('drain', done);
+    response.once('close', done);
+  });
 }

@@ -276,7 +276,7 @@ export class RestcommSimulator extends ProviderSimulator {
   }
 
   private one(response: ServerResponse, sid: string, xml: boolean): void {
-    const recording = this.existing(sid);
+    const recording = this.existing(this.metadataOf(sid));
     if (!recording) {
       this.empty(response, 404);
       return;

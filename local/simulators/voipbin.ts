@@ -135,8 +135,14 @@ export class VoipbinSimulator extends ProviderSimulator {
     }
     const single = /^\/v1\.0\/recordings\/([^/]+)$/.exec(path);
     if (single) {
-      const recording = this.recordings.get(decodeURIComponent(single[1] ?? ''));
+      const id = decodeURIComponent(single[1] ?? '');
+      const recording = this.recordings.get(id);
       if (method === 'GET') {
+        const answered = this.recordings.get(this.metadataOf(id));
+        if (answered && answered !== recording) {
+          this.json(response, 200, this.render(answered));
+          return;
+        }
         // A soft-deleted recording is still returned, with its `tm_delete` set.
         if (recording) this.json(response, 200, this.render(recording));
         else this.notFound(response);
@@ -205,7 +211,10 @@ export class VoipbinSimulator extends ProviderSimulator {
       .sort((a, b) => b.created.localeCompare(a.created) || b.recording.id.localeCompare(a.recording.id))
       .slice(0, pageSize);
     this.json(response, 200, {
-      result: page.map(({ recording }) => this.render(recording)),
+      result: page.map(({ recording }) => {
+        const { id, ...rest } = this.render(recording);
+        return this.idlessInListing.has(recording.id) ? rest : { id, ...rest };
+      }),
       next_page_token: page.at(-1)?.created ?? '',
     });
   }

@@ -552,7 +552,8 @@ describe('voipbin body shapes', () => {
     await expect(collect(adapter)).rejects.toThrow(
       /voipbin account "vb-shapes".*"result" that is not a list/,
     );
-    server.push(200, { result: [{ status: 'ended' }] });
+    // An item without an id is skipped (listing-item-without-id.test.ts); a non-object is not.
+    server.push(200, { result: ['r1'] });
     await expect(collect(adapter)).rejects.toThrow(ProviderResponseError);
     server.push(200, '"just a string"');
     await expect(adapter.get(ref('x'))).rejects.toThrow(/without an "id"/);

@@ -125,6 +125,19 @@ describe('ProviderHttp.redact', () => {
     expect(http.redact('nothing secret here')).toBe('nothing secret here');
   });
 
+  it('masks a secret that contains another secret whole, whatever order they are given in', () => {
+    const inner = 'abc123';
+    const outer = 'xyz-abc123-tail';
+    for (const secrets of [
+      [inner, outer],
+      [outer, inner],
+    ]) {
+      const http = client({ secrets });
+      expect(http.redact(`token=${outer} key=${inner}`)).toBe('token=*** key=***');
+      expect(http.redact(`/x/${encodeURIComponent(outer)}`)).toBe('/x/***');
+    }
+  });
+
   it('redacts query-string secrets in describe()', () => {
     const http = client();
     const described = http.describe(http.url('Recordings.json', { key: SECRET, page: 2 }));
@@ -319,7 +332,7 @@ describe('ProviderHttp.openAudio', () => {
     ).rejects.toThrow('custom gone');
   });
 
-  it('follows redirects and keeps Authorization on the same origin only', async () => {
+  it('follows redirects to an allowed download host and keeps Authorization on the same origin only', async () => {
     main.routes.set('/restcomm/same', (_req, res) =>
       res.writeHead(302, { location: '/restcomm/a.wav' }).end(),
     );
@@ -332,7 +345,8 @@ describe('ProviderHttp.openAudio', () => {
     other.routes.set('/cdn/a.wav', (_req, res) =>
       res.writeHead(200, { 'content-type': 'audio/wav' }).end(audio),
     );
-    const http = client();
+    // `other` is loopback on another port: foreign, so it must be listed to be reachable.
+    const http = client({ allowedDownloadHosts: [new URL(other.origin).host] });
 
     const same = await http.openAudio('same');
     expect((await readAll(same)).equals(audio)).toBe(true);
@@ -351,7 +365,10 @@ describe('ProviderHttp.openAudio', () => {
     other.routes.set('/signed.wav', (_req, res) =>
       res.writeHead(200, { 'content-type': 'audio/wav' }).end(audio),
     );
-    const download = await client().openAudio(`${other.origin}/signed.wav`, { headers: { 'x-extra': '1' } });
+    const download = await client({ allowedDownloadHosts: [new URL(other.origin).host] }).openAudio(
+      `${other.origin}/signed.wav`,
+      { headers: { 'x-extra': '1' } },
+    );
     await readAll(download);
     expect(other.seen[0]?.headers.authorization).toBeUndefined();
     expect(other.seen[0]?.headers['x-extra']).toBe('1');
