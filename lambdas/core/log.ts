@@ -33,6 +33,22 @@ export type LogEvents = {
     recordingId: string;
     status: unknown;
   };
+  'bandwidth listing item without a recordingId skipped': {
+    account: string;
+    provider: string;
+    page: string;
+    item: number;
+    callId?: string;
+    startTime?: string;
+  };
+  'voipbin listing item without an id skipped': {
+    account: string;
+    provider: string;
+    page: string;
+    item: number;
+    referenceId?: string;
+    tmCreate?: string;
+  };
   'dialogtech recording without a readable date': { account: string; sid: string; date?: string };
   'sweep done': {
     accountId: string;
@@ -82,6 +98,10 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
     `${f.account}: VoIPBin returned the same page token twice; the listing stops there`,
   'unknown Bandwidth recording status, treated as pending': (f) =>
     `${f.account}: Bandwidth recording ${f.recordingId} has unknown status ${JSON.stringify(f.status)}; treated as pending`,
+  'bandwidth listing item without a recordingId skipped': (f) =>
+    `${f.account}: Bandwidth listing item ${f.item} of ${f.page} has no recordingId; skipped`,
+  'voipbin listing item without an id skipped': (f) =>
+    `${f.account}: VoIPBin listing item ${f.item} of ${f.page} has no id; skipped`,
   'dialogtech recording without a readable date': (f) =>
     `${f.account}: DialogTech recording ${f.sid} has no readable date (${f.date ?? 'none'})`,
   'sweep done': (f) =>

@@ -1,4 +1,5 @@
 /** `POST /webhooks/{accountId}`: a provider's "recording ready" callback. */
+import { ConfigError } from '../core/errors.ts';
 import { type IntakeDeps, receiveWebhook } from '../core/intake.ts';
 import type { Logger } from '../core/log.ts';
 import { type Metrics, UNKNOWN_DIMENSION } from '../core/metrics.ts';
@@ -31,8 +32,12 @@ export const createIntakeHandler =
       ...counts,
     });
     if (answer.statusCode >= 400) {
-      // An unknown account (whatever the answer says) must not mint new metric dimensions.
-      const account = await runtime.accounts.get(accountId).catch(() => undefined);
+      // An unknown account is answered 401 like a wrong secret; its id (the caller's path) must
+      // not mint metric dimensions.
+      const account = await runtime.accounts.get(accountId).catch((error: unknown) => {
+        if (error instanceof ConfigError) return undefined;
+        throw error;
+      });
       runtime.metrics.add('WebhooksRejected', 1, {
         account: account?.id ?? UNKNOWN_DIMENSION,
         provider: account?.provider ?? UNKNOWN_DIMENSION,

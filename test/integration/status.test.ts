@@ -10,6 +10,7 @@ import { harvest } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { LOCAL_TABLE } from '../../local/stack.ts';
+import { LOCAL_REGION } from '../../local/template.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
 import { startTestStack, type TestStack } from './helpers.ts';
 
@@ -133,9 +134,10 @@ describe('callvault status', () => {
   it('--deployed: finds the table through the stack outputs and reads the same', async () => {
     vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', shims.endpoint);
     vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', stack.endpoints.dynamodb);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
+    vi.stubEnv('AWS_REGION', LOCAL_REGION);
+    // The local DynamoDB takes only this run's credentials, as the deployed one takes only the operator's.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', stack.endpoints.credentials.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', stack.endpoints.credentials.secretAccessKey);
     const json = await runStatus({ deployed: true, stack: 'Callvault', dataDir: '.', json: true });
     expected(JSON.parse(json) as AccountStatus[]);
     expect(shims.calls).toEqual(['CloudFormation.DescribeStacks']);
