@@ -11,6 +11,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type DeployConfig, parseDeployConfig } from '../lambdas/core/config.ts';
 import { AccountSweeps } from './constructs/account-sweeps.ts';
+import { FailedRetries } from './constructs/failed-retries.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
 import { LogRetention } from './constructs/log-retention.ts';
 import { Monitoring } from './constructs/monitoring.ts';
@@ -54,6 +55,7 @@ export class CallvaultStack extends Stack {
   public readonly store: RecordingStore;
   public readonly workflow: IngestWorkflow;
   public readonly sweeps: AccountSweeps;
+  public readonly retries: FailedRetries;
   /** Undefined when `webhookApi: false`. */
   public readonly webhookApi?: WebhookApi;
   /** Undefined when `queryApi: false`. */
@@ -94,6 +96,11 @@ export class CallvaultStack extends Stack {
       accountsJson,
       table: this.store.table,
       stateMachine: this.workflow.stateMachine,
+    });
+    this.retries = new FailedRetries(this, 'Retries', {
+      table: this.store.table,
+      stateMachine: this.workflow.stateMachine,
+      retry: config.retry,
     });
     if (props.webhookApi ?? true) {
       this.webhookApi = new WebhookApi(this, 'WebhookApi', {

@@ -5,9 +5,10 @@
  *   GET  /recordings               the search API
  *   GET  /recordings/{id}          one whole index entry
  *   GET  /recordings/{id}/audio    302 to a short-lived presigned URL on the local S3
+ * plus one sweep per account on the schedule from its config, and the retry job for failed
+ * recordings on its own, as EventBridge would run them.
  * It answers only requests whose Host is a loopback name (no DNS rebinding), and no request
  * can end the process: a malformed one is a 4xx, a failing handler a 500.
- * plus one sweep per account on the schedule from its config, as EventBridge would run it.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -248,6 +249,32 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
     };
     plan(startedAt);
   }
+
+  // The retry job for failed recordings, on its own schedule as its EventBridge rule runs it.
+  const retrySchedule = parseSchedule(options.config.retry.schedule);
+  let retrying = false;
+  const planRetry = (after: Date) => {
+    const next = nextRun(retrySchedule, after, startedAt);
+    if (!next || stopping) return;
+    const timer = setTimeout(
+      async () => {
+        timers.delete(timer);
+        planRetry(next);
+        if (retrying) return;
+        retrying = true;
+        try {
+          await stack.retry({});
+        } catch (error) {
+          logger.error('scheduled retry failed', { reason: (error as Error).message });
+        } finally {
+          retrying = false;
+        }
+      },
+      Math.max(0, next.getTime() - Date.now()),
+    );
+    timers.add(timer);
+  };
+  planRetry(startedAt);
 
   return {
     url,

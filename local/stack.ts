@@ -20,6 +20,7 @@ import type { Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
 import type { createPollHandler } from '../lambdas/handlers/poll.ts';
 import type { RecordEvent } from '../lambdas/handlers/record.ts';
+import type { createRetryHandler } from '../lambdas/handlers/retry.ts';
 import type { Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
 import { startLocalServers } from './servers.ts';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
   retryIntervalScale?: number;
   /** Concurrent invocations per handler. */
   concurrency?: number;
+  /** See LocalStepFunctions: tests shorten the execution timeout. */
+  executionTimeoutSeconds?: number;
 }
 
 /** An execution once it has ended, as DescribeExecution tells it. */
@@ -57,6 +60,8 @@ export interface LocalStack {
   archive: LocalArchive;
   /** Sweeps one account, as the scheduled poll Lambda does. */
   poll: ReturnType<typeof createPollHandler>;
+  /** Retries the failed recordings that are due, as the scheduled retry Lambda does. */
+  retry: ReturnType<typeof createRetryHandler>;
   /** Resolves each execution when it has ended; `onEnded` is called as each one does. */
   waitFor(names: readonly string[], onEnded?: (execution: EndedExecution) => void): Promise<EndedExecution[]>;
   /**
@@ -179,7 +184,7 @@ export async function openLocalStack(options: LocalStackOptions): Promise<LocalS
  * (`recordings list`) never load them.
  */
 async function workflowModules() {
-  const [accounts, log, runtime, archive, check, poll, record, sfn, starter, stepFunctions] =
+  const [accounts, log, runtime, archive, check, poll, record, ended, retry, sfn, starter, stepFunctions] =
     await Promise.all([
       import('../lambdas/aws/accounts.ts'),
       import('../lambdas/core/log.ts'),
@@ -188,6 +193,8 @@ async function workflowModules() {
       import('../lambdas/handlers/check.ts'),
       import('../lambdas/handlers/poll.ts'),
       import('../lambdas/handlers/record.ts'),
+      import('../lambdas/handlers/ended.ts'),
+      import('../lambdas/handlers/retry.ts'),
       import('@aws-sdk/client-sfn'),
       import('../lambdas/aws/sfn-starter.ts'),
       import('./step-functions.ts'),
@@ -200,6 +207,8 @@ async function workflowModules() {
     ...check,
     ...poll,
     ...record,
+    ...ended,
+    ...retry,
     ...sfn,
     ...starter,
     ...stepFunctions,
@@ -241,6 +250,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     createCheckHandler,
     createPollHandler,
     createRecordHandler,
+    createEndedHandler,
+    createRetryHandler,
     LocalStepFunctions,
     SFNClient,
     SfnWorkflowStarter,
@@ -268,6 +279,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const check = createCheckHandler(runtime);
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
+  const ended = createEndedHandler(runtime);
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {
     check: (input) => check(input as IngestState),
     archive: (input) => archiveTask(input as IngestState),
@@ -282,6 +294,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     credentials,
     onTaskError: (state, error) =>
       runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
+    executionTimeoutSeconds: options.executionTimeoutSeconds,
+    // What the deployed EventBridge rule does with an execution that ended without an outcome.
+    onStopped: (detail) => ended({ 'detail-type': 'Step Functions Execution Status Change', detail }),
   });
   const stepFunctionsEndpoint = await stepFunctions.listen();
   const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
@@ -302,6 +317,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       credentials,
     },
     poll: createPollHandler(runtime),
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {
@@ -331,6 +347,7 @@ async function attachLocalStack(
   const modules = await workflowModules();
   const {
     createPollHandler,
+    createRetryHandler,
     DescribeExecutionCommand,
     LOCAL_STATE_MACHINE_ARN,
     localExecutionArn,
@@ -349,6 +366,7 @@ async function attachLocalStack(
     runtime,
     archive,
     poll: createPollHandler(runtime),
+    retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
     async waitFor(names, onEnded) {
       return Promise.all(
         names.map(async (name) => {

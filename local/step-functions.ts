@@ -32,7 +32,18 @@ if (!('withResolvers' in Promise)) {
 
 export type TaskHandler = (input: unknown) => Promise<unknown>;
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+/** The `detail` of Step Functions' "Execution Status Change" event, as EventBridge delivers it. */
+export interface ExecutionStatusChangeDetail {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  input: string;
+  error: string | null;
+  cause: string | null;
+}
 
 /** What one handler (one Lambda function) did: invocations and time spent inside the handler. */
 export interface HandlerStats {
@@ -69,6 +80,15 @@ export interface LocalStepFunctionsOptions {
   retryIntervalScale?: number;
   /** Told about every error a Task throws (the workflow then retries or catches it). */
   onTaskError?: (stateName: string, error: Error) => void;
+  /**
+   * The execution timeout, instead of the definition's `TimeoutSeconds` (tests shorten it).
+   */
+  executionTimeoutSeconds?: number;
+  /**
+   * Told, before the execution counts as ended, about every execution that failed, timed out or
+   * was aborted: what EventBridge's rule delivers to the deployed `ended` function.
+   */
+  onStopped?: (detail: ExecutionStatusChangeDetail) => Promise<unknown>;
   /** The endpoint answers only requests signed with these. */
   credentials: LocalCredentials;
 }
@@ -222,6 +242,9 @@ export class LocalStepFunctions {
   }
 
   private launch(name: string, input: unknown): LocalExecution {
+    const timeoutSeconds =
+      this.options.executionTimeoutSeconds ??
+      (this.options.local.definition as { TimeoutSeconds?: number }).TimeoutSeconds;
     const run = this.machine.run(input as never, {
       noThrowOnAbort: true,
       overrides: {
@@ -243,9 +266,24 @@ export class LocalStepFunctions {
         if (event.type === 'StateEntered') execution.statesEntered.push(event.state.name);
       }
     })();
+    let timedOut = false;
+    // Beyond setTimeout's range (~24.8 days) the timer would fire at once: no local timeout then.
+    const timer =
+      timeoutSeconds === undefined || timeoutSeconds * 1000 > 2 ** 31 - 1
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            run.abort();
+          }, timeoutSeconds * 1000);
+    timer?.unref();
     const ended = run.result.then(
       (output) =>
-        Object.assign(execution, { status: 'SUCCEEDED', output, stopDate: new Date().toISOString() }),
+        Object.assign(
+          execution,
+          timedOut
+            ? { status: 'TIMED_OUT', error: 'States.Timeout', stopDate: new Date().toISOString() }
+            : { status: 'SUCCEEDED', output, stopDate: new Date().toISOString() },
+        ),
       (error: unknown) => {
         const cause = error instanceof ExecutionError ? (error.cause as Error | undefined) : (error as Error);
         return Object.assign(execution, {
@@ -257,12 +295,16 @@ export class LocalStepFunctions {
       },
     );
     this.aborts.set(name, run.abort);
-    execution.done = Promise.all([ended, logged.catch(() => undefined)]).then(() => {
+    execution.done = Promise.all([ended, logged.catch(() => undefined)]).then(async () => {
+      clearTimeout(timer);
       this.aborts.delete(name);
       // An execution aborted with the process is not over: the journal keeps it for resume.
-      if (this.stopping && execution.status === 'SUCCEEDED' && execution.output === null)
+      if (this.stopping && execution.status === 'SUCCEEDED' && execution.output === null) {
         execution.status = 'ABORTED';
-      else this.journal({ event: 'ended', name, status: execution.status });
+        return execution;
+      }
+      if (execution.status !== 'SUCCEEDED') await this.reportStopped(execution);
+      this.journal({ event: 'ended', name, status: execution.status });
       return execution;
     });
     this.executions.set(name, execution);
@@ -354,6 +396,23 @@ export class LocalStepFunctions {
     if (server) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  /** As EventBridge would: the status-change event, to the handler the stack's rule targets. */
+  private async reportStopped(execution: LocalExecution): Promise<void> {
+    try {
+      await this.options.onStopped?.({
+        executionArn: execution.executionArn,
+        stateMachineArn: this.stateMachineArn,
+        name: execution.name,
+        status: execution.status,
+        input: JSON.stringify(execution.input),
+        error: execution.error ?? null,
+        cause: execution.cause ?? null,
+      });
+    } catch (error) {
+      this.options.onTaskError?.('ExecutionStatusChange', error as Error);
     }
   }
 

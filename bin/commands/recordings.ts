@@ -9,6 +9,7 @@ import { UsageError } from '../../lambdas/core/errors.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
 import { PROVIDERS, type ProviderName } from '../../lambdas/core/recording.ts';
 import { choice, DEFAULT_DATA_DIR } from './common.ts';
+import { registerRetryCommand } from './retry.ts';
 
 const JSON_FIELDS = [
   'id',
@@ -87,6 +88,7 @@ export function registerRecordings(program: Command): void {
     .hook('preSubcommand', async () => {
       ({ toUtcIso } = await import('../../lambdas/providers/parse.ts'));
     });
+  registerRetryCommand(recordings);
 
   recordings
     .command('list')

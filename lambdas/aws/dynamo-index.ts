@@ -1,7 +1,8 @@
 /**
  * The recording index on DynamoDB. One table:
  * - recording items, keyed by `id`, with `sortKey` = `{startedAt}#{id}` for time-ordered queries
- *   on six GSIs (see INDEX_PARTITIONS), so every listing is a Query, never a Scan;
+ *   on six GSIs (see INDEX_PARTITIONS), so every listing is a Query, never a Scan; the sparse
+ *   `byStatus` (`openStatus`, only while an entry is not archived) lists failed entries of any age;
  * - cursor items (`cursor#{accountId}`), invisible to the GSIs.
  * The GSIs project the `listing` map (the entry without `raw`) and the `failures` counter, not the
  * provider's raw record: a listing reads and writes a fraction of the item, and `get` returns it whole.
@@ -22,6 +23,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
 import type { IndexEntry, IndexPage, IndexQuery, RecordingIndex } from '../core/ports.ts';
+import { translateThrottling } from './throttling.ts';
 
 export const INDEX_NAMES = {
   byAccount: 'byAccount',
@@ -59,6 +61,37 @@ export const SHARDS = 8;
  */
 export const DEFAULT_MAX_PAGE_BYTES = 2 * 1024 * 1024;
 
+/**
+ * Fields that belong to one outcome: a write that does not carry them removes them, so an
+ * archived entry keeps no stale failure reason and a failed one no stale `openStatus`.
+ */
+const OUTCOME_FIELDS = [
+  'reason',
+  'errorName',
+  'openStatus',
+  'bucket',
+  'key',
+  'bytes',
+  'sha256',
+  'contentType',
+  'container',
+  'archivedAt',
+] as const;
+
+/** What the provider said of the call: no outcome changes it. */
+const DESCRIPTION_FIELDS = [
+  'callId',
+  'startedAt',
+  'endedAt',
+  'durationSec',
+  'from',
+  'to',
+  'direction',
+  'channels',
+  'providerStatus',
+  'readiness',
+] as const satisfies readonly (keyof IndexEntry)[];
+
 const NO_DATE = '0000-00-00T00:00:00.000Z';
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
@@ -87,6 +120,7 @@ export class DynamoRecordingIndex implements RecordingIndex {
     readonly tableName: string,
   ) {
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    translateThrottling(this.db, 'DynamoDB');
   }
 
   async get(id: string): Promise<IndexEntry | undefined> {
@@ -118,44 +152,48 @@ export class DynamoRecordingIndex implements RecordingIndex {
   }
 
   async put(entry: IndexEntry): Promise<boolean> {
-    const item = toItem(entry);
-    const notArchived = {
-      ConditionExpression: 'attribute_not_exists(id) OR #status <> :archived',
-      ExpressionAttributeNames: { '#status': 'status' },
-    };
+    // One UpdateItem for every outcome, never a Put: counters (failures, round) survive it.
+    const { id, failures: _counted, ...fields } = toItem(await this.described(entry));
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':archived': 'archived' };
+    const sets: string[] = [];
+    Object.entries(fields).forEach(([field, value], position) => {
+      if (value === undefined) return;
+      names[`#f${position}`] = field;
+      values[`:v${position}`] = value;
+      sets.push(`#f${position} = :v${position}`);
+    });
+    const removes = OUTCOME_FIELDS.filter((field) => fields[field] === undefined).map((field) => {
+      names[`#r_${field}`] = field;
+      return `#r_${field}`;
+    });
+    let update = `SET ${sets.join(', ')}`;
+    if (removes.length) update += ` REMOVE ${removes.join(', ')}`;
+    if (entry.status === 'failed') {
+      values[':one'] = 1;
+      update += ' ADD failures :one';
+    }
+    let condition = '(attribute_not_exists(id) OR #status <> :archived)';
+    if (entry.status !== 'archived' && entry.round !== undefined) {
+      // A later round's outcome wins; the same round writing the same status again (a retried
+      // task, a duplicate event) changes nothing, so a failure is counted once per round.
+      names['#round'] = 'round';
+      values[':status'] = entry.status;
+      condition +=
+        ' AND (attribute_not_exists(#round) OR #round < :round OR (#round = :round AND #status <> :status))';
+      values[':round'] = entry.round;
+    }
     try {
-      if (entry.status === 'failed') {
-        // An update, so the failure count survives: the next sweep retries under a new name.
-        const { id, failures: _ignored, ...fields } = item;
-        const names: Record<string, string> = { '#status': 'status' };
-        const values: Record<string, unknown> = { ':archived': 'archived', ':one': 1 };
-        const sets = Object.entries(fields)
-          .filter(([, value]) => value !== undefined)
-          .map(([field, value], position) => {
-            names[`#f${position}`] = field;
-            values[`:v${position}`] = value;
-            return `#f${position} = :v${position}`;
-          });
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { id },
-            UpdateExpression: `SET ${sets.join(', ')} ADD failures :one`,
-            ConditionExpression: notArchived.ConditionExpression,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
-      } else {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ...notArchived,
-            ExpressionAttributeValues: { ':archived': 'archived' },
-          }),
-        );
-      }
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
       return true;
     } catch (error) {
       if (
@@ -166,6 +204,33 @@ export class DynamoRecordingIndex implements RecordingIndex {
       }
       throw error;
     }
+  }
+
+  /**
+   * An outcome written without the recording (a timed-out execution, a failure before Check)
+   * keeps what an earlier round learnt of the call: the update leaves those attributes as they
+   * are, and the `listing` map and `sortKey` it sets whole must say the same.
+   */
+  private async described(entry: IndexEntry): Promise<IndexEntry> {
+    if (entry.startedAt !== undefined) return entry;
+    const stored = await this.get(entry.id);
+    if (!stored) return entry;
+    const known = Object.fromEntries(
+      DESCRIPTION_FIELDS.filter((field) => entry[field] === undefined && stored[field] !== undefined).map(
+        (field) => [field, stored[field]],
+      ),
+    );
+    return { ...entry, ...known };
+  }
+
+  async listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage> {
+    // The planner sends a non-archived status to the sparse byStatus GSI, the account as a filter.
+    return this.query({
+      status: 'failed',
+      accountId: query.accountId,
+      cursor: query.cursor,
+      limit: query.limit,
+    });
   }
 
   async query(query: IndexQuery): Promise<IndexPage> {

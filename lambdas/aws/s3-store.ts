@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ArchiveStore, StoredObject } from '../core/ports.ts';
+import { translateThrottling } from './throttling.ts';
 
 /** S3's limit for a single PutObject. */
 const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
@@ -30,18 +31,33 @@ export class S3ArchiveStore implements ArchiveStore {
     private readonly s3: S3Client,
     readonly bucket: string,
     private readonly options: S3ArchiveStoreOptions = {},
-  ) {}
+  ) {
+    translateThrottling(s3, 'S3');
+  }
 
   async find(keyPrefix: string): Promise<StoredObject | undefined> {
-    const listing = await this.s3.send(
-      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keyPrefix, MaxKeys: 10 }),
-    );
-    const key = listing.Contents?.find(
-      (object) => object.Key && !object.Key.slice(keyPrefix.length).includes('/'),
-    )?.Key;
-    if (!key) return undefined;
-    const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-    return { bucket: this.bucket, key, bytes: head.ContentLength ?? 0, contentType: head.ContentType };
+    // `X.` is also the start of `X.1.wav`, recording `X.1`'s object: only an extension may follow.
+    let token: string | undefined;
+    do {
+      const listing = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keyPrefix, ContinuationToken: token }),
+      );
+      const key = listing.Contents?.find(
+        (object) => object.Key && /^[A-Za-z0-9]+$/.test(object.Key.slice(keyPrefix.length)),
+      )?.Key;
+      if (key) {
+        const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+        return {
+          bucket: this.bucket,
+          key,
+          bytes: head.ContentLength ?? 0,
+          contentType: head.ContentType,
+          metadata: head.Metadata,
+        };
+      }
+      token = listing.IsTruncated ? listing.NextContinuationToken : undefined;
+    } while (token);
+    return undefined;
   }
 
   async write(

@@ -177,6 +177,40 @@ const deploymentSettings = {
     .optional(),
 };
 
+/**
+ * The retry job for failed recordings (from the index, whatever their age): the n-th retry is
+ * due `initialDelaySeconds × 2^(n-1)` (at most `maxDelaySeconds`) after the last failure, until
+ * `maxAttempts` executions have failed; then the entry stays `failed` with its reason.
+ */
+export const retryConfig = z
+  .object({
+    maxAttempts: z.number().int().min(1).default(8),
+    initialDelaySeconds: z.number().int().min(1).default(900),
+    maxDelaySeconds: z.number().int().min(1).default(86_400),
+    /** EventBridge `rate(...)` / `cron(...)` expression the job runs on. */
+    schedule: z
+      .string()
+      .superRefine((expression, ctx) => {
+        try {
+          parseSchedule(expression);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
+        }
+      })
+      .default('rate(1 hour)'),
+  })
+  .refine((r) => r.maxDelaySeconds >= r.initialDelaySeconds, {
+    message: 'maxDelaySeconds must be at least initialDelaySeconds',
+    path: ['maxDelaySeconds'],
+  });
+
+const defaultRetry = {
+  maxAttempts: 8,
+  initialDelaySeconds: 900,
+  maxDelaySeconds: 86_400,
+  schedule: 'rate(1 hour)',
+};
+
 function uniqueAccountIds(config: { accounts: { id: string }[] }, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   config.accounts.forEach((account, index) => {
@@ -196,6 +230,7 @@ export const callvaultConfig = z
     accounts: z.array(accountConfig).min(1, { message: 'needs at least one account' }),
     readiness: readinessConfig.default(defaultReadiness),
     ...deploymentSettings,
+    retry: retryConfig.default(defaultRetry),
   })
   .superRefine(uniqueAccountIds);
 
@@ -204,6 +239,7 @@ export const deployConfig = z
     accounts: z.array(deployAccountConfig).min(1, { message: 'needs at least one account' }),
     readiness: readinessConfig.default(defaultReadiness),
     ...deploymentSettings,
+    retry: retryConfig.default(defaultRetry),
   })
   .superRefine(uniqueAccountIds);
 export type DeployConfig = z.infer<typeof deployConfig>;
@@ -211,6 +247,7 @@ export type DeployConfig = z.infer<typeof deployConfig>;
 export type AccountConfig = z.infer<typeof accountConfig>;
 export type AccountOf<P extends AccountConfig['provider']> = Extract<AccountConfig, { provider: P }>;
 export type ReadinessConfig = z.infer<typeof readinessConfig>;
+export type RetryConfig = z.infer<typeof retryConfig>;
 export type CallvaultConfig = z.infer<typeof callvaultConfig>;
 
 /** `accounts[2].auth.token` */

@@ -91,3 +91,11 @@ export class SweepIncompleteError extends CallvaultError {
 export class UsageError extends CallvaultError {
   readonly retryable = false;
 }
+
+/**
+ * S3 or DynamoDB throttled the call or was briefly unavailable (SlowDown, ThrottlingException,
+ * 503) after the SDK's own retries: the workflow retries the step later.
+ */
+export class AwsThrottledError extends CallvaultError {
+  readonly retryable = true;
+}

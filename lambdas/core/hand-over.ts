@@ -16,12 +16,15 @@ export type HandOver =
 
 /**
  * The first retry round to use, given the recording's index entry; undefined once archived.
- * Each earlier outcome that was not final (a failure, or "gone" for a recording the provider
- * offers again) moves to a new round, so Step Functions accepts the new name.
+ * Every outcome written (failed, or skipped as gone) names the round that wrote it, so the next
+ * hand-over starts after it: a recording re-offered any number of times always gets a fresh
+ * name, and only executions that ended writing nothing at all are stepped over below.
  */
 export function firstRound(entry: IndexEntry | undefined): number | undefined {
   if (!entry) return 0;
   if (entry.status === 'archived') return undefined;
+  if (entry.round !== undefined) return entry.round + 1;
+  // Written before entries carried their round: failures counted the failed rounds only.
   const failures = entry.failures ?? (entry.status === 'failed' ? 1 : 0);
   return entry.status === 'failed' ? failures : failures + 1;
 }
@@ -40,7 +43,9 @@ export async function handOver(
   if (first === undefined) return { outcome: 'done' };
   for (let round = first; round < first + MAX_LOST_ROUNDS; round += 1) {
     const name = executionName(input.ref, round);
-    if ((await starter.start(name, input)) === 'started') return { outcome: 'started', name };
+    // The execution carries its round (absent means 0), so the outcome it writes names it.
+    const carried = round > 0 ? { ...input, round } : input;
+    if ((await starter.start(name, carried)) === 'started') return { outcome: 'started', name };
     if ((await starter.status(name)) !== 'ended') return { outcome: 'running', name };
   }
   throw new Error(

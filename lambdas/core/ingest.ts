@@ -33,6 +33,8 @@ export interface ArchiveResult {
 export interface IngestState {
   ref: RecordingRef;
   hints?: WebhookRecording['hints'];
+  /** The retry round of this execution (its name's `-rN`, absent for 0); its outcome names it. */
+  round?: number;
   recording?: RecordingSummary;
   decision?: Decision;
   /** Readiness checks done so far. */
@@ -78,7 +80,13 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
   const elapsedSeconds = (now.getTime() - Date.parse(firstCheckedAt)) / 1000;
   // Always set: the Archive step's Catch for "not ready after all" goes to the Wait state too.
   const backoff = Math.min(maxDelaySeconds, initialDelaySeconds * 2 ** (attempt - 1));
-  const waitSeconds = Math.max(1, Math.min(backoff, Math.ceil(deadlineSeconds - elapsedSeconds)));
+  // Never shorter than the first delay, even right before the deadline: no busy loop.
+  const waitSeconds = Math.max(
+    initialDelaySeconds,
+    Math.min(backoff, Math.ceil(deadlineSeconds - elapsedSeconds)),
+  );
+  // Archive's Catch sends "listed as ready, but no audio yet" back here: the deadline bounds it.
+  const archiveNotReady = state.error?.Error === 'RecordingNotReadyError';
   const next: IngestState = {
     ...state,
     recording: summary,
@@ -88,9 +96,17 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
     error: undefined,
   };
 
-  if (recording.readiness === 'ready') return { ...next, decision: 'archive' };
   if (recording.readiness === 'gone') return { ...next, decision: 'skip', reason: goneReason(recording) };
+  if (recording.readiness === 'ready' && !(archiveNotReady && elapsedSeconds >= deadlineSeconds))
+    return { ...next, decision: 'archive' };
   if (elapsedSeconds >= deadlineSeconds) {
+    if (recording.readiness === 'ready') {
+      return {
+        ...next,
+        decision: 'timeout',
+        reason: `listed as ready, but the audio was still not there after ${deadlineSeconds} s`,
+      };
+    }
     return {
       ...next,
       decision: 'timeout',
@@ -108,7 +124,9 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
  */
 export async function archiveRecording(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
   const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
-  const stored = await deps.store.find(prefix);
+  const found = await deps.store.find(prefix);
+  // Only this recording's own object counts as recovered: it names the recording it holds.
+  const stored = found?.metadata?.['callvault-recording-id'] === recordingId(state.ref) ? found : undefined;
   if (stored) {
     const body = await deps.store.read(stored.key);
     const { bytes, sha256 } = await hashStream(body);
@@ -179,6 +197,7 @@ export async function recordOutcome(
     readiness: recording?.readiness,
     raw: recording?.raw,
     updatedAt: now,
+    round: state.round ?? 0,
   };
   if (outcome === 'archived') {
     const archive = state.archive;

@@ -78,6 +78,22 @@ export type LogEvents = {
   'invocation failed': { handler: string; error: string; reason: string };
   'rebuilding the local index for the current GSIs': { table: string };
   'rebuilt the local index': { table: string; items: number };
+  'execution ended without an outcome; recorded as failed': {
+    execution: string;
+    status: string;
+    id: string;
+    account: string;
+  };
+  'retry of failed recordings done': {
+    failed: number;
+    started: number;
+    running: number;
+    notDue: number;
+    errors: number;
+  };
+  'failed recordings reached the retry limit': { exhausted: number; ids: string[] };
+  'a failed recording could not be handed over': { id: string; reason: string };
+  'scheduled retry failed': { reason: string };
 };
 
 export type LogEvent = keyof LogEvents;
@@ -122,6 +138,15 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
   'rebuilding the local index for the current GSIs': (f) =>
     `rebuilding the local index ${f.table} for the current GSIs`,
   'rebuilt the local index': (f) => `rebuilt the local index ${f.table} (${f.items} items)`,
+  'execution ended without an outcome; recorded as failed': (f) =>
+    `${f.account}: execution ${f.execution} ended ${f.status} without an outcome; ${f.id} recorded as failed`,
+  'retry of failed recordings done': (f) =>
+    `retry of failed recordings: ${f.failed} failed, ${f.started} started, ${f.running} running, ${f.notDue} not due, ${f.errors} errors`,
+  'failed recordings reached the retry limit': (f) =>
+    `${f.exhausted} failed recordings reached the retry limit: ${f.ids.join(', ')}`,
+  'a failed recording could not be handed over': (f) =>
+    `failed recording ${f.id} could not be handed over: ${f.reason}`,
+  'scheduled retry failed': (f) => `scheduled retry failed: ${f.reason}`,
 };
 
 export function describeLogEvent<E extends LogEvent>(event: E, fields: LogEvents[E]): string {

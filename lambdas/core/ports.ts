@@ -38,8 +38,13 @@ export interface IndexEntry {
   key?: string;
   archivedAt?: string;
   updatedAt: string;
-  /** How many executions ended failed for this recording (sweeps retry with a new name). */
+  /** How many executions ended failed for this recording (the retry job's backoff and limit). */
   failures?: number;
+  /**
+   * The retry round of the execution that wrote this outcome (its name's `-rN`): the next
+   * hand-over starts at the round after it, so an outcome of any kind moves the name on.
+   */
+  round?: number;
   /** The provider's record as received, JSON. */
   raw?: string;
 }
@@ -70,11 +75,14 @@ export interface RecordingIndex {
   get(id: string): Promise<IndexEntry | undefined>;
   getMany(ids: readonly string[]): Promise<Map<string, IndexEntry>>;
   /**
-   * Writes the entry unless an `archived` entry already exists (conditional write). Returns
-   * false when the existing archived entry won. A `failed` write counts one more failure.
+   * Writes the entry unless an `archived` entry already exists, or one written by a later
+   * round, or this round already wrote this status (conditional write). Returns false when the
+   * existing entry won. Counters survive every write; a `failed` write counts one more failure.
    */
   put(entry: IndexEntry): Promise<boolean>;
   query(query: IndexQuery): Promise<IndexPage>;
+  /** Entries whose status is `failed`, whatever their age (a sparse index), oldest first per page. */
+  listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage>;
   getCursor(accountId: string): Promise<string | undefined>;
   setCursor(accountId: string, cursor: string): Promise<void>;
 }
@@ -84,11 +92,13 @@ export interface StoredObject {
   key: string;
   bytes: number;
   contentType?: string;
+  /** The object's user metadata (`callvault-recording-id`…). */
+  metadata?: Record<string, string>;
 }
 
 export interface ArchiveStore {
   readonly bucket: string;
-  /** The object whose key starts with this prefix (the key minus its extension), if any. */
+  /** The object whose key is this prefix (the key minus its extension) plus an extension, if any. */
   find(keyPrefix: string): Promise<StoredObject | undefined>;
   /**
    * Streams a body into one object; resolves only once the object is complete. `contentLength`,

@@ -40,6 +40,23 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxRetryAfterMs: 60_000,
 };
 
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The longest one request can take with its retries: every attempt waiting out the headers and
+ * then a silent body, every pause p-retry's largest (randomized ×2, capped) plus a Retry-After
+ * at the limit. Workflow task timeouts are sized above it.
+ */
+export function worstCaseRequestMs(
+  policy: RetryPolicy = DEFAULT_RETRY,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): number {
+  let pauses = 0;
+  for (let retry = 0; retry < policy.retries; retry += 1)
+    pauses += Math.min(policy.maxDelayMs, 2 * policy.minDelayMs * 2 ** retry) + policy.maxRetryAfterMs;
+  return (policy.retries + 1) * 2 * timeoutMs + pauses;
+}
+
 export interface ProviderHttpOptions {
   accountId: string;
   provider: ProviderName;
@@ -133,7 +150,7 @@ export class ProviderHttp {
     this.provider = options.provider;
     this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.logger = options.logger ?? silentLogger;
     this.dispatcher =
       options.dispatcher ??
@@ -205,7 +222,13 @@ export class ProviderHttp {
     return this.withRetries(url, options.method ?? 'GET', async () => {
       // API answers are parsed and quoted in messages: only the configured host may give them.
       const { response } = await this.send(url, options, { foreignRedirects: false });
-      const text = await response.body.text();
+      let text: string;
+      try {
+        text = await response.body.text();
+      } catch (error) {
+        // A body cut mid-response (SocketError, a reset) is a network failure like any other.
+        throw new RetryableAttemptError(`network error while reading the body: ${(error as Error).message}`);
+      }
       return {
         status: response.statusCode,
         headers: response.headers,

@@ -1,6 +1,8 @@
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -24,6 +26,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
+import { worstCaseRequestMs } from '../../lambdas/providers/http.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import {
@@ -48,8 +51,32 @@ export interface IngestWorkflowProps {
   readonly archiveMemoryMiB?: number;
 }
 
-/** Task error names (see lambdas/core/errors.ts) that a fresh attempt may fix. */
-const TRANSIENT_ERRORS = ['ProviderUnavailableError', 'IncompleteDownloadError', 'States.Timeout'];
+/**
+ * Error names a fresh attempt may fix: typed errors (lambdas/core/errors.ts), a task timeout,
+ * and what the Lambda service and sandbox answer when they, not our code, failed.
+ */
+export const TRANSIENT_ERRORS = [
+  'ProviderUnavailableError',
+  'IncompleteDownloadError',
+  'AwsThrottledError',
+  'States.Timeout',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.Unknown',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Sandbox.Timedout',
+];
+
+/**
+ * The check function's timeout: above one provider request's worst case with all its retries
+ * (a status call), so the transport's own retries end before Lambda's clock does.
+ */
+export const CHECK_TIMEOUT = Duration.seconds(Math.min(900, Math.ceil(worstCaseRequestMs() / 1000) + 60));
+
+/** Statuses of an execution that ended without its own outcome step having run. */
+export const STOPPED_STATUSES = ['TIMED_OUT', 'ABORTED', 'FAILED'];
 
 /**
  * The ingest workflow: one Standard execution per recording.
@@ -80,7 +107,11 @@ export class IngestWorkflow extends Construct {
   public readonly checkFunction: AppFunction;
   public readonly archiveFunction: AppFunction;
   public readonly recordFunction: AppFunction;
+  /** Records executions that timed out or were aborted as `failed` (EventBridge target). */
+  public readonly endedFunction: AppFunction;
+  public readonly stoppedExecutionsRule: Rule;
   public readonly failedExecutionsAlarm: Alarm;
+  public readonly stoppedExecutionsAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: IngestWorkflowProps) {
     super(scope, id);
@@ -92,6 +123,7 @@ export class IngestWorkflow extends Construct {
         CALLVAULT_ACCOUNTS: props.accountsJson,
         CALLVAULT_READINESS: JSON.stringify(props.readiness),
       },
+      timeout: CHECK_TIMEOUT,
     });
     this.archiveFunction = new AppFunction(this, 'ArchiveFunction', {
       handlerName: 'archive',
@@ -103,10 +135,15 @@ export class IngestWorkflow extends Construct {
       handlerName: 'record',
       environment: { TABLE_NAME: props.table.tableName },
     });
+    this.endedFunction = new AppFunction(this, 'EndedFunction', {
+      handlerName: 'ended',
+      environment: { TABLE_NAME: props.table.tableName },
+    });
 
     // Each function gets exactly what it uses.
     grantIndexRead(props.table, this.checkFunction);
     grantIndexReadWrite(props.table, this.recordFunction);
+    grantIndexReadWrite(props.table, this.endedFunction);
     grantArchiveReadWrite(props.bucket, this.archiveFunction);
     for (const secret of props.accountSecrets) {
       secret.grantRead(this.checkFunction);
@@ -127,13 +164,15 @@ export class IngestWorkflow extends Construct {
     const check = new LambdaInvoke(this, 'CheckReadiness', {
       lambdaFunction: this.checkFunction,
       payloadResponseOnly: true,
-      taskTimeout: Timeout.duration(Duration.minutes(2)),
+      // Above the function's own timeout: a function that runs out of time fails as
+      // Sandbox.Timedout (retried), not as a task that Step Functions gave up on.
+      taskTimeout: Timeout.duration(CHECK_TIMEOUT.plus(Duration.seconds(30))),
     });
     const archive = new LambdaInvoke(this, 'Archive', {
       lambdaFunction: this.archiveFunction,
       payloadResponseOnly: true,
       resultPath: '$.archive',
-      taskTimeout: Timeout.duration(Duration.minutes(15)),
+      taskTimeout: Timeout.duration(Duration.minutes(15).plus(Duration.seconds(30))),
     });
     const record = (name: string, outcome: 'archived' | 'skipped' | 'failed') =>
       new LambdaInvoke(this, name, {
@@ -141,7 +180,7 @@ export class IngestWorkflow extends Construct {
         payloadResponseOnly: true,
         payload: TaskInput.fromObject({ 'state.$': '$', outcome }),
         resultPath: '$.indexed',
-        taskTimeout: Timeout.duration(Duration.minutes(1)),
+        taskTimeout: Timeout.duration(Duration.seconds(90)),
       }).addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
     const recordArchived = record('RecordArchived', 'archived');
     const recordSkipped = record('RecordSkipped', 'skipped');
@@ -205,6 +244,32 @@ export class IngestWorkflow extends Construct {
       'FailedExecutions',
       this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
       'A recording could not be archived: see its index entry for the reason.',
+    );
+
+    // An execution that times out or is aborted runs no step of its own: the status-change event
+    // records it as failed instead (a FAILED one after RecordFailed is recognized and ignored).
+    this.stoppedExecutionsRule = new Rule(this, 'StoppedExecutionsRule', {
+      description: 'callvault: ingest executions that ended without recording an outcome',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: STOPPED_STATUSES, stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [new LambdaFunction(this.endedFunction, { retryAttempts: 8 })],
+    });
+    const metric = { period: Duration.minutes(5), statistic: 'Sum' };
+    this.stoppedExecutionsAlarm = alarmOnAny(
+      this,
+      'StoppedExecutions',
+      new MathExpression({
+        expression: 'timedOut + aborted',
+        usingMetrics: {
+          timedOut: this.stateMachine.metricTimedOut(metric),
+          aborted: this.stateMachine.metricAborted(metric),
+        },
+        period: Duration.minutes(5),
+      }),
+      'An ingest execution timed out or was aborted: its recording is indexed as failed.',
     );
   }
 }

@@ -22,6 +22,7 @@ describe('the recording index GSIs', () => {
         },
       ],
       readiness: { initialDelaySeconds: 30, maxDelaySeconds: 900, deadlineSeconds: 172_800 },
+      retry: { maxAttempts: 8, initialDelaySeconds: 900, maxDelaySeconds: 86_400, schedule: 'rate(1 hour)' },
     });
     const [table] = Object.values(template.Resources).filter(
       (resource) => resource.Type === 'AWS::DynamoDB::Table',

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AccountConfig, parseConfig } from '../../lambdas/core/config.ts';
+import { type AccountConfig, parseConfig, type RetryConfig } from '../../lambdas/core/config.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
 import { type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
 
@@ -16,12 +16,18 @@ export interface TestStack extends OwnedLocalStack {
 
 export async function startTestStack(
   accounts: AccountConfig[],
-  options: { deadlineSeconds?: number; dataDir?: string } = {},
+  options: {
+    deadlineSeconds?: number;
+    dataDir?: string;
+    executionTimeoutSeconds?: number;
+    retry?: Partial<RetryConfig>;
+  } = {},
 ): Promise<TestStack> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'callvault-it-'));
   const config = parseConfig({
     accounts,
     readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: options.deadlineSeconds ?? 30 },
+    retry: options.retry,
   });
   const stack = await startLocalStack({
     config,
@@ -30,6 +36,7 @@ export async function startTestStack(
     // Provider-level retries and workflow Retry intervals shortened: the behaviour is the same.
     adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 } },
     retryIntervalScale: 0.002,
+    executionTimeoutSeconds: options.executionTimeoutSeconds,
   });
   return {
     ...stack,

@@ -5,8 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { executionName, objectKeyPrefix } from '../../lambdas/core/ids.ts';
+import { handOver } from '../../lambdas/core/hand-over.ts';
+import { executionName, objectKeyPrefix, recordingId } from '../../lambdas/core/ids.ts';
 import type { IngestState } from '../../lambdas/core/ingest.ts';
 import { createArchiveHandler } from '../../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../../lambdas/handlers/check.ts';
@@ -17,6 +19,11 @@ import {
   infobipSampleRecordings,
   infobipSimulatorAccount,
 } from '../../local/simulators/infobip.ts';
+import {
+  RestcommSimulator,
+  restcommRecordings,
+  restcommSimulatorAccount,
+} from '../../local/simulators/restcomm.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { startTestStack, type TestStack } from './helpers.ts';
 
@@ -44,7 +51,8 @@ async function stackFor(...args: Parameters<typeof startTestStack>): Promise<Tes
 const audioRequestsFor = (simulator: VoipbinSimulator, id: string) =>
   simulator.requests.filter((request) => request.endpoint === 'audio' && request.path.endsWith(id)).length;
 
-describe('recovery and failure paths', () => {
+// Each test starts a stack of its own, which on a loaded machine can take most of the default 30 s.
+describe('recovery and failure paths', { timeout: 120_000 }, () => {
   it('completes the index after a crash between archive and index, without downloading again', async () => {
     const simulator = await voipbin(2);
     const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
@@ -96,14 +104,15 @@ describe('recovery and failure paths', () => {
   it('waits for a recording that is still processing and archives it once ready', async () => {
     const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
       ...recording,
-      readyAt: Date.now() + 2_000,
+      readyAt: Date.now() + 3_600_000,
     }));
     const simulator = new VoipbinSimulator({ recordings });
     await simulator.start();
     cleanups.push(() => simulator.stop());
     const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
-    // Counted from here: starting the stack (a synthesis on a cold cache) can take longer than 2 s.
-    for (const recording of simulator.recordings.values()) recording.readyAt = Date.now() + 2_000;
+    // Counted from now, not from before the stack started: ready after the first check either way.
+    const pending = simulator.recordings.get('vb-00000');
+    if (pending) pending.readyAt = Date.now() + 2_000;
 
     const summary = await harvest(stack);
     expect(summary[0]).toMatchObject({ archived: 1 });
@@ -191,5 +200,99 @@ describe('recovery and failure paths', () => {
     const second = await stackFor(accounts, { dataDir: first.dataDir });
     expect(await second.runtime.starter.start('vb-test-execution', input)).toBe('exists');
     expect(simulator.count('audio')).toBe(1);
+  });
+
+  it('fails a recording listed as ready whose audio never appears, once the deadline has passed', async () => {
+    // Restcomm lists a recording (no status word) before its media server wrote the file: 404s.
+    const recordings = restcommRecordings(1, { prefix: 'never' }).map((recording) => ({
+      ...recording,
+      readyAt: Date.now() + 3_600_000,
+    }));
+    const simulator = new RestcommSimulator({ recordings });
+    await simulator.start();
+    cleanups.push(() => simulator.stop());
+    const stack = await stackFor([restcommSimulatorAccount(simulator, 'rc')], { deadlineSeconds: 2 });
+
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
+    expect(summary[0]?.problems[0]?.reason).toBe(
+      'listed as ready, but the audio was still not there after 2 s',
+    );
+    const [execution] = [...stack.stepFunctions.executions.values()];
+    // Each Archive → Wait → CheckReadiness loop waited initialDelaySeconds (1 s here), not less.
+    const archives = execution?.statesEntered.filter((state) => state === 'Archive').length ?? 0;
+    expect(archives).toBeGreaterThanOrEqual(2);
+    expect(archives).toBeLessThanOrEqual(4);
+    const entry = (await stack.runtime.index.query({ accountId: 'rc' })).items[0];
+    expect(entry).toMatchObject({ status: 'failed', failures: 1 });
+  });
+
+  it('never turns a recording re-offered while gone into an error, however often it comes', async () => {
+    const simulator = await voipbin(1);
+    simulator.markDeleted('vb-00000');
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    // As a webhook does each time the provider calls back about it: hand it over again.
+    for (let offer = 0; offer < 7; offer += 1) {
+      const entry = await stack.runtime.index.get(recordingId(ref));
+      const handed = await handOver({ ref }, entry, stack.runtime.starter);
+      expect(handed).toEqual({ outcome: 'started', name: executionName(ref, offer) });
+      const [ended] = await stack.waitFor([handed.outcome === 'started' ? handed.name : '']);
+      expect((ended?.output as IngestState | undefined)?.decision).toBe('skip');
+    }
+    expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({ status: 'skipped', round: 6 });
+  });
+
+  it("downloads recording X even when the store holds X.1's object, whose key starts with X's", async () => {
+    const simulator = await voipbin(1);
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    const other = { ...ref, providerRecordingId: 'vb-00000.1' };
+    const startedAt = simulator.recordings.get('vb-00000')?.startedAt.toISOString();
+    await stack.runtime.store.write(
+      `${objectKeyPrefix(other, startedAt)}wav`,
+      Readable.from([Buffer.from('RIFF\0\0\0\0WAVEsomeone else')]),
+      'audio/wav',
+      { 'callvault-recording-id': recordingId(other) },
+    );
+
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 1, failed: 0 });
+    expect(audioRequestsFor(simulator, 'vb-00000')).toBe(1);
+    expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({
+      status: 'archived',
+      key: `${objectKeyPrefix(ref, startedAt)}wav`,
+      sha256: simulator.audio('vb-00000').sha256(),
+    });
+  });
+
+  it('leaves a failed entry for an execution that timed out before recording any outcome', async () => {
+    const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
+      ...recording,
+      readyAt: Date.now() + 3_600_000,
+    }));
+    const simulator = new VoipbinSimulator({ recordings });
+    await simulator.start();
+    cleanups.push(() => simulator.stop());
+    // The readiness deadline is far; the execution's own timeout (shortened here) comes first.
+    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')], {
+      deadlineSeconds: 3600,
+      executionTimeoutSeconds: 2,
+    });
+    const summary = await harvest(stack);
+    expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
+    const [execution] = [...stack.stepFunctions.executions.values()];
+    expect(execution?.status).toBe('TIMED_OUT');
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({
+      status: 'failed',
+      errorName: 'ExecutionTimedOut',
+      reason: 'the execution timed out before recording an outcome',
+      failures: 1,
+      round: 0,
+    });
+    // The next hand-over moves to a new round, as after any other failure.
+    expect((await stack.poll({ accountId: 'vb' })).started).toEqual([executionName(ref, 1)]);
+    stack.stepFunctions.abortRunning();
   });
 });

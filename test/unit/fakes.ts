@@ -45,12 +45,28 @@ export class FakeIndex implements RecordingIndex {
     this.puts.push(entry);
     const existing = this.entries.get(entry.id);
     if (existing?.status === 'archived') return false;
+    // As DynamoRecordingIndex: a later round wins, the same round and status count once.
+    if (entry.status !== 'archived' && entry.round !== undefined && existing?.round !== undefined) {
+      if (existing.round > entry.round) return false;
+      if (existing.round === entry.round && existing.status === entry.status) return false;
+    }
     const failures = (existing?.failures ?? 0) + (entry.status === 'failed' ? 1 : 0);
-    this.entries.set(entry.id, { ...entry, failures: failures || undefined });
+    this.entries.set(entry.id, {
+      ...entry,
+      round: entry.round ?? existing?.round,
+      failures: failures || undefined,
+    });
     return true;
   }
   async query(_query: IndexQuery): Promise<IndexPage> {
     return { items: [...this.entries.values()] };
+  }
+  async listFailed(query: { accountId?: string }): Promise<IndexPage> {
+    return {
+      items: [...this.entries.values()].filter(
+        (entry) => entry.status === 'failed' && (!query.accountId || entry.accountId === query.accountId),
+      ),
+    };
   }
   async getCursor(accountId: string): Promise<string | undefined> {
     return this.cursors.get(accountId);
@@ -70,8 +86,15 @@ export class FakeStore implements ArchiveStore {
 
   async find(keyPrefix: string): Promise<StoredObject | undefined> {
     for (const [key, object] of this.objects) {
-      if (key.startsWith(keyPrefix)) {
-        return { bucket: this.bucket, key, bytes: object.body.length, contentType: object.contentType };
+      // As S3ArchiveStore: the prefix plus an extension, nothing longer.
+      if (key.startsWith(keyPrefix) && /^[A-Za-z0-9]+$/.test(key.slice(keyPrefix.length))) {
+        return {
+          bucket: this.bucket,
+          key,
+          bytes: object.body.length,
+          contentType: object.contentType,
+          metadata: object.metadata,
+        };
       }
     }
     return undefined;

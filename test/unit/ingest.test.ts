@@ -138,7 +138,7 @@ describe('checkReadiness', () => {
     expect(state.firstCheckedAt).toBe(new Date(T0).toISOString());
   });
 
-  it('never waits past the deadline, and times out once it has passed', async () => {
+  it('caps the wait at the deadline but never below initialDelaySeconds, and times out once it has passed', async () => {
     const { deps, adapter, clock } = setup({
       initialDelaySeconds: 30,
       maxDelaySeconds: 900,
@@ -155,13 +155,27 @@ describe('checkReadiness', () => {
     clock.now = T0 + 999_700;
     const almost = await checkReadiness({ ref: REF, attempt: 6, firstCheckedAt }, deps);
     expect(almost.decision).toBe('wait');
-    expect(almost.waitSeconds).toBe(1);
+    expect(almost.waitSeconds).toBe(30);
 
     clock.now = T0 + 1_000_000;
     const over = await checkReadiness({ ref: REF, attempt: 7, firstCheckedAt }, deps);
     expect(over.decision).toBe('timeout');
     expect(over.reason).toBe('still not ready after 1000 s (provider status: recording)');
     expect(over.waitSeconds).toBeGreaterThanOrEqual(1);
+  });
+
+  it('ends "listed as ready, but the audio is not there" with a timeout once the deadline has passed', async () => {
+    const { deps, clock } = setup({ initialDelaySeconds: 30, maxDelaySeconds: 900, deadlineSeconds: 60 });
+    const firstCheckedAt = new Date(T0).toISOString();
+    const notReady = { Error: 'RecordingNotReadyError', Cause: 'no audio yet' };
+    clock.now = T0 + 59_000;
+    const before = await checkReadiness({ ref: REF, attempt: 3, firstCheckedAt, error: notReady }, deps);
+    expect(before.decision).toBe('archive');
+    expect(before.waitSeconds).toBe(30);
+    clock.now = T0 + 60_000;
+    const after = await checkReadiness({ ref: REF, attempt: 4, firstCheckedAt, error: notReady }, deps);
+    expect(after.decision).toBe('timeout');
+    expect(after.reason).toBe('listed as ready, but the audio was still not there after 60 s');
   });
 
   it('archives a recording that became ready even after the deadline', async () => {
@@ -243,11 +257,42 @@ describe('archiveRecording', () => {
     expect(store.objects.size).toBe(0);
   });
 
+  it("downloads a recording whose key prefix only another recording's object shares (X and X.1)", async () => {
+    const { deps, adapter, store } = setup();
+    const other = { ...REF, providerRecordingId: 'rec-1.1' };
+    const otherKey = 'recordings/vb-main/2026/11/01/rec-1.1.wav';
+    store.objects.set(otherKey, {
+      body: Buffer.from('RIFF\0\0\0\0WAVEother'),
+      contentType: 'audio/wav',
+      metadata: { 'callvault-recording-id': recordingId(other) },
+    });
+    // An object at this recording's own key that names another recording is not its archive.
+    const ownKey = 'recordings/vb-main/2026/11/01/rec-1.mp3';
+    store.objects.set(ownKey, {
+      body: Buffer.from('ID3foreign'),
+      contentType: 'audio/mpeg',
+      metadata: { 'callvault-recording-id': recordingId(other) },
+    });
+    const state: IngestState = {
+      ref: REF,
+      recording: { ...REF, direction: 'inbound', readiness: 'ready', startedAt: '2026-11-01T00:00:00.000Z' },
+    };
+    const result = await archiveRecording(state, deps);
+    expect(result.recovered).toBe(false);
+    expect(adapter.downloads).toHaveLength(1);
+    expect(result.key).toBe('recordings/vb-main/2026/11/01/rec-1.wav');
+    expect(store.objects.get(result.key)?.metadata['callvault-recording-id']).toBe(recordingId(REF));
+  });
+
   it('recovers an object already in the store: re-hashed from the store, provider not asked', async () => {
     const { deps, adapter, store } = setup();
     const stored = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(300, 1)]);
     const key = 'recordings/vb-main/2026/11/01/rec-1.mp3';
-    store.objects.set(key, { body: stored, contentType: 'audio/mpeg', metadata: {} });
+    store.objects.set(key, {
+      body: stored,
+      contentType: 'audio/mpeg',
+      metadata: { 'callvault-recording-id': recordingId(REF) },
+    });
     const state: IngestState = {
       ref: REF,
       recording: { ...REF, direction: 'inbound', readiness: 'ready', startedAt: '2026-11-01T00:00:00.000Z' },

@@ -1,0 +1,64 @@
+/**
+ * An ingest execution that ended without its own outcome step (timed out, aborted, or failed
+ * outside the workflow's Catch) still leaves a `failed` entry, so the retry job and the alarm
+ * see it. Fed by Step Functions' "Execution Status Change" event (EventBridge in AWS, the local
+ * runner locally).
+ */
+import { type IngestState, type RecordDeps, recordOutcome } from './ingest.ts';
+import type { IndexEntry } from './ports.ts';
+
+/** The `detail` of a Step Functions "Execution Status Change" event (the fields used). */
+export interface ExecutionStatusChange {
+  name: string;
+  status: string;
+  /** The execution input as a JSON string. */
+  input?: string | null;
+  error?: string | null;
+}
+
+/** The Fail state that follows RecordFailed: its outcome is in the index already. */
+const RECORDED_FAILURE = 'IngestFailed';
+
+const STOPPED: Record<string, { errorName: string; reason: string }> = {
+  TIMED_OUT: {
+    errorName: 'ExecutionTimedOut',
+    reason: 'the execution timed out before recording an outcome',
+  },
+  ABORTED: { errorName: 'ExecutionAborted', reason: 'the execution was stopped before recording an outcome' },
+};
+
+export async function recordStoppedExecution(
+  detail: ExecutionStatusChange,
+  deps: RecordDeps,
+): Promise<IndexEntry | undefined> {
+  if (detail.status === 'FAILED' && detail.error === RECORDED_FAILURE) return undefined;
+  const stopped =
+    STOPPED[detail.status] ??
+    (detail.status === 'FAILED'
+      ? {
+          // Only the error's name: its cause may quote a provider's answer.
+          errorName: detail.error || 'States.Runtime',
+          reason: `the execution failed (${detail.error || 'States.Runtime'}) before recording an outcome`,
+        }
+      : undefined);
+  if (!stopped) return undefined;
+  const input = parseInput(detail.input);
+  if (!input) return undefined;
+  const round = input.round ?? Number(/-r(\d+)$/.exec(detail.name)?.[1] ?? 0);
+  const state: IngestState = {
+    ...input,
+    round,
+    reason: stopped.reason,
+    error: { Error: stopped.errorName, Cause: stopped.reason },
+  };
+  return recordOutcome(state, 'failed', deps);
+}
+
+function parseInput(input: string | null | undefined): IngestState | undefined {
+  try {
+    const parsed = JSON.parse(input ?? 'null') as IngestState | null;
+    return parsed?.ref?.accountId && parsed.ref.providerRecordingId ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

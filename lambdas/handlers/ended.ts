@@ -1,0 +1,33 @@
+/**
+ * EventBridge target for ingest executions that timed out, were aborted or failed outside the
+ * workflow's own Catch: records them as `failed` in the index.
+ */
+
+import type { RecordDeps } from '../core/ingest.ts';
+import { jsonLogger, type Logger } from '../core/log.ts';
+import { type ExecutionStatusChange, recordStoppedExecution } from '../core/stopped-execution.ts';
+import { environmentIndex } from './environment.ts';
+import { once } from './runtime.ts';
+
+export interface ExecutionStatusChangeEvent {
+  'detail-type'?: string;
+  detail: ExecutionStatusChange;
+}
+
+export const createEndedHandler =
+  (deps: RecordDeps & { logger: Logger }) => async (event: ExecutionStatusChangeEvent) => {
+    const entry = await recordStoppedExecution(event.detail, deps);
+    if (entry) {
+      deps.logger.warn('execution ended without an outcome; recorded as failed', {
+        execution: event.detail.name,
+        status: event.detail.status,
+        id: entry.id,
+        account: entry.accountId,
+      });
+    }
+    return { recorded: entry !== undefined };
+  };
+
+const fromEnvironment = once(() => createEndedHandler({ index: environmentIndex(), logger: jsonLogger }));
+
+export const handler = (event: ExecutionStatusChangeEvent) => fromEnvironment()(event);
