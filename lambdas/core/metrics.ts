@@ -27,6 +27,11 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
+/** Metrics a log metric filter derives from a logged event: no dimensions. */
+export const LOG_METRICS = {
+  RetriesExhausted: { unit: 'Count', description: 'failed recordings that reached the retry limit' },
+} as const satisfies Record<string, { unit: MetricUnit; description: string }>;
+
 /** Dimension names, as they appear in CloudWatch. */
 export const DIMENSIONS = { service: 'service', account: 'account', provider: 'provider' } as const;
 
