@@ -12,10 +12,13 @@
  */
 import { Command } from 'commander';
 import { CallvaultError } from '../lambdas/core/errors.ts';
+import { registerDeleteAtSource } from './commands/delete-at-source.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDeployCheck } from './commands/deploy-check.ts';
 import { registerHarvest } from './commands/harvest.ts';
+import { registerManifest, registerVerify } from './commands/manifest.ts';
 import { registerProviders } from './commands/providers.ts';
+import { registerReconcile } from './commands/reconcile.ts';
 import { registerRecordings } from './commands/recordings.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulators } from './commands/simulators.ts';
@@ -36,6 +39,10 @@ registerSimulators(program);
 registerDemo(program);
 registerStatus(program);
 registerDeployCheck(program);
+registerReconcile(program);
+registerDeleteAtSource(program);
+registerManifest(program);
+registerVerify(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,16 +1,21 @@
 import {
   Annotations,
+  ArnFormat,
   Aspects,
   CfnOutput,
-  type RemovalPolicy,
+  RemovalPolicy,
   Stack,
   type StackProps,
   Tags,
 } from 'aws-cdk-lib';
+import { Grant, type IGrantable, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type DeployConfig, parseDeployConfig } from '../lambdas/core/config.ts';
 import { AccountSweeps } from './constructs/account-sweeps.ts';
+import { ComplianceSchedules } from './constructs/compliance-schedules.ts';
 import { FailedRetries } from './constructs/failed-retries.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
 import { LogRetention } from './constructs/log-retention.ts';
@@ -56,6 +61,9 @@ export class CallvaultStack extends Stack {
   public readonly workflow: IngestWorkflow;
   public readonly sweeps: AccountSweeps;
   public readonly retries: FailedRetries;
+  public readonly compliance: ComplianceSchedules;
+  /** The customer-managed key (config `encryption`), if any. */
+  public readonly encryptionKey?: IKey;
   /** Undefined when `webhookApi: false`. */
   public readonly webhookApi?: WebhookApi;
   /** Undefined when `queryApi: false`. */
@@ -72,16 +80,21 @@ export class CallvaultStack extends Stack {
       ...account,
       secret: account.secret ?? `callvault/${account.id}`,
     }));
-    const accountSecrets: ISecret[] = accounts.map((account) =>
-      account.secret.startsWith('arn:')
+    const accountSecrets: ISecret[] = accounts.map((account) => {
+      const secret = account.secret.startsWith('arn:')
         ? Secret.fromSecretCompleteArn(this, `Secret-${account.id}`, account.secret)
-        : Secret.fromSecretNameV2(this, `Secret-${account.id}`, account.secret),
-    );
+        : Secret.fromSecretNameV2(this, `Secret-${account.id}`, account.secret);
+      return account.secretKmsKeyArn ? this.withSecretKey(secret, account.secretKmsKeyArn) : secret;
+    });
+    this.encryptionKey = this.customerKey(config);
     const accountsJson = JSON.stringify(accounts);
 
     this.store = new RecordingStore(this, 'Store', {
       transitionAfterDays: props.transitionAfterDays,
       removalPolicy: props.removalPolicy,
+      retention: config.retention,
+      encryptionKey: this.encryptionKey,
+      accountLifecycles: accounts.map((account) => ({ accountId: account.id, lifecycle: account.lifecycle })),
     });
     this.workflow = new IngestWorkflow(this, 'Workflow', {
       bucket: this.store.bucket,
@@ -101,6 +114,13 @@ export class CallvaultStack extends Stack {
       table: this.store.table,
       stateMachine: this.workflow.stateMachine,
       retry: config.retry,
+    });
+    this.compliance = new ComplianceSchedules(this, 'Compliance', {
+      accounts,
+      accountSecrets,
+      accountsJson,
+      bucket: this.store.bucket,
+      table: this.store.table,
     });
     if (props.webhookApi ?? true) {
       this.webhookApi = new WebhookApi(this, 'WebhookApi', {
@@ -130,6 +150,15 @@ export class CallvaultStack extends Stack {
         `account ${account.id}: put {"auth": {...}${this.webhookApi ? ', "webhook": {"secret": "..."}' : ''}} ` +
           `in secret "${account.secret}"`,
       );
+    }
+    const key = this.encryptionKey;
+    if (key) {
+      // Every log group of the stack, whichever construct made it, is encrypted with the key.
+      Aspects.of(this).add({
+        visit(node) {
+          if (node instanceof CfnLogGroup) node.kmsKeyId = key.keyArn;
+        },
+      });
     }
     new CfnOutput(this, 'BucketName', { value: this.store.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.store.table.tableName });
@@ -162,5 +191,62 @@ export class CallvaultStack extends Stack {
         value: this.queryApi.url,
       });
     }
+  }
+
+  /**
+   * A secret encrypted with a customer-managed key: whoever may read it also gets kms:Decrypt on
+   * that key, only through Secrets Manager. (An imported key in another account would get no
+   * grant from the CDK's own `encryptionKey` handling: its key policy cannot be edited here.)
+   */
+  private withSecretKey(secret: ISecret, keyArn: string): ISecret {
+    const grantRead = secret.grantRead.bind(secret);
+    const region = this.region;
+    return Object.assign(secret, {
+      grantRead(grantee: IGrantable, versionStages?: string[]): Grant {
+        const read = grantRead(grantee, versionStages);
+        return read.combine(
+          Grant.addToPrincipal({
+            grantee,
+            actions: ['kms:Decrypt'],
+            resourceArns: [keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+          }),
+        );
+      },
+    });
+  }
+
+  /**
+   * The key of config `encryption`: created (rotated yearly, CloudWatch Logs allowed to use it
+   * for this account's log groups) or imported by ARN, whose key policy must then allow
+   * CloudWatch Logs itself.
+   */
+  private customerKey(config: DeployConfig): IKey | undefined {
+    const encryption = config.encryption;
+    if (!encryption) return undefined;
+    if ('kmsKeyArn' in encryption) return Key.fromKeyArn(this, 'EncryptionKey', encryption.kmsKeyArn);
+    const key = new Key(this, 'EncryptionKey', {
+      description: 'callvault: archive bucket, index table and log groups',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    return key;
   }
 }

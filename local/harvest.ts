@@ -3,7 +3,7 @@
  * started has ended, then a summary per account. The same poll handler and workflow as in AWS.
  */
 import { describeError } from '../lambdas/core/ingest.ts';
-import type { EntryStatus } from '../lambdas/core/ports.ts';
+import type { IngestOutcome } from '../lambdas/core/ports.ts';
 import type { EndedExecution, LocalStack } from './stack.ts';
 
 export interface AccountSummary {
@@ -16,7 +16,7 @@ export interface AccountSummary {
   /** Already archived or skipped by an earlier run: nothing was downloaded again. */
   alreadyDone: number;
   /** Per recording that was skipped or failed: why. */
-  problems: { providerRecordingId: string; status: EntryStatus; reason: string }[];
+  problems: { providerRecordingId: string; status: IngestOutcome; reason: string }[];
   /** The sweep itself failed (bad credentials, provider down): nothing listed. */
   sweepError?: string;
 }
@@ -89,12 +89,12 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
 }
 
 /** What an ended execution did, read from its output (or its failure). */
-function outcomeOf(execution: EndedExecution): { status: EntryStatus | 'done'; reason: string } {
+function outcomeOf(execution: EndedExecution): { status: IngestOutcome | 'done'; reason: string } {
   if (execution.status !== 'SUCCEEDED') {
     return { status: 'failed', reason: execution.cause ?? execution.error ?? execution.status.toLowerCase() };
   }
   const output = execution.output as {
-    indexed?: { status: EntryStatus; reason?: string };
+    indexed?: { status: IngestOutcome; reason?: string };
     decision?: string;
   };
   if (!output?.indexed) return { status: 'done', reason: 'already archived' };

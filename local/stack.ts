@@ -13,8 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
 import { DynamoSweepJournal } from '../lambdas/aws/dynamo-sweep-journal.ts';
-import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
-import type { CallvaultConfig } from '../lambdas/core/config.ts';
+import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import type { Logger } from '../lambdas/core/log.ts';
 import type { WorkflowStarter } from '../lambdas/core/ports.ts';
@@ -23,6 +22,7 @@ import type { RecordEvent } from '../lambdas/handlers/record.ts';
 import type { createRetryHandler } from '../lambdas/handlers/retry.ts';
 import type { Runtime } from '../lambdas/handlers/runtime.ts';
 import type { AdapterOptions } from '../lambdas/providers/adapter.ts';
+import { LocalArchiveStore } from './locked-store.ts';
 import { startLocalServers } from './servers.ts';
 import { type LocalCredentials, randomCredentials } from './sigv4.ts';
 import type { ExecutionStatus, LocalStepFunctions } from './step-functions.ts';
@@ -91,7 +91,8 @@ export interface LocalArchive {
   index: DynamoRecordingIndex;
   /** Each account's last sweep (what `callvault status` shows). */
   sweeps: DynamoSweepJournal;
-  store: S3ArchiveStore;
+  /** Enforces Object Lock's rules itself: s3rver has none. */
+  store: LocalArchiveStore;
   s3: S3Client;
   dynamo: DynamoDBClient;
   close(): Promise<void>;
@@ -144,11 +145,16 @@ function clients(endpoints: Omit<LocalEndpoints, 'stepFunctions'>) {
   return { s3, dynamo };
 }
 
-function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Promise<void>): LocalArchive {
+function archiveOf(
+  s3: S3Client,
+  dynamo: DynamoDBClient,
+  closeServers: () => Promise<void>,
+  retention?: RetentionConfig,
+): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
     sweeps: new DynamoSweepJournal(dynamo, LOCAL_TABLE),
-    store: new S3ArchiveStore(s3, LOCAL_BUCKET),
+    store: new LocalArchiveStore(s3, LOCAL_BUCKET, retention),
     s3,
     dynamo,
     async close() {
@@ -159,17 +165,23 @@ function archiveOf(s3: S3Client, dynamo: DynamoDBClient, closeServers: () => Pro
   };
 }
 
-/** The archive of a data directory: attached to a running `serve`, or with servers of its own. */
-export async function openLocalArchive(dataDir: string): Promise<LocalArchive> {
+/**
+ * The archive of a data directory: attached to a running `serve`, or with servers of its own.
+ * `retention` is the default retention given to what this archive writes.
+ */
+export async function openLocalArchive(
+  dataDir: string,
+  options: { retention?: RetentionConfig } = {},
+): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
     const { s3, dynamo } = clients(serving);
-    return archiveOf(s3, dynamo, async () => {});
+    return archiveOf(s3, dynamo, async () => {}, options.retention);
   }
   const credentials = randomCredentials();
   const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  return archiveOf(s3, dynamo, () => servers.close());
+  return archiveOf(s3, dynamo, () => servers.close(), options.retention);
 }
 
 /** The local stack for a data directory: attached to a running `serve`, or owned by this process. */
@@ -257,7 +269,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
-  const archive = archiveOf(s3, dynamo, () => servers.close());
+  const archive = archiveOf(s3, dynamo, () => servers.close(), options.config.retention);
   await ensureIndexTable(
     dynamo,
     { TableName: LOCAL_TABLE, ...workflows.table },
@@ -355,7 +367,7 @@ async function attachLocalStack(
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = clients(serving);
-  const archive = archiveOf(s3, dynamo, async () => {});
+  const archive = archiveOf(s3, dynamo, async () => {}, options.config.retention);
   const sfn = new SFNClient({
     region: LOCAL_REGION,
     credentials: serving.credentials,

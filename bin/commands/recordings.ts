@@ -9,6 +9,7 @@ import { UsageError } from '../../lambdas/core/errors.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
 import { PROVIDERS, type ProviderName } from '../../lambdas/core/recording.ts';
 import { choice, DEFAULT_DATA_DIR } from './common.ts';
+import { registerRecordingCompliance } from './recordings-compliance.ts';
 import { registerRetryCommand } from './retry.ts';
 
 const JSON_FIELDS = [
@@ -33,6 +34,9 @@ const JSON_FIELDS = [
   'key',
   'archivedAt',
 ] as const;
+
+/** Compliance fields, printed only where set. */
+const OPTIONAL_JSON_FIELDS = ['legalHold', 'deletedAtSourceAt', 'erasedAt'] as const;
 
 // Commander parses option values synchronously: the time parser (luxon) is loaded before
 // `recordings`' subcommands parse theirs (the preSubcommand hook), not at start-up.
@@ -100,8 +104,8 @@ export function registerRecordings(program: Command): void {
     .option('--number <phone>', 'calls from or to this number (digits are compared)')
     .option(
       '--status <status>',
-      'archived, skipped or failed',
-      choice('--status', ['archived', 'skipped', 'failed']),
+      'archived, skipped, failed or erased',
+      choice('--status', ['archived', 'skipped', 'failed', 'erased']),
     )
     .option(
       '--since <time>',
@@ -129,9 +133,15 @@ export function registerRecordings(program: Command): void {
           until: options.until,
         });
         if (options.json) {
-          const rows = entries.map((entry) =>
-            Object.fromEntries(JSON_FIELDS.map((field) => [field, entry[field] ?? null])),
-          );
+          const rows = entries.map((entry) => ({
+            ...Object.fromEntries(JSON_FIELDS.map((field) => [field, entry[field] ?? null])),
+            ...Object.fromEntries(
+              OPTIONAL_JSON_FIELDS.filter((field) => entry[field] !== undefined).map((field) => [
+                field,
+                entry[field],
+              ]),
+            ),
+          }));
           console.log(JSON.stringify(rows, null, 2));
         } else {
           const { formatEntries } = await import('../../local/report.ts');
@@ -139,6 +149,8 @@ export function registerRecordings(program: Command): void {
         }
       },
     );
+
+  registerRecordingCompliance(recordings);
 
   recordings
     .command('get <id>')

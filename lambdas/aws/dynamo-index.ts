@@ -22,7 +22,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
-import type { IndexEntry, IndexPage, IndexQuery, RecordingIndex } from '../core/ports.ts';
+import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
 import { translateThrottling } from './throttling.ts';
 
 export const INDEX_NAMES = {
@@ -112,7 +112,7 @@ export function normalizeNumber(number: string): string {
   return number.replace(/\D/g, '');
 }
 
-export class DynamoRecordingIndex implements RecordingIndex {
+export class DynamoRecordingIndex implements ComplianceIndex {
   private readonly db: DynamoDBDocumentClient;
 
   constructor(
@@ -155,7 +155,7 @@ export class DynamoRecordingIndex implements RecordingIndex {
     // One UpdateItem for every outcome, never a Put: counters (failures, round) survive it.
     const { id, failures: _counted, ...fields } = toItem(await this.described(entry));
     const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':archived': 'archived' };
+    const values: Record<string, unknown> = { ':archived': 'archived', ':erased': 'erased' };
     const sets: string[] = [];
     Object.entries(fields).forEach(([field, value], position) => {
       if (value === undefined) return;
@@ -173,7 +173,8 @@ export class DynamoRecordingIndex implements RecordingIndex {
       values[':one'] = 1;
       update += ' ADD failures :one';
     }
-    let condition = '(attribute_not_exists(id) OR #status <> :archived)';
+    // Archived and erased entries are final: no workflow outcome overwrites them.
+    let condition = '(attribute_not_exists(id) OR (#status <> :archived AND #status <> :erased))';
     if (entry.status !== 'archived' && entry.round !== undefined) {
       // A later round's outcome wins; the same round writing the same status again (a retried
       // task, a duplicate event) changes nothing, so a failure is counted once per round.
@@ -233,6 +234,75 @@ export class DynamoRecordingIndex implements RecordingIndex {
     });
   }
 
+  async patch(
+    id: string,
+    fields: Partial<IndexEntry>,
+    options: { remove?: (keyof IndexEntry)[]; expectStatus?: EntryStatus } = {},
+  ): Promise<boolean> {
+    const remove = options.remove ?? [];
+    const names: Record<string, string> = { '#id': 'id' };
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const name = (attribute: string) => {
+      const placeholder = `#a${Object.keys(names).length}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    const set = (path: string, value: unknown) => {
+      const placeholder = `:v${sets.length}`;
+      values[placeholder] = value;
+      sets.push(`${path} = ${placeholder}`);
+    };
+    // The GSIs answer listings from the projected `listing` map: it changes with the fields.
+    const inListing = (field: string) => {
+      names['#listing'] = 'listing';
+      return `#listing.${name(field)}`;
+    };
+    for (const [field, value] of Object.entries(fields)) {
+      if (value === undefined || field === 'id') continue;
+      set(name(field), value);
+      if (!UNLISTED.has(field)) set(inListing(field), value);
+    }
+    for (const field of remove) {
+      removes.push(name(field));
+      if (!UNLISTED.has(field)) removes.push(inListing(field));
+    }
+    for (const [attribute, value] of derivedKeys(id, fields, remove)) {
+      if (value === undefined) removes.push(name(attribute));
+      else set(name(attribute), value);
+    }
+    let condition = 'attribute_exists(#id)';
+    if (options.expectStatus) {
+      names['#status'] = 'status';
+      values[':expected'] = options.expectStatus;
+      condition += ' AND #status = :expected';
+    }
+    const update = [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    if (!update) return (await this.get(id)) !== undefined;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
   async query(query: IndexQuery): Promise<IndexPage> {
     const plan = planQuery(query, this.tableName);
     return mergedPage(plan, (input) => this.db.send(new QueryCommand(input)), {
@@ -287,6 +357,31 @@ export function toItem(entry: IndexEntry): StoredItem {
     listing,
     failures,
   };
+}
+
+/** Entry fields kept out of the `listing` map that the GSIs project. */
+const UNLISTED = new Set(['raw', 'failures']);
+
+/**
+ * The GSI keys a patch changes, as `toItem` derives them (undefined: removed): numbers follow
+ * `from`/`to`, the sparse `openStatus` the status, the provider shard the provider, `sortKey`
+ * the start time. `timeShard` depends on the id alone.
+ */
+function derivedKeys(
+  id: string,
+  fields: Partial<IndexEntry>,
+  remove: readonly (keyof IndexEntry)[],
+): [string, string | undefined][] {
+  const keys: [string, string | undefined][] = [];
+  const number = (value: string | undefined) => (value ? normalizeNumber(value) || undefined : undefined);
+  if (fields.from !== undefined || remove.includes('from')) keys.push(['fromNumber', number(fields.from)]);
+  if (fields.to !== undefined || remove.includes('to')) keys.push(['toNumber', number(fields.to)]);
+  if (fields.status !== undefined)
+    keys.push(['openStatus', fields.status === 'archived' ? undefined : fields.status]);
+  if (fields.provider !== undefined) keys.push(['providerShard', `${fields.provider}#${shardOf(id)}`]);
+  if (fields.startedAt !== undefined || remove.includes('startedAt'))
+    keys.push(['sortKey', `${fields.startedAt ?? NO_DATE}#${id}`]);
+  return keys;
 }
 
 /** Attributes of the item that are not fields of the entry (keys derived for the GSIs). */

@@ -6,14 +6,20 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ArchiveStore, StoredObject } from '../core/ports.ts';
+import { ObjectLockedError } from '../core/errors.ts';
+import type { ComplianceStore, ObjectState, RetentionMode, StoredObject } from '../core/ports.ts';
 import { translateThrottling } from './throttling.ts';
 
 /** S3's limit for a single PutObject. */
@@ -26,9 +32,9 @@ export interface S3ArchiveStoreOptions {
   queueSize?: number;
 }
 
-export class S3ArchiveStore implements ArchiveStore {
+export class S3ArchiveStore implements ComplianceStore {
   constructor(
-    private readonly s3: S3Client,
+    protected readonly s3: S3Client,
     readonly bucket: string,
     private readonly options: S3ArchiveStoreOptions = {},
   ) {
@@ -123,4 +129,124 @@ export class S3ArchiveStore implements ArchiveStore {
     const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     return object.Body as Readable;
   }
+
+  async readVersion(key: string, versionId?: string): Promise<Readable> {
+    const object = await this.s3.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, VersionId: versionId }),
+    );
+    return object.Body as Readable;
+  }
+
+  /** Object Lock state comes with HeadObject (s3:GetObject; lock fields need the read permissions). */
+  async head(key: string): Promise<ObjectState | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const mode = head.ObjectLockMode?.toLowerCase() as RetentionMode | undefined;
+      return {
+        key,
+        bytes: head.ContentLength ?? 0,
+        versionId: head.VersionId && head.VersionId !== 'null' ? head.VersionId : undefined,
+        lastModified: head.LastModified?.toISOString(),
+        legalHold: head.ObjectLockLegalHoldStatus === 'ON',
+        retention:
+          mode && head.ObjectLockRetainUntilDate
+            ? { mode, until: head.ObjectLockRetainUntilDate.toISOString() }
+            : undefined,
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<{ key: string; bytes: number }> {
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key) yield { key: object.Key, bytes: object.Size ?? 0 };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async versions(key: string): Promise<(string | null)[]> {
+    const found: (string | null)[] = [];
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page: ListObjectVersionsCommandOutput = await this.s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: this.bucket,
+          Prefix: key,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionMarker,
+        }),
+      );
+      for (const version of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
+        if (version.Key !== key) continue;
+        found.push(version.VersionId && version.VersionId !== 'null' ? version.VersionId : null);
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+    return found;
+  }
+
+  async deleteVersion(
+    key: string,
+    versionId: string | null,
+    options: { bypassGovernance?: boolean } = {},
+  ): Promise<void> {
+    try {
+      await this.s3.send(
+        new DeleteObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          VersionId: versionId ?? 'null',
+          BypassGovernanceRetention: options.bypassGovernance || undefined,
+        }),
+      );
+    } catch (error) {
+      // S3 answers 403 AccessDenied for a version protected by Object Lock (and for a caller
+      // without the permission: the message says both).
+      if ((error as Error).name === 'AccessDenied') {
+        throw new ObjectLockedError(
+          `${key}: S3 refused the deletion (Object Lock, or no s3:DeleteObjectVersion)`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<void> {
+    await this.s3.send(
+      new PutObjectLegalHoldCommand({
+        Bucket: this.bucket,
+        Key: key,
+        LegalHold: { Status: on ? 'ON' : 'OFF' },
+      }),
+    );
+  }
+
+  async putDocument(key: string, body: string, contentType: string): Promise<{ versionId?: string }> {
+    const result = await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+    return { versionId: result.VersionId && result.VersionId !== 'null' ? result.VersionId : undefined };
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as Error).name;
+  return (
+    name === 'NotFound' ||
+    name === 'NoSuchKey' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+  );
 }

@@ -69,6 +69,22 @@ const common = {
    * `{ "auth": {...}, "webhook": {...} }`. Default `callvault/{id}`.
    */
   secret: z.string().min(1).optional(),
+  /** Days the provider keeps a recording (default per provider: Infobip 60, Bandwidth 30). */
+  retentionDays: z.number().int().min(1).optional(),
+  /** Reconcile reports a recording not yet archived this many days before it expires (default 7). */
+  expiryWarningDays: z.number().int().min(0).optional(),
+  /** Delete at the provider, once the archive verifies, recordings archived this long ago. Off by default. */
+  deleteAtSource: z.object({ afterDays: z.number().int().min(0) }).optional(),
+  /** Deployed only: storage classes and expiration for this account's `recordings/{id}/` prefix. */
+  lifecycle: z
+    .object({
+      glacierInstantRetrievalAfterDays: z.number().int().min(0).optional(),
+      deepArchiveAfterDays: z.number().int().min(1).optional(),
+      expireAfterDays: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  /** Deployed only: the customer-managed KMS key the account's secret is encrypted with. */
+  secretKmsKeyArn: z.string().startsWith('arn:', { message: 'must be a KMS key ARN' }).optional(),
 };
 
 export const infobipAccount = z.object({
@@ -211,6 +227,58 @@ const defaultRetry = {
   schedule: 'rate(1 hour)',
 };
 
+/** Default retention at the bucket (S3 Object Lock): decided when the bucket is first created. */
+export const retentionConfig = z.object({
+  mode: z.enum(['governance', 'compliance']),
+  days: z.number().int().min(1),
+});
+export type RetentionConfig = z.infer<typeof retentionConfig>;
+
+/** A customer-managed KMS key for the bucket, the table and the log groups. */
+export const encryptionConfig = z.union([
+  z.object({ kmsKeyArn: z.string().startsWith('arn:', { message: 'must be a KMS key ARN' }) }),
+  z.object({ createKey: z.literal(true) }),
+]);
+export type EncryptionConfig = z.infer<typeof encryptionConfig>;
+
+/** Provider retention when the account does not say: how long the provider keeps a recording. */
+const PROVIDER_RETENTION_DAYS: Partial<Record<AccountConfig['provider'], number>> = {
+  infobip: 60,
+  bandwidth: 30,
+};
+
+export function providerRetentionDays(account: {
+  provider: AccountConfig['provider'];
+  retentionDays?: number;
+}): number | undefined {
+  return account.retentionDays ?? PROVIDER_RETENTION_DAYS[account.provider];
+}
+
+type ComplianceFields = {
+  accounts: { provider: string; deleteAtSource?: unknown; lifecycle?: { expireAfterDays?: number } }[];
+  retention?: RetentionConfig;
+};
+
+function compliance(config: ComplianceFields, ctx: z.RefinementCtx): void {
+  config.accounts.forEach((account, index) => {
+    if (account.provider === 'infobip' && account.deleteAtSource) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accounts', index, 'deleteAtSource'],
+        message: ': infobip cannot delete recordings',
+      });
+    }
+    const expire = account.lifecycle?.expireAfterDays;
+    if (expire !== undefined && config.retention && expire < config.retention.days) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accounts', index, 'lifecycle', 'expireAfterDays'],
+        message: `must be at least retention.days (${config.retention.days})`,
+      });
+    }
+  });
+}
+
 function uniqueAccountIds(config: { accounts: { id: string }[] }, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   config.accounts.forEach((account, index) => {
@@ -231,8 +299,11 @@ export const callvaultConfig = z
     readiness: readinessConfig.default(defaultReadiness),
     ...deploymentSettings,
     retry: retryConfig.default(defaultRetry),
+    retention: retentionConfig.optional(),
+    encryption: encryptionConfig.optional(),
   })
-  .superRefine(uniqueAccountIds);
+  .superRefine(uniqueAccountIds)
+  .superRefine(compliance);
 
 export const deployConfig = z
   .object({
@@ -240,8 +311,11 @@ export const deployConfig = z
     readiness: readinessConfig.default(defaultReadiness),
     ...deploymentSettings,
     retry: retryConfig.default(defaultRetry),
+    retention: retentionConfig.optional(),
+    encryption: encryptionConfig.optional(),
   })
-  .superRefine(uniqueAccountIds);
+  .superRefine(uniqueAccountIds)
+  .superRefine(compliance);
 export type DeployConfig = z.infer<typeof deployConfig>;
 
 export type AccountConfig = z.infer<typeof accountConfig>;
@@ -274,7 +348,8 @@ function validate<T extends z.ZodType>(schema: T, input: unknown, source: string
     const where = fieldPath(issue.path) || '(top level)';
     const message =
       issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-    return `  ${where} ${message}`;
+    // A message of its own punctuation (`: …`) follows the field path directly.
+    return `  ${where}${message.startsWith(':') ? '' : ' '}${message}`;
   });
   throw new ConfigError(`${source} is invalid:\n${problems.join('\n')}`);
 }

@@ -99,3 +99,13 @@ export class UsageError extends CallvaultError {
 export class AwsThrottledError extends CallvaultError {
   readonly retryable = true;
 }
+
+/** The object is under legal hold or inside its retention: it may not be deleted or overwritten. */
+export class ObjectLockedError extends CallvaultError {
+  readonly retryable = false;
+}
+
+/** An archived object is missing or its bytes no longer match the index. */
+export class ArchiveVerificationError extends CallvaultError {
+  readonly retryable = false;
+}

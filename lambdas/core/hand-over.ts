@@ -15,14 +15,15 @@ export type HandOver =
   | { outcome: 'done' };
 
 /**
- * The first retry round to use, given the recording's index entry; undefined once archived.
+ * The first retry round to use, given the recording's index entry; undefined once archived (or
+ * erased: an erased recording is never archived again).
  * Every outcome written (failed, or skipped as gone) names the round that wrote it, so the next
  * hand-over starts after it: a recording re-offered any number of times always gets a fresh
  * name, and only executions that ended writing nothing at all are stepped over below.
  */
 export function firstRound(entry: IndexEntry | undefined): number | undefined {
   if (!entry) return 0;
-  if (entry.status === 'archived') return undefined;
+  if (entry.status === 'archived' || entry.status === 'erased') return undefined;
   if (entry.round !== undefined) return entry.round + 1;
   // Written before entries carried their round: failures counted the failed rounds only.
   const failures = entry.failures ?? (entry.status === 'failed' ? 1 : 0);

@@ -11,7 +11,7 @@ import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.
 import type { ReadinessConfig } from './config.ts';
 import { InvalidAudioError } from './errors.ts';
 import { objectKeyPrefix, recordingId } from './ids.ts';
-import type { ArchiveStore, EntryStatus, IndexEntry, RecordingIndex } from './ports.ts';
+import type { ArchiveStore, IndexEntry, IngestOutcome, RecordingIndex } from './ports.ts';
 import type { Recording, RecordingRef } from './recording.ts';
 
 /** What the state machine's Choice state routes on. */
@@ -68,9 +68,11 @@ const MAX_RAW_CHARS = 16_000;
 export async function checkReadiness(state: IngestState, deps: CheckDeps): Promise<IngestState> {
   const now = deps.now?.() ?? new Date();
   const existing = await deps.index.get(recordingId(state.ref));
-  // Only an archived recording is final: one skipped as gone is asked about again when a sweep
-  // or a callback starts it anew (Infobip lists a new file only once it is stored).
+  // Only an archived or erased recording is final: one skipped as gone is asked about again when
+  // a sweep or a callback starts it anew (Infobip lists a new file only once it is stored). An
+  // erased one must never be archived again, whoever starts it.
   if (existing?.status === 'archived') return { ...state, decision: 'done', reason: 'already archived' };
+  if (existing?.status === 'erased') return { ...state, decision: 'done', reason: 'erased' };
   const adapter = await deps.adapterFor(state.ref.accountId);
   const recording = await adapter.get(state.ref);
   const summary = summarize(recording, state.hints);
@@ -139,7 +141,15 @@ export async function archiveRecording(state: IngestState, deps: ArchiveDeps): P
       recovered: true,
     };
   }
+  return downloadToStore(state, deps);
+}
 
+/**
+ * Downloads the recording from the provider into the store under its key, whatever the store
+ * holds there (reconcile's repair: a new object version where the bucket is versioned).
+ */
+export async function downloadToStore(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
+  const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
   const adapter = await deps.adapterFor(state.ref.accountId);
   const download = await adapter.download(state.ref);
   const { head, body } = await peek(download.body, SNIFF_BYTES);
@@ -174,7 +184,7 @@ export async function archiveRecording(state: IngestState, deps: ArchiveDeps): P
 /** Step 3: writes the outcome to the index. An archived entry is never overwritten. */
 export async function recordOutcome(
   state: IngestState,
-  outcome: EntryStatus,
+  outcome: IngestOutcome,
   deps: RecordDeps,
 ): Promise<IndexEntry> {
   const now = (deps.now?.() ?? new Date()).toISOString();
@@ -286,7 +296,7 @@ async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; bo
   return { head, body: Readable.from(whole(), { objectMode: false }) };
 }
 
-async function hashStream(body: Readable): Promise<{ bytes: number; sha256: string }> {
+export async function hashStream(body: Readable): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of body) {

@@ -94,6 +94,10 @@ export type LogEvents = {
   'failed recordings reached the retry limit': { exhausted: number; ids: string[] };
   'a failed recording could not be handed over': { id: string; reason: string };
   'scheduled retry failed': { reason: string };
+  'not deleted at source': { account: string; id: string; reason?: string };
+  'manifest written': { key: string; recordings: number; sha256: string; previousManifest: string | null };
+  'reconcile failed': { account: string; error: string; reason: string };
+  'reconcile done': { key: string; accounts: number; gaps: number };
 };
 
 export type LogEvent = keyof LogEvents;
@@ -123,6 +127,11 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
   'sweep done': (f) =>
     `${f.accountId}: swept, ${f.listed} listed, ${f.started} started, ${f.alreadyDone} already done, ${f.alreadyRunning} running`,
   'sweep failed': (f) => `${f.account}: sweep failed: ${f.error}: ${f.reason}`,
+  'not deleted at source': (f) => `${f.account}: ${f.id} not deleted at source: ${f.reason ?? 'unverified'}`,
+  'manifest written': (f) =>
+    `manifest ${f.key} written: ${f.recordings} recordings, sha256 ${f.sha256} (after ${f.previousManifest ?? 'none'})`,
+  'reconcile failed': (f) => `${f.account}: reconcile failed: ${f.error}: ${f.reason}`,
+  'reconcile done': (f) => `reconcile report ${f.key}: ${f.accounts} accounts, ${f.gaps} gaps`,
   webhook: (f) => `webhook for ${f.account}: ${f.status} ${f.answer}`,
   'recording indexed': (f) =>
     `${f.account}: recording ${f.id} ${f.status}${f.reason ? ` (${f.reason})` : ''}`,

@@ -6,7 +6,16 @@ import type { Readable } from 'node:stream';
 import type { AccountConfig } from './config.ts';
 import type { Direction, ProviderName, Readiness } from './recording.ts';
 
-export type EntryStatus = 'archived' | 'skipped' | 'failed';
+/** What the ingest workflow records; `erased` is set only by an erasure and is final. */
+export type EntryStatus = 'archived' | 'skipped' | 'failed' | 'erased';
+export type IngestOutcome = Exclude<EntryStatus, 'erased'>;
+
+/** Who put a recording under legal hold, when and why. */
+export interface LegalHold {
+  by: string;
+  at: string;
+  reason?: string;
+}
 
 /** One row of the index: what the CLI, the query API and the sweeps see. */
 export interface IndexEntry {
@@ -47,6 +56,14 @@ export interface IndexEntry {
   round?: number;
   /** The provider's record as received, JSON. */
   raw?: string;
+  /** Set while the recording is under legal hold: no erasure, no deletion. */
+  legalHold?: LegalHold;
+  /** When callvault deleted the recording at the provider, after verifying the archive. */
+  deletedAtSourceAt?: string;
+  /** What the provider answered to that deletion. */
+  deleteAtSourceAnswer?: string;
+  /** When the audio was erased (status `erased`); `reason` says why, `sha256` stays as evidence. */
+  erasedAt?: string;
 }
 
 export interface IndexQuery {
@@ -87,6 +104,19 @@ export interface RecordingIndex {
   setCursor(accountId: string, cursor: string): Promise<void>;
 }
 
+/** Index writes outside the workflow's outcome: compliance fields on an existing entry. */
+export interface ComplianceIndex extends RecordingIndex {
+  /**
+   * Sets `fields` (and removes `remove`) on an existing entry. `expectStatus`, when given, must
+   * be the entry's status at write time, else false is returned and nothing changes.
+   */
+  patch(
+    id: string,
+    fields: Partial<IndexEntry>,
+    options?: { remove?: (keyof IndexEntry)[]; expectStatus?: EntryStatus },
+  ): Promise<boolean>;
+}
+
 export interface StoredObject {
   bucket: string;
   key: string;
@@ -112,6 +142,46 @@ export interface ArchiveStore {
     contentLength?: number,
   ): Promise<void>;
   read(key: string): Promise<Readable>;
+}
+
+export type RetentionMode = 'governance' | 'compliance';
+
+/** An object's current version with its lock state. */
+export interface ObjectState {
+  key: string;
+  bytes: number;
+  /** Undefined where the bucket is not versioned (the local store). */
+  versionId?: string;
+  lastModified?: string;
+  legalHold: boolean;
+  retention?: { mode: RetentionMode; until: string };
+}
+
+/**
+ * What the compliance commands need of the store beyond the workflow's: lock state, versions,
+ * deletes and small documents (reports, manifests). Deployed, S3 Object Lock enforces the rules;
+ * locally the store enforces the same rules itself.
+ */
+export interface ComplianceStore extends ArchiveStore {
+  head(key: string): Promise<ObjectState | undefined>;
+  /** Every object under the prefix, in key order. */
+  list(prefix: string): AsyncIterable<{ key: string; bytes: number }>;
+  /** One version's bytes (the current one without `versionId`). */
+  readVersion(key: string, versionId?: string): Promise<Readable>;
+  /** Every stored version id of the key (`null` for the one of an unversioned bucket). */
+  versions(key: string): Promise<(string | null)[]>;
+  /**
+   * Deletes one version. Throws ObjectLockedError for a held object or one inside its retention,
+   * unless the retention is governance and `bypassGovernance` is set.
+   */
+  deleteVersion(
+    key: string,
+    versionId: string | null,
+    options?: { bypassGovernance?: boolean },
+  ): Promise<void>;
+  setLegalHold(key: string, on: boolean): Promise<void>;
+  /** Writes a small document (a report, a manifest) in one PutObject; its version id if any. */
+  putDocument(key: string, body: string, contentType: string): Promise<{ versionId?: string }>;
 }
 
 /** Starts one ingest execution; `exists` when an execution of that name was started before. */

@@ -7,7 +7,7 @@ import { UsageError } from './errors.ts';
 import type { EntryStatus, IndexPage, IndexQuery, RecordingIndex } from './ports.ts';
 import { PROVIDERS, type ProviderName } from './recording.ts';
 
-const STATUSES: readonly EntryStatus[] = ['archived', 'skipped', 'failed'];
+const STATUSES: readonly EntryStatus[] = ['archived', 'skipped', 'failed', 'erased'];
 
 /** Reads `account, provider, number, status, since, until, limit, cursor`; UsageError names a bad one. */
 export function parseRecordingQuery(params: Record<string, string | undefined>): IndexQuery {

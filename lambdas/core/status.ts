@@ -36,6 +36,7 @@ export interface AccountStatus {
   archived: number;
   failed: number;
   skipped: number;
+  erased: number;
   /** Age in seconds of the oldest failed recording (by its start), if any. */
   oldestUnarchivedAgeSeconds?: number;
 }
@@ -54,6 +55,7 @@ export async function accountStatus(
     archived: 0,
     failed: 0,
     skipped: 0,
+    erased: 0,
   };
   let oldest: number | undefined;
   let cursor: string | undefined;

@@ -2,14 +2,14 @@
 import { type IngestState, type RecordDeps, recordOutcome } from '../core/ingest.ts';
 import type { Logger } from '../core/log.ts';
 import { archiveLatencySeconds, type Metrics } from '../core/metrics.ts';
-import type { EntryStatus } from '../core/ports.ts';
+import type { IngestOutcome } from '../core/ports.ts';
 import { environmentIndex, environmentLogger, environmentMetrics } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
 export interface RecordEvent {
   state: IngestState;
-  outcome: EntryStatus;
+  outcome: IngestOutcome;
 }
 
 export const createRecordHandler =

@@ -57,13 +57,19 @@ export interface ProviderAdapter {
    * Deletes the recording at the provider. Deleting what is already gone succeeds; an adapter
    * whose provider cannot delete throws ProviderResponseError.
    */
-  delete(ref: RecordingRef): Promise<void>;
+  delete(ref: RecordingRef): Promise<DeleteAnswer>;
 
   /**
    * Parses a provider callback. Returns the recordings it announces (often one; none for an
    * event that is not about a finished recording). Throws WebhookParseError naming the problem.
    */
   parseWebhook(request: WebhookRequest): WebhookRecording[];
+}
+
+/** What the provider answered to a deletion: its HTTP status, and whether it had it no more. */
+export interface DeleteAnswer {
+  status: number;
+  alreadyGone: boolean;
 }
 
 /** What an adapter is built with besides its account. */

@@ -27,7 +27,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { type DeleteAnswer, inWindow, windowBounds } from './adapter.ts';
 import {
   type AudioDownload,
   accountSecrets,
@@ -286,14 +286,15 @@ export function createBandwidthAdapter(
     );
   }
 
-  async function remove(ref: RecordingRef): Promise<void> {
+  async function remove(ref: RecordingRef): Promise<DeleteAnswer> {
     // Per the OpenAPI, deleting the recording deletes its metadata, media and transcription
     // together (the media becomes inaccessible at once and is purged within 24-48 hours), so the
     // separate DELETE …/media is not needed.
     const path = recordingPath(ref);
     const response = await http.requestText(path, { method: 'DELETE' });
-    if (response.status === 404) return;
+    if (response.status === 404) return { status: 404, alreadyGone: true };
     http.expectOk(response, path);
+    return { status: response.status, alreadyGone: false };
   }
 
   function parseWebhook(request: WebhookRequest): WebhookRecording[] {

@@ -19,7 +19,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, windowBounds } from './adapter.ts';
+import { type DeleteAnswer, inWindow, windowBounds } from './adapter.ts';
 import {
   type AudioDownload,
   accountSecrets,
@@ -286,7 +286,7 @@ export function createDialogtechAdapter(
       return openRecording(ref);
     },
 
-    async delete(ref: RecordingRef): Promise<void> {
+    async delete(ref: RecordingRef): Promise<DeleteAnswer> {
       const query = apiQuery('recording.remove', { delete_now: 1, sid: ref.providerRecordingId });
       const response = await http.requestText(API_PATH, { query });
       if (response.status === 202) {
@@ -296,10 +296,12 @@ export function createDialogtechAdapter(
       }
       const envelope = readEnvelope(response.text);
       if (!envelope) throw unreadable(response, query);
-      if (response.status === 200 && envelope.result === 'success') return;
+      if (response.status === 200 && envelope.result === 'success') {
+        return { status: response.status, alreadyGone: false };
+      }
       // "File not found" / "Error in removing recording": already gone, which is what we wanted.
       if (envelope.result === 'failed' && (response.status === 404 || NOT_FOUND.test(envelope.description))) {
-        return;
+        return { status: response.status, alreadyGone: true };
       }
       throw refused(response, envelope, query);
     },

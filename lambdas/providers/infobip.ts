@@ -198,7 +198,7 @@ export function createInfobipAdapter(
       });
     },
 
-    async delete(ref: RecordingRef): Promise<void> {
+    async delete(ref: RecordingRef): Promise<never> {
       throw new ProviderResponseError(
         `${http.who}: Infobip has no API to delete IVR recording ${ref.providerRecordingId}; files expire after two months`,
       );

@@ -20,7 +20,7 @@ import type {
   WebhookRecording,
   WebhookRequest,
 } from './adapter.ts';
-import { inWindow, sameRecording, windowBounds } from './adapter.ts';
+import { type DeleteAnswer, inWindow, sameRecording, windowBounds } from './adapter.ts';
 import {
   type AudioDownload,
   accountSecrets,
@@ -281,11 +281,12 @@ export function createRestcommAdapter(
     );
   }
 
-  async function remove(ref: RecordingRef): Promise<void> {
+  async function remove(ref: RecordingRef): Promise<DeleteAnswer> {
     const url = http.url(recordingPath(ref.providerRecordingId));
     const response = await api(url, 'DELETE');
-    if (response.status === 404) return;
+    if (response.status === 404) return { status: 404, alreadyGone: true };
     http.expectOk(response, url.href);
+    return { status: response.status, alreadyGone: false };
   }
 
   function parseWebhook(request: WebhookRequest): WebhookRecording[] {

@@ -272,8 +272,9 @@ export function createVoipbinAdapter(
     async delete(ref) {
       const path = recordingPath(ref.providerRecordingId);
       const response = await http.requestText(path, { method: 'DELETE' });
-      if (response.status === 404) return;
+      if (response.status === 404) return { status: 404, alreadyGone: true };
       http.expectOk(response, path);
+      return { status: response.status, alreadyGone: false };
     },
 
     parseWebhook(request) {

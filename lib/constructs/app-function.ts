@@ -15,7 +15,18 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
-export type HandlerName = 'check' | 'archive' | 'record' | 'poll' | 'intake' | 'query' | 'ended' | 'retry';
+export type HandlerName =
+  | 'check'
+  | 'archive'
+  | 'record'
+  | 'poll'
+  | 'intake'
+  | 'query'
+  | 'ended'
+  | 'retry'
+  | 'reconcile'
+  | 'delete-at-source'
+  | 'manifest';
 
 export interface AppFunctionProps
   extends Omit<NodejsFunctionProps, 'entry' | 'handler' | 'role' | 'logGroup' | 'tracing'> {

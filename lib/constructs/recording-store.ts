@@ -8,17 +8,21 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
   type IBucket,
+  type LifecycleRule,
+  ObjectLockRetention,
   ObjectOwnership,
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { INDEX_NAMES, INDEX_PARTITIONS, PROJECTED_ATTRIBUTES } from '../../lambdas/aws/dynamo-index.ts';
+import type { RetentionConfig } from '../../lambdas/core/config.ts';
 
 /**
  * Where archived audio lives in the bucket: `objectKeyPrefix` in lambdas/core/ids.ts writes
@@ -39,13 +43,31 @@ function indexArns(table: ITable): string[] {
   return [table.tableArn, ...Object.values(INDEX_NAMES).map((name) => `${table.tableArn}/index/${name}`)];
 }
 
+/**
+ * Use of a customer-managed key (config `encryption`), named actions only: no `kms:ReEncrypt*`
+ * or `kms:GenerateDataKey*` wildcards as the CDK's grantEncryptDecrypt adds.
+ */
+export function grantKeyUse(key: IKey | undefined, grantee: IGrantable, write: boolean): void {
+  if (!key) return;
+  const actions = ['kms:Decrypt', 'kms:DescribeKey'];
+  key.grant(grantee, ...(write ? [...actions, 'kms:Encrypt', 'kms:GenerateDataKey'] : actions));
+}
+
 /** Read access to the recording index: items and its GSIs. */
 export function grantIndexRead(table: ITable, grantee: IGrantable): Grant {
+  grantKeyUse(table.encryptionKey, grantee, false);
   return Grant.addToPrincipal({ grantee, actions: INDEX_READ_ACTIONS, resourceArns: indexArns(table) });
+}
+
+/** UpdateItem on recording items only (compliance fields on an existing entry): no PutItem. */
+export function grantIndexPatch(table: ITable, grantee: IGrantable): Grant {
+  grantKeyUse(table.encryptionKey, grantee, true);
+  return Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [table.tableArn] });
 }
 
 /** Read and (conditional single-item) write access to the recording index. */
 export function grantIndexReadWrite(table: ITable, grantee: IGrantable): Grant {
+  grantKeyUse(table.encryptionKey, grantee, true);
   return Grant.addToPrincipal({
     grantee,
     actions: [...INDEX_READ_ACTIONS, ...INDEX_WRITE_ACTIONS],
@@ -61,6 +83,7 @@ export function grantIndexReadWrite(table: ITable, grantee: IGrantable): Grant {
  * keys are made per recording at run time.
  */
 export function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Grant {
+  grantKeyUse(bucket.encryptionKey, grantee, true);
   const list = Grant.addToPrincipal({
     grantee,
     actions: ['s3:ListBucket'],
@@ -80,6 +103,7 @@ export function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Gra
  * archive prefix only. No listing, no writes, nothing outside `recordings/`.
  */
 export function grantArchiveObjectRead(bucket: IBucket, grantee: IGrantable): Grant {
+  grantKeyUse(bucket.encryptionKey, grantee, false);
   return Grant.addToPrincipal({
     grantee,
     actions: ['s3:GetObject'],
@@ -99,6 +123,66 @@ export interface RecordingStoreProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * S3 Object Lock with this default retention. Object Lock can only be enabled when the bucket
+   * is created: decided at first deploy.
+   */
+  readonly retention?: RetentionConfig;
+  /** Customer-managed key for the bucket and the table; AWS managed keys otherwise. */
+  readonly encryptionKey?: IKey;
+  /**
+   * Lifecycle per account prefix (`recordings/{id}/`). When any account has one, every account
+   * gets its own rule (the others with `transitionAfterDays`), so no two rules overlap.
+   */
+  readonly accountLifecycles?: readonly AccountLifecycle[];
+}
+
+export interface AccountLifecycle {
+  readonly accountId: string;
+  readonly lifecycle?: {
+    readonly glacierInstantRetrievalAfterDays?: number;
+    readonly deepArchiveAfterDays?: number;
+    readonly expireAfterDays?: number;
+  };
+}
+
+function transitions(glacierInstantRetrievalAfterDays: number | undefined, deepArchiveAfterDays?: number) {
+  return [
+    ...(glacierInstantRetrievalAfterDays
+      ? [
+          {
+            storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL,
+            transitionAfter: Duration.days(glacierInstantRetrievalAfterDays),
+          },
+        ]
+      : []),
+    ...(deepArchiveAfterDays
+      ? [{ storageClass: StorageClass.DEEP_ARCHIVE, transitionAfter: Duration.days(deepArchiveAfterDays) }]
+      : []),
+  ];
+}
+
+function archiveLifecycleRules(
+  transitionAfterDays: number,
+  accounts: readonly AccountLifecycle[] | undefined,
+): LifecycleRule[] {
+  if (!accounts?.some((account) => account.lifecycle)) {
+    return transitionAfterDays > 0 ? [{ transitions: transitions(transitionAfterDays) }] : [];
+  }
+  return accounts.flatMap((account): LifecycleRule[] => {
+    const lifecycle = account.lifecycle ?? { glacierInstantRetrievalAfterDays: transitionAfterDays };
+    const rule: LifecycleRule = {
+      id: `account-${account.accountId}`,
+      prefix: `${ARCHIVE_KEY_PREFIX}${encodeURIComponent(account.accountId)}/`,
+      transitions: transitions(lifecycle.glacierInstantRetrievalAfterDays, lifecycle.deepArchiveAfterDays),
+      expiration: lifecycle.expireAfterDays ? Duration.days(lifecycle.expireAfterDays) : undefined,
+      // Versions replaced by a repair, or left by an expiration, go with the same delay.
+      noncurrentVersionExpiration: lifecycle.expireAfterDays
+        ? Duration.days(lifecycle.expireAfterDays)
+        : undefined,
+    };
+    return rule.transitions?.length || rule.expiration ? [rule] : [];
+  });
 }
 
 /**
@@ -128,8 +212,17 @@ export class RecordingStore extends Construct {
       removalPolicy,
     });
 
+    const retention = props.retention;
     this.bucket = new Bucket(this, 'Audio', {
-      encryption: BucketEncryption.S3_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
+      objectLockEnabled: retention ? true : undefined,
+      objectLockDefaultRetention: retention
+        ? retention.mode === 'compliance'
+          ? ObjectLockRetention.compliance(Duration.days(retention.days))
+          : ObjectLockRetention.governance(Duration.days(retention.days))
+        : undefined,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
@@ -140,18 +233,7 @@ export class RecordingStore extends Construct {
       lifecycleRules: [
         // A failed multipart upload must not leave billable parts behind.
         { abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        ...(transitionAfterDays > 0
-          ? [
-              {
-                transitions: [
-                  {
-                    storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                    transitionAfter: Duration.days(transitionAfterDays),
-                  },
-                ],
-              },
-            ]
-          : []),
+        ...archiveLifecycleRules(transitionAfterDays, props.accountLifecycles),
       ],
       removalPolicy,
     });
@@ -162,7 +244,9 @@ export class RecordingStore extends Construct {
       partitionKey: { name: 'id', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: TableEncryption.AWS_MANAGED }),
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
     });

@@ -43,7 +43,7 @@ describe('cdk-nag AwsSolutions', () => {
       return violation.ruleName;
     });
     const distinct = [...new Set(acknowledged)];
-    expect(distinct).toHaveLength(5);
+    expect(distinct).toHaveLength(7);
     expect(distinct).toEqual(
       expect.arrayContaining([
         'AwsSolutions-IAM5[Resource::*]',
@@ -51,18 +51,26 @@ describe('cdk-nag AwsSolutions', () => {
         'AwsSolutions-APIG4',
         expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<StoreAudio\w+\.Arn>\/recordings\/\*\]$/),
         expect.stringMatching(
+          /^AwsSolutions-IAM5\[Resource::<StoreAudio\w+\.Arn>\/reports\/reconcile\/\*\]$/,
+        ),
+        expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<StoreAudio\w+\.Arn>\/manifests\/\*\]$/),
+        expect.stringMatching(
           /^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:.*:execution:.*:\*\]$/,
         ),
       ]),
     );
     const count = (rule: string | RegExp) =>
       acknowledged.filter((name) => (typeof rule === 'string' ? name === rule : rule.test(name))).length;
-    // Eight functions: check, archive, record, poll, intake, query, ended, retry.
-    expect(count('AwsSolutions-L1')).toBe(8);
-    // X-Ray on the eight function roles, logs delivery + X-Ray on the state machine role.
-    expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(9);
-    // The archive prefix: archive (get/put/abort) and query (get, for presigned URLs).
-    expect(count(/recordings\/\*\]$/)).toBe(2);
+    // Ten functions: check, archive, record, poll, intake, query, ended, retry, reconcile, manifest.
+    expect(count('AwsSolutions-L1')).toBe(10);
+    // X-Ray on the ten function roles, logs delivery + X-Ray on the state machine role.
+    expect(count('AwsSolutions-IAM5[Resource::*]')).toBe(11);
+    // The archive prefix: archive (get/put/abort), query (get, for presigned URLs), reconcile
+    // and manifest (get: re-hash, version id).
+    expect(count(/recordings\/\*\]$/)).toBe(4);
+    // One report a day, one manifest a day.
+    expect(count(/reports\/reconcile\/\*\]$/)).toBe(1);
+    expect(count(/manifests\/\*\]$/)).toBe(1);
     // Executions of the ingest state machine: poll, intake and retry may ask how one ended.
     expect(count(/:execution:.*:\*\]$/)).toBe(3);
     // No authorizer: the webhook route only (the handler authenticates with the account's secret).

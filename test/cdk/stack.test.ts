@@ -381,13 +381,15 @@ describe('recording store', () => {
 describe('functions', () => {
   it('every Lambda: nodejs22.x on arm64, active tracing, a handler name', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(8);
+    // Ingest and the APIs, ended and retry (test/cdk/failed-recordings.test.ts), and the daily
+    // reconcile and manifest (test/cdk/compliance.test.ts).
+    expect(functions).toHaveLength(10);
     for (const fn of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.Environment.Variables.CALLVAULT_HANDLER).toMatch(
-        /^(check|archive|record|poll|intake|query|ended|retry)$/,
+        /^(check|archive|record|poll|intake|query|ended|retry|reconcile|manifest)$/,
       );
     }
   });
@@ -700,6 +702,6 @@ describe('HTTP APIs', () => {
     expect(Object.keys(built.findResources('AWS::ApiGatewayV2::Api'))).toHaveLength(1);
     expect(() => functionOf(built, handler)).toThrow(/0 functions/);
     expect(Object.keys(built.toJSON().Outputs)).not.toContain(output);
-    expect(Object.keys(built.findResources('AWS::Lambda::Function'))).toHaveLength(7);
+    expect(Object.keys(built.findResources('AWS::Lambda::Function'))).toHaveLength(9);
   });
 });

@@ -314,7 +314,7 @@ describe('dialogtech delete', () => {
     const sid = '0955500000000003';
     addRecording(sid);
     const before = sim.count('delete');
-    await adapter.delete(ref(sid));
+    await expect(adapter.delete(ref(sid))).resolves.toEqual({ status: 200, alreadyGone: false });
     expect(sim.count('delete') - before).toBe(1);
     expect(sim.recordings.get(sid)?.deleted).toBe(true);
     expect((await adapter.get(ref(sid))).readiness).toBe('gone');
@@ -326,8 +326,11 @@ describe('dialogtech delete', () => {
     const sid = '0955500000000004';
     addRecording(sid);
     sim.markDeleted(sid);
-    await expect(adapter.delete(ref(sid))).resolves.toBeUndefined();
-    await expect(adapter.delete(ref('0999999999999998'))).resolves.toBeUndefined();
+    await expect(adapter.delete(ref(sid))).resolves.toEqual({ status: 404, alreadyGone: true });
+    await expect(adapter.delete(ref('0999999999999998'))).resolves.toEqual({
+      status: 404,
+      alreadyGone: true,
+    });
     expect(adapter.supportsDelete).toBe(true);
   });
 });

@@ -345,10 +345,13 @@ describe('voipbin readiness and downloads', () => {
 
   it('deletes, and deleting again (404) still succeeds', async () => {
     const before = sim.count('delete');
-    await adapter.delete(ref(id(7)));
+    await expect(adapter.delete(ref(id(7)))).resolves.toMatchObject({ alreadyGone: false });
     expect((await adapter.get(ref(id(7)))).readiness).toBe('gone');
-    await expect(adapter.delete(ref(id(7)))).resolves.toBeUndefined();
-    await expect(adapter.delete(ref('ffffffff-1111-4000-8000-000000000000'))).resolves.toBeUndefined();
+    await expect(adapter.delete(ref(id(7)))).resolves.toEqual({ status: 404, alreadyGone: true });
+    await expect(adapter.delete(ref('ffffffff-1111-4000-8000-000000000000'))).resolves.toEqual({
+      status: 404,
+      alreadyGone: true,
+    });
     expect(sim.count('delete') - before).toBe(3);
     expect(adapter.supportsDelete).toBe(true);
   });

@@ -11,7 +11,12 @@ import type {
   WorkflowStarter,
 } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
-import type { ListWindow, ProviderAdapter, WebhookRecording } from '../../lambdas/providers/adapter.ts';
+import type {
+  DeleteAnswer,
+  ListWindow,
+  ProviderAdapter,
+  WebhookRecording,
+} from '../../lambdas/providers/adapter.ts';
 import { type AudioDownload, MeteredStream, ProviderHttp } from '../../lambdas/providers/http.ts';
 
 export const ACCOUNT: AccountConfig = {
@@ -182,7 +187,9 @@ export class FakeAdapter implements ProviderAdapter {
     this.downloads.push(ref);
     return this.body();
   }
-  async delete(_ref: RecordingRef): Promise<void> {}
+  async delete(_ref: RecordingRef): Promise<DeleteAnswer> {
+    return { status: 204, alreadyGone: false };
+  }
   parseWebhook(): WebhookRecording[] {
     return [];
   }

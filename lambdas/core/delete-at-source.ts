@@ -1,0 +1,113 @@
+/**
+ * Verified delete-at-source: free the provider's storage only once the copy is proven. A
+ * recording archived at least `deleteAtSource.afterDays` ago is deleted at its provider only if
+ * its object exists now and its bytes, re-read from the store, match the indexed size and
+ * SHA-256. One that fails is never deleted, only reported. Each deletion is written to the
+ * entry (`deletedAtSourceAt`, the provider's answer), so it is done once.
+ */
+import type { AccountConfig } from './config.ts';
+import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
+import { accountEntries, verifyObject } from './reconcile.ts';
+import type { RecordingRef } from './recording.ts';
+
+/** What delete-at-source needs of an adapter. */
+export interface SourceDeleter {
+  delete(ref: RecordingRef): Promise<{ status: number; alreadyGone: boolean }>;
+}
+
+export interface DeleteAtSourceDeps {
+  accounts: readonly Pick<AccountConfig, 'id' | 'provider' | 'deleteAtSource'>[];
+  deleterFor(accountId: string): Promise<SourceDeleter>;
+  index: ComplianceIndex;
+  store: ComplianceStore;
+  dryRun?: boolean;
+  now?: () => Date;
+}
+
+export interface DeleteAtSourceItem {
+  accountId: string;
+  id: string;
+  providerRecordingId: string;
+  key?: string;
+  archivedAt?: string;
+  detail?: string;
+}
+
+export interface DeleteAtSourceResult {
+  /** Deleted at the provider now (with `--dry-run`: would be). */
+  deleted: DeleteAtSourceItem[];
+  /** The archive did not verify: not deleted. */
+  unverified: DeleteAtSourceItem[];
+  /** Verified, but the provider refused or failed the deletion. */
+  failed: DeleteAtSourceItem[];
+  dryRun: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAtSourceResult> {
+  const now = deps.now?.() ?? new Date();
+  const result: DeleteAtSourceResult = {
+    deleted: [],
+    unverified: [],
+    failed: [],
+    dryRun: deps.dryRun ?? false,
+  };
+  for (const account of deps.accounts) {
+    if (!account.deleteAtSource) continue;
+    const cutoff = now.getTime() - account.deleteAtSource.afterDays * DAY_MS;
+    const due = (await accountEntries(deps.index, account.id)).filter(
+      (entry) =>
+        entry.status === 'archived' &&
+        !entry.deletedAtSourceAt &&
+        entry.archivedAt !== undefined &&
+        Date.parse(entry.archivedAt) <= cutoff,
+    );
+    if (due.length === 0) continue;
+    const deleter = deps.dryRun ? undefined : await deps.deleterFor(account.id);
+    for (const entry of due) {
+      const item = itemOf(entry);
+      const verified = await verifyObject(deps.store, entry);
+      if (!verified.ok) {
+        result.unverified.push({ ...item, detail: `${verified.kind}: ${verified.detail}` });
+        continue;
+      }
+      if (!deleter) {
+        result.deleted.push(item);
+        continue;
+      }
+      try {
+        const answer = await deleter.delete({
+          accountId: entry.accountId,
+          provider: entry.provider,
+          providerRecordingId: entry.providerRecordingId,
+          callId: entry.callId,
+        });
+        const at = (deps.now?.() ?? new Date()).toISOString();
+        await deps.index.patch(
+          entry.id,
+          {
+            deletedAtSourceAt: at,
+            deleteAtSourceAnswer: `HTTP ${answer.status}${answer.alreadyGone ? ', already gone' : ', deleted'}`,
+            updatedAt: at,
+          },
+          { expectStatus: 'archived' },
+        );
+        result.deleted.push(item);
+      } catch (error) {
+        result.failed.push({ ...item, detail: `${(error as Error).name}: ${(error as Error).message}` });
+      }
+    }
+  }
+  return result;
+}
+
+function itemOf(entry: IndexEntry): DeleteAtSourceItem {
+  return {
+    accountId: entry.accountId,
+    id: entry.id,
+    providerRecordingId: entry.providerRecordingId,
+    key: entry.key,
+    archivedAt: entry.archivedAt,
+  };
+}

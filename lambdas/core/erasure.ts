@@ -1,0 +1,91 @@
+/**
+ * Legal hold and erasure. A hold is set on the object (S3 legal hold deployed; the local store
+ * keeps its own) and on the index entry (who, when, why). An erasure deletes every stored version
+ * of the audio and the raw provider record, and leaves a tombstone: `status: "erased"`,
+ * `erasedAt`, the reason, the SHA-256 kept as evidence. It refuses a held recording and one inside
+ * a compliance-mode retention; governance-mode retention is bypassed, as it allows.
+ */
+import { ObjectLockedError, UsageError } from './errors.ts';
+import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
+
+export interface ErasureDeps {
+  index: ComplianceIndex;
+  store: ComplianceStore;
+  now?: () => Date;
+}
+
+async function requireEntry(index: ComplianceIndex, id: string): Promise<IndexEntry> {
+  const entry = await index.get(id);
+  if (!entry) throw new UsageError(`no recording with id ${id}`);
+  if (entry.status === 'erased') throw new UsageError(`recording ${id} was erased at ${entry.erasedAt}`);
+  return entry;
+}
+
+export async function holdRecording(
+  id: string,
+  hold: { by: string; reason?: string },
+  deps: ErasureDeps,
+): Promise<IndexEntry> {
+  const entry = await requireEntry(deps.index, id);
+  if (entry.status !== 'archived' || !entry.key) {
+    throw new UsageError(`recording ${id} is ${entry.status}: there is no archived audio to hold`);
+  }
+  await deps.store.setLegalHold(entry.key, true);
+  const legalHold = { by: hold.by, at: (deps.now?.() ?? new Date()).toISOString(), reason: hold.reason };
+  await deps.index.patch(id, { legalHold, updatedAt: legalHold.at });
+  return { ...entry, legalHold };
+}
+
+export async function releaseRecording(id: string, deps: ErasureDeps): Promise<IndexEntry> {
+  const entry = await requireEntry(deps.index, id);
+  if (!entry.legalHold) throw new UsageError(`recording ${id} is not under legal hold`);
+  if (entry.key) await deps.store.setLegalHold(entry.key, false);
+  await deps.index.patch(
+    id,
+    { updatedAt: (deps.now?.() ?? new Date()).toISOString() },
+    { remove: ['legalHold'] },
+  );
+  const { legalHold: _released, ...released } = entry;
+  return released;
+}
+
+export async function eraseRecording(
+  id: string,
+  reason: string,
+  deps: ErasureDeps,
+): Promise<{ entry: IndexEntry; versionsDeleted: number }> {
+  if (!reason.trim()) throw new UsageError('an erasure needs a --reason');
+  const entry = await requireEntry(deps.index, id);
+  const now = deps.now?.() ?? new Date();
+  if (entry.legalHold) {
+    throw new ObjectLockedError(
+      `recording ${id} is under legal hold (set by ${entry.legalHold.by} at ${entry.legalHold.at}${entry.legalHold.reason ? `: ${entry.legalHold.reason}` : ''}); release it first`,
+    );
+  }
+  let versionsDeleted = 0;
+  if (entry.key) {
+    const state = await deps.store.head(entry.key);
+    if (state?.legalHold)
+      throw new ObjectLockedError(`recording ${id}: its object ${entry.key} is under legal hold`);
+    if (state?.retention?.mode === 'compliance' && Date.parse(state.retention.until) > now.getTime()) {
+      throw new ObjectLockedError(
+        `recording ${id} is inside its compliance-mode retention until ${state.retention.until}: it cannot be erased before`,
+      );
+    }
+    for (const versionId of await deps.store.versions(entry.key)) {
+      await deps.store.deleteVersion(entry.key, versionId, { bypassGovernance: true });
+      versionsDeleted += 1;
+    }
+  }
+  const erasedAt = now.toISOString();
+  const tombstone = { status: 'erased' as const, erasedAt, reason, updatedAt: erasedAt };
+  // The raw provider record and the phone numbers go with the audio; id, key and SHA-256 stay.
+  const written = await deps.index.patch(id, tombstone, {
+    remove: ['raw', 'from', 'to', 'errorName'],
+    expectStatus: entry.status,
+  });
+  if (!written)
+    throw new UsageError(`recording ${id} changed while it was being erased; run the erasure again`);
+  const { raw: _raw, from: _from, to: _to, errorName: _errorName, ...kept } = entry;
+  return { entry: { ...kept, ...tombstone }, versionsDeleted };
+}

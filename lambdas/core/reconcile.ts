@@ -1,0 +1,284 @@
+/**
+ * Reconcile: prove nothing is missing. Lists an account at the provider (the same adapters the
+ * sweeps use) and the archive side (index entries and objects), and reports every gap:
+ * a ready recording never archived, an archived object that is gone or whose bytes no longer
+ * hash to the index, an object no entry knows, a recording about to expire at the provider.
+ * Repair hands `missing` recordings to the workflow and re-archives broken objects from the
+ * provider. Erased recordings and ones deleted at source by callvault are accounted for.
+ */
+import type { AccountConfig } from './config.ts';
+import { providerRetentionDays } from './config.ts';
+import { handOver } from './hand-over.ts';
+import { recordingId } from './ids.ts';
+import { type ArchiveDeps, downloadToStore, hashStream } from './ingest.ts';
+import type {
+  ComplianceIndex,
+  ComplianceStore,
+  IndexEntry,
+  RecordingIndex,
+  WorkflowStarter,
+} from './ports.ts';
+import type { Recording, RecordingRef } from './recording.ts';
+
+export const GAP_KINDS = ['missing', 'object-missing', 'hash-mismatch', 'orphan-object', 'expiring'] as const;
+export type GapKind = (typeof GAP_KINDS)[number];
+
+export interface Gap {
+  kind: GapKind;
+  id?: string;
+  providerRecordingId?: string;
+  key?: string;
+  detail: string;
+}
+
+export interface AccountReconcile {
+  accountId: string;
+  provider: string;
+  /** Recordings the provider listed. */
+  listed: number;
+  /** Index entries of the account with status `archived`. */
+  archived: number;
+  gaps: Gap[];
+}
+
+export interface ReconcileReport {
+  accounts: AccountReconcile[];
+}
+
+/** What reconcile needs of an adapter: its listing. */
+export interface RecordingSource {
+  list(window: { since?: string; until?: string }): AsyncIterable<Recording>;
+}
+
+export interface ReconcileDeps {
+  account: Pick<AccountConfig, 'id' | 'provider' | 'retentionDays' | 'expiryWarningDays'>;
+  source: RecordingSource;
+  index: RecordingIndex;
+  store: ComplianceStore;
+  now?: () => Date;
+}
+
+/** A gap plus what repair needs to act on it (kept out of the printed report). */
+export interface FoundGap extends Gap {
+  ref?: RecordingRef;
+  entry?: IndexEntry;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Where the deployed daily reconcile writes its report: `reports/reconcile/{yyyy}/{mm}/{dd}.json` (UTC). */
+export function reconcileReportKey(now: Date): string {
+  const [year, month, day] = now.toISOString().slice(0, 10).split('-');
+  return `reports/reconcile/${year}/${month}/${day}.json`;
+}
+
+/** Every entry of an account, across pages. */
+export async function accountEntries(index: RecordingIndex, accountId: string): Promise<IndexEntry[]> {
+  const entries: IndexEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await index.query({ accountId, cursor, limit: 500 });
+    entries.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return entries;
+}
+
+/** Whether the stored object matches the entry's size and SHA-256, re-read from the store. */
+export async function verifyObject(
+  store: ComplianceStore,
+  entry: Pick<IndexEntry, 'key' | 'bytes' | 'sha256'>,
+  versionId?: string,
+): Promise<{ ok: true } | { ok: false; kind: 'object-missing' | 'hash-mismatch'; detail: string }> {
+  const key = entry.key;
+  if (!key) return { ok: false, kind: 'object-missing', detail: 'the index names no object key' };
+  const head = await store.head(key);
+  if (!head) return { ok: false, kind: 'object-missing', detail: `no object ${key} in the store` };
+  const { bytes, sha256 } = await hashStream(await store.readVersion(key, versionId));
+  if (bytes !== entry.bytes || sha256 !== entry.sha256) {
+    return {
+      ok: false,
+      kind: 'hash-mismatch',
+      detail: `stored ${bytes} bytes with SHA-256 ${sha256}; the index says ${entry.bytes} bytes, ${entry.sha256}`,
+    };
+  }
+  return { ok: true };
+}
+
+export async function reconcileAccount(
+  deps: ReconcileDeps,
+): Promise<{ report: AccountReconcile; gaps: FoundGap[] }> {
+  const { account, index, store } = deps;
+  const now = (deps.now?.() ?? new Date()).getTime();
+  const listed: Recording[] = [];
+  for await (const recording of deps.source.list({})) listed.push(recording);
+  const entries = await accountEntries(index, account.id);
+  const byId = new Map(entries.map((entry) => [entry.id, entry]));
+  const gaps: FoundGap[] = [];
+
+  const retentionDays = providerRetentionDays(account);
+  const warningDays = account.expiryWarningDays ?? 7;
+  for (const recording of listed) {
+    const id = recordingId(recording);
+    const entry = byId.get(id);
+    if (entry?.status === 'archived' || entry?.status === 'erased' || recording.readiness === 'gone')
+      continue;
+    const ref: RecordingRef = {
+      accountId: account.id,
+      provider: recording.provider,
+      providerRecordingId: recording.providerRecordingId,
+      callId: recording.callId,
+    };
+    const base = { id, providerRecordingId: recording.providerRecordingId, ref, entry };
+    if (recording.readiness === 'ready') {
+      gaps.push({
+        ...base,
+        kind: 'missing',
+        detail: entry
+          ? `ready at the provider, index entry is ${entry.status}${entry.reason ? `: ${entry.reason}` : ''}`
+          : 'ready at the provider, never archived',
+      });
+    }
+    if (retentionDays !== undefined && recording.startedAt) {
+      const expiresAt = Date.parse(recording.startedAt) + retentionDays * DAY_MS;
+      if (expiresAt - now <= warningDays * DAY_MS) {
+        const daysLeft = Math.max(0, Math.floor((expiresAt - now) / DAY_MS));
+        gaps.push({
+          ...base,
+          kind: 'expiring',
+          detail: `not archived; the provider deletes it at ${new Date(expiresAt).toISOString()} (${daysLeft} days left, retention ${retentionDays} days)`,
+        });
+      }
+    }
+  }
+
+  const archived = entries.filter((entry) => entry.status === 'archived');
+  for (const entry of archived) {
+    const verified = await verifyObject(store, entry);
+    if (verified.ok) continue;
+    gaps.push({
+      kind: verified.kind,
+      id: entry.id,
+      providerRecordingId: entry.providerRecordingId,
+      key: entry.key,
+      detail: verified.detail,
+      entry,
+      ref: {
+        accountId: entry.accountId,
+        provider: entry.provider,
+        providerRecordingId: entry.providerRecordingId,
+        callId: entry.callId,
+      },
+    });
+  }
+
+  const knownKeys = new Set(entries.map((entry) => entry.key).filter(Boolean));
+  for await (const object of store.list(`recordings/${encodeURIComponent(account.id)}/`)) {
+    if (knownKeys.has(object.key)) continue;
+    const name = object.key.slice(object.key.lastIndexOf('/') + 1);
+    const dot = name.lastIndexOf('.');
+    gaps.push({
+      kind: 'orphan-object',
+      providerRecordingId: safeDecode(dot > 0 ? name.slice(0, dot) : name),
+      key: object.key,
+      detail: `${object.bytes} bytes with no index entry (an archive step whose record step has not run yet looks the same)`,
+    });
+  }
+
+  return {
+    report: {
+      accountId: account.id,
+      provider: account.provider,
+      listed: listed.length,
+      archived: archived.length,
+      gaps: gaps.map(printable),
+    },
+    gaps,
+  };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Exactly `{ kind, id, providerRecordingId, key, detail }`, the ones not known left out. */
+export function printable(gap: Gap): Gap {
+  const out = { kind: gap.kind } as Gap;
+  if (gap.id !== undefined) out.id = gap.id;
+  if (gap.providerRecordingId !== undefined) out.providerRecordingId = gap.providerRecordingId;
+  if (gap.key !== undefined) out.key = gap.key;
+  out.detail = gap.detail;
+  return out;
+}
+
+export interface RepairDeps extends ArchiveDeps {
+  index: ComplianceIndex;
+  starter: WorkflowStarter;
+  now?: () => Date;
+}
+
+export interface RepairResult {
+  /** Executions started for `missing` recordings (the caller waits for them). */
+  started: string[];
+  /** Objects written again from the provider. */
+  rearchived: string[];
+  /** Gaps that could not be repaired, and why. */
+  failed: { gap: Gap; reason: string }[];
+}
+
+/**
+ * `missing`: handed to the ingest workflow like a sweep would (an erased one never is).
+ * `object-missing` / `hash-mismatch`: downloaded again into the same key (a new version where
+ * the bucket is versioned) and the entry updated. `orphan-object` and `expiring` need a person.
+ */
+export async function repairGaps(gaps: readonly FoundGap[], deps: RepairDeps): Promise<RepairResult> {
+  const result: RepairResult = { started: [], rearchived: [], failed: [] };
+  for (const gap of gaps) {
+    if (!gap.ref) continue;
+    try {
+      if (gap.kind === 'missing') {
+        const handed = await handOver({ ref: gap.ref }, gap.entry, deps.starter);
+        if (handed.outcome === 'started') result.started.push(handed.name);
+      } else if (gap.kind === 'object-missing' || gap.kind === 'hash-mismatch') {
+        const entry = gap.entry as IndexEntry;
+        const archive = await downloadToStore(
+          {
+            ref: gap.ref,
+            recording: {
+              ...gap.ref,
+              direction: entry.direction ?? 'unknown',
+              readiness: 'ready',
+              startedAt: entry.startedAt,
+            },
+          },
+          deps,
+        );
+        const now = (deps.now?.() ?? new Date()).toISOString();
+        const updated = await deps.index.patch(
+          entry.id,
+          {
+            key: archive.key,
+            bytes: archive.bytes,
+            sha256: archive.sha256,
+            contentType: archive.contentType,
+            archivedAt: now,
+            updatedAt: now,
+          },
+          { expectStatus: 'archived' },
+        );
+        if (!updated) throw new Error('the entry is no longer archived (erased meanwhile?)');
+        result.rearchived.push(entry.id);
+      }
+    } catch (error) {
+      result.failed.push({
+        gap: printable(gap),
+        reason: `${(error as Error).name}: ${(error as Error).message}`,
+      });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,82 @@
+/**
+ * Daily reconcile of every account: the report goes to `reports/reconcile/{yyyy}/{mm}/{dd}.json`
+ * in the bucket, and `ReconcileGaps` / `ExpiringRecordings` per account go out as metrics.
+ */
+import { jsonLogger, type Logger } from '../core/log.ts';
+import type { AccountDirectory, ComplianceStore, RecordingIndex } from '../core/ports.ts';
+import {
+  type ReconcileReport,
+  type RecordingSource,
+  reconcileAccount,
+  reconcileReportKey,
+} from '../core/reconcile.ts';
+import { emfLine, writeStdout } from './emf.ts';
+import {
+  environmentAccounts,
+  environmentAdapters,
+  environmentIndex,
+  environmentStore,
+} from './environment.ts';
+import { once } from './runtime.ts';
+
+export interface ReconcileHandlerDeps {
+  accounts: AccountDirectory;
+  adapterFor(accountId: string): Promise<RecordingSource>;
+  index: RecordingIndex;
+  store: ComplianceStore;
+  logger: Logger;
+  emit?: (line: string) => void;
+  now?: () => Date;
+}
+
+export const createReconcileHandler = (deps: ReconcileHandlerDeps) => async () => {
+  const now = deps.now?.() ?? new Date();
+  const report: ReconcileReport = { accounts: [] };
+  const failed: string[] = [];
+  for (const account of await deps.accounts.list()) {
+    try {
+      const { report: checked } = await reconcileAccount({
+        account,
+        source: await deps.adapterFor(account.id),
+        index: deps.index,
+        store: deps.store,
+        now: () => now,
+      });
+      report.accounts.push(checked);
+      const expiring = checked.gaps.filter((gap) => gap.kind === 'expiring').length;
+      (deps.emit ?? writeStdout)(
+        emfLine(
+          { Account: account.id },
+          { ReconcileGaps: checked.gaps.length, ExpiringRecordings: expiring },
+          now,
+        ),
+      );
+    } catch (error) {
+      failed.push(account.id);
+      deps.logger.error('reconcile failed', {
+        account: account.id,
+        error: (error as Error).name,
+        reason: (error as Error).message,
+      });
+    }
+  }
+  const key = reconcileReportKey(now);
+  await deps.store.putDocument(key, `${JSON.stringify(report, null, 2)}\n`, 'application/json');
+  const gaps = report.accounts.reduce((sum, account) => sum + account.gaps.length, 0);
+  deps.logger.info('reconcile done', { key, accounts: report.accounts.length, gaps });
+  // Every account that could be checked is reported; the failure still counts as the run's error.
+  if (failed.length > 0) throw new Error(`reconcile could not check accounts ${failed.join(', ')}`);
+  return { key, gaps };
+};
+
+const fromEnvironment = once(() =>
+  createReconcileHandler({
+    accounts: environmentAccounts(),
+    adapterFor: environmentAdapters(),
+    index: environmentIndex(),
+    store: environmentStore(),
+    logger: jsonLogger,
+  }),
+);
+
+export const handler = () => fromEnvironment()();

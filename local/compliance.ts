@@ -1,0 +1,157 @@
+/**
+ * The compliance commands on the local stack: the same core as the deployed schedules, with the
+ * local store enforcing Object Lock's rules itself. Each returns what the CLI prints and its exit
+ * status, so tests drive them in-process.
+ */
+
+import type { CallvaultConfig } from '../lambdas/core/config.ts';
+import { type DeleteAtSourceResult, deleteAtSource } from '../lambdas/core/delete-at-source.ts';
+import { ConfigError } from '../lambdas/core/errors.ts';
+import { type VerifyResult, verifyManifests, writeManifest } from '../lambdas/core/manifest.ts';
+import type { WorkflowStarter } from '../lambdas/core/ports.ts';
+import {
+  type FoundGap,
+  type ReconcileReport,
+  type RepairResult,
+  reconcileAccount,
+  repairGaps,
+} from '../lambdas/core/reconcile.ts';
+import type { ProviderAdapter } from '../lambdas/providers/adapter.ts';
+import type { LocalArchive } from './stack.ts';
+
+/**
+ * What the commands use of the local stack. Only `reconcile --repair` needs the workflow
+ * (`starter`, `waitFor`); the others run on the archive and the adapters alone.
+ */
+export interface ComplianceContext {
+  archive: LocalArchive;
+  adapterFor(accountId: string): Promise<ProviderAdapter>;
+  starter?: WorkflowStarter;
+  waitFor?(names: readonly string[]): Promise<unknown>;
+}
+
+export interface ReconcileRun {
+  report: ReconcileReport;
+  /** Set with `repair`: what was done before the second report. */
+  repair?: RepairResult;
+  exitCode: 0 | 1;
+}
+
+function accountsOf(config: CallvaultConfig, accountId?: string) {
+  if (!accountId) return config.accounts;
+  const account = config.accounts.find((candidate) => candidate.id === accountId);
+  if (!account) throw new ConfigError(`--account: no account "${accountId}" in the config`);
+  return [account];
+}
+
+async function reconcileOnce(stack: ComplianceContext, config: CallvaultConfig, accountId?: string) {
+  const report: ReconcileReport = { accounts: [] };
+  const found: FoundGap[] = [];
+  for (const account of accountsOf(config, accountId)) {
+    const { report: accountReport, gaps } = await reconcileAccount({
+      account,
+      source: await stack.adapterFor(account.id),
+      index: stack.archive.index,
+      store: stack.archive.store,
+    });
+    report.accounts.push(accountReport);
+    found.push(...gaps);
+  }
+  return { report, found };
+}
+
+export async function runReconcile(
+  stack: ComplianceContext,
+  config: CallvaultConfig,
+  options: { accountId?: string; repair?: boolean } = {},
+): Promise<ReconcileRun> {
+  let { report, found } = await reconcileOnce(stack, config, options.accountId);
+  let repair: RepairResult | undefined;
+  if (options.repair && found.length > 0) {
+    const { starter, waitFor } = stack;
+    if (!starter || !waitFor) throw new Error('reconcile --repair needs the local workflow');
+    repair = await repairGaps(found, {
+      adapterFor: stack.adapterFor,
+      store: stack.archive.store,
+      index: stack.archive.index,
+      starter,
+    });
+    await waitFor(repair.started);
+    ({ report, found } = await reconcileOnce(stack, config, options.accountId));
+  }
+  const gaps = report.accounts.reduce((sum, account) => sum + account.gaps.length, 0);
+  return { report, repair, exitCode: gaps > 0 ? 1 : 0 };
+}
+
+export function formatReconcile(run: ReconcileRun): string {
+  const lines: string[] = [];
+  if (run.repair) {
+    lines.push(
+      `repair: ${run.repair.started.length} ingest executions started, ${run.repair.rearchived.length} objects archived again, ${run.repair.failed.length} not repaired`,
+    );
+    for (const failure of run.repair.failed) {
+      lines.push(
+        `  not repaired: ${failure.gap.kind} ${failure.gap.providerRecordingId ?? failure.gap.key}: ${failure.reason}`,
+      );
+    }
+  }
+  for (const account of run.report.accounts) {
+    lines.push(
+      `${account.accountId} (${account.provider}): ${account.listed} listed, ${account.archived} archived, ${account.gaps.length} gaps`,
+    );
+    for (const gap of account.gaps) {
+      lines.push(`  ${gap.kind.padEnd(14)} ${(gap.providerRecordingId ?? '').padEnd(40)} ${gap.key ?? ''}`);
+      lines.push(`  ${''.padEnd(14)} ${gap.detail}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export async function runDeleteAtSource(
+  stack: ComplianceContext,
+  config: CallvaultConfig,
+  options: { dryRun?: boolean } = {},
+): Promise<{ result: DeleteAtSourceResult; exitCode: 0 | 1 }> {
+  const result = await deleteAtSource({
+    accounts: config.accounts,
+    deleterFor: stack.adapterFor,
+    index: stack.archive.index,
+    store: stack.archive.store,
+    dryRun: options.dryRun,
+  });
+  return { result, exitCode: result.unverified.length + result.failed.length > 0 ? 1 : 0 };
+}
+
+export function formatDeleteAtSource(result: DeleteAtSourceResult): string {
+  const lines = [
+    `${result.dryRun ? 'would delete' : 'deleted'} at the provider: ${result.deleted.length}; not deleted, archive does not verify: ${result.unverified.length}; deletion failed: ${result.failed.length}`,
+  ];
+  for (const item of result.deleted)
+    lines.push(
+      `  ${result.dryRun ? 'would delete' : 'deleted'} ${item.accountId} ${item.providerRecordingId} (${item.id})`,
+    );
+  for (const item of result.unverified)
+    lines.push(`  NOT deleted ${item.accountId} ${item.providerRecordingId} (${item.id}): ${item.detail}`);
+  for (const item of result.failed)
+    lines.push(`  failed ${item.accountId} ${item.providerRecordingId} (${item.id}): ${item.detail}`);
+  return lines.join('\n');
+}
+
+export async function runManifest(archive: LocalArchive, date: string) {
+  return writeManifest(date, archive);
+}
+
+export async function runVerify(archive: LocalArchive): Promise<{ result: VerifyResult; exitCode: 0 | 1 }> {
+  const result = await verifyManifests(archive);
+  return { result, exitCode: result.failures.length > 0 ? 1 : 0 };
+}
+
+export function formatVerify(result: VerifyResult): string {
+  const lines = [
+    `${result.manifests} manifests, ${result.recordings} recordings checked, ${result.failures.length} failures`,
+  ];
+  for (const failure of result.failures) {
+    lines.push(`  ${failure.manifest}${failure.id ? ` recording ${failure.id}` : ''}: ${failure.detail}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,279 @@
+/**
+ * The compliance archive as deployed: Object Lock and default retention, lifecycle per account
+ * prefix, a customer-managed KMS key on the bucket, the table and every log group, the daily
+ * reconcile / delete-at-source / manifest jobs with narrow IAM, their alarms, and cdk-nag clean.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { addCallvault } from '../../lib/app.ts';
+import {
+  actionsOf,
+  exampleConfig,
+  resourcesOf,
+  type Statement,
+  statementsOf,
+  synthExample,
+  unbundledApp,
+} from './synth.ts';
+
+const SECRET_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const example = exampleConfig as { accounts: Record<string, unknown>[] };
+const complianceConfig = {
+  ...example,
+  retention: { mode: 'compliance', days: 1825 },
+  encryption: { createKey: true },
+  accounts: example.accounts.map((account) =>
+    account.id === 'rc-main'
+      ? {
+          ...account,
+          deleteAtSource: { afterDays: 7 },
+          secretKmsKeyArn: SECRET_KEY,
+          lifecycle: {
+            glacierInstantRetrievalAfterDays: 30,
+            deepArchiveAfterDays: 365,
+            expireAfterDays: 2000,
+          },
+        }
+      : account,
+  ),
+};
+const { template } = synthExample(complianceConfig);
+const plain = synthExample().template;
+
+const allStatements = (): Statement[] =>
+  Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+  );
+
+describe('bucket: WORM', () => {
+  it('Object Lock with the configured default retention, versioning on', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1825 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('no Object Lock without a retention config (it cannot be added to the bucket later)', () => {
+    for (const bucket of Object.values(plain.findResources('AWS::S3::Bucket'))) {
+      expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
+    }
+  });
+
+  it('lifecycle per account prefix: Glacier Instant Retrieval, Deep Archive, expiration after retention', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Id: 'account-vb-main',
+            Prefix: 'recordings/vb-main/',
+            Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }],
+          }),
+          Match.objectLike({
+            Id: 'account-rc-main',
+            Prefix: 'recordings/rc-main/',
+            Transitions: [
+              { StorageClass: 'GLACIER_IR', TransitionInDays: 30 },
+              { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 365 },
+            ],
+            ExpirationInDays: 2000,
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('customer-managed KMS key', () => {
+  const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
+  const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+
+  it('one key, rotated, usable by CloudWatch Logs for this account only', () => {
+    expect(Object.keys(template.findResources('AWS::KMS::Key'))).toHaveLength(1);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+            Condition: { ArnLike: Match.anyValue() },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('encrypts the bucket, the table and every log group', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+    });
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThan(8);
+    for (const group of groups) expect(group.Properties.KmsKeyId).toEqual(keyArn);
+  });
+
+  it('each function gets named KMS actions on the key for what it touches, no wildcard actions', () => {
+    const kmsActions = (handler: string) =>
+      statementsOf(template, handler)
+        .filter((statement) => actionsOf(statement).some((action) => action.startsWith('kms:')))
+        .filter((statement) => JSON.stringify(resourcesOf(statement)) === JSON.stringify([keyArn]))
+        .flatMap(actionsOf)
+        .sort();
+    expect(kmsActions('query')).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    expect(kmsActions('archive')).toEqual([
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+    ]);
+    for (const statement of allStatements()) {
+      for (const action of actionsOf(statement))
+        if (action.startsWith('kms:')) expect(action).not.toContain('*');
+    }
+  });
+
+  it('kms:Decrypt on a secret key only through Secrets Manager, for the functions that read that secret', () => {
+    for (const handler of ['check', 'archive', 'poll', 'intake', 'reconcile', 'delete-at-source']) {
+      expect(statementsOf(template, handler), handler).toContainEqual(
+        expect.objectContaining({
+          Action: 'kms:Decrypt',
+          Resource: SECRET_KEY,
+          Condition: { StringEquals: { 'kms:ViaService': expect.objectContaining({}) } },
+        }),
+      );
+    }
+    expect(JSON.stringify(statementsOf(template, 'record'))).not.toContain(SECRET_KEY);
+    expect(JSON.stringify(statementsOf(template, 'manifest'))).not.toContain(SECRET_KEY);
+  });
+});
+
+describe('daily compliance jobs', () => {
+  const ruleFor = (handler: string) => {
+    const fnId = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+      ([, fn]) => fn.Properties.Environment.Variables.CALLVAULT_HANDLER === handler,
+    )?.[0];
+    return Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (rule) =>
+        JSON.stringify(rule.Properties.Targets[0].Arn) === JSON.stringify({ 'Fn::GetAtt': [fnId, 'Arn'] }),
+    );
+  };
+
+  it('reconcile, delete-at-source and manifest each run once a day', () => {
+    expect(ruleFor('reconcile').map((rule) => rule.Properties.ScheduleExpression)).toEqual([
+      'cron(0 4 * * ? *)',
+    ]);
+    expect(ruleFor('delete-at-source').map((rule) => rule.Properties.ScheduleExpression)).toEqual([
+      'cron(0 5 * * ? *)',
+    ]);
+    expect(ruleFor('manifest').map((rule) => rule.Properties.ScheduleExpression)).toEqual([
+      'cron(30 0 * * ? *)',
+    ]);
+  });
+
+  it('no delete-at-source function when no account turned it on', () => {
+    expect(JSON.stringify(plain.findResources('AWS::Lambda::Function'))).not.toContain('delete-at-source');
+  });
+
+  it('delete-at-source: reads index and objects, updates entries, reads only the secret of the deleting account', () => {
+    const statements = statementsOf(template, 'delete-at-source').filter(
+      (statement) => !actionsOf(statement).some((action) => /^(logs|xray|kms):/.test(action)),
+    );
+    const actions = statements.flatMap(actionsOf).sort();
+    expect([...new Set(actions)]).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      's3:GetObject',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    const secrets = statements.filter((statement) =>
+      actionsOf(statement).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(JSON.stringify(secrets)).toContain('callvault/rc-main');
+    expect(JSON.stringify(secrets)).not.toMatch(/callvault\/(ib|dt|vb|bw)-main/);
+    const accounts = JSON.parse(
+      Object.values(template.findResources('AWS::Lambda::Function')).find(
+        (fn) => fn.Properties.Environment.Variables.CALLVAULT_HANDLER === 'delete-at-source',
+      )?.Properties.Environment.Variables.CALLVAULT_ACCOUNTS,
+    );
+    expect(accounts.map((account: { id: string }) => account.id)).toEqual(['rc-main']);
+  });
+
+  it('reconcile writes only reports/reconcile/*, manifest only manifests/*', () => {
+    const puts = (handler: string) =>
+      statementsOf(template, handler)
+        .filter((statement) => actionsOf(statement).includes('s3:PutObject'))
+        .flatMap(resourcesOf)
+        .map((resource) => JSON.stringify(resource));
+    expect(puts('reconcile')).toHaveLength(1);
+    expect(puts('reconcile')[0]).toContain('/reports/reconcile/*');
+    expect(puts('manifest')).toHaveLength(1);
+    expect(puts('manifest')[0]).toContain('/manifests/*');
+  });
+
+  it('nothing in the stack may delete objects, bypass governance retention or change locks', () => {
+    for (const statement of allStatements()) {
+      for (const action of actionsOf(statement)) {
+        expect(action).not.toMatch(
+          /^s3:(Delete|BypassGovernanceRetention|PutObjectLegalHold|PutObjectRetention|PutBucketObjectLock|\*)/,
+        );
+      }
+    }
+  });
+
+  it('alarms on any reconcile gap and any expiring recording per account, on unverified deletes and job errors', () => {
+    for (const account of example.accounts) {
+      for (const metric of ['ReconcileGaps', 'ExpiringRecordings']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'Callvault',
+          MetricName: metric,
+          Dimensions: [{ Name: 'Account', Value: account.id }],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+      }
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Callvault',
+      MetricName: 'DeleteAtSourceUnverified',
+      Threshold: 1,
+    });
+    const jobErrors = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) =>
+        alarm.Properties.MetricName === 'Errors' &&
+        /^callvault daily/.test(alarm.Properties.AlarmDescription),
+    );
+    expect(jobErrors).toHaveLength(3);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('stays clean with retention, a created key, a secret key and delete-at-source', () => {
+    const app = unbundledApp();
+    addCallvault(app, { rawConfig: complianceConfig });
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
+    };
+    const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
+    expect(nag?.conclusion).toBe('success');
+    expect(nag?.violations).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,352 @@
+/**
+ * The compliance archive on the local stack against simulators over HTTP: reconcile (with
+ * tampering and repair), verified delete-at-source, legal hold and erasure, manifests and
+ * verify. s3rver has no Object Lock and no versioning: the local store enforces hold and
+ * retention itself, which these tests exercise.
+ */
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallvaultConfig, parseConfig } from '../../lambdas/core/config.ts';
+import { eraseRecording, holdRecording, releaseRecording } from '../../lambdas/core/erasure.ts';
+import { ObjectLockedError } from '../../lambdas/core/errors.ts';
+import { recordingId } from '../../lambdas/core/ids.ts';
+import { silentLogger } from '../../lambdas/core/log.ts';
+import { manifestKey, verifyManifests, writeManifest } from '../../lambdas/core/manifest.ts';
+import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { createDeleteAtSourceHandler } from '../../lambdas/handlers/delete-at-source.ts';
+import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
+import { type ComplianceContext, runDeleteAtSource, runReconcile } from '../../local/compliance.ts';
+import { harvest, harvestSucceeded } from '../../local/harvest.ts';
+import { LocalArchiveStore } from '../../local/locked-store.ts';
+import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
+import { sampleRecordings } from '../../local/simulators/base.ts';
+import {
+  RestcommSimulator,
+  restcommRecordings,
+  restcommSid,
+  restcommSimulatorAccount,
+} from '../../local/simulators/restcomm.ts';
+import { LOCAL_BUCKET } from '../../local/stack.ts';
+import { startTestStack, type TestStack } from './helpers.ts';
+
+const DAY = 86_400_000;
+
+describe('compliance archive on the local stack', () => {
+  let restcomm: RestcommSimulator;
+  let bandwidth: BandwidthSimulator;
+  let stack: TestStack;
+  let config: CallvaultConfig;
+  let context: ComplianceContext;
+
+  const entryOf = async (accountId: string, providerRecordingId: string): Promise<IndexEntry> => {
+    const entry = await stack.archive.index.get(recordingId({ accountId, providerRecordingId }));
+    if (!entry) throw new Error(`no entry for ${providerRecordingId}`);
+    return entry;
+  };
+  const putBytes = (key: string, body: string) =>
+    stack.archive.s3.send(new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: key, Body: body }));
+  const reconcile = (repair = false) => runReconcile(context, config, { repair });
+
+  beforeAll(async () => {
+    restcomm = new RestcommSimulator({ recordings: restcommRecordings(4, { prefix: 'rc' }) });
+    const recent = Date.now() - 2 * DAY;
+    bandwidth = new BandwidthSimulator({
+      recordings: sampleRecordings(2, { start: new Date(recent), makeId: (index) => `r-bw-${index}` }).map(
+        (recording, index) => ({ ...recording, callId: `c-bw-${index}` }),
+      ),
+    });
+    await Promise.all([restcomm.start(), bandwidth.start()]);
+    const accounts = [
+      { ...restcommSimulatorAccount(restcomm, 'rc'), deleteAtSource: { afterDays: 0 } },
+      bandwidthSimulatorAccount(bandwidth, 'bw'),
+    ];
+    config = parseConfig({ accounts });
+    stack = await startTestStack(config.accounts);
+    context = {
+      archive: stack.archive,
+      adapterFor: stack.runtime.adapterFor,
+      starter: stack.runtime.starter,
+      waitFor: (names) => stack.waitFor(names),
+    };
+    expect(harvestSucceeded(await harvest(stack))).toBe(true);
+    // Listed after the harvest, still processing 25 days after the call: Bandwidth deletes it at 30.
+    const [late] = sampleRecordings(1, { start: new Date(Date.now() - 25 * DAY), makeId: () => 'r-bw-late' });
+    if (late) bandwidth.add({ ...late, callId: 'c-bw-late', readyAt: Number.POSITIVE_INFINITY });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.dispose();
+    await Promise.all([restcomm?.stop(), bandwidth?.stop()]);
+  });
+
+  it('reports only the recording about to expire after a clean harvest, in the exact JSON shape', async () => {
+    const run = await reconcile();
+    expect(run.exitCode).toBe(1);
+    expect(JSON.parse(JSON.stringify(run.report))).toEqual({
+      accounts: [
+        { accountId: 'rc', provider: 'restcomm', listed: 4, archived: 4, gaps: [] },
+        {
+          accountId: 'bw',
+          provider: 'bandwidth',
+          listed: 3,
+          archived: 2,
+          gaps: [
+            {
+              kind: 'expiring',
+              id: recordingId({ accountId: 'bw', providerRecordingId: 'r-bw-late' }),
+              providerRecordingId: 'r-bw-late',
+              detail: expect.stringMatching(
+                /^not archived; the provider deletes it at .* \(4 days left, retention 30 days\)$/,
+              ),
+            },
+          ],
+        },
+      ],
+    });
+    bandwidth.markDeleted('r-bw-late');
+    expect((await reconcile()).exitCode).toBe(0);
+  });
+
+  it('finds a recording that appeared after the harvest, a deleted object, altered bytes and an orphan; repair fixes all but the orphan', async () => {
+    const late = restcommRecordings(5, { prefix: 'rc' })[4];
+    if (!late) throw new Error('no fifth recording');
+    restcomm.add(late);
+    const [first, second] = [
+      await entryOf('rc', restcommSid('RE', 'rc-0')),
+      await entryOf('rc', restcommSid('RE', 'rc-1')),
+    ];
+    await stack.archive.s3.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: first.key }));
+    await putBytes(second.key as string, 'not the audio any more');
+    await putBytes('recordings/rc/2026/11/01/stray.wav', 'orphan');
+
+    const before = await reconcile();
+    expect(before.exitCode).toBe(1);
+    const kinds = (before.report.accounts[0]?.gaps ?? []).map((gap) => [gap.kind, gap.providerRecordingId]);
+    expect(kinds).toEqual([
+      ['missing', late.id],
+      ['object-missing', first.providerRecordingId],
+      ['hash-mismatch', second.providerRecordingId],
+      ['orphan-object', 'stray'],
+    ]);
+
+    const after = await reconcile(true);
+    expect(after.repair).toMatchObject({ rearchived: [first.id, second.id], failed: [] });
+    expect(after.repair?.started).toHaveLength(1);
+    expect(after.report.accounts[0]?.gaps.map((gap) => gap.kind)).toEqual(['orphan-object']);
+    expect(after.report.accounts[0]).toMatchObject({ listed: 5, archived: 5 });
+    // The bytes archived again are the provider's, as first indexed.
+    expect((await entryOf('rc', first.providerRecordingId)).sha256).toBe(first.sha256);
+    await stack.archive.s3.send(
+      new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: 'recordings/rc/2026/11/01/stray.wav' }),
+    );
+  });
+
+  it('dry-run deletes nothing; a recording whose archive fails verification is never deleted at source', async () => {
+    const tampered = await entryOf('rc', restcommSid('RE', 'rc-2'));
+    await putBytes(tampered.key as string, 'tampered');
+
+    const dry = await runDeleteAtSource(context, config, { dryRun: true });
+    expect(dry.result.deleted).toHaveLength(4);
+    expect(dry.result.unverified.map((item) => item.id)).toEqual([tampered.id]);
+    expect(restcomm.count('delete')).toBe(0);
+
+    const real = await runDeleteAtSource(context, config);
+    expect(real.exitCode).toBe(1);
+    expect(real.result.deleted).toHaveLength(4);
+    expect(real.result.unverified[0]?.detail).toContain('hash-mismatch');
+    expect(restcomm.count('delete')).toBe(4);
+    expect(restcomm.recordings.get(tampered.providerRecordingId)?.deleted).toBeFalsy();
+    const deleted = await entryOf('rc', restcommSid('RE', 'rc-0'));
+    expect(deleted.deletedAtSourceAt).toBeDefined();
+    expect(deleted.deleteAtSourceAnswer).toMatch(/^HTTP 2\d\d, deleted$/);
+    // Bandwidth is not configured to delete at source: untouched.
+    expect(bandwidth.count('delete')).toBe(0);
+
+    // A later sweep is no failure, and reconcile sees no gap for what callvault deleted.
+    expect(harvestSucceeded(await harvest(stack))).toBe(true);
+    const gaps = (await reconcile()).report.accounts[0]?.gaps ?? [];
+    expect(gaps.map((gap) => [gap.kind, gap.id])).toEqual([['hash-mismatch', tampered.id]]);
+    // Repaired from the provider, which still has it; then it verifies and is deleted.
+    expect((await reconcile(true)).exitCode).toBe(0);
+    const again = await runDeleteAtSource(context, config);
+    expect(again).toMatchObject({ exitCode: 0, result: { deleted: [{ id: tampered.id }], unverified: [] } });
+  });
+
+  it('a legal hold blocks erasure (the local store refuses too); released, erasure leaves a tombstone', async () => {
+    const target = await entryOf('bw', 'r-bw-0');
+    const key = target.key as string;
+    await holdRecording(target.id, { by: 'legal', reason: 'case 42' }, stack.archive);
+    expect((await entryOf('bw', 'r-bw-0')).legalHold).toMatchObject({ by: 'legal', reason: 'case 42' });
+    await expect(eraseRecording(target.id, 'GDPR art. 17', stack.archive)).rejects.toThrow(/legal hold/);
+    // s3rver has no Object Lock: the store itself refuses to delete or overwrite a held object.
+    await expect(stack.archive.store.deleteVersion(key, null)).rejects.toBeInstanceOf(ObjectLockedError);
+    await expect(stack.archive.store.putDocument(key, 'x', 'text/plain')).rejects.toBeInstanceOf(
+      ObjectLockedError,
+    );
+    expect((await stack.archive.store.head(key))?.legalHold).toBe(true);
+
+    await releaseRecording(target.id, stack.archive);
+    const { entry, versionsDeleted } = await eraseRecording(target.id, 'GDPR art. 17', stack.archive);
+    expect(versionsDeleted).toBe(1);
+    expect(await stack.archive.store.head(key)).toBeUndefined();
+    const tombstone = await entryOf('bw', 'r-bw-0');
+    expect(tombstone).toMatchObject({ status: 'erased', reason: 'GDPR art. 17', sha256: target.sha256 });
+    expect(tombstone.erasedAt).toBe(entry.erasedAt);
+    expect(tombstone.raw).toBeUndefined();
+    expect(tombstone.from).toBeUndefined();
+    expect(tombstone.legalHold).toBeUndefined();
+    const listed = await stack.archive.index.query({ status: 'erased' });
+    expect(listed.items.map((item) => item.id)).toEqual([target.id]);
+  });
+
+  it('an erased recording is never archived again: not by a sweep, a webhook-started execution or repair', async () => {
+    const id = recordingId({ accountId: 'bw', providerRecordingId: 'r-bw-0' });
+    const downloads = bandwidth.count('audio');
+    expect(harvestSucceeded(await harvest(stack))).toBe(true);
+    // What a webhook or a backfill does: start the workflow for the recording directly.
+    await stack.runtime.starter.start('bw-erased-direct', {
+      ref: { accountId: 'bw', provider: 'bandwidth', providerRecordingId: 'r-bw-0', callId: 'c-bw-0' },
+    });
+    const [direct] = await stack.waitFor(['bw-erased-direct']);
+    expect(direct?.output).toMatchObject({ decision: 'done', reason: 'erased' });
+    const run = await reconcile(true);
+    expect(run.report.accounts[1]?.gaps).toEqual([]);
+    expect(bandwidth.count('audio')).toBe(downloads);
+    expect((await stack.archive.index.get(id))?.status).toBe('erased');
+  });
+
+  it('refuses to erase inside a compliance-mode retention; governance-mode retention is bypassed', async () => {
+    const compliance = new LocalArchiveStore(stack.archive.s3, LOCAL_BUCKET, {
+      mode: 'compliance',
+      days: 30,
+    });
+    const governance = new LocalArchiveStore(stack.archive.s3, LOCAL_BUCKET, {
+      mode: 'governance',
+      days: 30,
+    });
+    const index = stack.archive.index;
+    const locked = await entryOf('bw', 'r-bw-1');
+    await compliance.putDocument('recordings/bw/retained.txt', 'kept', 'text/plain');
+    await index.patch(locked.id, { key: 'recordings/bw/retained.txt' });
+    await expect(eraseRecording(locked.id, 'request', { index, store: compliance })).rejects.toThrow(
+      /compliance-mode retention until/,
+    );
+    await expect(
+      compliance.deleteVersion('recordings/bw/retained.txt', null, { bypassGovernance: true }),
+    ).rejects.toBeInstanceOf(ObjectLockedError);
+    await governance.putDocument('recordings/bw/governed.txt', 'kept', 'text/plain');
+    await expect(governance.deleteVersion('recordings/bw/governed.txt', null)).rejects.toBeInstanceOf(
+      ObjectLockedError,
+    );
+    await index.patch(locked.id, { key: 'recordings/bw/governed.txt' });
+    await expect(eraseRecording(locked.id, 'request', { index, store: governance })).resolves.toMatchObject({
+      versionsDeleted: 1,
+    });
+  });
+
+  it('the deployed daily jobs run the same core: a report in the bucket, one metric line per account', async () => {
+    const lines: string[] = [];
+    const now = new Date();
+    const reconcileJob = createReconcileHandler({
+      ...stack.runtime,
+      index: stack.archive.index,
+      store: stack.archive.store,
+      logger: silentLogger,
+      emit: (line) => lines.push(line),
+      now: () => now,
+    });
+    const { key, gaps } = await reconcileJob();
+    expect(key).toBe(
+      `reports/reconcile/${now.toISOString().slice(0, 4)}/${now.toISOString().slice(5, 7)}/${now.toISOString().slice(8, 10)}.json`,
+    );
+    const stored = JSON.parse(await readText(key)) as { accounts: { accountId: string; gaps: unknown[] }[] };
+    expect(stored.accounts.map((account) => account.accountId)).toEqual(['rc', 'bw']);
+    expect(gaps).toBe(stored.accounts.reduce((sum, account) => sum + account.gaps.length, 0));
+    const metrics = lines.map((line) => JSON.parse(line));
+    expect(metrics).toEqual([
+      expect.objectContaining({
+        Account: 'rc',
+        ReconcileGaps: stored.accounts[0]?.gaps.length,
+        ExpiringRecordings: 0,
+      }),
+      expect.objectContaining({
+        Account: 'bw',
+        ReconcileGaps: stored.accounts[1]?.gaps.length,
+        ExpiringRecordings: 0,
+      }),
+    ]);
+    expect(metrics[0]._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'Callvault',
+      Dimensions: [['Account']],
+      Metrics: [
+        { Name: 'ReconcileGaps', Unit: 'Count' },
+        { Name: 'ExpiringRecordings', Unit: 'Count' },
+      ],
+    });
+
+    const deleteJob = createDeleteAtSourceHandler({
+      ...stack.runtime,
+      index: stack.archive.index,
+      store: stack.archive.store,
+      logger: silentLogger,
+      emit: (line) => lines.push(line),
+    });
+    // Everything due was deleted at source already: nothing is asked of the provider again.
+    const deletesBefore = restcomm.count('delete');
+    expect(await deleteJob()).toEqual({ deleted: 0, unverified: 0, failed: 0 });
+    expect(restcomm.count('delete')).toBe(deletesBefore);
+  });
+
+  it('manifests form a hash chain; verify names an altered object, a deleted object and an altered manifest', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - DAY).toISOString().slice(0, 10);
+    const first = await writeManifest(yesterday, stack.archive);
+    expect(first).toMatchObject({ recordings: 0, previousManifest: null });
+    const second = await writeManifest(today, stack.archive);
+    expect(second.previousManifest).toBe(manifestKey(yesterday));
+    await expect(writeManifest(today, stack.archive)).rejects.toThrow(/already exists/);
+
+    const text = await readText(manifestKey(today));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.at(-1)).toEqual({
+      previousManifest: manifestKey(yesterday),
+      previousSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const erased = lines.filter((line) => line.erasedAt);
+    expect(erased.map((line) => line.id).sort()).toEqual(
+      [
+        recordingId({ accountId: 'bw', providerRecordingId: 'r-bw-0' }),
+        recordingId({ accountId: 'bw', providerRecordingId: 'r-bw-1' }),
+      ].sort(),
+    );
+    expect(Object.keys(lines[0])).toEqual(
+      expect.arrayContaining(['id', 'key', 'versionId', 'bytes', 'sha256', 'archivedAt']),
+    );
+    expect(await verifyManifests(stack.archive)).toMatchObject({ manifests: 2, failures: [] });
+
+    const altered = lines.find((line) => !line.erasedAt && line.key?.startsWith('recordings/rc/'));
+    const removed = lines.find(
+      (line) => !line.erasedAt && line.key?.startsWith('recordings/rc/') && line.id !== altered.id,
+    );
+    await putBytes(altered.key, 'altered');
+    await stack.archive.s3.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: removed.key }));
+    await putBytes(manifestKey(yesterday), `${await readText(manifestKey(yesterday))}{"id":"forged"}\n`);
+    const broken = await verifyManifests(stack.archive);
+    expect(broken.failures).toEqual(
+      expect.arrayContaining([
+        { manifest: manifestKey(today), id: undefined, detail: expect.stringContaining('chain broken') },
+        { manifest: manifestKey(today), id: altered.id, detail: expect.stringContaining('holds 7 bytes') },
+        { manifest: manifestKey(today), id: removed.id, detail: expect.stringContaining('is missing') },
+      ]),
+    );
+  });
+
+  async function readText(key: string): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await stack.archive.store.read(key)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+});
