@@ -8,8 +8,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import pMap from 'p-map';
+import { documentClient } from '../lambdas/aws/document-client.ts';
 import { planQuery, toItem } from '../lambdas/aws/dynamo-index.ts';
 import { parseConfig } from '../lambdas/core/config.ts';
 import { silentLogger } from '../lambdas/core/log.ts';
@@ -63,9 +64,7 @@ async function main() {
   });
   const stack = await startLocalStack({ config, dataDir, logger: silentLogger });
   try {
-    const db = DynamoDBDocumentClient.from(stack.archive.dynamo, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const db = documentClient(stack.archive.dynamo);
     const seeded = performance.now();
     const batches = Array.from({ length: Math.ceil(count / 25) }, (_, batch) => batch);
     await pMap(

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
+import { DynamoProviderSlots } from '../lambdas/aws/dynamo-slots.ts';
 import { DynamoSweepJournal } from '../lambdas/aws/dynamo-sweep-journal.ts';
 import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
@@ -242,6 +243,9 @@ function runtimeFor(
     store: archive.store,
     starter,
     readiness: options.config.readiness,
+    // The same limiter as deployed, in the same table: `serve` and attached commands share it.
+    // A waiter holds one of the few local handler slots, so it hands over to the workflow sooner.
+    slots: new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE, { waitMs: 1_000 }),
     logger: options.logger ?? jsonLogger,
     adapterOptions: options.adapterOptions,
   });

@@ -18,7 +18,8 @@ import {
   waitUntilTableExists,
   waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../lambdas/aws/document-client.ts';
 import { reindexItem } from '../lambdas/aws/dynamo-index.ts';
 import type { Logger } from '../lambdas/core/log.ts';
 
@@ -60,7 +61,7 @@ export async function ensureIndexTable(
 ): Promise<void> {
   const tableName = definition.TableName as string;
   // Not destroyed here: it shares the caller's client.
-  const db = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const db = documentClient(dynamo);
   const saved = join(dataDir, MIGRATION_FILE);
   let table = await describe(dynamo, tableName);
   const current =

@@ -14,7 +14,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
 import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
-import { translateThrottling } from './throttling.ts';
+import { documentClient } from './document-client.ts';
 
 export const INDEX_NAMES = {
   byAccount: 'byAccount',
@@ -119,8 +119,7 @@ export class DynamoRecordingIndex implements ComplianceIndex {
     client: DynamoDBClient,
     readonly tableName: string,
   ) {
-    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    translateThrottling(this.db, 'DynamoDB');
+    this.db = documentClient(client);
   }
 
   async get(id: string): Promise<IndexEntry | undefined> {

@@ -52,6 +52,11 @@ const common = {
     .default('rate(15 minutes)'),
   webhook: webhook.optional(),
   /**
+   * Readiness checks and downloads in flight at once at this account's provider, across every
+   * execution (deployed: across Lambdas). Default per provider: `DEFAULT_MAX_CONCURRENCY`.
+   */
+  maxConcurrency: z.number().int().min(1).max(100).optional(),
+  /**
    * Hosts a download may be sent to although they resolve to a private, loopback or link-local
    * address (on-premises storage). The configured host and public hosts need no entry.
    */
@@ -107,7 +112,26 @@ export const dialogtechAccount = z.object({
 export const voipbinAccount = z.object({
   ...common,
   provider: z.literal('voipbin'),
-  auth: z.object({ token: nonEmpty }),
+  /**
+   * An access key (`GET /accesskeys`, sent as `?accesskey=`) lives until its own expiry and is the
+   * credential for a deployment; a login token expires after 7 days.
+   */
+  auth: z
+    .object({ accesskey: nonEmpty.optional(), token: nonEmpty.optional() })
+    .superRefine((auth, ctx) => {
+      if (auth.accesskey === undefined && auth.token === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['token'],
+          message: 'is required (or "accesskey", the credential for a deployment)',
+        });
+      } else if (auth.accesskey !== undefined && auth.token !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['token'], message: 'cannot be set beside "accesskey"' });
+      }
+    })
+    .transform((auth): { accesskey: string } | { token: string } =>
+      auth.accesskey !== undefined ? { accesskey: auth.accesskey } : { token: auth.token ?? '' },
+    ),
 });
 
 export const restcommAccount = z.object({
@@ -319,6 +343,23 @@ export const deployConfig = z
 export type DeployConfig = z.infer<typeof deployConfig>;
 
 export type AccountConfig = z.infer<typeof accountConfig>;
+
+/**
+ * Four at once suits APIs documented without a limit. DialogTech's is one PHP endpoint that
+ * renders each download on request: two. Bandwidth allows 3,500 requests per 5 minutes per IP
+ * (its OpenAPI), about 11 a second, which eight short requests in flight stay under.
+ */
+export const DEFAULT_MAX_CONCURRENCY: Record<AccountConfig['provider'], number> = {
+  infobip: 4,
+  dialogtech: 2,
+  voipbin: 4,
+  restcomm: 4,
+  bandwidth: 8,
+};
+
+export function maxConcurrencyOf(account: Pick<AccountConfig, 'provider' | 'maxConcurrency'>): number {
+  return account.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY[account.provider];
+}
 export type AccountOf<P extends AccountConfig['provider']> = Extract<AccountConfig, { provider: P }>;
 export type ReadinessConfig = z.infer<typeof readinessConfig>;
 export type RetryConfig = z.infer<typeof retryConfig>;

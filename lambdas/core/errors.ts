@@ -28,6 +28,27 @@ export class ProviderUnavailableError extends CallvaultError {
   readonly retryable = true;
 }
 
+/**
+ * The account's provider is at its limit: every slot of its `maxConcurrency` is taken, or the
+ * provider itself answered 429 (`throttled`). The workflow waits and tries again; the recording
+ * does not fail for it.
+ */
+export class ProviderBusyError extends CallvaultError {
+  readonly retryable = true;
+  /** Set when the provider said 429, as opposed to callvault's own limit being reached. */
+  readonly throttled: boolean;
+  readonly retryAfterMs?: number;
+
+  constructor(
+    message: string,
+    options: { cause?: unknown; throttled?: boolean; retryAfterMs?: number } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.throttled = options.throttled ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
 /** The provider answered something that cannot be understood (garbage JSON, wrong shape, 4xx). */
 export class ProviderResponseError extends CallvaultError {
   readonly retryable = false;

@@ -5,6 +5,10 @@
 import { executionName } from './ids.ts';
 import type { IngestState } from './ingest.ts';
 import type { IndexEntry, WorkflowStarter } from './ports.ts';
+import type { Recording } from './recording.ts';
+
+/** A listing entry larger than this travels without its raw record (Step Functions caps state at 256 KB). */
+const MAX_HANDED_RAW_CHARS = 4_000;
 
 /** Rounds tried past executions that ended without recording any outcome. */
 const MAX_LOST_ROUNDS = 5;
@@ -13,6 +17,19 @@ export type HandOver =
   | { outcome: 'started'; name: string }
   | { outcome: 'running'; name: string }
   | { outcome: 'done' };
+
+/**
+ * The execution input for a recording a sweep listed: its reference plus everything the listing
+ * said, so the readiness check does not ask the provider for it again.
+ */
+export function listedState(recording: Recording): IngestState {
+  const { accountId, provider, providerRecordingId, callId, raw, ...fields } = recording;
+  const hints: NonNullable<IngestState['hints']> = Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== undefined),
+  );
+  if (raw !== undefined && (JSON.stringify(raw)?.length ?? 0) <= MAX_HANDED_RAW_CHARS) hints.raw = raw;
+  return { ref: { accountId, provider, providerRecordingId, callId }, hints };
+}
 
 /**
  * The first retry round to use, given the recording's index entry; undefined once archived (or

@@ -6,13 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
+import type { ProviderAdapter } from '../providers/adapter.ts';
 import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.ts';
 import type { ReadinessConfig } from './config.ts';
 import { InvalidAudioError } from './errors.ts';
 import { objectKeyPrefix, recordingId } from './ids.ts';
-import type { ArchiveStore, IndexEntry, IngestOutcome, RecordingIndex } from './ports.ts';
-import type { Recording, RecordingRef } from './recording.ts';
+import type { ArchiveStore, IndexEntry, IngestOutcome, ProviderSlots, RecordingIndex } from './ports.ts';
+import { withProviderSlot } from './provider-slots.ts';
+import type { KnownRecording, Recording, RecordingRef } from './recording.ts';
 
 /** What the state machine's Choice state routes on. */
 export type Decision = 'archive' | 'wait' | 'skip' | 'timeout' | 'done';
@@ -32,7 +33,8 @@ export interface ArchiveResult {
 
 export interface IngestState {
   ref: RecordingRef;
-  hints?: WebhookRecording['hints'];
+  /** What the sweep's listing or the callback told: the check asks the provider only the rest. */
+  hints?: KnownRecording;
   /** The retry round of this execution (its name's `-rN`, absent for 0); its outcome names it. */
   round?: number;
   recording?: RecordingSummary;
@@ -54,12 +56,14 @@ export interface IngestDeps {
   index: RecordingIndex;
   store: ArchiveStore;
   readiness: ReadinessConfig;
+  /** Bounds checks and downloads in flight per account; none means unbounded. */
+  slots?: ProviderSlots;
   now?: () => Date;
 }
 
 /** What each step uses of the dependencies. */
-export type CheckDeps = Pick<IngestDeps, 'adapterFor' | 'index' | 'readiness' | 'now'>;
-export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store'>;
+export type CheckDeps = Pick<IngestDeps, 'adapterFor' | 'index' | 'readiness' | 'slots' | 'now'>;
+export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store' | 'slots'>;
 export type RecordDeps = Pick<IngestDeps, 'index' | 'now'>;
 
 const MAX_RAW_CHARS = 16_000;
@@ -74,7 +78,9 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
   if (existing?.status === 'archived') return { ...state, decision: 'done', reason: 'already archived' };
   if (existing?.status === 'erased') return { ...state, decision: 'done', reason: 'erased' };
   const adapter = await deps.adapterFor(state.ref.accountId);
-  const recording = await adapter.get(state.ref);
+  const recording = await withProviderSlot(deps.slots, adapter.account, () =>
+    adapter.get(state.ref, state.hints),
+  );
   const summary = summarize(recording, state.hints);
   const attempt = (state.attempt ?? 0) + 1;
   const firstCheckedAt = state.firstCheckedAt ?? now.toISOString();
@@ -151,6 +157,16 @@ export async function archiveRecording(state: IngestState, deps: ArchiveDeps): P
 export async function downloadToStore(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
   const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
   const adapter = await deps.adapterFor(state.ref.accountId);
+  return withProviderSlot(deps.slots, adapter.account, () => streamToStore(state, deps, adapter, prefix));
+}
+
+/** The provider half of the archive step: the slot is held until the object is complete. */
+async function streamToStore(
+  state: IngestState,
+  deps: ArchiveDeps,
+  adapter: ProviderAdapter,
+  prefix: string,
+): Promise<ArchiveResult> {
   const download = await adapter.download(state.ref);
   const { head, body } = await peek(download.body, SNIFF_BYTES);
   const format = sniffAudioFormat(head);

@@ -94,6 +94,7 @@ export type LogEvents = {
   'failed recordings reached the retry limit': { exhausted: number; ids: string[] };
   'a failed recording could not be handed over': { id: string; reason: string };
   'scheduled retry failed': { reason: string };
+  'infobip listing is not newest first: reading every page': { account: string };
   'not deleted at source': { account: string; id: string; reason?: string };
   'manifest written': { key: string; recordings: number; sha256: string; previousManifest: string | null };
   'reconcile failed': { account: string; error: string; reason: string };
@@ -127,6 +128,8 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
   'sweep done': (f) =>
     `${f.accountId}: swept, ${f.listed} listed, ${f.started} started, ${f.alreadyDone} already done, ${f.alreadyRunning} running`,
   'sweep failed': (f) => `${f.account}: sweep failed: ${f.error}: ${f.reason}`,
+  'infobip listing is not newest first: reading every page': (f) =>
+    `${f.account}: Infobip listed files out of newest-first order; every page is read`,
   'not deleted at source': (f) => `${f.account}: ${f.id} not deleted at source: ${f.reason ?? 'unverified'}`,
   'manifest written': (f) =>
     `manifest ${f.key} written: ${f.recordings} recordings, sha256 ${f.sha256} (after ${f.previousManifest ?? 'none'})`,

@@ -191,6 +191,22 @@ export interface WorkflowStarter {
   status(name: string): Promise<'running' | 'ended' | 'unknown'>;
 }
 
+/** A slot held at an account's provider; release it when the requests are done. */
+export interface SlotLease {
+  release(): Promise<void>;
+}
+
+/**
+ * Bounds the requests in flight at each account's provider, across every process that shares
+ * the store behind it. Slots are leases that expire, so a task that died cannot hold one.
+ */
+export interface ProviderSlots {
+  /** Takes one of the account's `limit` slots, or throws ProviderBusyError when none is free. */
+  acquire(accountId: string, limit: number): Promise<SlotLease>;
+  /** The provider answered 429: the account gets fewer slots for a while. */
+  slowDown(accountId: string, limit: number, retryAfterMs?: number): Promise<void>;
+}
+
 export interface AccountDirectory {
   /** Every configured account (auth may be omitted in the deployed stack until `get`). */
   list(): Promise<AccountConfig[]>;

@@ -38,3 +38,9 @@ export interface Recording extends RecordingRef {
   /** The provider's record as received, for audit. */
   raw: unknown;
 }
+
+/**
+ * What a sweep's listing or a callback already told about a recording. A readiness check hands
+ * it to the adapter, so a provider without a single-recording endpoint is not listed again.
+ */
+export type KnownRecording = Partial<Omit<Recording, keyof RecordingRef>>;

@@ -6,9 +6,8 @@
 import pMap from 'p-map';
 import type { ProviderAdapter } from '../providers/adapter.ts';
 import { SweepIncompleteError } from './errors.ts';
-import { handOver } from './hand-over.ts';
+import { handOver, listedState } from './hand-over.ts';
 import { recordingId } from './ids.ts';
-import type { IngestState } from './ingest.ts';
 import type { RecordingIndex, WorkflowStarter } from './ports.ts';
 import type { Recording } from './recording.ts';
 
@@ -65,14 +64,7 @@ export async function sweepAccount(deps: SweepDeps): Promise<SweepResult> {
         result.alreadyDone += 1;
         return true;
       }
-      const input: IngestState = {
-        ref: {
-          accountId,
-          provider: recording.provider,
-          providerRecordingId: recording.providerRecordingId,
-          callId: recording.callId,
-        },
-      };
+      const input = listedState(recording);
       try {
         const handed = await handOver(input, entry, starter);
         if (handed.outcome === 'started') result.started.push(handed.name);

@@ -1,6 +1,11 @@
 /** Workflow task: is the recording ready? Returns the state with the next decision. */
 import { type CheckDeps, checkReadiness, type IngestState } from '../core/ingest.ts';
-import { environmentAdapters, environmentIndex, environmentReadiness } from './environment.ts';
+import {
+  environmentAdapters,
+  environmentIndex,
+  environmentReadiness,
+  environmentSlots,
+} from './environment.ts';
 import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
@@ -11,6 +16,7 @@ const fromEnvironment = once(() =>
     adapterFor: environmentAdapters(),
     index: environmentIndex(),
     readiness: environmentReadiness(),
+    slots: environmentSlots(),
   }),
 );
 

@@ -8,6 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsAccountDirectory } from '../aws/accounts.ts';
 import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
+import { DynamoProviderSlots } from '../aws/dynamo-slots.ts';
 import { DynamoSweepJournal } from '../aws/dynamo-sweep-journal.ts';
 import { S3ArchiveStore } from '../aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
@@ -38,6 +39,10 @@ export const environmentIndex = /* @__PURE__ */ once(
 
 export const environmentSweeps = /* @__PURE__ */ once(
   () => new DynamoSweepJournal(dynamoClient(), requireEnv('TABLE_NAME')),
+);
+
+export const environmentSlots = /* @__PURE__ */ once(
+  () => new DynamoProviderSlots(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
 );
 
 export const environmentStore = /* @__PURE__ */ once(

@@ -6,7 +6,13 @@
 import type { ReadinessConfig } from '../core/config.ts';
 import { jsonLogger, type Logger } from '../core/log.ts';
 import { type Metrics, silentMetrics } from '../core/metrics.ts';
-import type { AccountDirectory, ArchiveStore, RecordingIndex, WorkflowStarter } from '../core/ports.ts';
+import type {
+  AccountDirectory,
+  ArchiveStore,
+  ProviderSlots,
+  RecordingIndex,
+  WorkflowStarter,
+} from '../core/ports.ts';
 import type { SweepJournal } from '../core/status.ts';
 import type { AdapterOptions, ProviderAdapter } from '../providers/adapter.ts';
 import { adapterCache } from '../providers/index.ts';
@@ -17,6 +23,8 @@ export interface Runtime {
   store: ArchiveStore;
   starter: WorkflowStarter;
   readiness: ReadinessConfig;
+  /** Bounds checks and downloads per account across every execution. */
+  slots?: ProviderSlots;
   logger: Logger;
   metrics: Metrics;
   sweeps: SweepJournal;

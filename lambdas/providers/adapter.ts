@@ -5,7 +5,7 @@
 import type { AccountConfig } from '../core/config.ts';
 import { ProviderResponseError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { Recording, RecordingRef } from '../core/recording.ts';
+import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
 import type { AudioDownload, ProviderHttp, RetryPolicy } from './http.ts';
 
 /** Which recordings to list. Times are UTC ISO-8601; both bounds are optional. */
@@ -43,9 +43,12 @@ export interface ProviderAdapter {
 
   /**
    * The recording's current metadata and readiness. A recording the provider no longer has is
-   * returned with `readiness: 'gone'` rather than thrown.
+   * returned with `readiness: 'gone'` rather than thrown. `known` is what the caller already holds
+   * (the listing entry a sweep found, a callback's fields): an adapter whose provider has no
+   * single-recording endpoint answers from it with O(1) requests instead of listing again;
+   * one that has such an endpoint re-reads the metadata there and may ignore it.
    */
-  get(ref: RecordingRef): Promise<Recording>;
+  get(ref: RecordingRef, known?: KnownRecording): Promise<Recording>;
 
   /** Opens the audio as a counted, hashed stream. Throws RecordingNotReadyError / RecordingGoneError. */
   download(ref: RecordingRef): Promise<AudioDownload>;

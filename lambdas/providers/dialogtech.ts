@@ -11,7 +11,7 @@ import {
   RecordingNotReadyError,
   WebhookParseError,
 } from '../core/errors.ts';
-import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
+import type { KnownRecording, Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type {
   AdapterOptions,
   ListWindow,
@@ -136,7 +136,10 @@ export function createDialogtechAdapter(
     return items;
   }
 
-  /** Finds a recording's list entry: there is no per-recording metadata endpoint. */
+  /**
+   * Finds a recording's list entry: there is no per-recording metadata endpoint. Only for a
+   * recording nobody described (a bare `{recordingId}` callback): a sweep hands its entry over.
+   */
   async function findInLists(sid: string): Promise<Item | undefined> {
     for (const pair of account.lists) {
       const found = (await listPair(pair)).find((item) => toText(item.sid) === sid);
@@ -265,9 +268,25 @@ export function createDialogtechAdapter(
       }
     },
 
-    async get(ref: RecordingRef): Promise<Recording> {
+    async get(ref: RecordingRef, known?: KnownRecording): Promise<Recording> {
+      // The probe is the one request a check needs; the listing's metadata came with the sweep.
       const state = await probe(ref);
-      const item = state.readiness === 'gone' ? undefined : await findInLists(ref.providerRecordingId);
+      if (known?.startedAt !== undefined) {
+        return {
+          ...known,
+          accountId: account.id,
+          provider: 'dialogtech',
+          providerRecordingId: ref.providerRecordingId,
+          callId: ref.callId ?? ref.providerRecordingId,
+          direction: 'inbound',
+          format: account.format,
+          readiness: state.readiness,
+          providerStatus: state.status,
+          raw: known.raw ?? { sid: ref.providerRecordingId },
+        };
+      }
+      // Not described: the lists are read once, when the audio is there to archive.
+      const item = state.readiness === 'ready' ? await findInLists(ref.providerRecordingId) : undefined;
       if (item) return toRecording(item, state.readiness, state.status);
       return {
         accountId: account.id,

@@ -17,6 +17,7 @@ import {
   ForbiddenAddressError,
   IncompleteDownloadError,
   ProviderAuthError,
+  ProviderBusyError,
   ProviderResponseError,
   ProviderUnavailableError,
 } from '../core/errors.ts';
@@ -127,6 +128,7 @@ class RetryableAttemptError extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -423,6 +425,7 @@ export class ProviderHttp {
       throw new RetryableAttemptError(
         `HTTP ${status}${own ? '' : ` from ${url.host}`}: ${this.bodyFrom(url, body)}`,
         retryAfterMs(headerValue(response.headers['retry-after'])),
+        status,
       );
     }
     return response;
@@ -463,6 +466,13 @@ export class ProviderHttp {
         },
       });
     } catch (error) {
+      if (error instanceof RetryableAttemptError && error.status === 429) {
+        // The provider asks callvault to slow down: not a failure of this recording.
+        throw new ProviderBusyError(
+          `${this.who} is rate-limited by the provider (HTTP 429) for ${method} ${this.describe(url)}`,
+          { throttled: true, retryAfterMs: error.retryAfterMs },
+        );
+      }
       if (error instanceof RetryableAttemptError) {
         throw new ProviderUnavailableError(
           `${this.who} did not answer ${method} ${this.describe(url)} successfully: ${this.redact(error.message)}`,

@@ -2,13 +2,15 @@
  * Infobip IVR recordings (`GET /voice/ivr/1/files`). The API is a bare listing of the files that
  * Record actions in IVR scenarios produced: no status, no duration, no time filter, no single-file
  * metadata endpoint, no delete (files simply expire after two months), and no total count.
+ * The reference documents no order either; its example lists files newest first. A listing is
+ * cut short only while what it returns proves that order (see `list`).
  */
 import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '../core/errors.ts';
-import type { Recording, RecordingRef } from '../core/recording.ts';
+import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
 import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
 import { inWindow, windowBounds } from './adapter.ts';
-import { accountSecrets, basicAuth, downloadLimits, ProviderHttp } from './http.ts';
+import { type AudioDownload, accountSecrets, basicAuth, downloadLimits, ProviderHttp } from './http.ts';
 import { asArray, looksLikeXml, parseXml, toText, toUtcIso } from './parse.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
@@ -47,10 +49,10 @@ export function createInfobipAdapter(
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
 
   /**
-   * Every file the listing returns, page by page. There is no total and no "last page" marker, so
-   * a short page proves nothing: only an empty page ends the listing.
+   * The listing, page by page. There is no total and no "last page" marker, so a short page
+   * proves nothing: only an empty page ends the listing.
    */
-  async function* allFiles(filter: { messageId?: string } = {}): AsyncGenerator<FileEntry> {
+  async function* allPages(filter: { messageId?: string } = {}): AsyncGenerator<FileEntry[]> {
     let previousPageIds = '';
     for (let page = FIRST_PAGE; ; page += 1) {
       const query = { page, pageSize, messageId: filter.messageId };
@@ -70,7 +72,7 @@ export function createInfobipAdapter(
         );
       }
       previousPageIds = pageIds;
-      yield* files;
+      yield files;
     }
   }
 
@@ -141,13 +143,61 @@ export function createInfobipAdapter(
     };
   }
 
-  /** Finds one file through the listing, since Infobip has no per-file metadata endpoint. */
-  async function findFile(ref: RecordingRef): Promise<FileEntry | undefined> {
-    // The messageId filter turns a scan of every file into one or two small pages.
-    for await (const file of allFiles({ messageId: ref.callId })) {
-      if (fileIdOf(file) === ref.providerRecordingId) return file;
+  /** Finds one file among its message's files (one small page), never by scanning the account. */
+  async function findInMessage(ref: RecordingRef, messageId: string): Promise<FileEntry | undefined> {
+    for await (const files of allPages({ messageId })) {
+      const found = files.find((file) => fileIdOf(file) === ref.providerRecordingId);
+      if (found) return found;
     }
     return undefined;
+  }
+
+  /**
+   * A file announced without its messageId, just recorded: on the listing's first page, newest
+   * first. One page is read, never more; elsewhere, the metadata stays unknown.
+   */
+  async function findRecent(ref: RecordingRef): Promise<FileEntry | undefined> {
+    for await (const files of allPages())
+      return files.find((file) => fileIdOf(file) === ref.providerRecordingId);
+    return undefined;
+  }
+
+  /** The file itself, under the configured base: the `url` of a listing is relative. */
+  function openFile(ref: RecordingRef): Promise<AudioDownload> {
+    const path = `${FILES_PATH}/${encodeURIComponent(ref.providerRecordingId)}`;
+    return http.openAudio(path, {
+      headers: { accept: 'audio/wav, */*' },
+      onStatus: (response) => {
+        if (response.status === 404) {
+          throw new RecordingGoneError(
+            `${http.who} no longer has file ${ref.providerRecordingId} (Infobip keeps IVR recordings for two months)`,
+          );
+        }
+      },
+    });
+  }
+
+  function goneRecording(ref: RecordingRef): Recording {
+    return {
+      accountId: account.id,
+      provider: 'infobip',
+      providerRecordingId: ref.providerRecordingId,
+      callId: ref.callId,
+      direction: 'unknown',
+      readiness: 'gone',
+      raw: null,
+    };
+  }
+
+  /** Whether the file is there, from its own URL (the body is not read). */
+  async function probeFile(ref: RecordingRef): Promise<Recording> {
+    try {
+      (await openFile(ref)).body.destroy();
+    } catch (error) {
+      if (error instanceof RecordingGoneError) return goneRecording(ref);
+      throw error;
+    }
+    return { ...goneRecording(ref), format: 'wav', channels: 1, readiness: 'ready' };
   }
 
   return {
@@ -155,47 +205,64 @@ export function createInfobipAdapter(
     http,
     supportsDelete: false,
 
+    /**
+     * No server-side time filter, so the window is applied here. While every new file read so far
+     * is no newer than the one before it (the order the reference's example shows), a page wholly
+     * older than the window ends the listing: later pages can only be older still. One file out
+     * of that order (or without a date) and every page is read, as the only safe way left.
+     */
     async *list(window: ListWindow): AsyncIterable<Recording> {
       const bounds = windowBounds(window);
       const seen = new Set<string>();
-      // No server-side time filter and no documented order: read every page, filter here.
-      for await (const file of allFiles()) {
-        const recording = toRecording(file);
-        if (seen.has(recording.providerRecordingId)) continue;
-        seen.add(recording.providerRecordingId);
-        if (inWindow(recording.startedAt, bounds)) yield recording;
+      let newestFirst = true;
+      let previous: number | undefined;
+      for await (const files of allPages()) {
+        let pageReachesWindow = false;
+        for (const file of files) {
+          const recording = toRecording(file);
+          const at = recording.startedAt === undefined ? undefined : Date.parse(recording.startedAt);
+          if (at === undefined || bounds.since === undefined || at >= bounds.since) pageReachesWindow = true;
+          // Files shifted onto the next page by a new arrival come again: already judged.
+          if (seen.has(recording.providerRecordingId)) continue;
+          seen.add(recording.providerRecordingId);
+          if (newestFirst && (at === undefined || (previous !== undefined && at > previous))) {
+            newestFirst = false;
+            options.logger?.info('infobip listing is not newest first: reading every page', {
+              account: account.id,
+            });
+          }
+          if (at !== undefined) previous = at;
+          if (inWindow(recording.startedAt, bounds)) yield recording;
+        }
+        if (newestFirst && !pageReachesWindow) return;
       }
     },
 
-    async get(ref: RecordingRef): Promise<Recording> {
-      const file = await findFile(ref);
+    async get(ref: RecordingRef, known?: KnownRecording): Promise<Recording> {
+      // A listing entry (from the sweep or a callback's `files[]`) is proof the file is stored:
+      // nothing to ask. The download fetches the file's own URL and learns there if it expired.
+      if (known?.startedAt !== undefined) {
+        return {
+          ...known,
+          accountId: account.id,
+          provider: 'infobip',
+          providerRecordingId: ref.providerRecordingId,
+          callId: ref.callId,
+          direction: 'unknown',
+          format: 'wav',
+          channels: 1,
+          readiness: 'ready',
+          raw: known.raw ?? null,
+        };
+      }
+      const file = ref.callId ? await findInMessage(ref, ref.callId) : await findRecent(ref);
       if (file) return toRecording(file);
-      // Not listed any more: files expire two months after recording.
-      return {
-        accountId: account.id,
-        provider: 'infobip',
-        providerRecordingId: ref.providerRecordingId,
-        callId: ref.callId,
-        direction: 'unknown',
-        readiness: 'gone',
-        raw: null,
-      };
+      // Not where one page could show it: the file's own URL says whether it is there.
+      return probeFile(ref);
     },
 
-    async download(ref: RecordingRef) {
-      // Always under the configured base: the `url` in a listing is relative, and its file id is
-      // all we keep of it.
-      const path = `${FILES_PATH}/${encodeURIComponent(ref.providerRecordingId)}`;
-      return http.openAudio(path, {
-        headers: { accept: 'audio/wav, */*' },
-        onStatus: (response) => {
-          if (response.status === 404) {
-            throw new RecordingGoneError(
-              `${http.who} no longer has file ${ref.providerRecordingId} (Infobip keeps IVR recordings for two months)`,
-            );
-          }
-        },
-      });
+    download(ref: RecordingRef) {
+      return openFile(ref);
     },
 
     async delete(ref: RecordingRef): Promise<never> {

@@ -2,8 +2,9 @@
  * VoIPBin adapter. API reference: https://api.voipbin.net/docs/recording.html
  *
  * Quirks handled here:
- * - Auth is a JWT. The tutorial puts it in `?token=`, but the API also takes
- *   `Authorization: Bearer <token>`; the header keeps the secret out of URLs and logs.
+ * - Auth is an access key or a JWT. An access key travels as `?accesskey=` (the only form the API
+ *   takes it in; every URL in a message is redacted); a token, which the tutorial puts in
+ *   `?token=`, goes in `Authorization: Bearer <token>`, which keeps it out of URLs.
  * - Listing is cursor paging, newest first: `next_page_token` is the `tm_create` of the page's
  *   last item, the last real page still carries a token, and the end is an empty `result`
  *   (Go encodes an empty list as `null`). A token that does not move is treated as the end.
@@ -56,13 +57,19 @@ export function createVoipbinAdapter(
 ): ProviderAdapter {
   const logger = options.logger ?? silentLogger;
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const auth = account.auth;
+  /** Added to every request's query: the access key, when that is the credential. */
+  const authQuery = 'accesskey' in auth ? { accesskey: auth.accesskey } : {};
   const http = new ProviderHttp({
     accountId: account.id,
     provider: PROVIDER,
     baseUrl: account.baseUrl,
     ...downloadLimits(account),
     secrets: accountSecrets(account),
-    headers: { authorization: `Bearer ${account.auth.token}`, accept: 'application/json' },
+    headers: {
+      ...('token' in auth ? { authorization: `Bearer ${auth.token}` } : {}),
+      accept: 'application/json',
+    },
     retry: options.retry,
     timeoutMs: options.timeoutMs,
     logger,
@@ -188,7 +195,7 @@ export function createVoipbinAdapter(
     const usedTokens = new Set<string>();
     let token: string | undefined;
     for (;;) {
-      const query = { page_size: pageSize, page_token: token };
+      const query = { ...authQuery, page_size: pageSize, page_token: token };
       const url = http.url(RECORDINGS_PATH, query);
       const { status, json } = await http.getJson(RECORDINGS_PATH, { query });
       if (status === 404) throw responseError(url, 'HTTP 404 for the recording list', json);
@@ -231,11 +238,11 @@ export function createVoipbinAdapter(
 
   async function get(ref: RecordingRef): Promise<Recording> {
     const path = recordingPath(ref.providerRecordingId);
-    const { status, json } = await http.getJson(path);
+    const { status, json } = await http.getJson(path, { query: authQuery });
     if (status === 404) return goneRecording(ref);
     // Some gateway versions wrap a single resource as `{"result": {...}}`.
     const body = isObject(json) && isObject(json.result) ? json.result : json;
-    const url = http.url(path);
+    const url = http.url(path, authQuery);
     return sameRecording(http, ref, normalize(asRecord(body, url)), url);
   }
 
@@ -259,6 +266,7 @@ export function createVoipbinAdapter(
       }
       const path = `/v1.0/recordingfiles/${encodeURIComponent(ref.providerRecordingId)}`;
       return http.openAudio(path, {
+        query: authQuery,
         onStatus: (response) => {
           if (response.status === 404) {
             throw new RecordingGoneError(
@@ -271,9 +279,9 @@ export function createVoipbinAdapter(
 
     async delete(ref) {
       const path = recordingPath(ref.providerRecordingId);
-      const response = await http.requestText(path, { method: 'DELETE' });
+      const response = await http.requestText(path, { method: 'DELETE', query: authQuery });
       if (response.status === 404) return { status: 404, alreadyGone: true };
-      http.expectOk(response, path);
+      http.expectOk(response, path, authQuery);
       return { status: response.status, alreadyGone: false };
     },
 

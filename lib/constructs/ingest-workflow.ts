@@ -29,6 +29,7 @@ import type { ReadinessConfig } from '../../lambdas/core/config.ts';
 import { worstCaseRequestMs } from '../../lambdas/providers/http.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
+import { grantProviderSlots, PROVIDER_BUSY_RETRY } from './provider-slots.ts';
 import {
   ARCHIVE_KEY_PREFIX,
   grantArchiveReadWrite,
@@ -127,7 +128,12 @@ export class IngestWorkflow extends Construct {
     });
     this.archiveFunction = new AppFunction(this, 'ArchiveFunction', {
       handlerName: 'archive',
-      environment: { BUCKET_NAME: props.bucket.bucketName, CALLVAULT_ACCOUNTS: props.accountsJson },
+      environment: {
+        BUCKET_NAME: props.bucket.bucketName,
+        CALLVAULT_ACCOUNTS: props.accountsJson,
+        // Provider slots only (grantProviderSlots): the archive step never touches recordings.
+        TABLE_NAME: props.table.tableName,
+      },
       memorySize: props.archiveMemoryMiB ?? 1024,
       timeout: Duration.minutes(15),
     });
@@ -145,6 +151,8 @@ export class IngestWorkflow extends Construct {
     grantIndexReadWrite(props.table, this.recordFunction);
     grantIndexReadWrite(props.table, this.endedFunction);
     grantArchiveReadWrite(props.bucket, this.archiveFunction);
+    grantProviderSlots(props.table, this.checkFunction);
+    grantProviderSlots(props.table, this.archiveFunction);
     for (const secret of props.accountSecrets) {
       secret.grantRead(this.checkFunction);
       secret.grantRead(this.archiveFunction);
@@ -199,8 +207,12 @@ export class IngestWorkflow extends Construct {
       maxDelay: Duration.minutes(5),
       jitterStrategy: JitterType.FULL,
     };
-    check.addRetry(transientRetry).addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    check
+      .addRetry(PROVIDER_BUSY_RETRY)
+      .addRetry(transientRetry)
+      .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     archive
+      .addRetry(PROVIDER_BUSY_RETRY)
       .addRetry(transientRetry)
       .addCatch(wait, { errors: ['RecordingNotReadyError'], resultPath: '$.error' })
       .addCatch(recordSkipped, { errors: ['RecordingGoneError'], resultPath: '$.error' })

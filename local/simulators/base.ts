@@ -86,6 +86,9 @@ export interface SimulatorOptions {
 export abstract class ProviderSimulator {
   readonly recordings = new Map<string, SimRecording>();
   readonly requests: LoggedRequest[] = [];
+  /** Requests being answered right now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   private readonly faults: Array<Fault & { remaining: number }> = [];
   private readonly audioCache = new Map<string, SyntheticWav>();
   protected readonly idlessInListing = new Set<string>();
@@ -323,8 +326,13 @@ export abstract class ProviderSimulator {
     const endpoint = this.classify(method, url);
     const entry: LoggedRequest = { method, path: url.pathname, endpoint };
     this.requests.push(entry);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     response.on('finish', () => {
       entry.status = response.statusCode;
+    });
+    response.on('close', () => {
+      this.inFlight -= 1;
     });
     const fault = this.take(endpoint, [
       'rate-limit',

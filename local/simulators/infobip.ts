@@ -28,6 +28,11 @@ export interface InfobipSimulatorOptions extends SimulatorOptions {
   preferXml?: boolean;
   /** Answer JSON listings as a bare array instead of `{"files":[…]}` (both are in the reference). */
   bareArray?: boolean;
+  /**
+   * The listing's order. The reference documents none; its example is newest first (the
+   * default). `oldest-first` stands for an API that turns out to list otherwise.
+   */
+  order?: 'newest-first' | 'oldest-first';
 }
 
 export class InfobipSimulator extends ProviderSimulator {
@@ -36,6 +41,7 @@ export class InfobipSimulator extends ProviderSimulator {
   readonly apiKey: string;
   preferXml: boolean;
   bareArray: boolean;
+  order: 'newest-first' | 'oldest-first';
 
   constructor(options: InfobipSimulatorOptions = {}) {
     super(options);
@@ -44,6 +50,7 @@ export class InfobipSimulator extends ProviderSimulator {
     this.apiKey = options.apiKey ?? 'sim-api-key-7c2e0b';
     this.preferXml = options.preferXml ?? false;
     this.bareArray = options.bareArray ?? false;
+    this.order = options.order ?? 'newest-first';
   }
 
   /** How the simulator renders a recording as a `files[]` entry. */
@@ -113,7 +120,8 @@ export class InfobipSimulator extends ProviderSimulator {
     }
     const messageId = url.searchParams.get('messageId');
     const number = url.searchParams.get('number')?.replace(/^\+/, '');
-    const matching = this.live()
+    const live = this.order === 'newest-first' ? this.live().reverse() : this.live();
+    const matching = live
       .filter((recording) => this.isAvailable(recording))
       .filter((recording) => !messageId || recording.callId === messageId)
       .filter((recording) => !number || recording.to.replace(/^\+/, '') === number);

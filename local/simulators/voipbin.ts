@@ -2,7 +2,7 @@
  * VoIPBin simulator: `/v1.0/recordings` (cursor paging on `tm_create`, newest first),
  * `/v1.0/recordings/{id}` (GET, DELETE as a soft delete), `/v1.0/recordingfiles/{id}` (the file,
  * optionally as a ZIP and/or through a redirect to a storage URL), token auth via
- * `Authorization: Bearer` or `?token=`, zone-less timestamps.
+ * `Authorization: Bearer` or `?token=`, access-key auth via `?accesskey=`, zone-less timestamps.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
@@ -13,6 +13,8 @@ import { type Endpoint, ProviderSimulator, type SimRecording, type SimulatorOpti
 export interface VoipbinSimulatorOptions extends SimulatorOptions {
   /** The JWT the simulator accepts. */
   token?: string;
+  /** The access key the simulator accepts as `?accesskey=`. */
+  accessKey?: string;
   /** Zone the zone-less timestamps are written in (the account must read them in the same). */
   timeZone?: string;
   /** How an unset `tm_end` / `tm_delete` is written: `""` (the docs) or the database sentinel. */
@@ -33,6 +35,7 @@ export interface VoipbinDownloadMode {
 }
 
 const DEFAULT_TOKEN = 'voipbin-sim-token-eyJhbGciOiJIUzI1NiJ9';
+const DEFAULT_ACCESS_KEY = 'vb_simAccessKey3Bf9xKmPq2nR7sT4';
 const CUSTOMER_ID = '5e4a0680-804e-11ec-8477-2fea5968d85b';
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const SENTINEL = '9999-01-01 00:00:00.000000';
@@ -44,6 +47,7 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
 
 export class VoipbinSimulator extends ProviderSimulator {
   readonly token: string;
+  readonly accessKey: string;
   readonly timeZone: string;
   private readonly unsetTimestamp: 'empty' | 'sentinel';
   private readonly inclusivePageToken: boolean;
@@ -53,6 +57,7 @@ export class VoipbinSimulator extends ProviderSimulator {
   constructor(options: VoipbinSimulatorOptions = {}) {
     super(options);
     this.token = options.token ?? DEFAULT_TOKEN;
+    this.accessKey = options.accessKey ?? DEFAULT_ACCESS_KEY;
     this.timeZone = options.timeZone ?? 'UTC';
     this.unsetTimestamp = options.unsetTimestamp ?? 'empty';
     this.inclusivePageToken = options.inclusivePageToken ?? false;
@@ -185,7 +190,11 @@ export class VoipbinSimulator extends ProviderSimulator {
 
   private authorized(request: IncomingMessage, url: URL): boolean {
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    return bearer === this.token || url.searchParams.get('token') === this.token;
+    return (
+      bearer === this.token ||
+      url.searchParams.get('token') === this.token ||
+      url.searchParams.get('accesskey') === this.accessKey
+    );
   }
 
   private listPage(response: ServerResponse, url: URL): void {
@@ -303,14 +312,18 @@ function storedZip(name: string, data: Buffer): Buffer {
   return Buffer.concat([local, fileName, data, central, fileName, end]);
 }
 
-/** A config account pointing at the simulator, with the simulator's token and zone. */
-export function voipbinSimulatorAccount(sim: VoipbinSimulator, id = 'voipbin-sim'): AccountOf<'voipbin'> {
+/** A config account pointing at the simulator, with the simulator's token (or access key) and zone. */
+export function voipbinSimulatorAccount(
+  sim: VoipbinSimulator,
+  id = 'voipbin-sim',
+  auth: 'token' | 'accesskey' = 'token',
+): AccountOf<'voipbin'> {
   return {
     id,
     provider: 'voipbin',
     baseUrl: sim.baseUrl,
     timeZone: sim.timeZone,
     schedule: 'rate(15 minutes)',
-    auth: { token: sim.token },
+    auth: auth === 'accesskey' ? { accesskey: sim.accessKey } : { token: sim.token },
   };
 }

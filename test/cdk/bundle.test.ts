@@ -28,6 +28,7 @@ describe('AppFunction bundling', () => {
     const bundle = readFileSync(join(outdir, `asset.${assetHash}`, 'index.mjs'), 'utf8');
     for (const name of [
       'ProviderUnavailableError',
+      'ProviderBusyError',
       'IncompleteDownloadError',
       'RecordingGoneError',
       'RecordingNotReadyError',

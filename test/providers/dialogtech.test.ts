@@ -221,13 +221,15 @@ describe('dialogtech list', () => {
 });
 
 describe('dialogtech readiness and download', () => {
-  it('goes from pending (202) to ready, with metadata looked up in the lists', async () => {
+  it('goes from pending (202) to ready; undescribed, its metadata is looked up once it is ready', async () => {
     const sid = '0955500000000001';
     addRecording(sid, { readyAt: clock + 60_000 });
+    const listsBefore = sim.count('list');
     const pending = await adapter.get(ref(sid));
     expect(pending.readiness).toBe('pending');
     expect(pending.providerStatus).toBe('202');
-    expect(pending.startedAt).toBe('2026-10-15T15:00:00.000Z');
+    // Pending, nothing needs the metadata yet: only the probe was sent.
+    expect(sim.count('list')).toBe(listsBefore);
     await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
     await expect(adapter.delete(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
 
@@ -263,9 +265,12 @@ describe('dialogtech readiness and download', () => {
       });
       const sid = long[0]?.id ?? '';
       const started = Date.now();
+      // Described, as a sweep hands a recording over: each check is the probe alone.
+      const known = { startedAt: '2026-11-01T09:00:00.000Z' };
       for (let probe = 0; probe < 70; probe += 1) {
-        expect((await probing.get(ref(sid))).readiness).toBe('ready');
+        expect((await probing.get(ref(sid), known)).readiness).toBe('ready');
       }
+      expect(probeSim.count('list')).toBe(0);
       expect(Date.now() - started).toBeLessThan(5000);
       const download = await probing.download(ref(sid));
       expect((await drain(download)).sha256).toBe(probeSim.audio(sid).sha256());

@@ -186,14 +186,15 @@ describe('infobip listing', () => {
       since: '2026-11-01T09:03:00.000Z',
       until: '2026-11-01T09:07:00.000Z',
     });
-    expect(recordings.map((r) => r.startedAt)).toEqual([
+    expect(recordings.map((r) => r.startedAt).sort()).toEqual([
       '2026-11-01T09:03:00.000Z',
       '2026-11-01T09:04:00.000Z',
       '2026-11-01T09:05:00.000Z',
       '2026-11-01T09:06:00.000Z',
     ]);
-    // no time filter at the server: every page was read
-    expect(s.count('list')).toBe(4);
+    // No time filter at the server; newest first, the listing stops at the first page wholly
+    // older than the window (page 3: 09:01, 09:00) instead of reading on to the empty page 4.
+    expect(s.count('list')).toBe(3);
   });
 });
 
@@ -237,15 +238,21 @@ describe('infobip get, download and readiness', () => {
     expect(s.count('status')).toBeGreaterThan(0);
   });
 
-  it('gets a file without a callId by scanning the listing', async () => {
-    const target = recordings[4] as SimRecording;
-    const recording = await adapter.get({
-      accountId: account.id,
-      provider: 'infobip',
-      providerRecordingId: target.id,
-    });
+  it('checks a file without a callId on the first page only, else at its own URL, never scanning', async () => {
+    const counts = () => ({ list: s.count('list'), status: s.count('status'), audio: s.count('audio') });
+    const get = (target: SimRecording) =>
+      adapter.get({ accountId: account.id, provider: 'infobip', providerRecordingId: target.id });
+    // The newest file is on the first page: its metadata comes with it.
+    const newest = recordings[4] as SimRecording;
+    let before = counts();
+    expect(await get(newest)).toMatchObject({ readiness: 'ready', callId: newest.callId });
+    expect(counts()).toEqual({ ...before, list: before.list + 1 });
+    // An older one is not: the first page, then the file's own URL, not pages 2 and 3.
+    const oldest = recordings[0] as SimRecording;
+    before = counts();
+    const recording = await get(oldest);
     expect(recording.readiness).toBe('ready');
-    expect(recording.callId).toBe(target.callId);
+    expect(counts()).toEqual({ list: before.list + 1, status: before.status, audio: before.audio + 1 });
   });
 
   it('downloads the audio and verifies the bytes', async () => {

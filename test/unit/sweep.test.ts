@@ -42,8 +42,10 @@ describe('sweepAccount', () => {
     });
     expect(result.started).toEqual(['r1', 'r2', 'r3'].map((id) => executionName(recording(id))));
     expect(index.cursors.get('vb-main')).toBe(at(30));
+    // The listing's metadata travels with the reference: the check need not ask for it again.
     expect(starter.calls[2]?.input).toEqual({
       ref: { accountId: 'vb-main', provider: 'voipbin', providerRecordingId: 'r3', callId: 'c3' },
+      hints: { direction: 'inbound', readiness: 'ready', startedAt: at(30), raw: { id: 'r3' } },
     });
   });
 

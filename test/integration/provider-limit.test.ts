@@ -1,0 +1,190 @@
+/**
+ * Providers are protected: an account's `maxConcurrency` bounds the checks and downloads in flight
+ * at its provider across every execution, through the lease items in the (dynalite) index table
+ * that deployed Lambdas share too; a 429 slows the account down and no recording fails for it.
+ * The simulators count the requests they answer at once, over real HTTP.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoProviderSlots, slotsKey } from '../../lambdas/aws/dynamo-slots.ts';
+import { type AccountConfig, parseConfig } from '../../lambdas/core/config.ts';
+import { ProviderBusyError } from '../../lambdas/core/errors.ts';
+import { silentLogger } from '../../lambdas/core/log.ts';
+import { type AccountSummary, harvest } from '../../local/harvest.ts';
+import {
+  InfobipSimulator,
+  infobipSampleRecordings,
+  infobipSimulatorAccount,
+} from '../../local/simulators/infobip.ts';
+import { LOCAL_TABLE, type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const dirs: string[] = [];
+const stacks: OwnedLocalStack[] = [];
+const sims: InfobipSimulator[] = [];
+
+/**
+ * The local stack with 16 concurrent invocations per handler: more than the accounts' limits
+ * together, so one account's waiting tasks cannot starve another's.
+ */
+async function stackFor(accounts: AccountConfig[]): Promise<OwnedLocalStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callvault-limit-'));
+  dirs.push(dataDir);
+  const stack = await startLocalStack({
+    config: parseConfig({
+      accounts,
+      readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
+    }),
+    dataDir,
+    logger: silentLogger,
+    adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 } },
+    // Busy retries every 100 ms (5 s × 0.02), up to 60 times: enough for this backlog to drain.
+    retryIntervalScale: 0.02,
+    concurrency: 16,
+  });
+  stacks.push(stack);
+  return stack;
+}
+
+async function simWith(count: number, prefix: string): Promise<InfobipSimulator> {
+  const sim = new InfobipSimulator({ recordings: infobipSampleRecordings(count, { prefix }) });
+  await sim.start();
+  sims.push(sim);
+  return sim;
+}
+
+afterAll(async () => {
+  for (const stack of stacks) await stack.close();
+  await Promise.all(sims.map((sim) => sim.stop()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('maxConcurrency through the local workflow', () => {
+  let stack: OwnedLocalStack;
+  let limited: InfobipSimulator;
+  let control: InfobipSimulator;
+  let throttling: InfobipSimulator;
+  let summaries: Map<string, AccountSummary>;
+
+  beforeAll(async () => {
+    [limited, control, throttling] = await Promise.all([
+      simWith(8, 'lim'),
+      simWith(8, 'ctl'),
+      simWith(6, 'rl'),
+    ]);
+    // Slow bodies (about 0.3 s each), so downloads overlap unless something holds them back.
+    for (const sim of [limited, control])
+      sim.inject({
+        kind: 'slow',
+        on: 'audio',
+        times: Number.POSITIVE_INFINITY,
+        chunkBytes: 2048,
+        chunkDelayMs: 30,
+      });
+    // Five answers per request (the first and four retries): the first two downloads end busy.
+    throttling.inject({ kind: 'rate-limit', on: 'audio', times: 10, retryAfterSeconds: 0 });
+    stack = await stackFor([
+      { ...infobipSimulatorAccount(limited, 'ib-two'), maxConcurrency: 2 },
+      // The control: room for all its downloads at once.
+      { ...infobipSimulatorAccount(control, 'ib-control'), maxConcurrency: 8 },
+      { ...infobipSimulatorAccount(throttling, 'ib-429'), maxConcurrency: 4 },
+    ]);
+    summaries = new Map((await harvest(stack)).map((summary) => [summary.accountId, summary]));
+  }, 60_000);
+
+  const slotsItem = async (accountId: string) =>
+    (
+      await stack.archive.dynamo.send(
+        new GetCommand({ TableName: LOCAL_TABLE, Key: { id: slotsKey(accountId) }, ConsistentRead: true }),
+      )
+    ).Item;
+
+  it('never has more than maxConcurrency downloads in flight at the provider, and archives everything', async () => {
+    expect(summaries.get('ib-two')).toMatchObject({ listed: 8, archived: 8, failed: 0 });
+    expect(limited.maxInFlight).toBeLessThanOrEqual(2);
+    // The same load with room for it overlaps more than two downloads.
+    expect(summaries.get('ib-control')).toMatchObject({ listed: 8, archived: 8, failed: 0 });
+    expect(control.maxInFlight).toBeGreaterThan(2);
+    // Every slot was given back.
+    expect(Object.keys((await slotsItem('ib-two')) ?? {}).filter((name) => /^s\d+$/.test(name))).toEqual([]);
+  });
+
+  it('slows an account down on a 429 that outlives the transport retries, and no recording fails', async () => {
+    expect(summaries.get('ib-429')).toMatchObject({ listed: 6, archived: 6, failed: 0 });
+    expect(throttling.requests.filter((request) => request.status === 429)).toHaveLength(10);
+    const item = await slotsItem('ib-429');
+    // Halved at least once from 4, for a minute from the 429.
+    expect(item?.limit).toBeLessThanOrEqual(2);
+    expect(item?.reducedUntil).toBeGreaterThan(Date.now());
+  });
+
+  describe('DynamoProviderSlots on dynalite', () => {
+    let clock = Date.UTC(2026, 11, 1, 12, 0, 0);
+    const slotsAt = (waitMs = 0) =>
+      new DynamoProviderSlots(stack.archive.dynamo, LOCAL_TABLE, {
+        leaseMs: 30_000,
+        waitMs,
+        now: () => clock,
+      });
+    afterEach(() => {
+      clock += 3_600_000;
+    });
+    it('hands out exactly `limit` slots to concurrent callers, and a released one again', async () => {
+      const slots = slotsAt();
+      const attempts = await Promise.allSettled(Array.from({ length: 8 }, () => slots.acquire('acct-a', 3)));
+      const leases = attempts.flatMap((attempt) => (attempt.status === 'fulfilled' ? [attempt.value] : []));
+      const refused = attempts.flatMap((attempt) => (attempt.status === 'rejected' ? [attempt.reason] : []));
+      expect(leases).toHaveLength(3);
+      for (const reason of refused) expect(reason).toBeInstanceOf(ProviderBusyError);
+      await expect(slots.acquire('acct-a', 3)).rejects.toThrow(/all 3 of its provider slots are taken/);
+      // Another account has slots of its own.
+      await (await slots.acquire('acct-b', 1)).release();
+      await leases[0]?.release();
+      const again = await slots.acquire('acct-a', 3);
+      await Promise.all([again, ...leases.slice(1)].map((lease) => lease.release()));
+    });
+
+    it('waits in-process for a slot given back within waitMs, instead of failing the task', async () => {
+      const slots = slotsAt(5_000);
+      const held = await slots.acquire('acct-w', 1);
+      const waiting = slots.acquire('acct-w', 1);
+      setTimeout(() => void held.release(), 200);
+      await (await waiting).release();
+    });
+
+    it('lets a lease of a task that died lapse, so its slot is taken again', async () => {
+      const slots = slotsAt();
+      const dead = await slots.acquire('acct-c', 1);
+      await expect(slots.acquire('acct-c', 1)).rejects.toBeInstanceOf(ProviderBusyError);
+      clock += 30_001;
+      const next = await slots.acquire('acct-c', 1);
+      // The dead task's late release does not free the slot it no longer holds.
+      await dead.release();
+      await expect(slots.acquire('acct-c', 1)).rejects.toBeInstanceOf(ProviderBusyError);
+      await next.release();
+    });
+
+    it('halves the slots after a 429 for the slow-down period, then gives them all back', async () => {
+      const slots = slotsAt();
+      await slots.slowDown('acct-d', 4);
+      const first = await slots.acquire('acct-d', 4);
+      const second = await slots.acquire('acct-d', 4);
+      await expect(slots.acquire('acct-d', 4)).rejects.toThrow(/slowed down to 2 after a 429/);
+      await slots.slowDown('acct-d', 4, 120_000);
+      await Promise.all([first.release(), second.release()]);
+      const only = await slots.acquire('acct-d', 4);
+      await expect(slots.acquire('acct-d', 4)).rejects.toThrow(/all 1 of its provider slots/);
+      clock += 120_001;
+      const more = await Promise.all([
+        slots.acquire('acct-d', 4),
+        slots.acquire('acct-d', 4),
+        slots.acquire('acct-d', 4),
+      ]);
+      await Promise.all([only, ...more].map((lease) => lease.release()));
+    });
+  });
+});
