@@ -141,6 +141,7 @@ export class CallvaultStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       table: this.store.table,
       webhookApi: this.webhookApi?.httpApi,
+      encryptionKey: this.encryptionKey,
     });
     Aspects.of(this).add(new LogRetention(config.logRetentionDays ?? 365));
     for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(this).add(key, value);

@@ -11,7 +11,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -50,6 +50,12 @@ export interface MonitoringProps {
    * @default 0.8
    */
   readonly durationAlarmRatio?: number;
+  /**
+   * The stack's customer-managed key (config `encryption`), which then also encrypts the topic it
+   * creates, so the stack holds one key, not two.
+   * @default a key of the topic's own
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /**
@@ -66,7 +72,7 @@ export class Monitoring extends Construct {
     const stack = Stack.of(this);
     this.topic = props.alarms?.topicArn
       ? Topic.fromTopicArn(this, 'AlarmTopic', props.alarms.topicArn)
-      : this.createTopic();
+      : this.createTopic(props.encryptionKey);
     if (props.alarms?.email) this.topic.addSubscription(new EmailSubscription(props.alarms.email));
     Aspects.of(stack).add(new NotifyOnAlarm(this.topic));
 
@@ -173,12 +179,11 @@ export class Monitoring extends Construct {
     });
   }
 
-  private createTopic(): Topic {
+  private createTopic(encryptionKey?: IKey): Topic {
     // CloudWatch publishes to an encrypted topic only with a customer managed key it may use.
-    const key = new Key(this, 'AlarmTopicKey', {
-      description: 'callvault alarm topic',
-      enableKeyRotation: true,
-    });
+    const key =
+      encryptionKey ??
+      new Key(this, 'AlarmTopicKey', { description: 'callvault alarm topic', enableKeyRotation: true });
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     return new Topic(this, 'AlarmTopic', {
       displayName: 'callvault alarms',
