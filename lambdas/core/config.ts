@@ -32,6 +32,15 @@ const webhook = z.object({
   previousSecret: nonEmpty.optional(),
 });
 
+/** An EventBridge `rate(...)` / `cron(...)` expression, checked as the schedules read it. */
+const scheduleExpression = z.string().superRefine((expression, ctx) => {
+  try {
+    parseSchedule(expression);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
+  }
+});
+
 const common = {
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
     message: 'must be 1-64 letters, digits, "-" or "_"',
@@ -40,16 +49,7 @@ const common = {
   /** Zone for provider timestamps that carry none (DialogTech, VoIPBin). */
   timeZone: timeZone.default('UTC'),
   /** EventBridge `rate(...)` / `cron(...)` expression for sweeps. */
-  schedule: z
-    .string()
-    .superRefine((expression, ctx) => {
-      try {
-        parseSchedule(expression);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
-      }
-    })
-    .default('rate(15 minutes)'),
+  schedule: scheduleExpression.default('rate(15 minutes)'),
   webhook: webhook.optional(),
   /**
    * Readiness checks and downloads in flight at once at this account's provider, across every
@@ -228,16 +228,7 @@ export const retryConfig = z
     initialDelaySeconds: z.number().int().min(1).default(900),
     maxDelaySeconds: z.number().int().min(1).default(86_400),
     /** EventBridge `rate(...)` / `cron(...)` expression the job runs on. */
-    schedule: z
-      .string()
-      .superRefine((expression, ctx) => {
-        try {
-          parseSchedule(expression);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
-        }
-      })
-      .default('rate(1 hour)'),
+    schedule: scheduleExpression.default('rate(1 hour)'),
   })
   .refine((r) => r.maxDelaySeconds >= r.initialDelaySeconds, {
     message: 'maxDelaySeconds must be at least initialDelaySeconds',
