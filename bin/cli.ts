@@ -16,6 +16,7 @@ import { CallvaultError } from '../lambdas/core/errors.ts';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDeleteAtSource } from './commands/delete-at-source.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerDeployCheck } from './commands/deploy-check.ts';
 import { registerHarvest } from './commands/harvest.ts';
 import { registerManifest, registerVerify } from './commands/manifest.ts';
 import { registerProviders } from './commands/providers.ts';
@@ -23,6 +24,7 @@ import { registerReconcile } from './commands/reconcile.ts';
 import { registerRecordings } from './commands/recordings.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulators } from './commands/simulators.ts';
+import { registerStatus } from './commands/status.ts';
 
 // The SDK's Node 22 notice is for maintainers, not for someone running the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -38,6 +40,8 @@ registerServe(program);
 registerProviders(program);
 registerSimulators(program);
 registerDemo(program);
+registerStatus(program);
+registerDeployCheck(program);
 registerReconcile(program);
 registerDeleteAtSource(program);
 registerManifest(program);

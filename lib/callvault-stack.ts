@@ -6,6 +6,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Tags,
 } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
@@ -17,6 +18,8 @@ import { AccountSweeps } from './constructs/account-sweeps.ts';
 import { ComplianceSchedules } from './constructs/compliance-schedules.ts';
 import { FailedRetries } from './constructs/failed-retries.ts';
 import { IngestWorkflow } from './constructs/ingest-workflow.ts';
+import { LogRetention } from './constructs/log-retention.ts';
+import { Monitoring } from './constructs/monitoring.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { RecordingStore } from './constructs/recording-store.ts';
 import { SweepWorkflow } from './constructs/sweep-workflow.ts';
@@ -68,6 +71,8 @@ export class CallvaultStack extends Stack {
   public readonly webhookApi?: WebhookApi;
   /** Undefined when `queryApi: false`. */
   public readonly queryApi?: QueryApi;
+  /** The alarm topic, the operator alarms and the dashboard. */
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: CallvaultStackProps) {
     super(scope, id, props);
@@ -125,6 +130,18 @@ export class CallvaultStack extends Stack {
       this.queryApi = new QueryApi(this, 'QueryApi', { table: this.store.table, bucket: this.store.bucket });
     }
 
+    // Last: it alarms on every function created above.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      alarms: config.alarms,
+      accounts,
+      stateMachine: this.workflow.stateMachine,
+      table: this.store.table,
+      webhookApi: this.webhookApi?.httpApi,
+      encryptionKey: this.encryptionKey,
+    });
+    Aspects.of(this).add(new LogRetention(config.logRetentionDays ?? 365));
+    for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(this).add(key, value);
+
     for (const account of accounts) {
       Annotations.of(this).addInfo(
         `account ${account.id}: put {"auth": {...}${this.webhookApi ? ', "webhook": {"secret": "..."}' : ''}} ` +
@@ -146,6 +163,14 @@ export class CallvaultStack extends Stack {
     new CfnOutput(this, 'SweepStateMachineArn', {
       description: 'Sweep workflow: `callvault backfill --deployed --stack <name>` starts it',
       value: this.sweepWorkflow.stateMachineArn,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'Every alarm notifies this SNS topic: subscribe whoever must hear of them',
+      value: this.monitoring.topic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'The callvault dashboard in the CloudWatch console',
+      value: this.monitoring.dashboard.url,
     });
     if (this.webhookApi) {
       new CfnOutput(this, 'WebhookBaseUrl', {

@@ -52,7 +52,7 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
       let started: string[] = [];
       try {
         // A sweep of the account still running (resumed from an earlier run) is waited for.
-        const result = await stack.poll({ accountId: account.id, waitIfBusy: true });
+        const result = await stack.sweep({ accountId: account.id, waitIfBusy: true });
         summary.listed = result.listed;
         summary.alreadyDone = result.alreadyDone;
         started = result.started;

@@ -2,7 +2,7 @@
 import type { IndexEntry } from '../lambdas/core/ports.ts';
 import type { AccountSummary } from './harvest.ts';
 
-function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

@@ -231,7 +231,7 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
           running = true;
           sweeps.set(account.id, (sweeps.get(account.id) ?? 0) + 1);
           try {
-            const result = await stack.poll({ accountId: account.id });
+            const result = await stack.sweep({ accountId: account.id });
             logger.info('scheduled sweep', {
               account: account.id,
               listed: result.listed,

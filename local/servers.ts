@@ -41,10 +41,10 @@ export async function startLocalServers(
   // Checked before s3rver, which does not verify v4 signatures and serves unsigned requests; it
   // still looks the key up in its own registry.
   registerS3rverKey(credentials);
-  guardServer(s3.httpServer, credentials, refuseS3);
+  const s3Guard = guardServer(s3.httpServer, credentials, refuseS3);
 
   const dynamo = dynalite({ path: dynamoDirectory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  guardServer(dynamo, credentials, refuseJson, { readBody: true });
+  const dynamoGuard = guardServer(dynamo, credentials, refuseJson, { readBody: true });
   dynamo.listen(0, '127.0.0.1');
   await once(dynamo, 'listening');
   const dynamoAddress = dynamo.address() as AddressInfo;
@@ -53,6 +53,7 @@ export async function startLocalServers(
     s3Endpoint: `http://127.0.0.1:${s3Address.port}`,
     dynamoEndpoint: `http://127.0.0.1:${dynamoAddress.port}`,
     async close() {
+      await Promise.all([s3Guard.drain(), dynamoGuard.drain()]);
       await s3.close();
       dynamo.closeAllConnections();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));

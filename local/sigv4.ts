@@ -170,6 +170,14 @@ export function verifySigV4(
   return undefined;
 }
 
+const DRAIN_BOUND_MS = 10_000;
+
+/** A guarded server's way to stop: refuse new requests, then wait for those under way. */
+export interface GuardedServer {
+  /** Resolves once every request already handed to the server has been answered. */
+  drain(): Promise<void>;
+}
+
 /**
  * Puts the check in front of a server's own request handling. With `readBody`, the body is read
  * first (its hash is signed) and handed on unchanged; otherwise it streams on untouched.
@@ -179,14 +187,28 @@ export function guardServer(
   credentials: LocalCredentials,
   refuse: (response: ServerResponse, refusal: Refusal) => void,
   options: { readBody?: boolean } = {},
-): void {
+): GuardedServer {
   const handlers = server.listeners('request') as ((
     request: IncomingMessage,
     response: ServerResponse,
   ) => void)[];
+  // dynalite closes its database under a request still running (a read then a write), and the
+  // second step then throws where nothing catches it: so a closing server is first drained.
+  let draining = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const pass = () => {
+      if (draining) {
+        response.writeHead(503, { connection: 'close' }).end();
+        return;
+      }
+      inFlight += 1;
+      response.once('close', () => {
+        inFlight -= 1;
+        if (inFlight === 0) drained?.();
+      });
       for (const handler of handlers) handler(request, response);
     };
     if (!options.readBody) {
@@ -225,6 +247,20 @@ export function guardServer(
       request.emit('end');
     });
   });
+  return {
+    drain() {
+      draining = true;
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        // A client that never finishes its request must not keep the process from stopping.
+        const bound = setTimeout(resolve, DRAIN_BOUND_MS);
+        drained = () => {
+          clearTimeout(bound);
+          resolve();
+        };
+      });
+    },
+  };
 }
 
 /** An S3-style XML error, as the AWS SDK's S3 client parses it. */

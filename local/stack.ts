@@ -14,6 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoRecordingIndex } from '../lambdas/aws/dynamo-index.ts';
 import { DynamoProviderSlots } from '../lambdas/aws/dynamo-slots.ts';
+import { DynamoSweepJournal } from '../lambdas/aws/dynamo-sweep-journal.ts';
 import type { CallvaultConfig, RetentionConfig } from '../lambdas/core/config.ts';
 import type { IngestState } from '../lambdas/core/ingest.ts';
 import type { Logger } from '../lambdas/core/log.ts';
@@ -52,7 +53,7 @@ export interface LocalStackOptions {
   executionTimeoutSeconds?: number;
 }
 
-/** What `poll` reports: one sweep pass of an account and the ingest executions it started. */
+/** What `sweep` reports: one sweep pass of an account and the ingest executions it started. */
 export interface SweepResult {
   accountId: string;
   listed: number;
@@ -82,7 +83,7 @@ export interface LocalStack {
    * Runs one sweep pass of an account through the sweep workflow, as its schedule does, and
    * resolves when it has ended (following continuations). Throws if the sweep failed.
    */
-  poll(request: SweepRequest, executionName?: string): Promise<SweepResult>;
+  sweep(request: SweepRequest, executionName?: string): Promise<SweepResult>;
   /** The final state of a sweep execution, once it (and any continuation) has ended. */
   sweepOutcome(executionName: string): Promise<SweepState>;
   /** Names of the account's ingest executions started at or after `since` (UTC ISO). */
@@ -118,6 +119,8 @@ export interface LocalEndpoints {
 /** The archive in a data directory: its clients, without the workflow. */
 export interface LocalArchive {
   index: DynamoRecordingIndex;
+  /** Each account's last sweep (what `callvault status` shows). */
+  sweeps: DynamoSweepJournal;
   /** Enforces Object Lock's rules itself: s3rver has none. */
   store: LocalArchiveStore;
   s3: S3Client;
@@ -180,6 +183,7 @@ function archiveOf(
 ): LocalArchive {
   return {
     index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
+    sweeps: new DynamoSweepJournal(dynamo, LOCAL_TABLE),
     store: new LocalArchiveStore(s3, LOCAL_BUCKET, retention),
     s3,
     dynamo,
@@ -281,6 +285,7 @@ function runtimeFor(
     accounts: new StaticAccountDirectory(options.config.accounts),
     index: archive.index,
     ledger: new DynamoSweepLedger(archive.dynamo, LOCAL_TABLE),
+    sweeps: archive.sweeps,
     store: archive.store,
     starter,
     sweepStarter,
@@ -403,7 +408,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
       stepFunctions: stepFunctionsEndpoint,
       credentials,
     },
-    poll: sweeper(modules, sfn, ingestStartedSince),
+    sweep: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
     retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
@@ -483,7 +488,7 @@ async function attachLocalStack(
   return {
     runtime,
     archive,
-    poll: sweeper(modules, sfn, ingestStartedSince),
+    sweep: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
     retry: createRetryHandler({ ...runtime, retry: options.config.retry }),
@@ -556,7 +561,7 @@ function sweeper(
   modules: WorkflowModules,
   sfn: SFNClient,
   ingestStartedSince: (accountId: string, since: string) => Promise<string[]>,
-): LocalStack['poll'] {
+): LocalStack['sweep'] {
   const starter = new modules.SfnWorkflowStarter(sfn, modules.LOCAL_SWEEP_STATE_MACHINE_ARN);
   return async (request, executionName = sweepExecutionName(request.accountId)) => {
     const since = new Date().toISOString();

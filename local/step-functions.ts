@@ -30,6 +30,8 @@ if (!('withResolvers' in Promise)) {
   });
 }
 
+const CLOSE_BOUND_MS = 10_000;
+
 export type TaskHandler = (input: unknown) => Promise<unknown>;
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
@@ -168,6 +170,8 @@ export class LocalStepFunctions {
   /** How executions of earlier processes ended, for DescribeExecution. */
   private readonly endedEarlier = new Map<string, ExecutionStatus>();
   private readonly aborts = new Map<string, () => void>();
+  /** Handler runs under way: an aborted execution does not stop the one its Task had started. */
+  private readonly invocations = new Set<Promise<unknown>>();
   private stopping = false;
   private throttled = 0;
   private server: Server | undefined;
@@ -196,9 +200,12 @@ export class LocalStepFunctions {
       const timed = async (input: unknown) => {
         const started = performance.now();
         stats.invocations += 1;
+        const invocation = handler(input);
+        this.invocations.add(invocation);
         try {
-          return await handler(input);
+          return await invocation;
         } finally {
+          this.invocations.delete(invocation);
           stats.totalMs += performance.now() - started;
         }
       };
@@ -471,7 +478,19 @@ export class LocalStepFunctions {
     for (const abort of this.aborts.values()) abort();
   }
 
+  /**
+   * Stops serving, once the handler runs under way have ended (as a Lambda finishes its run), or
+   * after a bound: a run waiting on a slow provider resumes with its execution next start.
+   */
   async close(): Promise<void> {
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.invocations]),
+      new Promise((resolve) => {
+        bound = setTimeout(resolve, CLOSE_BOUND_MS);
+      }),
+    ]);
+    clearTimeout(bound);
     const server = this.server;
     this.server = undefined;
     if (server) {

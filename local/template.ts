@@ -26,16 +26,17 @@ export const SWEEP_STATE_MACHINE_PATH = 'Callvault/SweepWorkflow/StateMachine/Re
 
 /** Synthesizes the stack for these accounts and returns its CloudFormation template. */
 export async function synthesizeTemplate(config: CallvaultConfig | DeployConfig): Promise<CfnTemplate> {
-  const [{ App }, { deployConfig }, { CallvaultStack }] = await Promise.all([
+  const [{ App }, { deployConfig }, { CallvaultStack }, { CDK_CONTEXT }] = await Promise.all([
     import('aws-cdk-lib'),
     import('../lambdas/core/config.ts'),
     import('../lib/callvault-stack.ts'),
+    import('../lib/feature-flags.ts'),
   ]);
   const app = new App({
     // The built-in CloudFormation validation checks the template without changing it, and costs
     // seconds: `cdk synth` and the CDK tests run it; here only the definitions are read.
     builtinCloudFormationValidation: false,
-    context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
   });
   const stack = new CallvaultStack(app, 'Callvault', {
     config: deployConfig.parse(config),

@@ -4,24 +4,17 @@
  */
 import { InvalidArgumentError } from 'commander';
 import type { CallvaultConfig } from '../../lambdas/core/config.ts';
-import type { Logger } from '../../lambdas/core/log.ts';
+import { describeLogEvent, type Logger } from '../../lambdas/core/log.ts';
 import type { HarvestProgress } from '../../local/harvest.ts';
 
 export const DEFAULT_DATA_DIR = '.callvault';
 
-/** Warnings and errors as readable lines; `print` lets the progress bar stay intact. */
+/** Warnings and errors as readable lines (each event's own sentence); `print` keeps the progress bar intact. */
 export function terminalLogger(print: (line: string) => void, verbose = false): Logger {
-  const format = (message: string, fields?: Record<string, unknown>) => {
-    if (!fields) return message;
-    const { account, request, reason, attempt, state, error } = fields;
-    if (request) return `${account}: ${request} failed (${reason}), attempt ${attempt}; retrying`;
-    if (state) return `workflow step ${state} failed: ${error}: ${reason}`;
-    return `${message} ${JSON.stringify(fields)}`;
-  };
   return {
-    info: (message, fields) => verbose && print(format(message, fields)),
-    warn: (message, fields) => print(`! ${format(message, fields)}`),
-    error: (message, fields) => print(`✗ ${format(message, fields)}`),
+    info: (event, fields) => verbose && print(describeLogEvent(event, fields)),
+    warn: (event, fields) => print(`! ${describeLogEvent(event, fields)}`),
+    error: (event, fields) => print(`✗ ${describeLogEvent(event, fields)}`),
   };
 }
 

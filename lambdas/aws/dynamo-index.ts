@@ -183,27 +183,7 @@ export class DynamoRecordingIndex implements ComplianceIndex {
         ' AND (attribute_not_exists(#round) OR #round < :round OR (#round = :round AND #status <> :status))';
       values[':round'] = entry.round;
     }
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { id },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === 'ConditionalCheckFailedException'
-      ) {
-        return false;
-      }
-      throw error;
-    }
+    return this.conditionalUpdate(id, update, condition, names, values);
   }
 
   /**
@@ -284,6 +264,23 @@ export class DynamoRecordingIndex implements ComplianceIndex {
       .filter(Boolean)
       .join(' ');
     if (!update) return (await this.get(id)) !== undefined;
+    return this.conditionalUpdate(
+      id,
+      update,
+      condition,
+      names,
+      Object.keys(values).length ? values : undefined,
+    );
+  }
+
+  /** One UpdateItem under a condition: false when the condition refused it. */
+  private async conditionalUpdate(
+    id: string,
+    update: string,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, unknown> | undefined,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -292,12 +289,17 @@ export class DynamoRecordingIndex implements ComplianceIndex {
           UpdateExpression: update,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      ) {
+        return false;
+      }
       throw error;
     }
   }

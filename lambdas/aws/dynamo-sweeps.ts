@@ -35,7 +35,7 @@ export class DynamoSweepLedger implements SweepLedger {
         TableName: this.tableName,
         Item: {
           id: sweepKey(accountId, pass),
-          entity: 'sweep',
+          entity: 'sweep-pass',
           record: JSON.stringify(record),
           updatedAt: new Date(this.now()).toISOString(),
         },

@@ -32,6 +32,15 @@ const webhook = z.object({
   previousSecret: nonEmpty.optional(),
 });
 
+/** An EventBridge `rate(...)` / `cron(...)` expression, checked as the schedules read it. */
+const scheduleExpression = z.string().superRefine((expression, ctx) => {
+  try {
+    parseSchedule(expression);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
+  }
+});
+
 const common = {
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
     message: 'must be 1-64 letters, digits, "-" or "_"',
@@ -40,16 +49,7 @@ const common = {
   /** Zone for provider timestamps that carry none (DialogTech, VoIPBin). */
   timeZone: timeZone.default('UTC'),
   /** EventBridge `rate(...)` / `cron(...)` expression for sweeps. */
-  schedule: z
-    .string()
-    .superRefine((expression, ctx) => {
-      try {
-        parseSchedule(expression);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
-      }
-    })
-    .default('rate(15 minutes)'),
+  schedule: scheduleExpression.default('rate(15 minutes)'),
   webhook: webhook.optional(),
   /** How sweeps list this account; defaults in `sweepSettings` (lambdas/core/sweep.ts). */
   sweep: z
@@ -194,6 +194,42 @@ export const readinessConfig = z
 
 const defaultReadiness = { initialDelaySeconds: 30, maxDelaySeconds: 900, deadlineSeconds: 172_800 };
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Deployed stack only: where alarms go, cost-allocation tags, how long logs are kept. */
+const deploymentSettings = {
+  /** Every alarm notifies this SNS topic: an existing one (`topicArn`) or one the stack creates. */
+  alarms: z
+    .object({
+      email: z.string().email({ message: 'must be an email address' }).optional(),
+      topicArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, {
+          message: 'must be an SNS topic ARN (arn:aws:sns:region:account:name)',
+        })
+        .optional(),
+    })
+    .optional(),
+  /** Tags on every resource of the stack, for cost allocation. */
+  tags: z
+    .record(
+      z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { message: 'is not a valid tag key' }),
+      z.string().max(256),
+    )
+    .optional(),
+  /** Days every log group keeps its events (function, execution and access logs). Default 365. */
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .optional(),
+};
+
 /**
  * The retry job for failed recordings (from the index, whatever their age): the n-th retry is
  * due `initialDelaySeconds × 2^(n-1)` (at most `maxDelaySeconds`) after the last failure, until
@@ -205,16 +241,7 @@ export const retryConfig = z
     initialDelaySeconds: z.number().int().min(1).default(900),
     maxDelaySeconds: z.number().int().min(1).default(86_400),
     /** EventBridge `rate(...)` / `cron(...)` expression the job runs on. */
-    schedule: z
-      .string()
-      .superRefine((expression, ctx) => {
-        try {
-          parseSchedule(expression);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: `is invalid: ${(error as Error).message}` });
-        }
-      })
-      .default('rate(1 hour)'),
+    schedule: scheduleExpression.default('rate(1 hour)'),
   })
   .refine((r) => r.maxDelaySeconds >= r.initialDelaySeconds, {
     message: 'maxDelaySeconds must be at least initialDelaySeconds',
@@ -298,6 +325,7 @@ export const callvaultConfig = z
   .object({
     accounts: z.array(accountConfig).min(1, { message: 'needs at least one account' }),
     readiness: readinessConfig.default(defaultReadiness),
+    ...deploymentSettings,
     retry: retryConfig.default(defaultRetry),
     retention: retentionConfig.optional(),
     encryption: encryptionConfig.optional(),
@@ -309,6 +337,7 @@ export const deployConfig = z
   .object({
     accounts: z.array(deployAccountConfig).min(1, { message: 'needs at least one account' }),
     readiness: readinessConfig.default(defaultReadiness),
+    ...deploymentSettings,
     retry: retryConfig.default(defaultRetry),
     retention: retentionConfig.optional(),
     encryption: encryptionConfig.optional(),

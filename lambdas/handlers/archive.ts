@@ -1,6 +1,7 @@
 /** Workflow task: stream the audio from the provider into S3. Throws typed errors for Retry/Catch. */
 import { type ArchiveDeps, archiveRecording, type IngestState } from '../core/ingest.ts';
 import { environmentAdapters, environmentSlots, environmentStore } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
 export const createArchiveHandler = (deps: ArchiveDeps) => (state: IngestState) =>
@@ -14,4 +15,4 @@ const fromEnvironment = once(() =>
   }),
 );
 
-export const handler = (state: IngestState) => fromEnvironment()(state);
+export const handler = lambdaHandler('archive', (state: IngestState) => fromEnvironment()(state));

@@ -6,6 +6,7 @@ import {
   environmentReadiness,
   environmentSlots,
 } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
 export const createCheckHandler = (deps: CheckDeps) => (state: IngestState) => checkReadiness(state, deps);
@@ -19,4 +20,4 @@ const fromEnvironment = once(() =>
   }),
 );
 
-export const handler = (state: IngestState) => fromEnvironment()(state);
+export const handler = lambdaHandler('check', (state: IngestState) => fromEnvironment()(state));

@@ -9,13 +9,14 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SecretsAccountDirectory } from '../aws/accounts.ts';
 import { DynamoRecordingIndex } from '../aws/dynamo-index.ts';
 import { DynamoProviderSlots } from '../aws/dynamo-slots.ts';
+import { DynamoSweepJournal } from '../aws/dynamo-sweep-journal.ts';
 import { DynamoSweepLedger } from '../aws/dynamo-sweeps.ts';
 import { S3ArchiveStore } from '../aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
 import { readinessConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { jsonLogger } from '../core/log.ts';
 import { adapterCache } from '../providers/index.ts';
+import { observability } from './observability.ts';
 import { once } from './runtime.ts';
 
 function requireEnv(name: string): string {
@@ -24,36 +25,51 @@ function requireEnv(name: string): string {
   return value;
 }
 
+/** Every SDK client is traced (a subsegment per call). */
+const traced = <T>(client: T): T => observability().tracer.captureAWSv3Client(client);
+
+export const environmentLogger = /* @__PURE__ */ once(() => observability().logger);
+
+export const environmentMetrics = /* @__PURE__ */ once(() => observability().metrics);
+
+const dynamoClient = /* @__PURE__ */ once(() => traced(new DynamoDBClient({})));
+const s3Client = /* @__PURE__ */ once(() => traced(new S3Client({})));
+const sfnClient = /* @__PURE__ */ once(() => traced(new SFNClient({})));
+
 export const environmentIndex = /* @__PURE__ */ once(
-  () => new DynamoRecordingIndex(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+  () => new DynamoRecordingIndex(dynamoClient(), requireEnv('TABLE_NAME')),
+);
+
+export const environmentSweeps = /* @__PURE__ */ once(
+  () => new DynamoSweepJournal(dynamoClient(), requireEnv('TABLE_NAME')),
 );
 
 export const environmentSlots = /* @__PURE__ */ once(
-  () => new DynamoProviderSlots(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+  () => new DynamoProviderSlots(dynamoClient(), requireEnv('TABLE_NAME')),
 );
 
 export const environmentStore = /* @__PURE__ */ once(
-  () => new S3ArchiveStore(new S3Client({}), requireEnv('BUCKET_NAME')),
+  () => new S3ArchiveStore(s3Client(), requireEnv('BUCKET_NAME')),
 );
 
 export const environmentStarter = /* @__PURE__ */ once(
-  () => new SfnWorkflowStarter(new SFNClient({}), requireEnv('STATE_MACHINE_ARN')),
+  () => new SfnWorkflowStarter(sfnClient(), requireEnv('STATE_MACHINE_ARN')),
 );
 
 export const environmentLedger = /* @__PURE__ */ once(
-  () => new DynamoSweepLedger(new DynamoDBClient({}), requireEnv('TABLE_NAME')),
+  () => new DynamoSweepLedger(dynamoClient(), requireEnv('TABLE_NAME')),
 );
 
 export const environmentSweepStarter = /* @__PURE__ */ once(
-  () => new SfnWorkflowStarter(new SFNClient({}), requireEnv('SWEEP_STATE_MACHINE_ARN')),
+  () => new SfnWorkflowStarter(sfnClient(), requireEnv('SWEEP_STATE_MACHINE_ARN')),
 );
 
 export const environmentAccounts = /* @__PURE__ */ once(() =>
-  SecretsAccountDirectory.fromEnvironment(new SecretsManagerClient({}), new S3Client({})),
+  SecretsAccountDirectory.fromEnvironment(traced(new SecretsManagerClient({})), s3Client()),
 );
 
 export const environmentAdapters = /* @__PURE__ */ once(() =>
-  adapterCache(environmentAccounts(), { logger: jsonLogger }),
+  adapterCache(environmentAccounts(), { logger: environmentLogger() }),
 );
 
 export const environmentReadiness = /* @__PURE__ */ once(() =>

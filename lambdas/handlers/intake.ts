@@ -1,17 +1,22 @@
 /** `POST /webhooks/{accountId}`: a provider's "recording ready" callback. */
+import { ConfigError } from '../core/errors.ts';
 import { type IntakeDeps, receiveWebhook } from '../core/intake.ts';
-import { jsonLogger, type Logger } from '../core/log.ts';
+import type { Logger } from '../core/log.ts';
+import { type Metrics, UNKNOWN_DIMENSION } from '../core/metrics.ts';
 import {
   environmentAccounts,
   environmentAdapters,
   environmentIndex,
+  environmentLogger,
+  environmentMetrics,
   environmentStarter,
 } from './environment.ts';
 import { type HttpEvent, type HttpResult, jsonResult, lowerCaseHeaders, rawBody } from './http.ts';
+import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
 export const createIntakeHandler =
-  (runtime: IntakeDeps & { logger: Logger }) =>
+  (runtime: IntakeDeps & { logger: Logger; metrics: Metrics }) =>
   async (event: HttpEvent): Promise<HttpResult> => {
     const accountId = event.pathParameters?.accountId ?? '';
     const bytes = rawBody(event);
@@ -19,7 +24,25 @@ export const createIntakeHandler =
       { accountId, body: bytes.toString('utf8'), bytes, headers: lowerCaseHeaders(event) },
       runtime,
     );
-    runtime.logger.info('webhook', { account: accountId, status: answer.statusCode, ...answer.body });
+    const { message, ...counts } = answer.body;
+    runtime.logger.info('webhook', {
+      account: accountId,
+      status: answer.statusCode,
+      answer: message,
+      ...counts,
+    });
+    if (answer.statusCode >= 400) {
+      // An unknown account is answered 401 like a wrong secret; its id (the caller's path) must
+      // not mint metric dimensions.
+      const account = await runtime.accounts.get(accountId).catch((error: unknown) => {
+        if (error instanceof ConfigError) return undefined;
+        throw error;
+      });
+      runtime.metrics.add('WebhooksRejected', 1, {
+        account: account?.id ?? UNKNOWN_DIMENSION,
+        provider: account?.provider ?? UNKNOWN_DIMENSION,
+      });
+    }
     const challenge =
       answer.statusCode === 401 ? { 'www-authenticate': 'Basic realm="callvault"' } : undefined;
     return jsonResult(answer.statusCode, answer.body, challenge);
@@ -31,8 +54,9 @@ const fromEnvironment = once(() =>
     adapterFor: environmentAdapters(),
     index: environmentIndex(),
     starter: environmentStarter(),
-    logger: jsonLogger,
+    logger: environmentLogger(),
+    metrics: environmentMetrics(),
   }),
 );
 
-export const handler = (event: HttpEvent) => fromEnvironment()(event);
+export const handler = lambdaHandler('intake', (event: HttpEvent) => fromEnvironment()(event));

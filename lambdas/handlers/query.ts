@@ -10,6 +10,7 @@ import type { RecordingIndex } from '../core/ports.ts';
 import { type AudioUrlSigner, audioLink, searchRecordings } from '../core/query.ts';
 import { environmentIndex } from './environment.ts';
 import { type HttpEvent, type HttpResult, jsonResult } from './http.ts';
+import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
 export interface QueryDeps {
@@ -47,4 +48,4 @@ const fromEnvironment = once(() =>
   createQueryHandler({ index: environmentIndex(), signer: new S3AudioUrlSigner(new S3Client({})) }),
 );
 
-export const handler = (event: HttpEvent) => fromEnvironment()(event);
+export const handler = lambdaHandler('query', (event: HttpEvent) => fromEnvironment()(event));

@@ -1,8 +1,10 @@
 /** Workflow task: write the outcome (archived, skipped or failed) to the index. */
 import { type IngestState, type RecordDeps, recordOutcome } from '../core/ingest.ts';
-import { jsonLogger, type Logger } from '../core/log.ts';
+import type { Logger } from '../core/log.ts';
+import { archiveLatencySeconds, type Metrics } from '../core/metrics.ts';
 import type { IngestOutcome } from '../core/ports.ts';
-import { environmentIndex } from './environment.ts';
+import { environmentIndex, environmentLogger, environmentMetrics } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
 export interface RecordEvent {
@@ -10,17 +12,35 @@ export interface RecordEvent {
   outcome: IngestOutcome;
 }
 
-export const createRecordHandler = (deps: RecordDeps & { logger: Logger }) => async (event: RecordEvent) => {
-  const entry = await recordOutcome(event.state, event.outcome, deps);
-  deps.logger.info('recording indexed', {
-    id: entry.id,
-    account: entry.accountId,
-    status: entry.status,
-    reason: entry.reason,
-  });
-  return { id: entry.id, status: entry.status, reason: entry.reason };
-};
+export const createRecordHandler =
+  (deps: RecordDeps & { logger: Logger; metrics: Metrics }) => async (event: RecordEvent) => {
+    const entry = await recordOutcome(event.state, event.outcome, deps);
+    deps.logger.info('recording indexed', {
+      id: entry.id,
+      account: entry.accountId,
+      status: entry.status,
+      reason: entry.reason,
+    });
+    const dimensions = { account: entry.accountId, provider: entry.provider };
+    if (entry.status === 'archived') {
+      deps.metrics.add('RecordingsArchived', 1, dimensions);
+      deps.metrics.add('BytesArchived', entry.bytes ?? 0, dimensions);
+      const latency = archiveLatencySeconds(entry);
+      if (latency !== undefined) deps.metrics.add('ArchiveLatencySeconds', latency, dimensions);
+    } else if (entry.status === 'failed') {
+      deps.metrics.add('ArchiveFailures', 1, dimensions);
+    } else {
+      deps.metrics.add('RecordingsSkipped', 1, dimensions);
+    }
+    return { id: entry.id, status: entry.status, reason: entry.reason };
+  };
 
-const fromEnvironment = once(() => createRecordHandler({ index: environmentIndex(), logger: jsonLogger }));
+const fromEnvironment = once(() =>
+  createRecordHandler({
+    index: environmentIndex(),
+    logger: environmentLogger(),
+    metrics: environmentMetrics(),
+  }),
+);
 
-export const handler = (event: RecordEvent) => fromEnvironment()(event);
+export const handler = lambdaHandler('record', (event: RecordEvent) => fromEnvironment()(event));

@@ -5,6 +5,7 @@
  */
 import type { ReadinessConfig } from '../core/config.ts';
 import { jsonLogger, type Logger } from '../core/log.ts';
+import { type Metrics, silentMetrics } from '../core/metrics.ts';
 import type {
   AccountDirectory,
   ArchiveStore,
@@ -13,6 +14,7 @@ import type {
   SweepLedger,
   WorkflowStarter,
 } from '../core/ports.ts';
+import type { SweepJournal } from '../core/status.ts';
 import type { AdapterOptions, ProviderAdapter } from '../providers/adapter.ts';
 import { adapterCache } from '../providers/index.ts';
 
@@ -29,11 +31,15 @@ export interface Runtime {
   /** Bounds checks and downloads per account across every execution. */
   slots?: ProviderSlots;
   logger: Logger;
+  metrics: Metrics;
+  sweeps: SweepJournal;
   adapterFor(accountId: string): Promise<ProviderAdapter>;
 }
 
-export interface RuntimeParts extends Omit<Runtime, 'adapterFor' | 'logger'> {
+export interface RuntimeParts extends Omit<Runtime, 'adapterFor' | 'logger' | 'metrics'> {
   logger?: Logger;
+  /** Locally nothing reads metrics: none are emitted unless a test asks for them. */
+  metrics?: Metrics;
   adapterOptions?: AdapterOptions;
 }
 
@@ -42,6 +48,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
   return {
     ...parts,
     logger,
+    metrics: parts.metrics ?? silentMetrics,
     adapterFor: adapterCache(parts.accounts, { logger, ...parts.adapterOptions }),
   };
 }

@@ -280,24 +280,8 @@ export function createDialogtechAdapter(
     async get(ref: RecordingRef, known?: KnownRecording): Promise<Recording> {
       // The probe is the one request a check needs; the listing's metadata came with the sweep.
       const state = await probe(ref);
-      if (known?.startedAt !== undefined) {
-        return {
-          ...known,
-          accountId: account.id,
-          provider: 'dialogtech',
-          providerRecordingId: ref.providerRecordingId,
-          callId: ref.callId ?? ref.providerRecordingId,
-          direction: 'inbound',
-          format: account.format,
-          readiness: state.readiness,
-          providerStatus: state.status,
-          raw: known.raw ?? { sid: ref.providerRecordingId },
-        };
-      }
-      // Not described: the lists are read once, when the audio is there to archive.
-      const item = state.readiness === 'ready' ? await findInLists(ref.providerRecordingId) : undefined;
-      if (item) return toRecording(item, state.readiness, state.status);
-      return {
+      // What the probe alone tells of the recording.
+      const probed = {
         accountId: account.id,
         provider: 'dialogtech',
         providerRecordingId: ref.providerRecordingId,
@@ -306,6 +290,15 @@ export function createDialogtechAdapter(
         format: account.format,
         readiness: state.readiness,
         providerStatus: state.status,
+      } as const;
+      if (known?.startedAt !== undefined) {
+        return { ...known, ...probed, raw: known.raw ?? { sid: ref.providerRecordingId } };
+      }
+      // Not described: the lists are read once, when the audio is there to archive.
+      const item = state.readiness === 'ready' ? await findInLists(ref.providerRecordingId) : undefined;
+      if (item) return toRecording(item, state.readiness, state.status);
+      return {
+        ...probed,
         raw: { sid: ref.providerRecordingId, status: state.status, description: state.description },
       };
     },

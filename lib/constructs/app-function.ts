@@ -2,7 +2,15 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { type CfnRole, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  type CfnFunction,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -25,8 +33,8 @@ export interface AppFunctionProps
   /** The module under `lambdas/handlers/` whose `handler` export this function runs. */
   readonly handlerName: HandlerName;
   /**
-   * How long the function's logs are kept.
-   * @default RetentionDays.THREE_MONTHS
+   * How long the function's logs are kept (the stack sets every log group to config `logRetentionDays`).
+   * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: RetentionDays;
 }
@@ -43,7 +51,7 @@ export class AppFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     const { handlerName, logRetention, environment, ...rest } = props;
     const logGroup = new LogGroup(scope, `${id}Logs`, {
-      retention: logRetention ?? RetentionDays.THREE_MONTHS,
+      retention: logRetention ?? RetentionDays.ONE_YEAR,
     });
     // Instead of AWSLambdaBasicExecutionRole (logs:CreateLogGroup/CreateLogStream/PutLogEvents on
     // every log group): write access to this function's own log group only. The group exists
@@ -83,6 +91,10 @@ export class AppFunction extends NodejsFunction {
       memorySize: 512,
       timeout: Duration.seconds(60),
       loggingFormat: LoggingFormat.JSON,
+      // Lambda passes it as AWS_LAMBDA_LOG_LEVEL, which the Powertools logger honours: change it on
+      // the function (console or a prop override) to see more or less, no redeploy of code.
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
       logGroup,
       role,
       environment: { CALLVAULT_HANDLER: handlerName, NODE_OPTIONS: '--enable-source-maps', ...environment },

@@ -7,6 +7,8 @@ import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RetryConfig } from '../../lambdas/core/config.ts';
+import type { LOG_METRICS } from '../../lambdas/core/metrics.ts';
+import { METRICS_NAMESPACE } from '../../lambdas/core/metrics.ts';
 import { RETRIES_EXHAUSTED_MESSAGE } from '../../lambdas/core/retry.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
@@ -55,8 +57,8 @@ export class FailedRetries extends Construct {
     const exhausted = new MetricFilter(this, 'ExhaustedFilter', {
       logGroup: this.retryFunction.logGroup,
       filterPattern: FilterPattern.stringValue('$.message', '=', RETRIES_EXHAUSTED_MESSAGE),
-      metricNamespace: 'callvault',
-      metricName: 'RetriesExhausted',
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'RetriesExhausted' satisfies keyof typeof LOG_METRICS,
       metricValue: '$.exhausted',
       defaultValue: 0,
     });

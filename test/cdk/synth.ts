@@ -4,6 +4,7 @@ import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
 import { CallvaultStack } from '../../lib/callvault-stack.ts';
+import { CDK_CONTEXT } from '../../lib/feature-flags.ts';
 
 export const exampleConfig: unknown = JSON.parse(
   readFileSync(new URL('../../config/example.json', import.meta.url), 'utf8'),
@@ -13,7 +14,12 @@ export const exampleConfig: unknown = JSON.parse(
 export function unbundledApp(props: AppProps = {}): App {
   return new App({
     ...props,
-    context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true, ...props.context },
+    context: {
+      ...CDK_CONTEXT,
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+      ...props.context,
+    },
   });
 }
 

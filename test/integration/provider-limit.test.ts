@@ -85,8 +85,10 @@ describe('maxConcurrency through the local workflow', () => {
         chunkBytes: 2048,
         chunkDelayMs: 30,
       });
-    // Five answers per request (the first and four retries): the first two downloads end busy.
-    throttling.inject({ kind: 'rate-limit', on: 'audio', times: 10, retryAfterSeconds: 0 });
+    // Every audio request is answered 429 until all 25 are spent. A download gives up (busy) at
+    // its fifth 429; six recordings can absorb at most 6 × 4 = 24 without one giving up, however
+    // the answers fall among concurrent downloads, so at least one download ends busy.
+    throttling.inject({ kind: 'rate-limit', on: 'audio', times: 25, retryAfterSeconds: 0 });
     stack = await stackFor([
       { ...infobipSimulatorAccount(limited, 'ib-two'), maxConcurrency: 2 },
       // The control: room for all its downloads at once.
@@ -115,7 +117,7 @@ describe('maxConcurrency through the local workflow', () => {
 
   it('slows an account down on a 429 that outlives the transport retries, and no recording fails', async () => {
     expect(summaries.get('ib-429')).toMatchObject({ listed: 6, archived: 6, failed: 0 });
-    expect(throttling.requests.filter((request) => request.status === 429)).toHaveLength(10);
+    expect(throttling.requests.filter((request) => request.status === 429)).toHaveLength(25);
     const item = await slotsItem('ib-429');
     // Halved at least once from 4, for a minute from the 429.
     expect(item?.limit).toBeLessThanOrEqual(2);

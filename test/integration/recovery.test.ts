@@ -291,7 +291,7 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
       round: 0,
     });
     // The next hand-over moves to a new round, as after any other failure.
-    expect((await stack.poll({ accountId: 'vb' })).started).toEqual([executionName(ref, 1)]);
+    expect((await stack.sweep({ accountId: 'vb' })).started).toEqual([executionName(ref, 1)]);
     stack.stepFunctions.abortRunning();
   });
 });

@@ -255,7 +255,7 @@ describe('callvault serve', () => {
 
   it('serves the search API with filters, across pages, and the audio by a presigned redirect', async () => {
     // Fill the index: a sweep of the VoIPBin account archives the rest.
-    await running.stack.poll({ accountId: 'vb' });
+    await running.stack.sweep({ accountId: 'vb' });
     await until(async () => {
       const page = await running.stack.runtime.index.query({
         accountId: 'vb',

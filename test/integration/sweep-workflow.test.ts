@@ -74,7 +74,7 @@ describe('sweep workflow on the local stack', () => {
         }
       },
     } satisfies SweepLedger;
-    const sweep = first.poll({ accountId: 'vb' }, 'vb-scheduled-1').catch((error: Error) => error);
+    const sweep = first.sweep({ accountId: 'vb' }, 'vb-scheduled-1').catch((error: Error) => error);
     await new Promise<void>((resolve) => {
       const check = setInterval(() => {
         if (killed) {
@@ -127,8 +127,8 @@ describe('sweep workflow on the local stack', () => {
       },
     };
     const [a, b] = await Promise.all([
-      stack.poll({ accountId: 'vb' }, 'sweep-a'),
-      stack.poll({ accountId: 'vb' }, 'sweep-b'),
+      stack.sweep({ accountId: 'vb' }, 'sweep-a'),
+      stack.sweep({ accountId: 'vb' }, 'sweep-b'),
     ]);
     expect([a.status, b.status].sort()).toEqual(['busy', 'done']);
     const winner = a.status === 'done' ? 'sweep-a' : 'sweep-b';
@@ -138,8 +138,8 @@ describe('sweep workflow on the local stack', () => {
 
     events.length = 0;
     const [c, d] = await Promise.all([
-      stack.poll({ accountId: 'vb', waitIfBusy: true }, 'sweep-c'),
-      stack.poll({ accountId: 'vb', waitIfBusy: true }, 'sweep-d'),
+      stack.sweep({ accountId: 'vb', waitIfBusy: true }, 'sweep-c'),
+      stack.sweep({ accountId: 'vb', waitIfBusy: true }, 'sweep-d'),
     ]);
     expect([c.status, d.status]).toEqual(['done', 'done']);
     // Every unit of one sweep comes before the other sweep's first unit.

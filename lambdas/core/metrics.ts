@@ -1,0 +1,74 @@
+/**
+ * The metrics callvault emits, in one place: the functions emit them (Powertools EMF in Lambda)
+ * and the stack's alarms and dashboard read them, both from these names, units and dimensions.
+ */
+export const METRICS_NAMESPACE = 'callvault';
+
+/**
+ * Powertools adds a `service` dimension to every metric; a fixed value keeps the dimension sets
+ * the same in every function, so the alarms find them.
+ */
+export const METRICS_SERVICE = 'callvault';
+
+export type MetricUnit = 'Count' | 'Bytes' | 'Seconds';
+
+export const METRICS = {
+  RecordingsArchived: { unit: 'Count', description: 'recordings archived' },
+  BytesArchived: { unit: 'Bytes', description: 'audio bytes archived' },
+  ArchiveFailures: { unit: 'Count', description: 'recordings indexed as failed' },
+  RecordingsSkipped: { unit: 'Count', description: 'recordings skipped (gone at the provider)' },
+  ArchiveLatencySeconds: { unit: 'Seconds', description: 'recording end → archived' },
+  SweepListed: { unit: 'Count', description: 'recordings a sweep listed' },
+  SweepStarted: { unit: 'Count', description: 'ingest executions a sweep started' },
+  WebhooksRejected: { unit: 'Count', description: 'webhook calls answered 4xx' },
+  SweepSucceeded: { unit: 'Count', description: 'sweeps that completed' },
+  SweepLagSeconds: { unit: 'Seconds', description: 'time since the previous successful sweep' },
+} as const satisfies Record<string, { unit: MetricUnit; description: string }>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** Metrics a log metric filter derives from a logged event: no dimensions. */
+export const LOG_METRICS = {
+  RetriesExhausted: { unit: 'Count', description: 'failed recordings that reached the retry limit' },
+} as const satisfies Record<string, { unit: MetricUnit; description: string }>;
+
+/** Dimension names, as they appear in CloudWatch. */
+export const DIMENSIONS = { service: 'service', account: 'account', provider: 'provider' } as const;
+
+/** Each metric is published twice: per account (and its provider) and for the whole service. */
+export const DIMENSION_SETS = [
+  [DIMENSIONS.service, DIMENSIONS.account, DIMENSIONS.provider],
+  [DIMENSIONS.service],
+] as const;
+
+/** For a call that names no configured account: a fixed value, so no caller can mint dimensions. */
+export const UNKNOWN_DIMENSION = '(unknown)';
+
+export interface MetricDimensions {
+  account: string;
+  provider: string;
+}
+
+/** The port the handlers emit through. */
+export interface Metrics {
+  add(name: MetricName, value: number, dimensions: MetricDimensions): void;
+}
+
+export const silentMetrics: Metrics = { add() {} };
+
+/** Seconds from the end of the call (its start plus duration, if no end is known) to `archivedAt`. */
+export function archiveLatencySeconds(entry: {
+  startedAt?: string;
+  endedAt?: string;
+  durationSec?: number;
+  archivedAt?: string;
+}): number | undefined {
+  const archived = entry.archivedAt ? Date.parse(entry.archivedAt) : Number.NaN;
+  const ended = entry.endedAt
+    ? Date.parse(entry.endedAt)
+    : entry.startedAt
+      ? Date.parse(entry.startedAt) + (entry.durationSec ?? 0) * 1000
+      : Number.NaN;
+  if (!Number.isFinite(archived) || !Number.isFinite(ended)) return undefined;
+  return Math.max(0, (archived - ended) / 1000);
+}

@@ -1,0 +1,60 @@
+import { Duration } from 'aws-cdk-lib';
+import { MathExpression, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  DIMENSIONS,
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  type MetricName,
+} from '../../lambdas/core/metrics.ts';
+
+export interface MeteredAccount {
+  readonly id: string;
+  readonly provider: string;
+}
+
+/**
+ * A metric the functions emit (lambdas/core/metrics.ts), under one of its two dimension sets:
+ * one account (with its provider), or the whole service.
+ */
+export function appMetric(
+  name: MetricName,
+  account: MeteredAccount | 'service',
+  options: MetricOptions = {},
+): Metric {
+  const dimensionsMap: Record<string, string> = { [DIMENSIONS.service]: METRICS_SERVICE };
+  if (account !== 'service') {
+    dimensionsMap[DIMENSIONS.account] = account.id;
+    dimensionsMap[DIMENSIONS.provider] = account.provider;
+  }
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap,
+    statistic: 'Sum',
+    period: Duration.minutes(5),
+    ...options,
+  });
+}
+
+/** The sum of one metric over the accounts of each provider: one line per provider. */
+export function perProvider(
+  name: MetricName,
+  accounts: readonly MeteredAccount[],
+  options: MetricOptions = {},
+): MathExpression[] {
+  const providers = [...new Set(accounts.map((account) => account.provider))].sort();
+  return providers.map((provider) => {
+    const members = accounts
+      .map((account, position) => ({ account, id: `m${position}` }))
+      .filter(({ account }) => account.provider === provider);
+    return new MathExpression({
+      label: provider,
+      period: options.period ?? Duration.minutes(5),
+      // SUM([...]) adds the series point by point and tolerates an account with no data.
+      expression: `SUM([${members.map(({ id }) => id).join(', ')}])`,
+      usingMetrics: Object.fromEntries(
+        members.map(({ account, id }) => [id, appMetric(name, account, options)]),
+      ),
+    });
+  });
+}
