@@ -38,7 +38,10 @@ export async function listDownloads(account: AccountConfig, prefix: string): Pro
   const downloads: Download[] = [];
   for await (const recording of adapter.list({})) {
     const path = `/api/v2/accounts/${account.auth.accountId}/calls/${recording.callId}/recordings/${recording.providerRecordingId}/media`;
-    downloads.push({ key: `${prefix}/${recording.providerRecordingId}.wav`, url: adapter.http.url(path) });
+    downloads.push({
+      key: `${prefix}/${recording.providerRecordingId}.wav`,
+      url: new URL(path, account.baseUrl),
+    });
   }
   return downloads;
 }

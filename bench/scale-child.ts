@@ -10,10 +10,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { callvaultConfig } from '../lambdas/core/config.ts';
 import { silentLogger } from '../lambdas/core/log.ts';
-import type { IndexEntry, SweepLedger, SweepRecord } from '../lambdas/core/ports.ts';
+import type {
+  IndexEntry,
+  ListPage,
+  ProviderAdapter,
+  SweepLedger,
+  SweepRecord,
+} from '../lambdas/core/ports.ts';
 import type { Recording } from '../lambdas/core/recording.ts';
 import { type SweepState, sweepSettings, sweepStep } from '../lambdas/core/sweep.ts';
-import type { ListPage, ProviderAdapter } from '../lambdas/providers/adapter.ts';
 import { harvest } from '../local/harvest.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { startSimulators } from './pipeline.ts';
@@ -56,7 +61,7 @@ if (mode === 'harvest') {
   });
   const adapter = {
     account: { id: 'big' },
-    http: { who: 'bandwidth account "big"' },
+    who: 'bandwidth account "big"',
     windowedListing: true,
     async listPage(_window: unknown, position?: string): Promise<ListPage> {
       const start = position ? Number(position) : 0;

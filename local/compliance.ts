@@ -8,7 +8,7 @@ import type { CallvaultConfig } from '../lambdas/core/config.ts';
 import { type DeleteAtSourceResult, deleteAtSource } from '../lambdas/core/delete-at-source.ts';
 import { ConfigError } from '../lambdas/core/errors.ts';
 import { type VerifyResult, verifyManifests, writeManifest } from '../lambdas/core/manifest.ts';
-import type { WorkflowStarter } from '../lambdas/core/ports.ts';
+import type { ProviderAdapter, WorkflowStarter } from '../lambdas/core/ports.ts';
 import {
   type FoundGap,
   type ReconcileReport,
@@ -16,7 +16,6 @@ import {
   reconcileAccount,
   repairGaps,
 } from '../lambdas/core/reconcile.ts';
-import type { ProviderAdapter } from '../lambdas/providers/adapter.ts';
 import type { LocalArchive } from './stack.ts';
 
 /**

@@ -90,7 +90,7 @@ export function registerRecordings(program: Command): void {
     .command('recordings')
     .description('find and fetch archived recordings')
     .hook('preSubcommand', async () => {
-      ({ toUtcIso } = await import('../../lambdas/providers/parse.ts'));
+      ({ toUtcIso } = await import('../../lambdas/core/time.ts'));
     });
   registerRetryCommand(recordings);
 

@@ -6,14 +6,20 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ProviderAdapter } from '../providers/adapter.ts';
 import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.ts';
 import type { ReadinessConfig } from './config.ts';
 import { InvalidAudioError } from './errors.ts';
 import { objectKeyPrefix, recordingId } from './ids.ts';
-import type { ArchiveStore, IndexEntry, IngestOutcome, ProviderSlots, RecordingIndex } from './ports.ts';
+import type {
+  ArchiveStore,
+  IndexEntry,
+  IngestOutcome,
+  ProviderAdapter,
+  ProviderSlots,
+  RecordingIndex,
+} from './ports.ts';
 import { withProviderSlot } from './provider-slots.ts';
-import type { KnownRecording, Recording, RecordingRef } from './recording.ts';
+import { definedOnly, type KnownRecording, type Recording, type RecordingRef } from './recording.ts';
 
 /** What the state machine's Choice state routes on. */
 export type Decision = 'archive' | 'wait' | 'skip' | 'timeout' | 'done';
@@ -173,7 +179,7 @@ async function streamToStore(
   if (!format) {
     download.body.destroy();
     throw new InvalidAudioError(
-      `${adapter.http.who}: recording ${state.ref.providerRecordingId} is not audio (${download.contentType}${download.foreign ? '' : `, starts with ${JSON.stringify(head.toString('latin1').slice(0, 12))}`})`,
+      `${adapter.who}: recording ${state.ref.providerRecordingId} is not audio (${download.contentType}${download.foreign ? '' : `, starts with ${JSON.stringify(head.toString('latin1').slice(0, 12))}`})`,
     );
   }
   const key = prefix + format.extension;
@@ -252,10 +258,6 @@ function summarize(recording: Recording, hints: IngestState['hints']): Recording
   const rawJson = raw === undefined ? undefined : JSON.stringify(raw);
   merged.raw = rawJson && rawJson.length > MAX_RAW_CHARS ? `${rawJson.slice(0, MAX_RAW_CHARS)}…` : rawJson;
   return merged;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
 
 function goneReason(recording: Recording): string {

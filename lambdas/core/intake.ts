@@ -5,12 +5,17 @@
  * executions exist, so an accepted callback is never lost.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ProviderAdapter, WebhookRecording } from '../providers/adapter.ts';
 import type { AccountConfig } from './config.ts';
 import { ConfigError, WebhookParseError } from './errors.ts';
 import { handOver } from './hand-over.ts';
 import { recordingId } from './ids.ts';
-import type { AccountDirectory, RecordingIndex, WorkflowStarter } from './ports.ts';
+import type {
+  AccountDirectory,
+  ProviderAdapter,
+  RecordingIndex,
+  WebhookRecording,
+  WorkflowStarter,
+} from './ports.ts';
 
 /** Larger bodies are refused with 413: no provider's recording callback comes near it. */
 export const MAX_WEBHOOK_BYTES = 64 * 1024;

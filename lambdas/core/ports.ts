@@ -1,10 +1,129 @@
 /**
- * The interfaces the core works against. `lambdas/aws/` implements them with the AWS SDK (real
- * AWS or the local stack's endpoints); tests may hand in the same real implementations or fakes.
+ * The interfaces the core works against. `lambdas/aws/` implements the stores with the AWS SDK
+ * (real AWS or the local stack's endpoints) and `lambdas/providers/` the provider adapter; tests
+ * may hand in the same real implementations or fakes.
  */
 import type { Readable } from 'node:stream';
 import type { AccountConfig } from './config.ts';
-import type { Direction, ProviderName, Readiness } from './recording.ts';
+import type {
+  Direction,
+  KnownRecording,
+  ProviderName,
+  Readiness,
+  Recording,
+  RecordingRef,
+} from './recording.ts';
+
+/** Which recordings to list. Times are UTC ISO-8601; both bounds are optional. */
+export interface ListWindow {
+  /** Recordings that started at or after this instant. */
+  since?: string;
+  /** Recordings that started before this instant. */
+  until?: string;
+}
+
+/** A callback as received over HTTP: the raw body (signatures are computed over it) and headers. */
+export interface WebhookRequest {
+  body: string;
+  /** Lower-case header names. */
+  headers: Record<string, string | undefined>;
+}
+
+/**
+ * What a webhook told us: the recording to fetch, plus whatever metadata the callback carried
+ * (the workflow still asks the provider API for readiness and the download).
+ */
+export interface WebhookRecording extends RecordingRef {
+  hints?: Partial<Omit<Recording, keyof RecordingRef | 'raw'>>;
+}
+
+/**
+ * One bounded unit of a listing: one provider request (a page, a Bandwidth time slice, one
+ * DialogTech list). `next` is where the following unit starts, opaque to the caller and small
+ * enough to checkpoint; absent once the listing is complete.
+ */
+export interface ListPage {
+  recordings: Recording[];
+  next?: string;
+}
+
+/** The audio bytes as they stream by, counted and SHA-256-hashed. */
+export interface MeteredBody extends Readable {
+  readonly bytes: number;
+  /** Hex SHA-256 of every byte, set once the stream has ended. */
+  readonly sha256: string | undefined;
+}
+
+export interface AudioDownload {
+  /** The audio bytes; read `body.bytes` and `body.sha256` once it has ended. */
+  body: MeteredBody;
+  contentType: string;
+  contentLength?: number;
+  /** Another host than the configured one answered (a redirect): its bytes are never quoted. */
+  foreign?: boolean;
+}
+
+/** What the provider answered to a deletion: its HTTP status, and whether it had it no more. */
+export interface DeleteAnswer {
+  status: number;
+  alreadyGone: boolean;
+}
+
+/**
+ * The one interface every provider adapter implements. An adapter knows its provider's API and
+ * quirks and nothing about S3, DynamoDB or Step Functions.
+ */
+export interface ProviderAdapter {
+  readonly account: AccountConfig;
+  /** Who is talking, for messages: `voipbin account "vb-main"`. */
+  readonly who: string;
+
+  /**
+   * Whether the provider applies a list window itself. When it does not (the whole listing is
+   * read and filtered here anyway), a sweep gains nothing by windowing and only risks missing.
+   */
+  readonly windowedListing: boolean;
+
+  /**
+   * One unit of the listing of the window, starting at `position` (a previous page's `next`;
+   * undefined for the first). Recordings are in the window; a page may repeat a recording of an
+   * earlier page where the provider's pages overlap.
+   */
+  listPage(window: ListWindow, position?: string): Promise<ListPage>;
+
+  /**
+   * Every recording in the window, page by page to the end. Each recording is yielded once even
+   * where the provider's pages overlap.
+   */
+  list(window: ListWindow): AsyncIterable<Recording>;
+
+  /**
+   * The recording's current metadata and readiness. A recording the provider no longer has is
+   * returned with `readiness: 'gone'` rather than thrown. `known` is what the caller already holds
+   * (the listing entry a sweep found, a callback's fields): an adapter whose provider has no
+   * single-recording endpoint answers from it with O(1) requests instead of listing again;
+   * one that has such an endpoint re-reads the metadata there and may ignore it.
+   */
+  get(ref: RecordingRef, known?: KnownRecording): Promise<Recording>;
+
+  /** Opens the audio as a counted, hashed stream. Throws RecordingNotReadyError / RecordingGoneError. */
+  download(ref: RecordingRef): Promise<AudioDownload>;
+
+  /** Whether the provider has an API to delete a recording (Infobip has none: files expire). */
+  readonly supportsDelete: boolean;
+
+  /**
+   * Deletes the recording at the provider. Deleting what is already gone succeeds; an adapter
+   * whose provider cannot delete throws ProviderResponseError.
+   */
+  delete(ref: RecordingRef): Promise<DeleteAnswer>;
+
+  /**
+   * Parses a provider callback. Returns the recordings it announces (often one; none for an
+   * event that is not about a finished recording). Throws WebhookParseError naming the problem.
+   */
+  parseWebhook(request: WebhookRequest): WebhookRecording[];
+}
 
 /** What the ingest workflow records; `erased` is set only by an erasure and is final. */
 export type EntryStatus = 'archived' | 'skipped' | 'failed' | 'erased';

@@ -2,10 +2,10 @@
  * The search API's core: query-string parameters → an index query (the same query code the CLI
  * uses), and an archived recording → a short-lived URL to its audio.
  */
-import { toUtcIso } from '../providers/parse.ts';
 import { UsageError } from './errors.ts';
 import type { EntryStatus, IndexPage, IndexQuery, RecordingIndex } from './ports.ts';
 import { PROVIDERS, type ProviderName } from './recording.ts';
+import { toUtcIso } from './time.ts';
 
 const STATUSES: readonly EntryStatus[] = ['archived', 'skipped', 'failed', 'erased'];
 

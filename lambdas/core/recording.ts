@@ -44,3 +44,8 @@ export interface Recording extends RecordingRef {
  * it to the adapter, so a provider without a single-recording endpoint is not listed again.
  */
 export type KnownRecording = Partial<Omit<Recording, keyof RecordingRef>>;
+
+/** The fields that are set: spread over other fields, it keeps theirs where this one knows nothing. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}

@@ -7,12 +7,18 @@
  * completed, so a pass interrupted anywhere resumes from its last checkpoint and loses nothing.
  */
 import pMap from 'p-map';
-import type { ProviderAdapter } from '../providers/adapter.ts';
 import type { AccountConfig } from './config.ts';
 import { SweepIncompleteError } from './errors.ts';
 import { handOver, listedState } from './hand-over.ts';
 import { recordingId } from './ids.ts';
-import type { RecordingIndex, SweepCheckpoint, SweepLedger, SweepRecord, WorkflowStarter } from './ports.ts';
+import type {
+  ProviderAdapter,
+  RecordingIndex,
+  SweepCheckpoint,
+  SweepLedger,
+  SweepRecord,
+  WorkflowStarter,
+} from './ports.ts';
 import type { Recording } from './recording.ts';
 
 /** How far back an incremental pass looks from the cursor, and how often a pass is deep. */
@@ -209,7 +215,7 @@ async function handOverPage(deps: SweepStepDeps, recordings: readonly Recording[
   );
   if (failures.length > 0) {
     throw new SweepIncompleteError(
-      `${deps.adapter.http.who}: ${failures.length} of ${recordings.length} recordings of a page could not be handed to the workflow (first: ${failures[0]}); the pass stays at that page`,
+      `${deps.adapter.who}: ${failures.length} of ${recordings.length} recordings of a page could not be handed to the workflow (first: ${failures[0]}); the pass stays at that page`,
     );
   }
   return counts;

@@ -9,13 +9,14 @@ import { type Metrics, silentMetrics } from '../core/metrics.ts';
 import type {
   AccountDirectory,
   ArchiveStore,
+  ProviderAdapter,
   ProviderSlots,
   RecordingIndex,
   SweepLedger,
   WorkflowStarter,
 } from '../core/ports.ts';
 import type { SweepJournal } from '../core/status.ts';
-import type { AdapterOptions, ProviderAdapter } from '../providers/adapter.ts';
+import type { AdapterOptions } from '../providers/adapter.ts';
 import { adapterCache } from '../providers/index.ts';
 
 export interface Runtime {

@@ -1,102 +1,15 @@
 /**
- * The one interface every provider adapter implements. An adapter knows its provider's API and
- * quirks and nothing about S3, DynamoDB or Step Functions.
+ * What every provider adapter shares: the options it is built with and the helpers for the
+ * parts of `ProviderAdapter` (the core's port, `core/ports.ts`) that are the same at every
+ * provider: list windows, paging to the end, refusing another recording's metadata, the gone
+ * recording, the audio 404 that the recording resource explains.
  */
 import type { AccountConfig } from '../core/config.ts';
-import { ProviderResponseError } from '../core/errors.ts';
+import { ProviderResponseError, RecordingGoneError, RecordingNotReadyError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
-import type { AudioDownload, ProviderHttp, RetryPolicy } from './http.ts';
-
-/** Which recordings to list. Times are UTC ISO-8601; both bounds are optional. */
-export interface ListWindow {
-  /** Recordings that started at or after this instant. */
-  since?: string;
-  /** Recordings that started before this instant. */
-  until?: string;
-}
-
-/** A callback as received over HTTP: the raw body (signatures are computed over it) and headers. */
-export interface WebhookRequest {
-  body: string;
-  /** Lower-case header names. */
-  headers: Record<string, string | undefined>;
-}
-
-/**
- * What a webhook told us: the recording to fetch, plus whatever metadata the callback carried
- * (the workflow still asks the provider API for readiness and the download).
- */
-export interface WebhookRecording extends RecordingRef {
-  hints?: Partial<Omit<Recording, keyof RecordingRef | 'raw'>>;
-}
-
-/**
- * One bounded unit of a listing: one provider request (a page, a Bandwidth time slice, one
- * DialogTech list). `next` is where the following unit starts, opaque to the caller and small
- * enough to checkpoint; absent once the listing is complete.
- */
-export interface ListPage {
-  recordings: Recording[];
-  next?: string;
-}
-
-export interface ProviderAdapter {
-  readonly account: AccountConfig;
-  readonly http: ProviderHttp;
-
-  /**
-   * Whether the provider applies a list window itself. When it does not (the whole listing is
-   * read and filtered here anyway), a sweep gains nothing by windowing and only risks missing.
-   */
-  readonly windowedListing: boolean;
-
-  /**
-   * One unit of the listing of the window, starting at `position` (a previous page's `next`;
-   * undefined for the first). Recordings are in the window; a page may repeat a recording of an
-   * earlier page where the provider's pages overlap.
-   */
-  listPage(window: ListWindow, position?: string): Promise<ListPage>;
-
-  /**
-   * Every recording in the window, page by page to the end (see `listPages`). Each recording is
-   * yielded once even where the provider's pages overlap.
-   */
-  list(window: ListWindow): AsyncIterable<Recording>;
-
-  /**
-   * The recording's current metadata and readiness. A recording the provider no longer has is
-   * returned with `readiness: 'gone'` rather than thrown. `known` is what the caller already holds
-   * (the listing entry a sweep found, a callback's fields): an adapter whose provider has no
-   * single-recording endpoint answers from it with O(1) requests instead of listing again;
-   * one that has such an endpoint re-reads the metadata there and may ignore it.
-   */
-  get(ref: RecordingRef, known?: KnownRecording): Promise<Recording>;
-
-  /** Opens the audio as a counted, hashed stream. Throws RecordingNotReadyError / RecordingGoneError. */
-  download(ref: RecordingRef): Promise<AudioDownload>;
-
-  /** Whether the provider has an API to delete a recording (Infobip has none: files expire). */
-  readonly supportsDelete: boolean;
-
-  /**
-   * Deletes the recording at the provider. Deleting what is already gone succeeds; an adapter
-   * whose provider cannot delete throws ProviderResponseError.
-   */
-  delete(ref: RecordingRef): Promise<DeleteAnswer>;
-
-  /**
-   * Parses a provider callback. Returns the recordings it announces (often one; none for an
-   * event that is not about a finished recording). Throws WebhookParseError naming the problem.
-   */
-  parseWebhook(request: WebhookRequest): WebhookRecording[];
-}
-
-/** What the provider answered to a deletion: its HTTP status, and whether it had it no more. */
-export interface DeleteAnswer {
-  status: number;
-  alreadyGone: boolean;
-}
+import type { AudioDownload, ListWindow, ProviderAdapter } from '../core/ports.ts';
+import type { Recording, RecordingRef } from '../core/recording.ts';
+import type { ProviderHttp, RequestOptions, RetryPolicy } from './http.ts';
 
 /** What an adapter is built with besides its account. */
 export interface AdapterOptions {
@@ -106,6 +19,19 @@ export interface AdapterOptions {
   timeoutMs?: number;
   /** Items per listing request, where the provider takes a page size (Infobip, Restcomm, VoIPBin). */
   pageSize?: number;
+}
+
+/** What an adapter writes itself; `list` defaults to `listPage` followed to the end. */
+export type AdapterParts = Omit<ProviderAdapter, 'account' | 'who' | 'list'> &
+  Partial<Pick<ProviderAdapter, 'list'>>;
+
+/** The account's adapter from its parts, speaking in messages as its transport's `who`. */
+export function adapterFrom(
+  account: AccountConfig,
+  http: ProviderHttp,
+  parts: AdapterParts,
+): ProviderAdapter {
+  return { account, who: http.who, list: (window) => listPages(parts.listPage, window), ...parts };
 }
 
 /** A list window's bounds as epoch milliseconds. */
@@ -178,4 +104,53 @@ export function sameRecording(
   throw new ProviderResponseError(
     `${http.who} answered ${http.describe(url)} with the metadata of recording ${JSON.stringify(http.redact(recording.providerRecordingId))} instead of ${ref.providerRecordingId}`,
   );
+}
+
+/** A recording the provider no longer has, as `get` answers it (never thrown). */
+export function goneRecording(account: Pick<AccountConfig, 'id' | 'provider'>, ref: RecordingRef): Recording {
+  return {
+    accountId: account.id,
+    provider: account.provider,
+    providerRecordingId: ref.providerRecordingId,
+    callId: ref.callId,
+    direction: 'unknown',
+    readiness: 'gone',
+    raw: null,
+  };
+}
+
+/** Thrown from `openAudio`'s status hook so the 404 can be explained by the recording resource. */
+class AudioNotFound extends Error {}
+
+/** How an adapter words the two meanings a 404 on the audio can turn out to have. */
+export interface AudioNotFoundMessages {
+  gone(recording: Recording): string;
+  notReady(recording: Recording): string;
+}
+
+/**
+ * Opens the audio at `path`. A 404 on the audio alone does not say whether the file is not
+ * written yet or never will be: the recording's metadata (`get`) tells which, and the answer is
+ * RecordingGoneError or RecordingNotReadyError (worth asking again).
+ */
+export async function openAudioOrAskRecording(
+  http: ProviderHttp,
+  path: string,
+  options: RequestOptions,
+  get: () => Promise<Recording>,
+  messages: AudioNotFoundMessages,
+): Promise<AudioDownload> {
+  try {
+    return await http.openAudio(path, {
+      ...options,
+      onStatus: (response) => {
+        if (response.status === 404) throw new AudioNotFound();
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof AudioNotFound)) throw error;
+  }
+  const recording = await get();
+  if (recording.readiness === 'gone') throw new RecordingGoneError(messages.gone(recording));
+  throw new RecordingNotReadyError(messages.notReady(recording));
 }

@@ -12,31 +12,35 @@
  *   must never steer our credentials to another host, so media URLs are built from `baseUrl`.
  */
 import type { AccountOf } from '../core/config.ts';
-import {
-  ProviderResponseError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../core/errors.ts';
+import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
-import type { Direction, Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type {
-  AdapterOptions,
+  AudioDownload,
+  DeleteAnswer,
+  ListPage,
   ListWindow,
   ProviderAdapter,
   WebhookRecording,
   WebhookRequest,
-} from './adapter.ts';
-import { type DeleteAnswer, inWindow, type ListPage, listPages, windowBounds } from './adapter.ts';
+} from '../core/ports.ts';
 import {
-  type AudioDownload,
-  accountSecrets,
-  basicAuth,
-  downloadLimits,
-  ProviderHttp,
-  type RequestOptions,
-} from './http.ts';
-import { isoDurationSeconds, toNumber, toText, toUtcIso } from './parse.ts';
+  type Direction,
+  definedOnly,
+  type Readiness,
+  type Recording,
+  type RecordingRef,
+} from '../core/recording.ts';
+import { isoDurationSeconds, toUtcIso } from '../core/time.ts';
+import {
+  type AdapterOptions,
+  adapterFrom,
+  goneRecording,
+  inWindow,
+  openAudioOrAskRecording,
+  windowBounds,
+} from './adapter.ts';
+import { accountSecrets, basicAuth, downloadLimits, ProviderHttp, type RequestOptions } from './http.ts';
+import { isObject, toNumber, toText } from './parse.ts';
 
 /** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
 export const BANDWIDTH_LIST_CAP = 1000;
@@ -59,9 +63,6 @@ const PENDING_STATUSES = new Set(['processing', 'partial']);
 
 /** One element of the listing, or the single-recording answer (`callRecordingMetadata`). */
 type RecordingMetadata = Record<string, unknown> & { recordingId: string };
-
-/** Thrown from `openAudio`'s status hook so the 404 can be explained with a metadata lookup. */
-class MediaNotFound extends Error {}
 
 export function createBandwidthAdapter(
   account: AccountOf<'bandwidth'>,
@@ -94,22 +95,6 @@ export function createBandwidthAdapter(
 
   function describe(path: string, query?: RequestOptions['query']): string {
     return http.describe(http.url(path, query));
-  }
-
-  /**
-   * The JSON answer as objects: an array, or a single recording where one is sent. A single
-   * object without a recordingId is some other document (an error, a changed API), not a
-   * recording to skip.
-   */
-  function toItems(json: unknown, path: string, query?: RequestOptions['query']): Record<string, unknown>[] {
-    const items: unknown[] = Array.isArray(json) ? json : [json];
-    const single = !Array.isArray(json) && isObject(json) && isMetadata(json);
-    if (!items.every(isObject) || (!Array.isArray(json) && !single)) {
-      throw new ProviderResponseError(
-        `${http.who} answered ${describe(path, query)} with JSON that is not recording metadata: ${http.snippet(JSON.stringify(json) ?? '')}`,
-      );
-    }
-    return items;
   }
 
   function toRecording(record: RecordingMetadata, knownCallId?: string): Recording {
@@ -153,18 +138,6 @@ export function createBandwidthAdapter(
     return 'pending';
   }
 
-  function goneRecording(ref: RecordingRef): Recording {
-    return {
-      accountId: account.id,
-      provider: 'bandwidth',
-      providerRecordingId: ref.providerRecordingId,
-      callId: ref.callId,
-      direction: 'unknown',
-      readiness: 'gone',
-      raw: null,
-    };
-  }
-
   /** One listing answer, every item of it (ids or not: all of them place the next request). */
   async function fetchList(query: RequestOptions['query']): Promise<Record<string, unknown>[]> {
     const path = `${accountPath}/recordings`;
@@ -174,7 +147,7 @@ export function createBandwidthAdapter(
         `${http.who} answered ${describe(path, query)} with HTTP 404: check the account's auth.accountId`,
       );
     }
-    return toItems(json, path, query);
+    return bandwidthItems(http, json, http.url(path, query));
   }
 
   /**
@@ -200,33 +173,6 @@ export function createBandwidthAdapter(
   }
 
   /**
-   * Where the next listing request starts after a full (capped) answer: the last startTime,
-   * inclusive, so recordings sharing that instant across the cut are asked for again (and
-   * de-duplicated). If the whole answer shares one instant, moving on would skip recordings.
-   */
-  function nextMinStartTime(records: Record<string, unknown>[], current: string | undefined): string {
-    const first = toUtcIso(records[0]?.startTime);
-    const last = toUtcIso(records.at(-1)?.startTime);
-    if (!last) {
-      throw new ProviderResponseError(
-        `${http.who}: a full answer of ${BANDWIDTH_LIST_CAP} recordings ends with one that has no startTime (${http.snippet(JSON.stringify(records.at(-1)))}), so the listing cannot go on past it`,
-      );
-    }
-    if (first === last) {
-      throw new ProviderResponseError(
-        `${http.who}: all ${BANDWIDTH_LIST_CAP} recordings of a full answer start at ${last}, so more than ${BANDWIDTH_LIST_CAP} recordings may share that instant; Bandwidth lists at most ${BANDWIDTH_LIST_CAP} per answer and has no paging, so the rest cannot be listed`,
-      );
-    }
-    if (current !== undefined && last <= current) {
-      // Only possible if the answer is not sorted oldest first as documented; stop, don't loop.
-      throw new ProviderResponseError(
-        `${http.who}: a full answer for minStartTime ${current} ends at ${last}: the recordings are not sorted oldest first, so the listing cannot advance safely`,
-      );
-    }
-    return last;
-  }
-
-  /**
    * One listing request: a time slice from `minStartTime` (the position; the window's `since` at
    * first) of at most BANDWIDTH_LIST_CAP recordings. A full answer continues from its last start.
    */
@@ -245,14 +191,14 @@ export function createBandwidthAdapter(
       if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
     }
     if (records.length < BANDWIDTH_LIST_CAP) return { recordings };
-    return { recordings, next: nextMinStartTime(records, minStartTime) };
+    return { recordings, next: nextMinStartTime(http, records, minStartTime) };
   }
 
   async function get(ref: RecordingRef): Promise<Recording> {
     const path = recordingPath(ref);
     const { status, json } = await http.getJson(path);
-    if (status === 404) return goneRecording(ref);
-    const record = toItems(json, path)
+    if (status === 404) return goneRecording(account, ref);
+    const record = bandwidthItems(http, json, http.url(path))
       .filter(isMetadata)
       .find((item) => item.recordingId === ref.providerRecordingId);
     if (!record) {
@@ -264,29 +210,14 @@ export function createBandwidthAdapter(
   }
 
   async function download(ref: RecordingRef): Promise<AudioDownload> {
-    const path = `${recordingPath(ref)}/media`;
-    try {
-      return await http.openAudio(path, {
-        headers: { accept: 'audio/vnd.wave, audio/mpeg, */*' },
-        onStatus: (response) => {
-          if (response.status === 404) throw new MediaNotFound();
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof MediaNotFound)) throw error;
-    }
-    // A 404 on the media alone does not say whether it is not there yet or never will be:
-    // the metadata does.
-    const recording = await get(ref);
-    if (recording.readiness === 'gone') {
-      throw new RecordingGoneError(
+    const media = { headers: { accept: 'audio/vnd.wave, audio/mpeg, */*' } };
+    return openAudioOrAskRecording(http, `${recordingPath(ref)}/media`, media, () => get(ref), {
+      gone: (recording) =>
         `${http.who}: recording ${ref.providerRecordingId} is gone at Bandwidth (${recording.providerStatus ?? 'HTTP 404'})`,
-      );
-    }
-    // Still processing, or "complete" a moment before its media appeared: worth asking again.
-    throw new RecordingNotReadyError(
-      `${http.who}: recording ${ref.providerRecordingId} has no media yet (status ${recording.providerStatus ?? 'unknown'})`,
-    );
+      // Still processing, or "complete" a moment before its media appeared.
+      notReady: (recording) =>
+        `${http.who}: recording ${ref.providerRecordingId} has no media yet (status ${recording.providerStatus ?? 'unknown'})`,
+    });
   }
 
   async function remove(ref: RecordingRef): Promise<DeleteAnswer> {
@@ -314,12 +245,12 @@ export function createBandwidthAdapter(
   }
 
   function parseEvent(event: unknown): WebhookRecording[] {
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    if (!isObject(event)) {
       throw new WebhookParseError(
         `${http.who}: the Bandwidth callback is not a JSON object: ${http.snippet(JSON.stringify(event) ?? '')}`,
       );
     }
-    const fields = event as Record<string, unknown>;
+    const fields = event;
     const eventType = toText(fields.eventType);
     if (!eventType) {
       throw new WebhookParseError(`${http.who}: the Bandwidth callback has no eventType`);
@@ -348,7 +279,7 @@ export function createBandwidthAdapter(
         provider: 'bandwidth',
         providerRecordingId: recordingId,
         callId,
-        hints: withoutUndefined({
+        hints: definedOnly({
           from: toText(fields.from),
           to: toText(fields.to),
           direction: fields.direction === undefined ? undefined : toDirection(fields.direction),
@@ -366,22 +297,63 @@ export function createBandwidthAdapter(
     ];
   }
 
-  return {
-    account,
-    http,
+  return adapterFrom(account, http, {
     supportsDelete: true,
     windowedListing: true,
     listPage,
-    list: (window: ListWindow) => listPages(listPage, window),
     get,
     download,
     delete: remove,
     parseWebhook,
-  };
+  });
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * A listing or single-recording answer as objects: an array, or a single recording where one is
+ * sent. A single object without a recordingId is some other document (an error, a changed API),
+ * not a recording to skip.
+ */
+export function bandwidthItems(http: ProviderHttp, json: unknown, url: URL): Record<string, unknown>[] {
+  const items: unknown[] = Array.isArray(json) ? json : [json];
+  const single = !Array.isArray(json) && isObject(json) && isMetadata(json);
+  if (!items.every(isObject) || (!Array.isArray(json) && !single)) {
+    throw new ProviderResponseError(
+      `${http.who} answered ${http.describe(url)} with JSON that is not recording metadata: ${http.snippet(JSON.stringify(json) ?? '')}`,
+    );
+  }
+  return items;
+}
+
+/**
+ * The window step: where the next listing request starts after a full (capped) answer. It is the
+ * last startTime, inclusive, so recordings sharing that instant across the cut are asked for
+ * again (and de-duplicated). If the whole answer shares one instant, moving on would skip
+ * recordings, and an answer that does not advance would loop: both are refused.
+ */
+export function nextMinStartTime(
+  http: ProviderHttp,
+  records: Record<string, unknown>[],
+  current: string | undefined,
+): string {
+  const first = toUtcIso(records[0]?.startTime);
+  const last = toUtcIso(records.at(-1)?.startTime);
+  if (!last) {
+    throw new ProviderResponseError(
+      `${http.who}: a full answer of ${BANDWIDTH_LIST_CAP} recordings ends with one that has no startTime (${http.snippet(JSON.stringify(records.at(-1)))}), so the listing cannot go on past it`,
+    );
+  }
+  if (first === last) {
+    throw new ProviderResponseError(
+      `${http.who}: all ${BANDWIDTH_LIST_CAP} recordings of a full answer start at ${last}, so more than ${BANDWIDTH_LIST_CAP} recordings may share that instant; Bandwidth lists at most ${BANDWIDTH_LIST_CAP} per answer and has no paging, so the rest cannot be listed`,
+    );
+  }
+  if (current !== undefined && last <= current) {
+    // Only possible if the answer is not sorted oldest first as documented; stop, don't loop.
+    throw new ProviderResponseError(
+      `${http.who}: a full answer for minStartTime ${current} ends at ${last}: the recordings are not sorted oldest first, so the listing cannot advance safely`,
+    );
+  }
+  return last;
 }
 
 function isMetadata(item: Record<string, unknown>): item is RecordingMetadata {
@@ -390,8 +362,4 @@ function isMetadata(item: Record<string, unknown>): item is RecordingMetadata {
 
 function toDirection(value: unknown): Direction {
   return value === 'inbound' || value === 'outbound' ? value : 'unknown';
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }

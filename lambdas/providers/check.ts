@@ -4,8 +4,8 @@
  */
 import { SNIFF_BYTES, sniffAudioFormat } from '../core/audio-format.ts';
 import { InvalidAudioError } from '../core/errors.ts';
+import type { ProviderAdapter } from '../core/ports.ts';
 import type { RecordingRef } from '../core/recording.ts';
-import type { ProviderAdapter } from './adapter.ts';
 
 export interface CheckedDownload {
   bytes: number;
@@ -32,7 +32,7 @@ export async function checkDownload(adapter: ProviderAdapter, ref: RecordingRef)
   const format = sniffAudioFormat(first);
   if (!format) {
     throw new InvalidAudioError(
-      `${adapter.http.who}: recording ${ref.providerRecordingId} downloaded ${download.body.bytes} bytes that are not audio in a format callvault archives (served as ${download.contentType})`,
+      `${adapter.who}: recording ${ref.providerRecordingId} downloaded ${download.body.bytes} bytes that are not audio in a format callvault archives (served as ${download.contentType})`,
     );
   }
   const { bytes, sha256 } = download.body;

@@ -11,23 +11,20 @@ import {
   RecordingNotReadyError,
   WebhookParseError,
 } from '../core/errors.ts';
-import type { KnownRecording, Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import type {
-  AdapterOptions,
+  AudioDownload,
+  DeleteAnswer,
+  ListPage,
   ListWindow,
   ProviderAdapter,
   WebhookRecording,
   WebhookRequest,
-} from './adapter.ts';
-import { type DeleteAnswer, inWindow, type ListPage, listPages, windowBounds } from './adapter.ts';
-import {
-  type AudioDownload,
-  accountSecrets,
-  downloadLimits,
-  ProviderHttp,
-  type TextResponse,
-} from './http.ts';
-import { asArray, parseXml, toNumber, toText, toUtcIso } from './parse.ts';
+} from '../core/ports.ts';
+import type { KnownRecording, Readiness, Recording, RecordingRef } from '../core/recording.ts';
+import { toUtcIso } from '../core/time.ts';
+import { type AdapterOptions, adapterFrom, inWindow, windowBounds } from './adapter.ts';
+import { accountSecrets, downloadLimits, ProviderHttp, type TextResponse } from './http.ts';
+import { asArray, isObject, parseXml, toNumber, toText } from './parse.ts';
 
 const API_PATH = 'ibp_api.php';
 
@@ -47,10 +44,6 @@ interface Envelope {
   data: unknown;
 }
 
-function isRecord(value: unknown): value is Item {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The envelope of an answer, or undefined when the body is not DialogTech's XML at all. */
 function readEnvelope(text: string): Envelope | undefined {
   let document: Item;
@@ -60,7 +53,7 @@ function readEnvelope(text: string): Envelope | undefined {
     return undefined;
   }
   const response = document.response;
-  if (!isRecord(response)) return undefined;
+  if (!isObject(response)) return undefined;
   const result = toText(response.result);
   if (result === undefined) return undefined;
   return {
@@ -128,9 +121,9 @@ export function createDialogtechAdapter(
     if (response.status !== 200 || envelope.result !== 'success') throw refused(response, envelope, query);
     // `<data/>` parses as "", a single `<recording>` as an object, several as an array.
     if (envelope.data === undefined || envelope.data === '') return [];
-    if (!isRecord(envelope.data)) throw unreadable(response, query);
+    if (!isObject(envelope.data)) throw unreadable(response, query);
     const items = asArray(envelope.data.recording as Item | Item[] | undefined);
-    if (!items.every((item) => isRecord(item) && toText(item.sid) !== undefined)) {
+    if (!items.every((item) => isObject(item) && toText(item.sid) !== undefined)) {
       throw unreadable(response, query);
     }
     return items;
@@ -269,13 +262,10 @@ export function createDialogtechAdapter(
     return { recordings, next: at + 1 < account.lists.length ? String(at + 1) : undefined };
   }
 
-  return {
-    account,
-    http,
+  return adapterFrom(account, http, {
     supportsDelete: true,
     windowedListing: false,
     listPage,
-    list: (window: ListWindow) => listPages(listPage, window),
 
     async get(ref: RecordingRef, known?: KnownRecording): Promise<Recording> {
       // The probe is the one request a check needs; the listing's metadata came with the sweep.
@@ -333,29 +323,7 @@ export function createDialogtechAdapter(
      * then fetched through the API like any other.
      */
     parseWebhook(request: WebhookRequest): WebhookRecording[] {
-      const body = request.body.trim();
-      if (body === '') throw new WebhookParseError(`${http.who}: the webhook body is empty`);
-      const contentType = request.headers['content-type'] ?? '';
-      let fields: Item[];
-      if (/json/i.test(contentType) || body.startsWith('{') || body.startsWith('[')) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(body);
-        } catch {
-          throw new WebhookParseError(
-            `${http.who}: the webhook body is not valid JSON: ${http.snippet(body)}`,
-          );
-        }
-        fields = asArray(parsed as Item | Item[]);
-        if (fields.length === 0 || !fields.every(isRecord)) {
-          throw new WebhookParseError(
-            `${http.who}: the JSON webhook body is not an object (or a list of them)`,
-          );
-        }
-      } else {
-        fields = [Object.fromEntries(new URLSearchParams(body))];
-      }
-      return fields.flatMap((call): WebhookRecording[] => {
+      return webhookCalls(http, request).flatMap((call): WebhookRecording[] => {
         // A post-call body that says the call was not recorded has nothing to archive.
         const recorded = toText(call.recorded ?? call.recording);
         if (recorded !== undefined && /^(0|false|no)$/i.test(recorded)) return [];
@@ -374,5 +342,26 @@ export function createDialogtechAdapter(
         ];
       });
     },
-  };
+  });
+}
+
+/** The calls of a post-call webhook body: form fields, or a JSON object or list of them. */
+export function webhookCalls(http: ProviderHttp, request: WebhookRequest): Item[] {
+  const body = request.body.trim();
+  if (body === '') throw new WebhookParseError(`${http.who}: the webhook body is empty`);
+  const contentType = request.headers['content-type'] ?? '';
+  if (!/json/i.test(contentType) && !body.startsWith('{') && !body.startsWith('[')) {
+    return [Object.fromEntries(new URLSearchParams(body))];
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new WebhookParseError(`${http.who}: the webhook body is not valid JSON: ${http.snippet(body)}`);
+  }
+  const calls = asArray(parsed as Item | Item[]);
+  if (calls.length === 0 || !calls.every(isObject)) {
+    throw new WebhookParseError(`${http.who}: the JSON webhook body is not an object (or a list of them)`);
+  }
+  return calls;
 }

@@ -22,6 +22,7 @@ import {
   ProviderUnavailableError,
 } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/log.ts';
+import type { AudioDownload } from '../core/ports.ts';
 import type { ProviderName } from '../core/recording.ts';
 import { DestinationPolicy, guardedConnector, type Resolver } from './destinations.ts';
 
@@ -546,15 +547,6 @@ export class MeteredStream extends Transform {
     this.sha256 = this.hash.digest('hex');
     callback();
   }
-}
-
-export interface AudioDownload {
-  /** The audio bytes; read `body.bytes` and `body.sha256` once it has ended. */
-  body: MeteredStream;
-  contentType: string;
-  contentLength?: number;
-  /** Another host than the configured one answered (a redirect): its bytes are never quoted. */
-  foreign?: boolean;
 }
 
 export function headerValue(value: string | string[] | undefined): string {

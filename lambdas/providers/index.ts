@@ -1,14 +1,12 @@
 /** Picks the adapter for an account's provider. */
 import type { AccountConfig } from '../core/config.ts';
-import type { AccountDirectory } from '../core/ports.ts';
-import type { AdapterOptions, ProviderAdapter } from './adapter.ts';
+import type { AccountDirectory, ProviderAdapter } from '../core/ports.ts';
+import type { AdapterOptions } from './adapter.ts';
 import { createBandwidthAdapter } from './bandwidth.ts';
 import { createDialogtechAdapter } from './dialogtech.ts';
 import { createInfobipAdapter } from './infobip.ts';
 import { createRestcommAdapter } from './restcomm.ts';
 import { createVoipbinAdapter } from './voipbin.ts';
-
-export type { ProviderAdapter } from './adapter.ts';
 
 export function createAdapter(account: AccountConfig, options: AdapterOptions = {}): ProviderAdapter {
   switch (account.provider) {

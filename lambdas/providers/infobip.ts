@@ -8,11 +8,18 @@
 import { createHash } from 'node:crypto';
 import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '../core/errors.ts';
+import type {
+  AudioDownload,
+  ListPage,
+  ListWindow,
+  ProviderAdapter,
+  WebhookRecording,
+} from '../core/ports.ts';
 import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
-import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
-import { inWindow, type ListPage, windowBounds } from './adapter.ts';
-import { type AudioDownload, accountSecrets, basicAuth, downloadLimits, ProviderHttp } from './http.ts';
-import { asArray, looksLikeXml, parseXml, toText, toUtcIso } from './parse.ts';
+import { toUtcIso } from '../core/time.ts';
+import { type AdapterOptions, adapterFrom, goneRecording, inWindow, windowBounds } from './adapter.ts';
+import { accountSecrets, basicAuth, downloadLimits, ProviderHttp } from './http.ts';
+import { asArray, isObject, looksLikeXml, parseXml, toText } from './parse.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
 /** The reference numbers pages from 1. */
@@ -219,32 +226,18 @@ export function createInfobipAdapter(
     });
   }
 
-  function goneRecording(ref: RecordingRef): Recording {
-    return {
-      accountId: account.id,
-      provider: 'infobip',
-      providerRecordingId: ref.providerRecordingId,
-      callId: ref.callId,
-      direction: 'unknown',
-      readiness: 'gone',
-      raw: null,
-    };
-  }
-
   /** Whether the file is there, from its own URL (the body is not read). */
   async function probeFile(ref: RecordingRef): Promise<Recording> {
     try {
       (await openFile(ref)).body.destroy();
     } catch (error) {
-      if (error instanceof RecordingGoneError) return goneRecording(ref);
+      if (error instanceof RecordingGoneError) return goneRecording(account, ref);
       throw error;
     }
-    return { ...goneRecording(ref), format: 'wav', channels: 1, readiness: 'ready' };
+    return { ...goneRecording(account, ref), format: 'wav', channels: 1, readiness: 'ready' };
   }
 
-  return {
-    account,
-    http,
+  return adapterFrom(account, http, {
     supportsDelete: false,
 
     windowedListing: false,
@@ -358,7 +351,7 @@ export function createInfobipAdapter(
         };
       });
     },
-  };
+  });
 }
 
 /**
@@ -391,8 +384,4 @@ function recordedAtIso(value: unknown, zone: string): string | undefined {
 
 function isDeliveryReport(entry: unknown): boolean {
   return isObject(entry) && !('url' in entry) && isObject(entry.status);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,39 +1,8 @@
 /**
- * Parsing helpers shared by the adapters: provider date and duration formats, XML bodies and
- * array-or-object JSON. Every date comes out as UTC ISO-8601, whatever the host's TZ.
+ * Parsing helpers shared by the adapters: numbers and strings in the providers' forms, XML
+ * bodies, array-or-object JSON and the object guard. Dates are the core's (`core/time.ts`).
  */
 import { XMLParser } from 'fast-xml-parser';
-import { DateTime, Duration } from 'luxon';
-
-/**
- * Parses the timestamp formats the providers use and returns UTC ISO-8601 with milliseconds:
- * - ISO-8601 with `Z`, `+02:00` or `+0000` (Infobip's colon-less offset)
- * - RFC 2822 (`Mon, 6 Jan 2014 08:51:07 +0900`, Restcomm)
- * - zone-less `YYYY-MM-DD HH:MM:SS[.ffffff]` (DialogTech, VoIPBin), read in `zone`
- * Returns undefined for empty values (`""`, `null`, the string `"null"`) and for unparseable ones.
- */
-export function toUtcIso(value: unknown, zone = 'UTC'): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (text === '' || text === 'null') return undefined;
-  const candidates = [
-    () => DateTime.fromISO(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'), { zone, setZone: true }),
-    () => DateTime.fromRFC2822(text, { setZone: true }),
-    () => DateTime.fromSQL(text, { zone }),
-  ];
-  for (const parse of candidates) {
-    const parsed = parse();
-    if (parsed.isValid) return parsed.toUTC().toISO({ suppressMilliseconds: false }) ?? undefined;
-  }
-  return undefined;
-}
-
-/** `PT1M2.5S` (Bandwidth) → 62.5 seconds. */
-export function isoDurationSeconds(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  const duration = Duration.fromISO(value);
-  return duration.isValid ? duration.as('seconds') : undefined;
-}
 
 /** A number that may arrive as a string (`"14.70275"`); undefined when it is not numeric. */
 export function toNumber(value: unknown): number | undefined {
@@ -54,6 +23,16 @@ export function toText(value: unknown): string | undefined {
 export function asArray<T>(value: T | T[] | undefined | null | ''): T[] {
   if (value === undefined || value === null || value === '') return [];
   return Array.isArray(value) ? value : [value];
+}
+
+/** A JSON object (not null, not an array), whose fields may then be read. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The value as an object to read fields of, or undefined when it is none (`a?.b` chains). */
+export function asObject(value: unknown): Record<string, unknown> | undefined {
+  return isObject(value) ? value : undefined;
 }
 
 const xmlParser = new XMLParser({

@@ -6,37 +6,30 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import type { AccountOf } from '../core/config.ts';
-import {
-  ProviderResponseError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../core/errors.ts';
-import type { Direction, Recording, RecordingRef } from '../core/recording.ts';
+import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
 import type {
-  AdapterOptions,
+  AudioDownload,
+  DeleteAnswer,
+  ListPage,
   ListWindow,
   ProviderAdapter,
   WebhookRecording,
   WebhookRequest,
-} from './adapter.ts';
+} from '../core/ports.ts';
+import type { Direction, Recording, RecordingRef } from '../core/recording.ts';
+import { toUtcIso } from '../core/time.ts';
 import {
-  type ListPage as AdapterPage,
-  type DeleteAnswer,
+  type AdapterOptions,
+  adapterFrom,
+  goneRecording,
   inWindow,
   listPages,
+  openAudioOrAskRecording,
   sameRecording,
   windowBounds,
 } from './adapter.ts';
-import {
-  type AudioDownload,
-  accountSecrets,
-  basicAuth,
-  downloadLimits,
-  ProviderHttp,
-  type TextResponse,
-} from './http.ts';
-import { asArray, looksLikeXml, toNumber, toText, toUtcIso } from './parse.ts';
+import { accountSecrets, basicAuth, downloadLimits, ProviderHttp, type TextResponse } from './http.ts';
+import { asArray, asObject, looksLikeXml, toNumber, toText } from './parse.ts';
 
 const API_VERSION = '2012-04-24';
 const DEFAULT_PAGE_SIZE = 100;
@@ -46,11 +39,15 @@ export interface RestcommAdapterOptions extends AdapterOptions {
   pageSize?: number;
 }
 
-/** One recording in the JSON field names (`sid`, `date_created`, `call_sid`, …). */
-type RestcommRecord = Record<string, unknown>;
+/** One recording in the JSON field names (`sid`, `date_created`, `call_sid`, …), and as received. */
+export interface RestcommEntry {
+  fields: Record<string, unknown>;
+  raw: unknown;
+}
 
-interface ListPage {
-  recordings: Array<{ fields: RestcommRecord; raw: unknown }>;
+/** A listing page as Restcomm answered it, before the window and the paging are applied. */
+export interface RestcommListPage {
+  recordings: RestcommEntry[];
   nextPageUri: unknown;
 }
 
@@ -65,9 +62,6 @@ const xmlParser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
 });
-
-/** The audio answered 404; whether that means "not written yet" or "deleted" needs another look. */
-class AudioNotFound extends Error {}
 
 export function createRestcommAdapter(
   account: AccountOf<'restcomm'>,
@@ -98,70 +92,7 @@ export function createRestcommAdapter(
     });
   }
 
-  function shapeError(url: URL, what: string, text: string): ProviderResponseError {
-    return new ProviderResponseError(
-      `${http.who} answered ${http.describe(url)} with ${what}: ${http.snippet(text)}`,
-    );
-  }
-
-  /** Asked for JSON, but a path without `.json` (some next_page_uri values) answers XML. */
-  function parseDocument(response: TextResponse, url: URL): { xml: boolean; document: unknown } {
-    if (/xml/i.test(response.contentType) || looksLikeXml(response.text)) {
-      try {
-        return { xml: true, document: xmlParser.parse(response.text, true) };
-      } catch {
-        throw shapeError(url, 'a body that is not well-formed XML', response.text);
-      }
-    }
-    return { xml: false, document: http.parseJson(response.text, url) };
-  }
-
-  function parseListPage(response: TextResponse, url: URL): ListPage {
-    const { xml, document } = parseDocument(response, url);
-    if (xml) {
-      const root = asObject(asObject(document)?.RestcommResponse);
-      if (!root || !('Recordings' in root)) throw shapeError(url, 'XML without <Recordings>', response.text);
-      // An empty `<Recordings/>` parses as "", one recording as an object, several as an array.
-      const list = asObject(root.Recordings) ?? {};
-      return {
-        recordings: asArray(list.Recording as unknown[] | undefined).map((entry) =>
-          fromXml(entry, url, response.text),
-        ),
-        nextPageUri: list['@_nextpageuri'],
-      };
-    }
-    // The deprecated per-call listing answers a bare array; the account listing an object.
-    if (Array.isArray(document)) {
-      return { recordings: document.map((entry) => fromJson(entry, url, response.text)), nextPageUri: null };
-    }
-    const body = asObject(document);
-    if (!body || !('recordings' in body)) {
-      throw shapeError(url, 'JSON without a "recordings" list', response.text);
-    }
-    return {
-      recordings: asArray(body.recordings as unknown[]).map((entry) => fromJson(entry, url, response.text)),
-      nextPageUri: body.next_page_uri,
-    };
-  }
-
-  function fromJson(entry: unknown, url: URL, text: string): { fields: RestcommRecord; raw: unknown } {
-    const fields = asObject(entry);
-    if (!fields || !toText(fields.sid)) throw shapeError(url, 'a recording without a "sid"', text);
-    return { fields, raw: entry };
-  }
-
-  /** `<Sid>`, `<DateCreated>`, `<FileUri>` → `sid`, `date_created`, `file_uri`. */
-  function fromXml(entry: unknown, url: URL, text: string): { fields: RestcommRecord; raw: unknown } {
-    const element = asObject(entry);
-    const fields: RestcommRecord = {};
-    for (const [key, value] of Object.entries(element ?? {})) {
-      fields[key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()] = value;
-    }
-    if (!toText(fields.sid)) throw shapeError(url, 'a <Recording> without a <Sid>', text);
-    return { fields, raw: entry };
-  }
-
-  function toRecording({ fields, raw }: { fields: RestcommRecord; raw: unknown }): Recording {
+  function toRecording({ fields, raw }: RestcommEntry): Recording {
     return {
       accountId: account.id,
       provider: 'restcomm',
@@ -195,10 +126,10 @@ export function createRestcommAdapter(
     try {
       link = new URL(text, http.baseUrl);
     } catch {
-      throw shapeError(current, 'an unusable next_page_uri', text);
+      throw shapeError(http, current, 'an unusable next_page_uri', text);
     }
     const at = link.pathname.indexOf(`/${API_VERSION}/`);
-    if (at < 0) throw shapeError(current, `a next_page_uri outside ${API_VERSION}`, text);
+    if (at < 0) throw shapeError(http, current, `a next_page_uri outside ${API_VERSION}`, text);
     const next = http.url(link.pathname.slice(at));
     for (const [key, value] of link.searchParams) next.searchParams.append(key, value);
     for (const [key, value] of Object.entries(filters)) {
@@ -211,7 +142,7 @@ export function createRestcommAdapter(
    * One listing page. The position is the next page's URL (under the configured base, as
    * `nextPageUrl` makes it); the first page is built from the window.
    */
-  async function listPage(window: ListWindow, position?: string): Promise<AdapterPage> {
+  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
     const bounds = windowBounds(window);
     const { since, until } = bounds;
     const filters: Record<string, string> = { PageSize: String(pageSize), SortBy: 'DateCreated:asc' };
@@ -222,10 +153,10 @@ export function createRestcommAdapter(
     const url = position === undefined ? first : new URL(position);
     // A checkpointed position is fetched only where the adapter itself would page to.
     if (url.origin !== first.origin)
-      throw shapeError(first, 'a listing position on another host', position ?? '');
+      throw shapeError(http, first, 'a listing position on another host', position ?? '');
     const response = await api(url);
     http.expectOk(response, url.href);
-    const page = parseListPage(response, url);
+    const page = parseListPage(http, response, url);
     const seen = new Set<string>();
     const recordings: Recording[] = [];
     for (const entry of page.recordings) {
@@ -235,63 +166,28 @@ export function createRestcommAdapter(
       if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
     }
     const next = nextPageUrl(page.nextPageUri, filters, url);
-    if (next?.href === url.href) {
-      throw new ProviderResponseError(
-        `${http.who} sent the same next_page_uri twice (${http.describe(url)}): the listing would never end`,
-      );
-    }
+    if (next?.href === url.href) throw sameNextPageTwice(http, url);
     return { recordings, next: next?.href };
   }
 
   async function get(ref: RecordingRef): Promise<Recording> {
     const url = http.url(`${recordingPath(ref.providerRecordingId)}.json`);
     const response = await api(url);
-    if (response.status === 404) return goneRecording(ref);
+    if (response.status === 404) return { ...goneRecording(account, ref), providerStatus: '404' };
     http.expectOk(response, url.href);
-    const { xml, document } = parseDocument(response, url);
-    if (xml) {
-      const element = asObject(asObject(document)?.RestcommResponse)?.Recording;
-      return sameRecording(http, ref, toRecording(fromXml(element, url, response.text)), url);
-    }
-    const entry = Array.isArray(document) ? document[0] : document;
-    return sameRecording(http, ref, toRecording(fromJson(entry, url, response.text)), url);
-  }
-
-  function goneRecording(ref: RecordingRef): Recording {
-    return {
-      accountId: account.id,
-      provider: 'restcomm',
-      providerRecordingId: ref.providerRecordingId,
-      callId: ref.callId,
-      direction: 'unknown',
-      readiness: 'gone',
-      providerStatus: '404',
-      raw: null,
-    };
+    return sameRecording(http, ref, toRecording(parseRecording(http, response, url)), url);
   }
 
   async function download(ref: RecordingRef): Promise<AudioDownload> {
     // Built from the base, never from file_uri (which names internal hosts such as
     // instance1.restcomm.com or `\https://$DOMAIN`). Restcomm redirects it to the file itself.
+    // A 404 there is a deleted recording or a file the media server has not finished writing.
     const path = `${recordingPath(ref.providerRecordingId)}.wav`;
-    try {
-      return await http.openAudio(path, {
-        onStatus: (answer) => {
-          if (answer.status === 404) throw new AudioNotFound();
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof AudioNotFound)) throw error;
-    }
-    // A 404 on the audio is either a deleted recording or a file the media server has not
-    // finished writing; the recording resource tells which.
-    const current = await get(ref);
-    if (current.readiness === 'gone') {
-      throw new RecordingGoneError(`${http.who}: recording ${ref.providerRecordingId} no longer exists`);
-    }
-    throw new RecordingNotReadyError(
-      `${http.who}: recording ${ref.providerRecordingId} is listed but its audio file is not there yet`,
-    );
+    return openAudioOrAskRecording(http, path, {}, () => get(ref), {
+      gone: () => `${http.who}: recording ${ref.providerRecordingId} no longer exists`,
+      notReady: () =>
+        `${http.who}: recording ${ref.providerRecordingId} is listed but its audio file is not there yet`,
+    });
   }
 
   async function remove(ref: RecordingRef): Promise<DeleteAnswer> {
@@ -303,7 +199,7 @@ export function createRestcommAdapter(
   }
 
   function parseWebhook(request: WebhookRequest): WebhookRecording[] {
-    return webhookFields(request.body, request.headers['content-type'] ?? '').flatMap((fields) =>
+    return webhookFields(http, request.body, request.headers['content-type'] ?? '').flatMap((fields) =>
       webhookRecording(fields),
     );
   }
@@ -317,7 +213,7 @@ export function createRestcommAdapter(
       if (aboutACall) return [];
       throw new WebhookParseError(`${http.who}: the callback has no RecordingUrl and is not a call event`);
     }
-    const sid = recordingSidFromUrl(recordingUrl);
+    const sid = recordingSidFromUrl(http, recordingUrl);
     const durationSec = toNumber(fields.RecordingDuration);
     return [
       {
@@ -337,80 +233,23 @@ export function createRestcommAdapter(
     ];
   }
 
-  /**
-   * The sid is the file name in RecordingUrl, whatever host it names (Restcomm's public
-   * recordings URI or an S3 URL); that host is never contacted.
-   */
-  function recordingSidFromUrl(recordingUrl: string): string {
-    let pathname: string;
-    try {
-      pathname = new URL(recordingUrl.replace(/^\\+/, ''), 'http://relative.invalid').pathname;
-    } catch {
-      throw new WebhookParseError(`${http.who}: RecordingUrl is not a URL: ${http.snippet(recordingUrl)}`);
-    }
-    const file = decodeURIComponent(pathname.split('/').pop() ?? '');
-    const sid = file.replace(/\.(wav|mp3)$/i, '');
-    if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(sid)) {
-      throw new WebhookParseError(
-        `${http.who}: RecordingUrl does not end in a recording sid: ${http.snippet(recordingUrl)}`,
-      );
-    }
-    return sid;
-  }
-
-  /** Restcomm posts form fields; the same fields as JSON are accepted too. */
-  function webhookFields(body: string, contentType: string): Array<Record<string, string>> {
-    const text = body.trim();
-    if (!text) throw new WebhookParseError(`${http.who}: the callback body is empty`);
-    if (/json/i.test(contentType) || text.startsWith('{') || text.startsWith('[')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new WebhookParseError(
-          `${http.who}: the callback body is not valid JSON: ${http.snippet(text)}`,
-        );
-      }
-      return asArray(parsed as unknown[]).map((entry) => {
-        const object = asObject(entry);
-        if (!object) throw new WebhookParseError(`${http.who}: the callback JSON is not an object`);
-        return Object.fromEntries(
-          Object.entries(object).map(([key, value]) => [key, value === null ? '' : String(value)]),
-        );
-      });
-    }
-    if (!/^[^=&\s]+=/.test(text)) {
-      throw new WebhookParseError(
-        `${http.who}: the callback body is neither form fields nor JSON: ${http.snippet(text)}`,
-      );
-    }
-    return [Object.fromEntries(new URLSearchParams(text))];
-  }
-
-  return {
-    account,
-    http,
+  return adapterFrom(account, http, {
     supportsDelete: true,
     windowedListing: true,
     listPage,
     list: (window: ListWindow) =>
-      listPages(listPage, window, (position) => {
-        const url = new URL(position);
-        return new ProviderResponseError(
-          `${http.who} sent the same next_page_uri twice (${http.describe(url)}): the listing would never end`,
-        );
-      }),
+      listPages(listPage, window, (position) => sameNextPageTwice(http, new URL(position))),
     get,
     download,
     delete: remove,
     parseWebhook,
-  };
+  });
 }
 
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+function sameNextPageTwice(http: ProviderHttp, url: URL): ProviderResponseError {
+  return new ProviderResponseError(
+    `${http.who} sent the same next_page_uri twice (${http.describe(url)}): the listing would never end`,
+  );
 }
 
 /** `2018-10-05T22:45:32`, UTC, as StartTime/EndTime expect. */
@@ -424,4 +263,141 @@ function toDirection(value: string | undefined): Direction {
   if (text === 'inbound') return 'inbound';
   if (text.startsWith('outbound')) return 'outbound';
   return 'unknown';
+}
+
+function shapeError(http: ProviderHttp, url: URL, what: string, text: string): ProviderResponseError {
+  return new ProviderResponseError(
+    `${http.who} answered ${http.describe(url)} with ${what}: ${http.snippet(text)}`,
+  );
+}
+
+/** Asked for JSON, but a path without `.json` (some next_page_uri values) answers XML. */
+function parseDocument(
+  http: ProviderHttp,
+  response: TextResponse,
+  url: URL,
+): { xml: boolean; document: unknown } {
+  if (/xml/i.test(response.contentType) || looksLikeXml(response.text)) {
+    try {
+      return { xml: true, document: xmlParser.parse(response.text, true) };
+    } catch {
+      throw shapeError(http, url, 'a body that is not well-formed XML', response.text);
+    }
+  }
+  return { xml: false, document: http.parseJson(response.text, url) };
+}
+
+/** A listing page in XML or JSON; each recording must carry a sid. */
+export function parseListPage(http: ProviderHttp, response: TextResponse, url: URL): RestcommListPage {
+  const { xml, document } = parseDocument(http, response, url);
+  if (xml) {
+    const root = asObject(asObject(document)?.RestcommResponse);
+    if (!root || !('Recordings' in root))
+      throw shapeError(http, url, 'XML without <Recordings>', response.text);
+    // An empty `<Recordings/>` parses as "", one recording as an object, several as an array.
+    const list = asObject(root.Recordings) ?? {};
+    return {
+      recordings: asArray(list.Recording as unknown[] | undefined).map((entry) =>
+        fromXml(http, entry, url, response.text),
+      ),
+      nextPageUri: list['@_nextpageuri'],
+    };
+  }
+  // The deprecated per-call listing answers a bare array; the account listing an object.
+  if (Array.isArray(document)) {
+    return {
+      recordings: document.map((entry) => fromJson(http, entry, url, response.text)),
+      nextPageUri: null,
+    };
+  }
+  const body = asObject(document);
+  if (!body || !('recordings' in body)) {
+    throw shapeError(http, url, 'JSON without a "recordings" list', response.text);
+  }
+  return {
+    recordings: asArray(body.recordings as unknown[]).map((entry) =>
+      fromJson(http, entry, url, response.text),
+    ),
+    nextPageUri: body.next_page_uri,
+  };
+}
+
+function fromJson(http: ProviderHttp, entry: unknown, url: URL, text: string): RestcommEntry {
+  const fields = asObject(entry);
+  if (!fields || !toText(fields.sid)) throw shapeError(http, url, 'a recording without a "sid"', text);
+  return { fields, raw: entry };
+}
+
+/** `<Sid>`, `<DateCreated>`, `<FileUri>` → `sid`, `date_created`, `file_uri`. */
+function fromXml(http: ProviderHttp, entry: unknown, url: URL, text: string): RestcommEntry {
+  const element = asObject(entry);
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(element ?? {})) {
+    fields[key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()] = value;
+  }
+  if (!toText(fields.sid)) throw shapeError(http, url, 'a <Recording> without a <Sid>', text);
+  return { fields, raw: entry };
+}
+
+/** One recording's resource, in XML or JSON (from a bare array, its first element). */
+export function parseRecording(http: ProviderHttp, response: TextResponse, url: URL): RestcommEntry {
+  const { xml, document } = parseDocument(http, response, url);
+  if (xml) {
+    const element = asObject(asObject(document)?.RestcommResponse)?.Recording;
+    return fromXml(http, element, url, response.text);
+  }
+  const entry = Array.isArray(document) ? document[0] : document;
+  return fromJson(http, entry, url, response.text);
+}
+
+/**
+ * The sid is the file name in RecordingUrl, whatever host it names (Restcomm's public
+ * recordings URI or an S3 URL); that host is never contacted.
+ */
+export function recordingSidFromUrl(http: ProviderHttp, recordingUrl: string): string {
+  let pathname: string;
+  try {
+    pathname = new URL(recordingUrl.replace(/^\\+/, ''), 'http://relative.invalid').pathname;
+  } catch {
+    throw new WebhookParseError(`${http.who}: RecordingUrl is not a URL: ${http.snippet(recordingUrl)}`);
+  }
+  const file = decodeURIComponent(pathname.split('/').pop() ?? '');
+  const sid = file.replace(/\.(wav|mp3)$/i, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(sid)) {
+    throw new WebhookParseError(
+      `${http.who}: RecordingUrl does not end in a recording sid: ${http.snippet(recordingUrl)}`,
+    );
+  }
+  return sid;
+}
+
+/** Restcomm posts form fields; the same fields as JSON are accepted too. */
+export function webhookFields(
+  http: ProviderHttp,
+  body: string,
+  contentType: string,
+): Array<Record<string, string>> {
+  const text = body.trim();
+  if (!text) throw new WebhookParseError(`${http.who}: the callback body is empty`);
+  if (/json/i.test(contentType) || text.startsWith('{') || text.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new WebhookParseError(`${http.who}: the callback body is not valid JSON: ${http.snippet(text)}`);
+    }
+    return asArray(parsed as unknown[]).map((entry) => {
+      const object = asObject(entry);
+      if (!object) throw new WebhookParseError(`${http.who}: the callback JSON is not an object`);
+      return Object.fromEntries(
+        Object.entries(object).map(([key, value]) => [key, value === null ? '' : String(value)]),
+      );
+    });
+  }
+  if (!/^[^=&\s]+=/.test(text)) {
+    throw new WebhookParseError(
+      `${http.who}: the callback body is neither form fields nor JSON: ${http.snippet(text)}`,
+    );
+  }
+  return [Object.fromEntries(new URLSearchParams(text))];
 }

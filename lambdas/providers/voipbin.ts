@@ -25,11 +25,20 @@ import {
   WebhookParseError,
 } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
-import type { Readiness, Recording, RecordingRef } from '../core/recording.ts';
-import type { AdapterOptions, ListWindow, ProviderAdapter, WebhookRecording } from './adapter.ts';
-import { inWindow, type ListPage, listPages, sameRecording, windowBounds } from './adapter.ts';
+import type { ListPage, ListWindow, ProviderAdapter, WebhookRecording } from '../core/ports.ts';
+import { definedOnly, type Readiness, type Recording, type RecordingRef } from '../core/recording.ts';
+import { toUtcIso } from '../core/time.ts';
+import {
+  type AdapterOptions,
+  adapterFrom,
+  goneRecording,
+  inWindow,
+  listPages,
+  sameRecording,
+  windowBounds,
+} from './adapter.ts';
 import { accountSecrets, downloadLimits, ProviderHttp } from './http.ts';
-import { toText, toUtcIso } from './parse.ts';
+import { isObject, toText } from './parse.ts';
 
 const PROVIDER = 'voipbin';
 const RECORDINGS_PATH = '/v1.0/recordings';
@@ -177,18 +186,6 @@ export function createVoipbinAdapter(
     return `${RECORDINGS_PATH}/${encodeURIComponent(id)}`;
   }
 
-  function goneRecording(ref: RecordingRef): Recording {
-    return {
-      accountId: account.id,
-      provider: PROVIDER,
-      providerRecordingId: ref.providerRecordingId,
-      callId: ref.callId,
-      direction: 'unknown',
-      readiness: 'gone',
-      raw: null,
-    };
-  }
-
   /** One page; the position is the page token the page before handed out. */
   async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
     const bounds = windowBounds(window);
@@ -254,16 +251,14 @@ export function createVoipbinAdapter(
   async function get(ref: RecordingRef): Promise<Recording> {
     const path = recordingPath(ref.providerRecordingId);
     const { status, json } = await http.getJson(path, { query: authQuery });
-    if (status === 404) return goneRecording(ref);
+    if (status === 404) return goneRecording(account, ref);
     // Some gateway versions wrap a single resource as `{"result": {...}}`.
     const body = isObject(json) && isObject(json.result) ? json.result : json;
     const url = http.url(path, authQuery);
     return sameRecording(http, ref, normalize(asRecord(body, url)), url);
   }
 
-  return {
-    account,
-    http,
+  return adapterFrom(account, http, {
     supportsDelete: true,
     windowedListing: true,
     listPage,
@@ -329,22 +324,14 @@ export function createVoipbinAdapter(
           raw: _raw,
           ...hints
         } = normalize(data as VoipbinRecord);
-        recordings.push({ accountId, provider, providerRecordingId, callId, hints: withoutUndefined(hints) });
+        recordings.push({ accountId, provider, providerRecordingId, callId, hints: definedOnly(hints) });
       }
       return recordings;
     },
-  };
+  });
 }
 
 /** `9999-01-01 00:00:00.000000` (and Go's zero time) stand for "not set" in VoIPBin's database. */
 function isUnsetSentinel(text: string): boolean {
   return text.startsWith('9999-') || text.startsWith('0001-01-01');
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }

@@ -4,8 +4,8 @@
  * downloaded". Either must be archived, not left pending until the readiness deadline.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { RecordingRef } from '../../lambdas/core/recording.ts';
-import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';

@@ -9,10 +9,10 @@ import {
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
+import type { AudioDownload, ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
-import type { AdapterOptions, ProviderAdapter } from '../../lambdas/providers/adapter.ts';
+import type { AdapterOptions } from '../../lambdas/providers/adapter.ts';
 import { BANDWIDTH_LIST_CAP, createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
 import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
 

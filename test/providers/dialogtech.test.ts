@@ -14,10 +14,10 @@ import {
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
+import type { AudioDownload, ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
-import type { AdapterOptions, ProviderAdapter } from '../../lambdas/providers/adapter.ts';
+import type { AdapterOptions } from '../../lambdas/providers/adapter.ts';
 import { createDialogtechAdapter } from '../../lambdas/providers/dialogtech.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import {
   DialogtechSimulator,
   dialogtechRecordings,

@@ -9,9 +9,8 @@ import {
   RecordingGoneError,
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
+import type { AudioDownload, ListWindow, ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
-import type { ListWindow, ProviderAdapter } from '../../lambdas/providers/adapter.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import { createInfobipAdapter } from '../../lambdas/providers/infobip.ts';
 import type { SimRecording } from '../../local/simulators/base.ts';
 import {

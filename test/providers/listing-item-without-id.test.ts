@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
+import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
-import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
 import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';

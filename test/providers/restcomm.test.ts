@@ -10,8 +10,8 @@ import {
   RecordingNotReadyError,
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
+import type { AudioDownload } from '../../lambdas/core/ports.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import { createRestcommAdapter, type RestcommAdapterOptions } from '../../lambdas/providers/restcomm.ts';
 import type { SimRecording } from '../../local/simulators/base.ts';
 import {

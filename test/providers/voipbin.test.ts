@@ -13,9 +13,8 @@ import {
   RecordingNotReadyError,
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
+import type { AudioDownload, ListWindow, ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
-import type { ListWindow, ProviderAdapter } from '../../lambdas/providers/adapter.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import { createVoipbinAdapter, type VoipbinAdapterOptions } from '../../lambdas/providers/voipbin.ts';
 import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
 import {

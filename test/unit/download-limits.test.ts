@@ -12,8 +12,9 @@ import {
   IncompleteDownloadError,
   ProviderResponseError,
 } from '../../lambdas/core/errors.ts';
+import type { AudioDownload } from '../../lambdas/core/ports.ts';
 import { DestinationPolicy, isPublicAddress } from '../../lambdas/providers/destinations.ts';
-import { type AudioDownload, ProviderHttp, type ProviderHttpOptions } from '../../lambdas/providers/http.ts';
+import { ProviderHttp, type ProviderHttpOptions } from '../../lambdas/providers/http.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
 
 type Route = (request: IncomingMessage, response: ServerResponse) => void;

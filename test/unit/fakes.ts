@@ -3,25 +3,24 @@ import { Readable } from 'node:stream';
 import type { AccountConfig } from '../../lambdas/core/config.ts';
 import type {
   ArchiveStore,
+  AudioDownload,
+  DeleteAnswer,
   IndexEntry,
   IndexPage,
   IndexQuery,
+  ListPage,
+  ListWindow,
+  ProviderAdapter,
   RecordingIndex,
   StoredObject,
   SweepLedger,
   SweepRecord,
+  WebhookRecording,
   WorkflowStarter,
 } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
-import {
-  type DeleteAnswer,
-  type ListPage,
-  type ListWindow,
-  listPages,
-  type ProviderAdapter,
-  type WebhookRecording,
-} from '../../lambdas/providers/adapter.ts';
-import { type AudioDownload, MeteredStream, ProviderHttp } from '../../lambdas/providers/http.ts';
+import { listPages } from '../../lambdas/providers/adapter.ts';
+import { MeteredStream } from '../../lambdas/providers/http.ts';
 
 export const ACCOUNT: AccountConfig = {
   id: 'vb-main',
@@ -192,12 +191,7 @@ export function recording(providerRecordingId: string, fields: Partial<Recording
 
 export class FakeAdapter implements ProviderAdapter {
   readonly account = ACCOUNT;
-  readonly http = new ProviderHttp({
-    accountId: ACCOUNT.id,
-    provider: 'voipbin',
-    baseUrl: ACCOUNT.baseUrl,
-    secrets: ['secret-token'],
-  });
+  readonly who = `voipbin account "${ACCOUNT.id}"`;
   readonly supportsDelete = true;
   windowedListing = true;
   readonly listWindows: ListWindow[] = [];

@@ -16,8 +16,8 @@ import {
   ProviderUnavailableError,
 } from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
+import type { AudioDownload } from '../../lambdas/core/ports.ts';
 import {
-  type AudioDownload,
   basicAuth,
   headerValue,
   MeteredStream,

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  asArray,
-  isoDurationSeconds,
-  looksLikeXml,
-  parseXml,
-  toNumber,
-  toText,
-  toUtcIso,
-} from '../../lambdas/providers/parse.ts';
+import { isoDurationSeconds, toUtcIso } from '../../lambdas/core/time.ts';
+import { asArray, looksLikeXml, parseXml, toNumber, toText } from '../../lambdas/providers/parse.ts';
 
 describe('toUtcIso', () => {
   it.each([
