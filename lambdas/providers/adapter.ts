@@ -9,7 +9,7 @@ import { ProviderResponseError, RecordingGoneError, RecordingNotReadyError } fro
 import type { Logger } from '../core/log.ts';
 import type { AudioDownload, ListWindow, ProviderAdapter } from '../core/ports.ts';
 import type { Recording, RecordingRef } from '../core/recording.ts';
-import type { ProviderHttp, RequestOptions, RetryPolicy } from './http.ts';
+import { accountSecrets, ProviderHttp, type RequestOptions, type RetryPolicy } from './http.ts';
 
 /** What an adapter is built with besides its account. */
 export interface AdapterOptions {
@@ -19,6 +19,30 @@ export interface AdapterOptions {
   timeoutMs?: number;
   /** Items per listing request, where the provider takes a page size (Infobip, Restcomm, VoIPBin). */
   pageSize?: number;
+}
+
+/**
+ * The account's transport: its base URL, download limits and credentials (redacted from every
+ * message, with `extra.secrets`, the forms a credential takes in a header), and the options'
+ * retry, timeout and logger.
+ */
+export function accountHttp(
+  account: AccountConfig,
+  options: AdapterOptions,
+  extra: { secrets?: string[]; headers?: Record<string, string> } = {},
+): ProviderHttp {
+  return new ProviderHttp({
+    accountId: account.id,
+    provider: account.provider,
+    baseUrl: account.baseUrl,
+    allowedDownloadHosts: account.allowedDownloadHosts,
+    maxDownloadBytes: account.maxDownloadBytes,
+    secrets: [...accountSecrets(account), ...(extra.secrets ?? [])],
+    headers: extra.headers,
+    retry: options.retry,
+    timeoutMs: options.timeoutMs,
+    logger: options.logger,
+  });
 }
 
 /** What an adapter writes itself; `list` defaults to `listPage` followed to the end. */

@@ -14,15 +14,7 @@
 import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
-import type {
-  AudioDownload,
-  DeleteAnswer,
-  ListPage,
-  ListWindow,
-  ProviderAdapter,
-  WebhookRecording,
-  WebhookRequest,
-} from '../core/ports.ts';
+import type { ProviderAdapter, WebhookRecording } from '../core/ports.ts';
 import {
   type Direction,
   definedOnly,
@@ -33,13 +25,14 @@ import {
 import { isoDurationSeconds, toUtcIso } from '../core/time.ts';
 import {
   type AdapterOptions,
+  accountHttp,
   adapterFrom,
   goneRecording,
   inWindow,
   openAudioOrAskRecording,
   windowBounds,
 } from './adapter.ts';
-import { accountSecrets, basicAuth, downloadLimits, ProviderHttp, type RequestOptions } from './http.ts';
+import { basicAuth, type ProviderHttp, type RequestOptions } from './http.ts';
 import { isObject, toNumber, toText } from './parse.ts';
 
 /** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
@@ -71,16 +64,9 @@ export function createBandwidthAdapter(
   const { accountId, username, password } = account.auth;
   const authorization = basicAuth(username, password);
   const logger = options.logger ?? silentLogger;
-  const http = new ProviderHttp({
-    accountId: account.id,
-    provider: 'bandwidth',
-    baseUrl: account.baseUrl,
-    ...downloadLimits(account),
-    secrets: [...accountSecrets(account), authorization.slice('Basic '.length)],
+  const http = accountHttp(account, options, {
+    secrets: [authorization.slice('Basic '.length)],
     headers: { authorization, accept: 'application/json' },
-    retry: options.retry,
-    timeoutMs: options.timeoutMs,
-    logger: options.logger,
   });
   const accountPath = `/api/v2/accounts/${encodeURIComponent(accountId)}`;
 
@@ -176,7 +162,7 @@ export function createBandwidthAdapter(
    * One listing request: a time slice from `minStartTime` (the position; the window's `since` at
    * first) of at most BANDWIDTH_LIST_CAP recordings. A full answer continues from its last start.
    */
-  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
+  const listPage: ProviderAdapter['listPage'] = async (window, position) => {
     const bounds = windowBounds(window);
     const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
     const minStartTime = position ?? iso(bounds.since);
@@ -192,7 +178,7 @@ export function createBandwidthAdapter(
     }
     if (records.length < BANDWIDTH_LIST_CAP) return { recordings };
     return { recordings, next: nextMinStartTime(http, records, minStartTime) };
-  }
+  };
 
   async function get(ref: RecordingRef): Promise<Recording> {
     const path = recordingPath(ref);
@@ -209,7 +195,7 @@ export function createBandwidthAdapter(
     return toRecording(record, ref.callId);
   }
 
-  async function download(ref: RecordingRef): Promise<AudioDownload> {
+  const download: ProviderAdapter['download'] = async (ref) => {
     const media = { headers: { accept: 'audio/vnd.wave, audio/mpeg, */*' } };
     return openAudioOrAskRecording(http, `${recordingPath(ref)}/media`, media, () => get(ref), {
       gone: (recording) =>
@@ -218,9 +204,9 @@ export function createBandwidthAdapter(
       notReady: (recording) =>
         `${http.who}: recording ${ref.providerRecordingId} has no media yet (status ${recording.providerStatus ?? 'unknown'})`,
     });
-  }
+  };
 
-  async function remove(ref: RecordingRef): Promise<DeleteAnswer> {
+  const remove: ProviderAdapter['delete'] = async (ref) => {
     // Per the OpenAPI, deleting the recording deletes its metadata, media and transcription
     // together (the media becomes inaccessible at once and is purged within 24-48 hours), so the
     // separate DELETE …/media is not needed.
@@ -229,9 +215,9 @@ export function createBandwidthAdapter(
     if (response.status === 404) return { status: 404, alreadyGone: true };
     http.expectOk(response, path);
     return { status: response.status, alreadyGone: false };
-  }
+  };
 
-  function parseWebhook(request: WebhookRequest): WebhookRecording[] {
+  const parseWebhook: ProviderAdapter['parseWebhook'] = (request) => {
     let body: unknown;
     try {
       body = JSON.parse(request.body);
@@ -242,7 +228,7 @@ export function createBandwidthAdapter(
     }
     const events = Array.isArray(body) ? body : [body];
     return events.flatMap((event) => parseEvent(event));
-  }
+  };
 
   function parseEvent(event: unknown): WebhookRecording[] {
     if (!isObject(event)) {

@@ -11,19 +11,11 @@ import {
   RecordingNotReadyError,
   WebhookParseError,
 } from '../core/errors.ts';
-import type {
-  AudioDownload,
-  DeleteAnswer,
-  ListPage,
-  ListWindow,
-  ProviderAdapter,
-  WebhookRecording,
-  WebhookRequest,
-} from '../core/ports.ts';
+import type { AudioDownload, ProviderAdapter, WebhookRecording, WebhookRequest } from '../core/ports.ts';
 import type { KnownRecording, Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
-import { type AdapterOptions, adapterFrom, inWindow, windowBounds } from './adapter.ts';
-import { accountSecrets, downloadLimits, ProviderHttp, type TextResponse } from './http.ts';
+import { type AdapterOptions, accountHttp, adapterFrom, inWindow, windowBounds } from './adapter.ts';
+import type { ProviderHttp, TextResponse } from './http.ts';
 import { asArray, isObject, parseXml, toNumber, toText } from './parse.ts';
 
 const API_PATH = 'ibp_api.php';
@@ -68,16 +60,7 @@ export function createDialogtechAdapter(
   options: AdapterOptions = {},
 ): ProviderAdapter {
   const { accessKey, secretAccessKey } = account.auth;
-  const http = new ProviderHttp({
-    accountId: account.id,
-    provider: 'dialogtech',
-    baseUrl: account.baseUrl,
-    ...downloadLimits(account),
-    secrets: accountSecrets(account),
-    retry: options.retry,
-    timeoutMs: options.timeoutMs,
-    logger: options.logger,
-  });
+  const http = accountHttp(account, options);
   const logger = options.logger;
 
   // DialogTech authenticates by query-string keys, not headers: every request carries them.
@@ -232,7 +215,7 @@ export function createDialogtechAdapter(
   }
 
   /** One (type, id) list per page (the position is its index in `lists`); no dates are taken. */
-  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
+  const listPage: ProviderAdapter['listPage'] = async (window, position) => {
     const bounds = windowBounds(window);
     const at = position === undefined ? 0 : Number(position);
     const pair = account.lists[at];
@@ -260,7 +243,7 @@ export function createDialogtechAdapter(
       recordings.push(recording);
     }
     return { recordings, next: at + 1 < account.lists.length ? String(at + 1) : undefined };
-  }
+  };
 
   return adapterFrom(account, http, {
     supportsDelete: true,
@@ -293,11 +276,11 @@ export function createDialogtechAdapter(
       };
     },
 
-    download(ref: RecordingRef): Promise<AudioDownload> {
+    download(ref) {
       return openRecording(ref);
     },
 
-    async delete(ref: RecordingRef): Promise<DeleteAnswer> {
+    async delete(ref) {
       const query = apiQuery('recording.remove', { delete_now: 1, sid: ref.providerRecordingId });
       const response = await http.requestText(API_PATH, { query });
       if (response.status === 202) {
@@ -322,7 +305,7 @@ export function createDialogtechAdapter(
      * (form-encoded or JSON) carrying the call's `sid` (or `call_sid`); that call's recording is
      * then fetched through the API like any other.
      */
-    parseWebhook(request: WebhookRequest): WebhookRecording[] {
+    parseWebhook(request) {
       return webhookCalls(http, request).flatMap((call): WebhookRecording[] => {
         // A post-call body that says the call was not recorded has nothing to archive.
         const recorded = toText(call.recorded ?? call.recording);

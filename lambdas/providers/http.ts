@@ -571,13 +571,6 @@ export function accountSecrets(account: AccountConfig): string[] {
   );
 }
 
-/** The account's download limits, as ProviderHttp options. */
-export function downloadLimits(
-  account: AccountConfig,
-): Pick<ProviderHttpOptions, 'allowedDownloadHosts' | 'maxDownloadBytes'> {
-  return { allowedDownloadHosts: account.allowedDownloadHosts, maxDownloadBytes: account.maxDownloadBytes };
-}
-
 /** `Basic …` for a user and password; its encoded credentials are a secret of their own. */
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;

@@ -17,8 +17,15 @@ import type {
 } from '../core/ports.ts';
 import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
-import { type AdapterOptions, adapterFrom, goneRecording, inWindow, windowBounds } from './adapter.ts';
-import { accountSecrets, basicAuth, downloadLimits, ProviderHttp } from './http.ts';
+import {
+  type AdapterOptions,
+  accountHttp,
+  adapterFrom,
+  goneRecording,
+  inWindow,
+  windowBounds,
+} from './adapter.ts';
+import { basicAuth } from './http.ts';
 import { asArray, isObject, looksLikeXml, parseXml, toText } from './parse.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
@@ -39,20 +46,10 @@ export function createInfobipAdapter(
 ): ProviderAdapter {
   const auth = account.auth;
   const authorization = 'apiKey' in auth ? `App ${auth.apiKey}` : basicAuth(auth.username, auth.password);
-  const http = new ProviderHttp({
-    accountId: account.id,
-    provider: 'infobip',
-    baseUrl: account.baseUrl,
-    ...downloadLimits(account),
+  const http = accountHttp(account, options, {
     // The Basic token decodes to the password, so it is a secret too.
-    secrets: [
-      ...accountSecrets(account),
-      ...('apiKey' in auth ? [] : [authorization.replace(/^Basic /, '')]),
-    ],
+    secrets: 'apiKey' in auth ? [] : [authorization.replace(/^Basic /, '')],
     headers: { authorization },
-    retry: options.retry,
-    timeoutMs: options.timeoutMs,
-    logger: options.logger,
   });
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
 

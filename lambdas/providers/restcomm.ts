@@ -7,19 +7,12 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
-import type {
-  AudioDownload,
-  DeleteAnswer,
-  ListPage,
-  ListWindow,
-  ProviderAdapter,
-  WebhookRecording,
-  WebhookRequest,
-} from '../core/ports.ts';
+import type { ProviderAdapter, WebhookRecording } from '../core/ports.ts';
 import type { Direction, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
 import {
   type AdapterOptions,
+  accountHttp,
   adapterFrom,
   goneRecording,
   inWindow,
@@ -28,7 +21,7 @@ import {
   sameRecording,
   windowBounds,
 } from './adapter.ts';
-import { accountSecrets, basicAuth, downloadLimits, ProviderHttp, type TextResponse } from './http.ts';
+import { basicAuth, type ProviderHttp, type TextResponse } from './http.ts';
 import { asArray, asObject, looksLikeXml, toNumber, toText } from './parse.ts';
 
 const API_VERSION = '2012-04-24';
@@ -69,17 +62,8 @@ export function createRestcommAdapter(
 ): ProviderAdapter {
   const { accountSid, authToken } = account.auth;
   const authorization = basicAuth(accountSid, authToken);
-  const http = new ProviderHttp({
-    accountId: account.id,
-    provider: 'restcomm',
-    baseUrl: account.baseUrl,
-    ...downloadLimits(account),
-    secrets: [...accountSecrets(account), authorization.slice('Basic '.length)],
-    // No default headers: the audio URLs are public, so credentials go only with API calls below.
-    retry: options.retry,
-    timeoutMs: options.timeoutMs,
-    logger: options.logger,
-  });
+  // No default headers: the audio URLs are public, so credentials go only with API calls below.
+  const http = accountHttp(account, options, { secrets: [authorization.slice('Basic '.length)] });
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const accountPath = `${API_VERSION}/Accounts/${encodeURIComponent(accountSid)}`;
   const recordingPath = (sid: string) => `${accountPath}/Recordings/${encodeURIComponent(sid)}`;
@@ -142,7 +126,7 @@ export function createRestcommAdapter(
    * One listing page. The position is the next page's URL (under the configured base, as
    * `nextPageUrl` makes it); the first page is built from the window.
    */
-  async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
+  const listPage: ProviderAdapter['listPage'] = async (window, position) => {
     const bounds = windowBounds(window);
     const { since, until } = bounds;
     const filters: Record<string, string> = { PageSize: String(pageSize), SortBy: 'DateCreated:asc' };
@@ -168,7 +152,7 @@ export function createRestcommAdapter(
     const next = nextPageUrl(page.nextPageUri, filters, url);
     if (next?.href === url.href) throw sameNextPageTwice(http, url);
     return { recordings, next: next?.href };
-  }
+  };
 
   async function get(ref: RecordingRef): Promise<Recording> {
     const url = http.url(`${recordingPath(ref.providerRecordingId)}.json`);
@@ -178,7 +162,7 @@ export function createRestcommAdapter(
     return sameRecording(http, ref, toRecording(parseRecording(http, response, url)), url);
   }
 
-  async function download(ref: RecordingRef): Promise<AudioDownload> {
+  const download: ProviderAdapter['download'] = async (ref) => {
     // Built from the base, never from file_uri (which names internal hosts such as
     // instance1.restcomm.com or `\https://$DOMAIN`). Restcomm redirects it to the file itself.
     // A 404 there is a deleted recording or a file the media server has not finished writing.
@@ -188,21 +172,21 @@ export function createRestcommAdapter(
       notReady: () =>
         `${http.who}: recording ${ref.providerRecordingId} is listed but its audio file is not there yet`,
     });
-  }
+  };
 
-  async function remove(ref: RecordingRef): Promise<DeleteAnswer> {
+  const remove: ProviderAdapter['delete'] = async (ref) => {
     const url = http.url(recordingPath(ref.providerRecordingId));
     const response = await api(url, 'DELETE');
     if (response.status === 404) return { status: 404, alreadyGone: true };
     http.expectOk(response, url.href);
     return { status: response.status, alreadyGone: false };
-  }
+  };
 
-  function parseWebhook(request: WebhookRequest): WebhookRecording[] {
+  const parseWebhook: ProviderAdapter['parseWebhook'] = (request) => {
     return webhookFields(http, request.body, request.headers['content-type'] ?? '').flatMap((fields) =>
       webhookRecording(fields),
     );
-  }
+  };
 
   /** The RCML `<Record action>` / `<Dial record>` callback: RecordingUrl names the new recording. */
   function webhookRecording(fields: Record<string, string>): WebhookRecording[] {
@@ -237,8 +221,7 @@ export function createRestcommAdapter(
     supportsDelete: true,
     windowedListing: true,
     listPage,
-    list: (window: ListWindow) =>
-      listPages(listPage, window, (position) => sameNextPageTwice(http, new URL(position))),
+    list: (window) => listPages(listPage, window, (position) => sameNextPageTwice(http, new URL(position))),
     get,
     download,
     delete: remove,

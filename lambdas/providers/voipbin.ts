@@ -30,6 +30,7 @@ import { definedOnly, type Readiness, type Recording, type RecordingRef } from '
 import { toUtcIso } from '../core/time.ts';
 import {
   type AdapterOptions,
+  accountHttp,
   adapterFrom,
   goneRecording,
   inWindow,
@@ -37,7 +38,6 @@ import {
   sameRecording,
   windowBounds,
 } from './adapter.ts';
-import { accountSecrets, downloadLimits, ProviderHttp } from './http.ts';
 import { isObject, toText } from './parse.ts';
 
 const PROVIDER = 'voipbin';
@@ -69,19 +69,11 @@ export function createVoipbinAdapter(
   const auth = account.auth;
   /** Added to every request's query: the access key, when that is the credential. */
   const authQuery = 'accesskey' in auth ? { accesskey: auth.accesskey } : {};
-  const http = new ProviderHttp({
-    accountId: account.id,
-    provider: PROVIDER,
-    baseUrl: account.baseUrl,
-    ...downloadLimits(account),
-    secrets: accountSecrets(account),
+  const http = accountHttp(account, options, {
     headers: {
       ...('token' in auth ? { authorization: `Bearer ${auth.token}` } : {}),
       accept: 'application/json',
     },
-    retry: options.retry,
-    timeoutMs: options.timeoutMs,
-    logger,
   });
 
   /** A VoIPBin timestamp as UTC ISO, or undefined for the "not set" markers. */
