@@ -321,29 +321,24 @@ function uniqueAccountIds(config: { accounts: { id: string }[] }, ctx: z.Refinem
   });
 }
 
-export const callvaultConfig = z
-  .object({
-    accounts: z.array(accountConfig).min(1, { message: 'needs at least one account' }),
-    readiness: readinessConfig.default(defaultReadiness),
-    ...deploymentSettings,
-    retry: retryConfig.default(defaultRetry),
-    retention: retentionConfig.optional(),
-    encryption: encryptionConfig.optional(),
-  })
-  .superRefine(uniqueAccountIds)
-  .superRefine(compliance);
+/** The whole configuration around its accounts: with credentials (a run) or without (a deployment). */
+function configWith<Account extends typeof accountConfig | typeof deployAccountConfig>(account: Account) {
+  return z
+    .object({
+      accounts: z.array(account).min(1, { message: 'needs at least one account' }),
+      readiness: readinessConfig.default(defaultReadiness),
+      ...deploymentSettings,
+      retry: retryConfig.default(defaultRetry),
+      retention: retentionConfig.optional(),
+      encryption: encryptionConfig.optional(),
+    })
+    .superRefine(uniqueAccountIds)
+    .superRefine(compliance);
+}
 
-export const deployConfig = z
-  .object({
-    accounts: z.array(deployAccountConfig).min(1, { message: 'needs at least one account' }),
-    readiness: readinessConfig.default(defaultReadiness),
-    ...deploymentSettings,
-    retry: retryConfig.default(defaultRetry),
-    retention: retentionConfig.optional(),
-    encryption: encryptionConfig.optional(),
-  })
-  .superRefine(uniqueAccountIds)
-  .superRefine(compliance);
+export const callvaultConfig = configWith(accountConfig);
+
+export const deployConfig = configWith(deployAccountConfig);
 export type DeployConfig = z.infer<typeof deployConfig>;
 
 export type AccountConfig = z.infer<typeof accountConfig>;

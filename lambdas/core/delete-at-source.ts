@@ -7,7 +7,7 @@
  */
 import type { AccountConfig } from './config.ts';
 import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
-import { accountEntries, verifyObject } from './reconcile.ts';
+import { indexEntries, verifyObject } from './reconcile.ts';
 import type { RecordingRef } from './recording.ts';
 
 /** What delete-at-source needs of an adapter. */
@@ -56,7 +56,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
   for (const account of deps.accounts) {
     if (!account.deleteAtSource) continue;
     const cutoff = now.getTime() - account.deleteAtSource.afterDays * DAY_MS;
-    const due = (await accountEntries(deps.index, account.id)).filter(
+    const due = (await indexEntries(deps.index, account.id)).filter(
       (entry) =>
         entry.status === 'archived' &&
         !entry.deletedAtSourceAt &&

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from './errors.ts';
 import { hashStream } from './ingest.ts';
-import type { ComplianceStore, IndexEntry, RecordingIndex } from './ports.ts';
+import type { ComplianceStore, RecordingIndex } from './ports.ts';
+import { indexEntries } from './reconcile.ts';
 
 export const MANIFEST_PREFIX = 'manifests/';
 
@@ -69,18 +70,6 @@ async function manifestKeys(store: ComplianceStore): Promise<string[]> {
   return keys.sort();
 }
 
-/** Every entry, across pages. */
-async function allEntries(index: RecordingIndex): Promise<IndexEntry[]> {
-  const entries: IndexEntry[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await index.query({ cursor, limit: 500 });
-    entries.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return entries;
-}
-
 /**
  * Writes the manifest of one UTC day, chained to the latest manifest before it. A manifest is
  * written once: the chain only grows forward, so a day that already has one, or that lies before
@@ -98,7 +87,7 @@ export async function writeManifest(
       `${later[0]} already exists: a manifest is written once, and the chain only grows forward (from ${existing.at(-1)})`,
     );
   }
-  const entries = (await allEntries(deps.index))
+  const entries = (await indexEntries(deps.index))
     .filter((entry) => entry.archivedAt?.startsWith(date) || entry.erasedAt?.startsWith(date))
     .sort((a, b) => (a.archivedAt ?? '').localeCompare(b.archivedAt ?? '') || a.id.localeCompare(b.id));
   const lines: string[] = [];

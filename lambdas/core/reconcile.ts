@@ -72,8 +72,8 @@ export function reconcileReportKey(now: Date): string {
   return `reports/reconcile/${year}/${month}/${day}.json`;
 }
 
-/** Every entry of an account, across pages. */
-export async function accountEntries(index: RecordingIndex, accountId: string): Promise<IndexEntry[]> {
+/** Every entry of the index, or of one account, across pages. */
+export async function indexEntries(index: RecordingIndex, accountId?: string): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
   let cursor: string | undefined;
   do {
@@ -112,7 +112,7 @@ export async function reconcileAccount(
   const now = (deps.now?.() ?? new Date()).getTime();
   const listed: Recording[] = [];
   for await (const recording of deps.source.list({})) listed.push(recording);
-  const entries = await accountEntries(index, account.id);
+  const entries = await indexEntries(index, account.id);
   const byId = new Map(entries.map((entry) => [entry.id, entry]));
   const gaps: FoundGap[] = [];
 

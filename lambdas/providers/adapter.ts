@@ -58,10 +58,15 @@ export function adapterFrom(
   return { account, who: http.who, list: (window) => listPages(parts.listPage, window), ...parts };
 }
 
-/** A list window's bounds as epoch milliseconds. */
+/** A list window's bounds as epoch milliseconds, and which start times it holds. */
 export interface WindowBounds {
   since?: number;
   until?: number;
+  /**
+   * Since inclusive, until exclusive. A recording without a start time is kept: no window can
+   * place it, and dropping it would mean never archiving it (the index de-duplicates by id).
+   */
+  contains(startedAt: string | undefined): boolean;
 }
 
 /** Reads a window; a bound that is not a date is a RangeError naming it. */
@@ -72,19 +77,17 @@ export function windowBounds(window: ListWindow): WindowBounds {
     if (Number.isNaN(ms)) throw new RangeError(`list window "${name}" is not a date: ${value}`);
     return ms;
   };
-  return { since: bound(window.since, 'since'), until: bound(window.until, 'until') };
-}
-
-/**
- * Since inclusive, until exclusive. A recording without a start time is kept: no window can
- * place it, and dropping it would mean never archiving it (the index de-duplicates by id).
- */
-export function inWindow(startedAt: string | undefined, bounds: WindowBounds): boolean {
-  if (startedAt === undefined) return true;
-  const at = Date.parse(startedAt);
-  return (
-    (bounds.since === undefined || at >= bounds.since) && (bounds.until === undefined || at < bounds.until)
-  );
+  const since = bound(window.since, 'since');
+  const until = bound(window.until, 'until');
+  return {
+    since,
+    until,
+    contains(startedAt) {
+      if (startedAt === undefined) return true;
+      const at = Date.parse(startedAt);
+      return (since === undefined || at >= since) && (until === undefined || at < until);
+    },
+  };
 }
 
 /**

@@ -28,7 +28,6 @@ import {
   accountHttp,
   adapterFrom,
   goneRecording,
-  inWindow,
   openAudioOrAskRecording,
   windowBounds,
 } from './adapter.ts';
@@ -174,7 +173,7 @@ export function createBandwidthAdapter(
       if (!withId(record, index, query) || seen.has(record.recordingId)) continue;
       seen.add(record.recordingId);
       const recording = toRecording(record);
-      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
+      if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
     if (records.length < BANDWIDTH_LIST_CAP) return { recordings };
     return { recordings, next: nextMinStartTime(http, records, minStartTime) };

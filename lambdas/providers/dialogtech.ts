@@ -14,7 +14,7 @@ import {
 import type { AudioDownload, ProviderAdapter, WebhookRecording, WebhookRequest } from '../core/ports.ts';
 import type { KnownRecording, Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
-import { type AdapterOptions, accountHttp, adapterFrom, inWindow, windowBounds } from './adapter.ts';
+import { type AdapterOptions, accountHttp, adapterFrom, windowBounds } from './adapter.ts';
 import type { ProviderHttp, TextResponse } from './http.ts';
 import { asArray, isObject, parseXml, toNumber, toText } from './parse.ts';
 
@@ -237,7 +237,7 @@ export function createDialogtechAdapter(
           sid: recording.providerRecordingId,
           date: toText(item.date),
         });
-      } else if (!inWindow(recording.startedAt, bounds)) {
+      } else if (!bounds.contains(recording.startedAt)) {
         continue;
       }
       recordings.push(recording);

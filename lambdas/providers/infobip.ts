@@ -17,14 +17,7 @@ import type {
 } from '../core/ports.ts';
 import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
-import {
-  type AdapterOptions,
-  accountHttp,
-  adapterFrom,
-  goneRecording,
-  inWindow,
-  windowBounds,
-} from './adapter.ts';
+import { type AdapterOptions, accountHttp, adapterFrom, goneRecording, windowBounds } from './adapter.ts';
 import { basicAuth } from './http.ts';
 import { asArray, isObject, looksLikeXml, parseXml, toText } from './parse.ts';
 
@@ -116,7 +109,7 @@ export function createInfobipAdapter(
       const recording = toRecording(file);
       if (seen.has(recording.providerRecordingId)) continue;
       seen.add(recording.providerRecordingId);
-      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
+      if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
     if (files.length === 0) return { recordings };
     return { recordings, next: `${page + 1}:${digest(pageIds)}` };
@@ -266,7 +259,7 @@ export function createInfobipAdapter(
             });
           }
           if (at !== undefined) previous = at;
-          if (inWindow(recording.startedAt, bounds)) yield recording;
+          if (bounds.contains(recording.startedAt)) yield recording;
         }
         if (newestFirst && !pageReachesWindow) return;
       }

@@ -15,7 +15,6 @@ import {
   accountHttp,
   adapterFrom,
   goneRecording,
-  inWindow,
   listPages,
   openAudioOrAskRecording,
   sameRecording,
@@ -147,7 +146,7 @@ export function createRestcommAdapter(
       const recording = toRecording(entry);
       if (seen.has(recording.providerRecordingId)) continue;
       seen.add(recording.providerRecordingId);
-      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
+      if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
     const next = nextPageUrl(page.nextPageUri, filters, url);
     if (next?.href === url.href) throw sameNextPageTwice(http, url);

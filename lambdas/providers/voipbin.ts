@@ -33,7 +33,6 @@ import {
   accountHttp,
   adapterFrom,
   goneRecording,
-  inWindow,
   listPages,
   sameRecording,
   windowBounds,
@@ -200,7 +199,7 @@ export function createVoipbinAdapter(
       if (!hasId(record, index, url) || seen.has(record.id)) continue;
       seen.add(record.id);
       const recording = normalize(record);
-      if (inWindow(recording.startedAt, bounds)) recordings.push(recording);
+      if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
 
     if (
