@@ -134,18 +134,13 @@ export class FakeStore implements ArchiveStore {
     }
     return undefined;
   }
-  async write(
-    key: string,
-    body: Readable,
-    contentType: string,
-    metadata: Record<string, string>,
-  ): Promise<void> {
+  write: ArchiveStore['write'] = async (key, body, contentType, metadata) => {
     this.writes.push(key);
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
     // Only a body that ended cleanly becomes an object.
     this.objects.set(key, { body: Buffer.concat(chunks), contentType, metadata });
-  }
+  };
   async read(key: string): Promise<Readable> {
     const object = this.objects.get(key);
     if (!object) throw new Error(`no object ${key}`);

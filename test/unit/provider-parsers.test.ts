@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderResponseError, WebhookParseError } from '../../lambdas/core/errors.ts';
 import { definedOnly } from '../../lambdas/core/recording.ts';
-import { goneRecording } from '../../lambdas/providers/adapter.ts';
+import { goneRecording, windowBounds } from '../../lambdas/providers/adapter.ts';
 import { BANDWIDTH_LIST_CAP, bandwidthItems, nextMinStartTime } from '../../lambdas/providers/bandwidth.ts';
 import { webhookCalls } from '../../lambdas/providers/dialogtech.ts';
 import { ProviderHttp, type TextResponse } from '../../lambdas/providers/http.ts';
@@ -210,6 +210,20 @@ describe('DialogTech post-call webhooks (webhookCalls)', () => {
 });
 
 describe('shared adapter helpers', () => {
+  it('holds start times from since, inclusive, to until, exclusive, and the undated', () => {
+    const bounds = windowBounds({ since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00+00:00' });
+    expect(bounds).toMatchObject({ since: Date.UTC(2026, 0, 1), until: Date.UTC(2026, 0, 2) });
+    const held = [
+      '2025-12-31T23:59:59.999Z',
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-02T00:00:00.000Z',
+      undefined,
+    ];
+    expect(held.map((startedAt) => bounds.contains(startedAt))).toEqual([false, true, false, true]);
+    expect(windowBounds({}).contains('1970-01-01T00:00:00.000Z')).toBe(true);
+    expect(() => windowBounds({ until: 'yesterday' })).toThrow(/list window "until" is not a date/);
+  });
+
   it('describes a gone recording of the account, its call id kept', () => {
     const ref = { accountId: 'bw', provider: 'bandwidth', providerRecordingId: 'r1', callId: 'c1' } as const;
     expect(goneRecording({ id: 'bw', provider: 'bandwidth' }, ref)).toEqual({
