@@ -60,7 +60,7 @@ describe('hold, release and erase on the deployed archive', () => {
     key: `recordings/vb/voipbin/2026/11/30/${name}.wav`,
     sha256: 'ab'.repeat(32),
     bytes: 1,
-    raw: { id: name },
+    raw: JSON.stringify({ id: name }),
     from: '+15550100',
     updatedAt: '2026-11-30T10:00:00.000Z',
   });
