@@ -6,11 +6,8 @@
  * Every connection goes through the account's DestinationPolicy (destinations.ts), and a body
  * from any host but the configured one is never quoted in a message.
  */
-import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import pRetry from 'p-retry';
 import { Agent, type Dispatcher } from 'undici';
-import { DECLARED_LENGTH_HEAD_BYTES, declaredLength } from '../core/audio-format.ts';
 import type { AccountConfig } from '../core/config.ts';
 import {
   DownloadTooLargeError,
@@ -25,6 +22,7 @@ import { type Logger, silentLogger } from '../core/log.ts';
 import type { AudioDownload } from '../core/ports.ts';
 import type { ProviderName } from '../core/recording.ts';
 import { DestinationPolicy, guardedConnector, type Resolver } from './destinations.ts';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, MeteredStream } from './metered-stream.ts';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -80,9 +78,6 @@ export interface ProviderHttpOptions {
   /** Name resolution for the destination check; tests point names at chosen addresses. */
   resolve?: Resolver;
 }
-
-/** 4 GiB: the largest file a RIFF WAV header can describe, and days of telephone audio. */
-export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 ** 32;
 
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
@@ -481,71 +476,6 @@ export class ProviderHttp {
       }
       throw error;
     }
-  }
-}
-
-/**
- * A byte stream that counts and SHA-256-hashes what passes through it. It fails, before it ends,
- * with IncompleteDownloadError when the body is shorter than the announced Content-Length or
- * than the length the file's own header declares (a close-delimited or chunked body that ended
- * cleanly but early), and with DownloadTooLargeError as soon as it passes `maxBytes`.
- */
-export class MeteredStream extends Transform {
-  bytes = 0;
-  /** Hex SHA-256 of every byte, set once the stream has ended. */
-  sha256: string | undefined;
-  private readonly hash = createHash('sha256');
-  private readonly head: Buffer[] = [];
-  private headBytes = 0;
-
-  constructor(
-    readonly expectedBytes: number | undefined,
-    private readonly describe: () => string = () => 'the download',
-    private readonly who = 'provider',
-    readonly maxBytes = DEFAULT_MAX_DOWNLOAD_BYTES,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) {
-      callback(
-        new DownloadTooLargeError(
-          `${this.who}: the audio download ${this.describe()} passed the account's maxDownloadBytes (${this.maxBytes}); it was stopped there`,
-        ),
-      );
-      return;
-    }
-    if (this.headBytes < DECLARED_LENGTH_HEAD_BYTES) {
-      const part = chunk.subarray(0, DECLARED_LENGTH_HEAD_BYTES - this.headBytes);
-      this.head.push(part);
-      this.headBytes += part.length;
-    }
-    this.hash.update(chunk);
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.expectedBytes !== undefined && this.bytes !== this.expectedBytes) {
-      callback(
-        new IncompleteDownloadError(
-          `${this.who}: the audio download ${this.describe()} ended after ${this.bytes} of ${this.expectedBytes} bytes`,
-        ),
-      );
-      return;
-    }
-    const declared = declaredLength(Buffer.concat(this.head));
-    if (declared && this.bytes < declared.bytes) {
-      callback(
-        new IncompleteDownloadError(
-          `${this.who}: the audio download ${this.describe()} ended after ${this.bytes} bytes, but its ${declared.field} declares ${declared.bytes}`,
-        ),
-      );
-      return;
-    }
-    this.sha256 = this.hash.digest('hex');
-    callback();
   }
 }
 

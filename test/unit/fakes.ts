@@ -20,7 +20,7 @@ import type {
 } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
 import { listPages } from '../../lambdas/providers/adapter.ts';
-import { MeteredStream } from '../../lambdas/providers/http.ts';
+import { MeteredStream } from '../../lambdas/providers/metered-stream.ts';
 
 export const ACCOUNT: AccountConfig = {
   id: 'vb-main',

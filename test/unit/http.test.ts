@@ -20,11 +20,11 @@ import type { AudioDownload } from '../../lambdas/core/ports.ts';
 import {
   basicAuth,
   headerValue,
-  MeteredStream,
   ProviderHttp,
   type ProviderHttpOptions,
   retryAfterMs,
 } from '../../lambdas/providers/http.ts';
+import { MeteredStream } from '../../lambdas/providers/metered-stream.ts';
 
 const SECRET = 's3cr3t/t0ken+=';
 const FAST = { minDelayMs: 5, maxDelayMs: 20 };
