@@ -6,7 +6,7 @@
 import type { RecordDeps } from '../core/ingest.ts';
 import { jsonLogger, type Logger } from '../core/log.ts';
 import { type ExecutionStatusChange, recordStoppedExecution } from '../core/stopped-execution.ts';
-import { environmentIndex } from './environment.ts';
+import { environmentIndex, environmentLedger } from './environment.ts';
 import { once } from './runtime.ts';
 
 export interface ExecutionStatusChangeEvent {
@@ -28,6 +28,8 @@ export const createEndedHandler =
     return { recorded: entry !== undefined };
   };
 
-const fromEnvironment = once(() => createEndedHandler({ index: environmentIndex(), logger: jsonLogger }));
+const fromEnvironment = once(() =>
+  createEndedHandler({ index: environmentIndex(), ledger: environmentLedger(), logger: jsonLogger }),
+);
 
 export const handler = (event: ExecutionStatusChangeEvent) => fromEnvironment()(event);

@@ -3,7 +3,7 @@ import { type IngestState, type RecordDeps, recordOutcome } from '../core/ingest
 import type { Logger } from '../core/log.ts';
 import { archiveLatencySeconds, type Metrics } from '../core/metrics.ts';
 import type { IngestOutcome } from '../core/ports.ts';
-import { environmentIndex, environmentLogger, environmentMetrics } from './environment.ts';
+import { environmentIndex, environmentLedger, environmentLogger, environmentMetrics } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
 import { once } from './runtime.ts';
 
@@ -38,6 +38,7 @@ export const createRecordHandler =
 const fromEnvironment = once(() =>
   createRecordHandler({
     index: environmentIndex(),
+    ledger: environmentLedger(),
     logger: environmentLogger(),
     metrics: environmentMetrics(),
   }),

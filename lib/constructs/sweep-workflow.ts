@@ -121,8 +121,13 @@ export class SweepWorkflow extends Construct {
     const waitForLease = new Wait(this, 'WaitForOtherSweep', {
       time: WaitTime.duration(Duration.minutes(1)),
     }).next(page);
+    // The account has enough executions in flight: the next page waits for them to drain.
+    const waitForInFlight = new Wait(this, 'WaitForInFlight', {
+      time: WaitTime.secondsPath('$.waitSeconds'),
+    }).next(page);
     const nextUnit = new Choice(this, 'NextUnit')
       .when(Condition.stringEquals('$.status', 'running'), page)
+      .when(Condition.stringEquals('$.status', 'waiting'), waitForInFlight)
       .when(
         Condition.and(
           Condition.stringEquals('$.status', 'busy'),

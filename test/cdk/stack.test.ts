@@ -496,7 +496,15 @@ describe('sweep workflow', () => {
   it('loops one page per task until the pass is done; JSONPath only; its machine has the name its function starts', () => {
     expect(definition.StartAt).toBe('SweepPage');
     expect(Object.keys(definition.States).sort()).toEqual(
-      ['NextUnit', 'OtherSweepRunning', 'SweepDone', 'SweepFailed', 'SweepPage', 'WaitForOtherSweep'].sort(),
+      [
+        'NextUnit',
+        'OtherSweepRunning',
+        'SweepDone',
+        'SweepFailed',
+        'SweepPage',
+        'WaitForInFlight',
+        'WaitForOtherSweep',
+      ].sort(),
     );
     expect(json(definition)).not.toContain('JSONata');
     const page = definition.States.SweepPage as Record<string, unknown>;
