@@ -1,31 +1,17 @@
 /** `recordings hold|release|erase`: legal hold and erasure on the local archive. */
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR } from './context.ts';
-
-async function withArchive<T>(
-  dataDir: string,
-  use: (archive: import('../../local/stack.ts').LocalArchive) => Promise<T>,
-) {
-  const { openLocalArchive } = await import('../../local/stack.ts');
-  const archive = await openLocalArchive(resolve(dataDir));
-  try {
-    return await use(archive);
-  } finally {
-    await archive.close();
-  }
-}
+import { dataDirOption, withLocalArchive } from './common.ts';
 
 export function registerRecordingCompliance(recordings: Command): void {
   recordings
     .command('hold <id>')
     .description('put a recording under legal hold: no erasure, no deletion, until released')
     .option('--reason <text>', 'why (kept on the index entry)')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .action(async (id: string, options: { reason?: string; dataDir: string }) => {
       const { holdRecording } = await import('../../lambdas/core/erasure.ts');
-      const entry = await withArchive(options.dataDir, (archive) =>
+      const entry = await withLocalArchive(options.dataDir, (archive) =>
         holdRecording(id, { by: userInfo().username, reason: options.reason }, archive),
       );
       console.log(
@@ -36,10 +22,10 @@ export function registerRecordingCompliance(recordings: Command): void {
   recordings
     .command('release <id>')
     .description('release a legal hold')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .action(async (id: string, options: { dataDir: string }) => {
       const { releaseRecording } = await import('../../lambdas/core/erasure.ts');
-      await withArchive(options.dataDir, (archive) => releaseRecording(id, archive));
+      await withLocalArchive(options.dataDir, (archive) => releaseRecording(id, archive));
       console.log(`recording ${id}: legal hold released`);
     });
 
@@ -47,10 +33,10 @@ export function registerRecordingCompliance(recordings: Command): void {
     .command('erase <id>')
     .description('erase a recording (every stored version, the raw record); a tombstone stays in the index')
     .requiredOption('--reason <text>', 'why (kept on the tombstone)')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .action(async (id: string, options: { reason: string; dataDir: string }) => {
       const { eraseRecording } = await import('../../lambdas/core/erasure.ts');
-      const { entry, versionsDeleted } = await withArchive(options.dataDir, (archive) =>
+      const { entry, versionsDeleted } = await withLocalArchive(options.dataDir, (archive) =>
         eraseRecording(id, options.reason, archive),
       );
       console.log(

@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
 import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
+import { CALL_FIELDS } from '../core/recording.ts';
 import { documentClient } from './document-client.ts';
 
 export const INDEX_NAMES = {
@@ -81,12 +82,7 @@ const OUTCOME_FIELDS = [
 /** What the provider said of the call: no outcome changes it. */
 const DESCRIPTION_FIELDS = [
   'callId',
-  'startedAt',
-  'endedAt',
-  'durationSec',
-  'from',
-  'to',
-  'direction',
+  ...CALL_FIELDS,
   'channels',
   'providerStatus',
   'readiness',
