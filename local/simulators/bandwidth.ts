@@ -16,7 +16,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import { type Endpoint, ProviderSimulator, type SimRecording, type SimulatorOptions } from './base.ts';
+import {
+  type Endpoint,
+  ProviderSimulator,
+  type SimRecording,
+  type SimulatorOptions,
+  simulatorAccountBase,
+} from './base.ts';
 
 /** Bandwidth's cap on one listing answer. */
 const LIST_CAP = 1000;
@@ -285,11 +291,8 @@ export function bandwidthSimulatorAccount(
   id = 'bandwidth-sim',
 ): AccountOf<'bandwidth'> {
   return {
-    id,
+    ...simulatorAccountBase(sim, id),
     provider: 'bandwidth',
-    baseUrl: sim.baseUrl,
-    timeZone: 'UTC',
-    schedule: 'rate(15 minutes)',
     auth: { accountId: sim.accountId, username: sim.username, password: sim.password },
   };
 }

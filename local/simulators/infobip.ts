@@ -14,6 +14,7 @@ import {
   type SimRecording,
   type SimulatorOptions,
   sampleRecordings,
+  simulatorAccountBase,
 } from './base.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
@@ -164,14 +165,9 @@ export function infobipSimulatorAccount(
   id = 'infobip-sim',
   auth: 'basic' | 'apiKey' = 'basic',
 ): AccountOf<'infobip'> {
-  return {
-    id,
-    provider: 'infobip',
-    baseUrl: sim.baseUrl,
-    timeZone: 'UTC',
-    schedule: 'rate(15 minutes)',
-    auth: auth === 'apiKey' ? { apiKey: sim.apiKey } : { username: sim.username, password: sim.password },
-  };
+  const credentials =
+    auth === 'apiKey' ? { apiKey: sim.apiKey } : { username: sim.username, password: sim.password };
+  return { ...simulatorAccountBase(sim, id), provider: 'infobip', auth: credentials };
 }
 
 /** Sample recordings shaped like Infobip's: 96-hex file ids and UUID message ids. */

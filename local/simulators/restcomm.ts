@@ -22,6 +22,7 @@ import {
   type SimRecording,
   type SimulatorOptions,
   sampleRecordings,
+  simulatorAccountBase,
 } from './base.ts';
 
 const CONTEXT_PATH = '/restcomm';
@@ -355,11 +356,8 @@ export function restcommSid(kind: 'RE' | 'CA', seed: string): string {
 
 export function restcommSimulatorAccount(sim: RestcommSimulator, id = 'restcomm-sim'): AccountOf<'restcomm'> {
   return {
-    id,
+    ...simulatorAccountBase(sim, id),
     provider: 'restcomm',
-    baseUrl: sim.baseUrl,
-    timeZone: 'UTC',
-    schedule: 'rate(15 minutes)',
     auth: { accountSid: sim.accountSid, authToken: sim.authToken },
   };
 }

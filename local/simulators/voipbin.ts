@@ -8,7 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { DateTime } from 'luxon';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import { type Endpoint, ProviderSimulator, type SimRecording, type SimulatorOptions } from './base.ts';
+import {
+  type Endpoint,
+  ProviderSimulator,
+  type SimRecording,
+  type SimulatorOptions,
+  simulatorAccountBase,
+} from './base.ts';
 
 export interface VoipbinSimulatorOptions extends SimulatorOptions {
   /** The JWT the simulator accepts. */
@@ -319,11 +325,8 @@ export function voipbinSimulatorAccount(
   auth: 'token' | 'accesskey' = 'token',
 ): AccountOf<'voipbin'> {
   return {
-    id,
+    ...simulatorAccountBase(sim, id, sim.timeZone),
     provider: 'voipbin',
-    baseUrl: sim.baseUrl,
-    timeZone: sim.timeZone,
-    schedule: 'rate(15 minutes)',
     auth: auth === 'accesskey' ? { accesskey: sim.accessKey } : { token: sim.token },
   };
 }
