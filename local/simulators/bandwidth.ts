@@ -16,13 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  type Endpoint,
-  ProviderSimulator,
-  type SimRecording,
-  type SimulatorOptions,
-  simulatorAccountBase,
-} from './base.ts';
+import { type Endpoint, ProviderSimulator, type SimRecording, type SimulatorOptions } from './base.ts';
 
 /** Bandwidth's cap on one listing answer. */
 const LIST_CAP = 1000;
@@ -291,7 +285,7 @@ export function bandwidthSimulatorAccount(
   id = 'bandwidth-sim',
 ): AccountOf<'bandwidth'> {
   return {
-    ...simulatorAccountBase(sim, id),
+    ...sim.accountBase(id),
     provider: 'bandwidth',
     auth: { accountId: sim.accountId, username: sim.username, password: sim.password },
   };

@@ -187,6 +187,14 @@ export abstract class ProviderSimulator {
     return made;
   }
 
+  /**
+   * What a config account for this simulator says besides its provider and credentials: its
+   * address and zone, on the schedule the demo sweeps with.
+   */
+  accountBase(id: string, timeZone = 'UTC') {
+    return { id, baseUrl: this.baseUrl, timeZone, schedule: 'rate(15 minutes)' };
+  }
+
   /** Requests served for an endpoint class (e.g. how many audio downloads happened). */
   count(endpoint: Endpoint): number {
     return this.requests.filter((request) => request.endpoint === endpoint).length;
@@ -398,14 +406,6 @@ export abstract class ProviderSimulator {
 }
 
 /** Deterministic sample recordings: `count` calls, `spacingMs` apart from `start`. */
-/**
- * What every simulator's config account says besides its provider and credentials: the
- * simulator's address and zone, on the schedule the demo sweeps with.
- */
-export function simulatorAccountBase(sim: { baseUrl: string }, id: string, timeZone = 'UTC') {
-  return { id, baseUrl: sim.baseUrl, timeZone, schedule: 'rate(15 minutes)' };
-}
-
 export function sampleRecordings(
   count: number,
   options: {

@@ -14,7 +14,6 @@ import {
   type SimRecording,
   type SimulatorOptions,
   sampleRecordings,
-  simulatorAccountBase,
 } from './base.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
@@ -167,7 +166,7 @@ export function infobipSimulatorAccount(
 ): AccountOf<'infobip'> {
   const credentials =
     auth === 'apiKey' ? { apiKey: sim.apiKey } : { username: sim.username, password: sim.password };
-  return { ...simulatorAccountBase(sim, id), provider: 'infobip', auth: credentials };
+  return { ...sim.accountBase(id), provider: 'infobip', auth: credentials };
 }
 
 /** Sample recordings shaped like Infobip's: 96-hex file ids and UUID message ids. */

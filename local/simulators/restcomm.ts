@@ -22,7 +22,6 @@ import {
   type SimRecording,
   type SimulatorOptions,
   sampleRecordings,
-  simulatorAccountBase,
 } from './base.ts';
 
 const CONTEXT_PATH = '/restcomm';
@@ -356,7 +355,7 @@ export function restcommSid(kind: 'RE' | 'CA', seed: string): string {
 
 export function restcommSimulatorAccount(sim: RestcommSimulator, id = 'restcomm-sim'): AccountOf<'restcomm'> {
   return {
-    ...simulatorAccountBase(sim, id),
+    ...sim.accountBase(id),
     provider: 'restcomm',
     auth: { accountSid: sim.accountSid, authToken: sim.authToken },
   };

@@ -8,13 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { DateTime } from 'luxon';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  type Endpoint,
-  ProviderSimulator,
-  type SimRecording,
-  type SimulatorOptions,
-  simulatorAccountBase,
-} from './base.ts';
+import { type Endpoint, ProviderSimulator, type SimRecording, type SimulatorOptions } from './base.ts';
 
 export interface VoipbinSimulatorOptions extends SimulatorOptions {
   /** The JWT the simulator accepts. */
@@ -325,7 +319,7 @@ export function voipbinSimulatorAccount(
   auth: 'token' | 'accesskey' = 'token',
 ): AccountOf<'voipbin'> {
   return {
-    ...simulatorAccountBase(sim, id, sim.timeZone),
+    ...sim.accountBase(id, sim.timeZone),
     provider: 'voipbin',
     auth: auth === 'accesskey' ? { accesskey: sim.accessKey } : { token: sim.token },
   };
