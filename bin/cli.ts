@@ -7,8 +7,8 @@
  *   providers check    list and download from each configured account, archive nothing
  *   demo               simulators + harvest, end to end (what `npm start` runs)
  *
- * Each command lives in bin/commands/<name>.ts and registers itself in bin/program.ts in one line. Start-up
- * loads only commander and the command definitions; an action imports what it uses when it runs
+ * Each command lives in bin/commands/<name>.ts and is registered in bin/program.ts. Start-up loads
+ * only commander and the command definitions; an action imports what it uses when it runs
  * (test/integration/cli-startup.test.ts checks that `--help` and `recordings list` stay light).
  */
 import { CallvaultError } from '../lambdas/core/errors.ts';
