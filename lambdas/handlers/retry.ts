@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.ts';
 import { jsonLogger } from '../core/log.ts';
 import { RETRIES_EXHAUSTED_MESSAGE, type RetryDeps, type RetryRequest, retryFailed } from '../core/retry.ts';
 import { environmentIndex, environmentStarter } from './environment.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export const createRetryHandler =
   (deps: RetryDeps & { logger: Logger }) => async (event: RetryRequest | undefined) => {
@@ -28,7 +28,7 @@ export const createRetryHandler =
     return result;
   };
 
-const fromEnvironment = once(() =>
+export const handler = builtOnce(() =>
   createRetryHandler({
     index: environmentIndex(),
     starter: environmentStarter(),
@@ -36,5 +36,3 @@ const fromEnvironment = once(() =>
     logger: jsonLogger,
   }),
 );
-
-export const handler = (event: RetryRequest | undefined) => fromEnvironment()(event);
