@@ -15,6 +15,7 @@ import { S3ArchiveStore } from '../aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
 import { readinessConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { ENV_VARS } from '../core/names.ts';
 import { adapterCache } from '../providers/index.ts';
 import { observability } from './observability.ts';
 import { once } from './runtime.ts';
@@ -37,31 +38,31 @@ const s3Client = /* @__PURE__ */ once(() => traced(new S3Client({})));
 const sfnClient = /* @__PURE__ */ once(() => traced(new SFNClient({})));
 
 export const environmentIndex = /* @__PURE__ */ once(
-  () => new DynamoRecordingIndex(dynamoClient(), requireEnv('TABLE_NAME')),
+  () => new DynamoRecordingIndex(dynamoClient(), requireEnv(ENV_VARS.tableName)),
 );
 
 export const environmentSweeps = /* @__PURE__ */ once(
-  () => new DynamoSweepJournal(dynamoClient(), requireEnv('TABLE_NAME')),
+  () => new DynamoSweepJournal(dynamoClient(), requireEnv(ENV_VARS.tableName)),
 );
 
 export const environmentSlots = /* @__PURE__ */ once(
-  () => new DynamoProviderSlots(dynamoClient(), requireEnv('TABLE_NAME')),
+  () => new DynamoProviderSlots(dynamoClient(), requireEnv(ENV_VARS.tableName)),
 );
 
 export const environmentStore = /* @__PURE__ */ once(
-  () => new S3ArchiveStore(s3Client(), requireEnv('BUCKET_NAME')),
+  () => new S3ArchiveStore(s3Client(), requireEnv(ENV_VARS.bucketName)),
 );
 
 export const environmentStarter = /* @__PURE__ */ once(
-  () => new SfnWorkflowStarter(sfnClient(), requireEnv('STATE_MACHINE_ARN')),
+  () => new SfnWorkflowStarter(sfnClient(), requireEnv(ENV_VARS.stateMachineArn)),
 );
 
 export const environmentLedger = /* @__PURE__ */ once(
-  () => new DynamoSweepLedger(dynamoClient(), requireEnv('TABLE_NAME')),
+  () => new DynamoSweepLedger(dynamoClient(), requireEnv(ENV_VARS.tableName)),
 );
 
 export const environmentSweepStarter = /* @__PURE__ */ once(
-  () => new SfnWorkflowStarter(sfnClient(), requireEnv('SWEEP_STATE_MACHINE_ARN')),
+  () => new SfnWorkflowStarter(sfnClient(), requireEnv(ENV_VARS.sweepStateMachineArn)),
 );
 
 export const environmentAccounts = /* @__PURE__ */ once(() =>
@@ -73,5 +74,5 @@ export const environmentAdapters = /* @__PURE__ */ once(() =>
 );
 
 export const environmentReadiness = /* @__PURE__ */ once(() =>
-  readinessConfig.parse(JSON.parse(process.env.CALLVAULT_READINESS ?? '{}')),
+  readinessConfig.parse(JSON.parse(process.env[ENV_VARS.readiness] ?? '{}')),
 );

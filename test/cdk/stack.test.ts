@@ -4,12 +4,11 @@ import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
 import { objectKeyPrefix } from '../../lambdas/core/ids.ts';
+import { ARCHIVE_KEY_PREFIX, INDEX_NAMES } from '../../lambdas/core/names.ts';
 import { addCallvault } from '../../lib/app.ts';
 import { CallvaultStack } from '../../lib/callvault-stack.ts';
-import { ARCHIVE_KEY_PREFIX } from '../../lib/constructs/recording-store.ts';
 import {
   actionsOf,
   definitionOf,
