@@ -6,15 +6,11 @@ import {
   Choice,
   Condition,
   Fail,
-  JitterType,
   type StateMachine,
   Succeed,
-  TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
 import { ENV_VARS } from '../../lambdas/core/names.ts';
@@ -25,7 +21,7 @@ import { AppFunction } from './app-function.ts';
 import { acknowledge, defaultPolicyOf, logicalIdOf } from './nag.ts';
 import { PROVIDER_BUSY_RETRY } from './provider-slots.ts';
 import type { RecordingStore } from './recording-store.ts';
-import { loggedStateMachine } from './workflow.ts';
+import { invokeStep, loggedStateMachine, transientRetry } from './workflow.ts';
 
 export interface IngestWorkflowProps {
   /** Where recordings are archived (bucket) and their outcome recorded (index). */
@@ -117,26 +113,21 @@ export class IngestWorkflow extends Construct {
     this.endedFunction = new AppFunction(this, 'EndedFunction', { handlerName: 'ended' });
     store.bindIndex(this.endedFunction, 'readWrite');
 
-    const check = new LambdaInvoke(this, 'CheckReadiness', {
+    const check = invokeStep(this, 'CheckReadiness', {
       lambdaFunction: this.checkFunction,
-      payloadResponseOnly: true,
-      // Above the function's own timeout: a function that runs out of time fails as
-      // Sandbox.Timedout (retried), not as a task that Step Functions gave up on.
-      taskTimeout: Timeout.duration(CHECK_TIMEOUT.plus(Duration.seconds(30))),
+      taskTimeout: CHECK_TIMEOUT.plus(Duration.seconds(30)),
     });
-    const archive = new LambdaInvoke(this, 'Archive', {
+    const archive = invokeStep(this, 'Archive', {
       lambdaFunction: this.archiveFunction,
-      payloadResponseOnly: true,
       resultPath: '$.archive',
-      taskTimeout: Timeout.duration(Duration.minutes(15).plus(Duration.seconds(30))),
+      taskTimeout: Duration.minutes(15).plus(Duration.seconds(30)),
     });
     const record = (name: string, outcome: 'archived' | 'skipped' | 'failed') =>
-      new LambdaInvoke(this, name, {
+      invokeStep(this, name, {
         lambdaFunction: this.recordFunction,
-        payloadResponseOnly: true,
-        payload: TaskInput.fromObject({ 'state.$': '$', outcome }),
+        payload: { 'state.$': '$', outcome },
         resultPath: '$.indexed',
-        taskTimeout: Timeout.duration(Duration.seconds(90)),
+        taskTimeout: Duration.seconds(90),
       }).addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
     const recordArchived = record('RecordArchived', 'archived');
     const recordSkipped = record('RecordSkipped', 'skipped');
@@ -147,21 +138,14 @@ export class IngestWorkflow extends Construct {
       check,
     );
 
-    const transientRetry = {
-      errors: TRANSIENT_ERRORS,
-      interval: Duration.seconds(5),
-      maxAttempts: 5,
-      backoffRate: 2,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: JitterType.FULL,
-    };
+    const transient = transientRetry(TRANSIENT_ERRORS, Duration.seconds(5), 5);
     check
       .addRetry(PROVIDER_BUSY_RETRY)
-      .addRetry(transientRetry)
+      .addRetry(transient)
       .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     archive
       .addRetry(PROVIDER_BUSY_RETRY)
-      .addRetry(transientRetry)
+      .addRetry(transient)
       .addCatch(wait, { errors: ['RecordingNotReadyError'], resultPath: '$.error' })
       .addCatch(recordSkipped, { errors: ['RecordingGoneError'], resultPath: '$.error' })
       .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });

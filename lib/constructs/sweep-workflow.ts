@@ -5,15 +5,11 @@ import {
   Choice,
   Condition,
   Fail,
-  JitterType,
   type StateMachine,
   Succeed,
-  TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV_VARS } from '../../lambdas/core/names.ts';
 import type { AccountConfig } from './account-config.ts';
@@ -21,7 +17,7 @@ import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
 import type { IngestWorkflow } from './ingest-workflow.ts';
 import type { RecordingStore } from './recording-store.ts';
-import { loggedStateMachine } from './workflow.ts';
+import { invokeStep, loggedStateMachine, transientRetry } from './workflow.ts';
 
 export interface SweepWorkflowProps {
   /** The index: the sweep journal, its checkpoints and leases, and the entries it skips. */
@@ -90,21 +86,13 @@ export class SweepWorkflow extends Construct {
     props.accounts.bind(this.sweepFunction);
     this.grantStart(this.sweepFunction);
 
-    const page = new LambdaInvoke(this, 'SweepPage', {
+    const page = invokeStep(this, 'SweepPage', {
       lambdaFunction: this.sweepFunction,
-      payloadResponseOnly: true,
-      payload: TaskInput.fromObject({ 'state.$': '$', 'execution.$': '$$.Execution.Name' }),
-      taskTimeout: Timeout.duration(Duration.minutes(6)),
+      payload: { 'state.$': '$', 'execution.$': '$$.Execution.Name' },
+      taskTimeout: Duration.minutes(6),
     });
     page
-      .addRetry({
-        errors: TRANSIENT_ERRORS,
-        interval: Duration.seconds(10),
-        maxAttempts: 6,
-        backoffRate: 2,
-        maxDelay: Duration.minutes(5),
-        jitterStrategy: JitterType.FULL,
-      })
+      .addRetry(transientRetry(TRANSIENT_ERRORS, Duration.seconds(10), 6))
       // The checkpoint stays: the lease expires and the next scheduled sweep resumes from it.
       .addCatch(new Fail(this, 'SweepFailed', { error: 'SweepFailed', causePath: '$.error.Cause' }), {
         errors: ['States.ALL'],

@@ -1,13 +1,19 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   DefinitionBody,
   type IChainable,
+  JitterType,
   LogLevel,
   QueryLanguage,
+  type RetryProps,
   StateMachine,
   StateMachineType,
+  TaskInput,
+  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { acknowledge, defaultPolicyOf } from './nag.ts';
 
@@ -53,4 +59,46 @@ export function loggedStateMachine(scope: Construct, props: LoggedStateMachinePr
       `lambda:InvokeFunction is on ${props.invokes} only.`,
   });
   return stateMachine;
+}
+
+export interface InvokeStepProps {
+  readonly lambdaFunction: IFunction;
+  /**
+   * When Step Functions gives up on the task: above the function's own timeout, so a function
+   * that runs out of time fails as Sandbox.Timedout (retried), not as an abandoned task.
+   */
+  readonly taskTimeout: Duration;
+  /**
+   * The function's input, JSONPath (`'key.$': '$'`).
+   * @default the state as it is
+   */
+  readonly payload?: Record<string, unknown>;
+  /**
+   * Where the function's answer goes in the state.
+   * @default the answer replaces the state
+   */
+  readonly resultPath?: string;
+}
+
+/** A Task that invokes one function and takes its answer (not Lambda's envelope) as its result. */
+export function invokeStep(scope: Construct, id: string, props: InvokeStepProps): LambdaInvoke {
+  return new LambdaInvoke(scope, id, {
+    lambdaFunction: props.lambdaFunction,
+    payloadResponseOnly: true,
+    payload: props.payload && TaskInput.fromObject(props.payload),
+    resultPath: props.resultPath,
+    taskTimeout: Timeout.duration(props.taskTimeout),
+  });
+}
+
+/** Retries of errors a later attempt may not meet: doubling waits up to 5 minutes, full jitter. */
+export function transientRetry(errors: string[], interval: Duration, maxAttempts: number): RetryProps {
+  return {
+    errors,
+    interval,
+    maxAttempts,
+    backoffRate: 2,
+    maxDelay: Duration.minutes(5),
+    jitterStrategy: JitterType.FULL,
+  };
 }
