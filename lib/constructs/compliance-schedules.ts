@@ -36,7 +36,9 @@ const RECORDINGS_READ =
  * it inside retention.
  */
 export class ComplianceSchedules extends Construct {
+  /** Daily at 04:00 UTC: the index against the archive and the providers. */
   public readonly reconcileFunction: AppFunction;
+  /** Daily at 00:30 UTC: the hash-chained manifest of the day before. */
   public readonly manifestFunction: AppFunction;
   /** Each job's daily EventBridge rule. */
   public readonly schedules: Rule[] = [];

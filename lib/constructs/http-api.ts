@@ -37,6 +37,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 export interface LoggedHttpApiProps {
   /** The API is named `{stack}-{nameSuffix}`. */
   readonly nameSuffix: string;
+  /** The API's description in the console. */
   readonly description: string;
   /** Default route throttling of the stage (requests per second and burst, across all callers). */
   readonly throttle: ThrottleSettings;

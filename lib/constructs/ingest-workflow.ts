@@ -72,13 +72,19 @@ export const STOPPED_STATUSES = ['TIMED_OUT', 'ABORTED', 'FAILED'];
  */
 export class IngestWorkflow extends Construct {
   public readonly stateMachine: StateMachine;
+  /** Asks the provider whether the recording is ready (CheckReadiness). */
   public readonly checkFunction: AppFunction;
+  /** Streams the audio into the bucket, byte-verified (Archive). */
   public readonly archiveFunction: AppFunction;
+  /** Writes the outcome to the index (RecordArchived, RecordSkipped, RecordFailed). */
   public readonly recordFunction: AppFunction;
   /** Records executions that timed out or were aborted as `failed` (EventBridge target). */
   public readonly endedFunction: AppFunction;
+  /** Sends timed-out, aborted and failed executions to the ended function. */
   public readonly stoppedExecutionsRule: Rule;
+  /** A recording could not be archived. */
   public readonly failedExecutionsAlarm: Alarm;
+  /** An execution timed out or was aborted. */
   public readonly stoppedExecutionsAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: IngestWorkflowProps) {

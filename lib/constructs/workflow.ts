@@ -18,6 +18,7 @@ import type { Construct } from 'constructs';
 import { acknowledge, defaultPolicyOf } from './nag.ts';
 
 export interface LoggedStateMachineProps {
+  /** The first state, chained to the rest. */
   readonly definition: IChainable;
   /** The longest an execution may run. */
   readonly timeout: Duration;
@@ -62,6 +63,7 @@ export function loggedStateMachine(scope: Construct, props: LoggedStateMachinePr
 }
 
 export interface InvokeStepProps {
+  /** The function the task invokes. */
   readonly lambdaFunction: IFunction;
   /**
    * When Step Functions gives up on the task: above the function's own timeout, so a function
