@@ -29,6 +29,7 @@ export interface FailedRetriesProps {
  * any reached the retry limit.
  */
 export class FailedRetries extends Construct {
+  /** Reads the due failed entries and starts their executions again. */
   public readonly retryFunction: AppFunction;
   /** The job's schedule (config `retry.schedule`). */
   public readonly rule: Rule;

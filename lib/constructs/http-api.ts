@@ -56,9 +56,11 @@ export interface LoggedHttpApiProps {
  * search and the webhook API extend it with their function and routes.
  */
 export class LoggedHttpApi extends Construct {
+  /** `{stack}-{nameSuffix}`, without a default stage of the CDK's making. */
   public readonly httpApi: HttpApi;
   /** `$default`, the API's only stage. */
   public readonly stage: HttpStage;
+  /** One JSON line per request: no headers, query string or body. */
   public readonly accessLogs: LogGroup;
   /** The API answered 5xx. */
   public readonly serverErrorsAlarm: Alarm;
