@@ -22,38 +22,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
+import { INDEX_NAMES, INDEX_PARTITIONS, type IndexName } from '../core/names.ts';
 import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
 import { CALL_FIELDS } from '../core/recording.ts';
 import { documentClient } from './document-client.ts';
 import { ExpressionBuilder, updateExpression } from './dynamo-expressions.ts';
 
-export const INDEX_NAMES = {
-  byAccount: 'byAccount',
-  byProvider: 'byProvider',
-  byFrom: 'byFrom',
-  byTo: 'byTo',
-  byStatus: 'byStatus',
-  byTime: 'byTime',
-} as const;
-export type IndexName = (typeof INDEX_NAMES)[keyof typeof INDEX_NAMES];
-
-/**
- * The partition attribute of each GSI; every GSI sorts by `sortKey`. `byStatus` is sparse: only
- * entries that are not archived carry `openStatus`. `byTime` and `byProvider` spread their
- * entries over SHARDS partitions by a hash of the id, so no partition takes every write: a
- * listing queries each shard and merges them in time order.
- */
-export const INDEX_PARTITIONS: Record<IndexName, string> = {
-  byAccount: 'accountId',
-  byProvider: 'providerShard',
-  byFrom: 'fromNumber',
-  byTo: 'toNumber',
-  byStatus: 'openStatus',
-  byTime: 'timeShard',
-};
-
-/** What every GSI projects besides its keys. */
-export const PROJECTED_ATTRIBUTES = ['listing', 'failures'] as const;
+// The index's names live with the stack's (core/names.ts); re-exported for the index's own callers.
+export { INDEX_NAMES, INDEX_PARTITIONS, type IndexName, PROJECTED_ATTRIBUTES } from '../core/names.ts';
 
 export const SHARDS = 8;
 

@@ -16,6 +16,7 @@ import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
 import { readinessConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { jsonLogger } from '../core/log.ts';
+import { ENV_VARS } from '../core/names.ts';
 import { adapterCache } from '../providers/index.ts';
 import { observability } from './observability.ts';
 import { once } from './runtime.ts';
@@ -39,7 +40,7 @@ const sfnClient = /* @__PURE__ */ once(() => traced(new SFNClient({})));
 
 /** A store on the stack's one DynamoDB table. */
 const onTable = <T>(Store: new (client: DynamoDBClient, tableName: string) => T) =>
-  /* @__PURE__ */ once(() => new Store(dynamoClient(), requireEnv('TABLE_NAME')));
+  /* @__PURE__ */ once(() => new Store(dynamoClient(), requireEnv(ENV_VARS.tableName)));
 
 /** A starter of the state machine whose ARN the variable holds. */
 const startingMachine = (variable: string) =>
@@ -51,11 +52,11 @@ export const environmentSlots = /* @__PURE__ */ onTable(DynamoProviderSlots);
 export const environmentLedger = /* @__PURE__ */ onTable(DynamoSweepLedger);
 
 export const environmentStore = /* @__PURE__ */ once(
-  () => new S3ArchiveStore(s3Client(), requireEnv('BUCKET_NAME')),
+  () => new S3ArchiveStore(s3Client(), requireEnv(ENV_VARS.bucketName)),
 );
 
-export const environmentStarter = /* @__PURE__ */ startingMachine('STATE_MACHINE_ARN');
-export const environmentSweepStarter = /* @__PURE__ */ startingMachine('SWEEP_STATE_MACHINE_ARN');
+export const environmentStarter = /* @__PURE__ */ startingMachine(ENV_VARS.stateMachineArn);
+export const environmentSweepStarter = /* @__PURE__ */ startingMachine(ENV_VARS.sweepStateMachineArn);
 
 export const environmentAccounts = /* @__PURE__ */ once(() =>
   SecretsAccountDirectory.fromEnvironment(traced(new SecretsManagerClient({})), s3Client()),
@@ -66,7 +67,7 @@ export const environmentAdapters = /* @__PURE__ */ once(() =>
 );
 
 export const environmentReadiness = /* @__PURE__ */ once(() =>
-  readinessConfig.parse(JSON.parse(process.env.CALLVAULT_READINESS ?? '{}')),
+  readinessConfig.parse(JSON.parse(process.env[ENV_VARS.readiness] ?? '{}')),
 );
 
 /** What the daily per-account jobs (reconcile, delete-at-source) work with. */

@@ -2,6 +2,7 @@
 import { retryConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { jsonLogger } from '../core/log.ts';
+import { ENV_VARS } from '../core/names.ts';
 import { RETRIES_EXHAUSTED_MESSAGE, type RetryDeps, type RetryRequest, retryFailed } from '../core/retry.ts';
 import { environmentIndex, environmentStarter } from './environment.ts';
 import { builtOnce } from './runtime.ts';
@@ -32,7 +33,7 @@ export const handler = builtOnce(() =>
   createRetryHandler({
     index: environmentIndex(),
     starter: environmentStarter(),
-    retry: retryConfig.parse(JSON.parse(process.env.CALLVAULT_RETRY ?? '{}')),
+    retry: retryConfig.parse(JSON.parse(process.env[ENV_VARS.retry] ?? '{}')),
     logger: jsonLogger,
   }),
 );
