@@ -96,6 +96,10 @@ if (mode === 'harvest') {
     async release() {
       lease = undefined;
     },
+    // Every recording is already archived: nothing is handed over, nothing is in flight.
+    inFlight: async () => 0,
+    addInFlight: async () => {},
+    resetInFlight: async () => {},
   };
   const deps = {
     adapter,
@@ -106,7 +110,7 @@ if (mode === 'harvest') {
     },
     ledger,
     starter: { start: async () => 'started' as const, status: async () => 'unknown' as const },
-    settings: sweepSettings({}),
+    settings: sweepSettings({ provider: 'bandwidth' }),
     maxUnits: Number.POSITIVE_INFINITY,
   };
   resetPeak();

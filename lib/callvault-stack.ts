@@ -94,40 +94,38 @@ export class CallvaultStack extends Stack {
       accountLifecycles: accounts.map((account) => ({ accountId: account.id, lifecycle: account.lifecycle })),
     });
     this.workflow = new IngestWorkflow(this, 'Workflow', {
-      bucket: this.store.bucket,
-      table: this.store.table,
+      store: this.store,
       accounts: this.accounts,
       readiness: config.readiness,
     });
     this.sweepWorkflow = new SweepWorkflow(this, 'SweepWorkflow', {
-      table: this.store.table,
+      store: this.store,
       accounts: this.accounts,
-      ingest: this.workflow.stateMachine,
+      ingest: this.workflow,
     });
     this.sweeps = new AccountSweeps(this, 'Sweeps', {
       accounts,
       sweepStateMachineArn: this.sweepWorkflow.stateMachineArn,
     });
     this.retries = new FailedRetries(this, 'Retries', {
-      table: this.store.table,
-      stateMachine: this.workflow.stateMachine,
+      store: this.store,
+      ingest: this.workflow,
       retry: config.retry,
     });
     this.compliance = new ComplianceSchedules(this, 'Compliance', {
       accounts,
       accountConfig: this.accounts,
-      bucket: this.store.bucket,
-      table: this.store.table,
+      store: this.store,
     });
     if (props.webhookApi ?? true) {
       this.webhookApi = new WebhookApi(this, 'WebhookApi', {
-        table: this.store.table,
-        stateMachine: this.workflow.stateMachine,
+        store: this.store,
+        ingest: this.workflow,
         accounts: this.accounts,
       });
     }
     if (props.queryApi ?? true) {
-      this.queryApi = new QueryApi(this, 'QueryApi', { table: this.store.table, bucket: this.store.bucket });
+      this.queryApi = new QueryApi(this, 'QueryApi', { store: this.store });
     }
 
     // Last: it alarms on every function created above.

@@ -7,9 +7,8 @@
  * versions an overwrite would destroy the old bytes); governance retention yields to an explicit
  * bypass, compliance retention to nothing.
  */
-import type { Readable } from 'node:stream';
 import { NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
+import { type ArchiveWrite, S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
 import type { RetentionConfig } from '../lambdas/core/config.ts';
 import { ObjectLockedError } from '../lambdas/core/errors.ts';
 import type { ObjectState, RetentionMode } from '../lambdas/core/ports.ts';
@@ -31,15 +30,10 @@ export class LocalArchiveStore extends S3ArchiveStore {
     super(s3, bucket);
   }
 
-  override async write(
-    key: string,
-    body: Readable,
-    contentType: string,
-    metadata: Record<string, string>,
-    contentLength?: number,
-  ): Promise<void> {
+  override async write(...write: ArchiveWrite): Promise<void> {
+    const [key] = write;
     await this.refuseIfLocked(key, 'overwrite');
-    await super.write(key, body, contentType, metadata, contentLength);
+    await super.write(...write);
     await this.lockOnWrite(key);
   }
 

@@ -212,16 +212,16 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
   const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
   const unpublish = publishServe(options.dataDir, stack.endpoints, url);
 
-  // One timer per account; a sweep still running when the next one is due is not doubled.
+  // One timer per job; a run still going when the next one is due is not doubled.
   const sweeps = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
   const startedAt = new Date();
   let stopping = false;
-  for (const account of options.config.accounts) {
-    const schedule = parseSchedule(account.schedule);
+  const schedule = (expression: string, run: () => Promise<void>) => {
+    const parsed = parseSchedule(expression);
     let running = false;
     const plan = (after: Date) => {
-      const next = nextRun(schedule, after, startedAt);
+      const next = nextRun(parsed, after, startedAt);
       if (!next || stopping) return;
       const timer = setTimeout(
         async () => {
@@ -229,16 +229,8 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
           plan(next);
           if (running) return;
           running = true;
-          sweeps.set(account.id, (sweeps.get(account.id) ?? 0) + 1);
           try {
-            const result = await stack.sweep({ accountId: account.id });
-            logger.info('scheduled sweep', {
-              account: account.id,
-              listed: result.listed,
-              started: result.started.length,
-            });
-          } catch (error) {
-            logger.error('scheduled sweep failed', { account: account.id, reason: (error as Error).message });
+            await run();
           } finally {
             running = false;
           }
@@ -248,33 +240,30 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
       timers.add(timer);
     };
     plan(startedAt);
-  }
-
-  // The retry job for failed recordings, on its own schedule as its EventBridge rule runs it.
-  const retrySchedule = parseSchedule(options.config.retry.schedule);
-  let retrying = false;
-  const planRetry = (after: Date) => {
-    const next = nextRun(retrySchedule, after, startedAt);
-    if (!next || stopping) return;
-    const timer = setTimeout(
-      async () => {
-        timers.delete(timer);
-        planRetry(next);
-        if (retrying) return;
-        retrying = true;
-        try {
-          await stack.retry({});
-        } catch (error) {
-          logger.error('scheduled retry failed', { reason: (error as Error).message });
-        } finally {
-          retrying = false;
-        }
-      },
-      Math.max(0, next.getTime() - Date.now()),
-    );
-    timers.add(timer);
   };
-  planRetry(startedAt);
+  for (const account of options.config.accounts) {
+    schedule(account.schedule, async () => {
+      sweeps.set(account.id, (sweeps.get(account.id) ?? 0) + 1);
+      try {
+        const result = await stack.sweep({ accountId: account.id });
+        logger.info('scheduled sweep', {
+          account: account.id,
+          listed: result.listed,
+          started: result.started.length,
+        });
+      } catch (error) {
+        logger.error('scheduled sweep failed', { account: account.id, reason: (error as Error).message });
+      }
+    });
+  }
+  // The retry job for failed recordings, on its own schedule as its EventBridge rule runs it.
+  schedule(options.config.retry.schedule, async () => {
+    try {
+      await stack.retry({});
+    } catch (error) {
+      logger.error('scheduled retry failed', { reason: (error as Error).message });
+    }
+  });
 
   return {
     url,

@@ -175,7 +175,6 @@ export class LocalStepFunctions {
   private stopping = false;
   private throttled = 0;
   private server: Server | undefined;
-  endpoint = '';
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.machineName = options.machineName ?? 'callvault-ingest';
@@ -348,11 +347,6 @@ export class LocalStepFunctions {
     return execution;
   }
 
-  /** Resolves when every named execution has ended. */
-  async settled(names: readonly string[]): Promise<LocalExecution[]> {
-    return Promise.all(names.map((name) => this.require(name).done));
-  }
-
   /**
    * Serves StartExecution, DescribeExecution, ListExecutions and ListStateMachines for this state
    * machine and its peers on one loopback endpoint (JSON 1.0, X-Amz-Target, SigV4 verified).
@@ -417,8 +411,7 @@ export class LocalStepFunctions {
     });
     this.server.listen(port, '127.0.0.1');
     await once(this.server, 'listening');
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.endpoint;
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** One API call on this state machine; throws errors named as the service names them. */

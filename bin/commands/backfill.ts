@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_DATA_DIR } from './common.ts';
+import { dataDirOption } from './common.ts';
 
 interface BackfillOptions {
   config?: string;
@@ -31,7 +31,7 @@ export function registerBackfill(program: Command): void {
     )
     .option('--until <time>', 'end of the window, exclusive (default: now)', isoTime('--until'))
     .option('--account <id>', 'only this account (repeatable)', collect)
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .option('--deployed', 'start the deployed sweep workflow instead of the local stack')
     .option('--stack <name>', 'with --deployed: the CloudFormation stack name', 'Callvault')
     .action(async (options: BackfillOptions) => {

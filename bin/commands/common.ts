@@ -2,12 +2,33 @@
  * What the commands share. Loaded by every command at start-up, so it imports nothing heavy:
  * the progress bar, the local stack and the harvest load when a command runs.
  */
-import { InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import { InvalidArgumentError, Option } from 'commander';
 import type { CallvaultConfig } from '../../lambdas/core/config.ts';
 import { describeLogEvent, type Logger } from '../../lambdas/core/log.ts';
 import type { HarvestProgress } from '../../local/harvest.ts';
+import type { LocalArchive } from '../../local/stack.ts';
 
 export const DEFAULT_DATA_DIR = '.callvault';
+
+/** `--data-dir`, as every command that reads or writes the local archive takes it. */
+export function dataDirOption(): Option {
+  return new Option('--data-dir <dir>', 'where the local archive lives').default(DEFAULT_DATA_DIR);
+}
+
+/** Opens the local archive in `dataDir` (the stack loads only now), uses it, and closes it. */
+export async function withLocalArchive<T>(
+  dataDir: string,
+  use: (archive: LocalArchive) => Promise<T>,
+): Promise<T> {
+  const { openLocalArchive } = await import('../../local/stack.ts');
+  const archive = await openLocalArchive(resolve(dataDir));
+  try {
+    return await use(archive);
+  } finally {
+    await archive.close();
+  }
+}
 
 /** Warnings and errors as readable lines (each event's own sentence); `print` keeps the progress bar intact. */
 export function terminalLogger(print: (line: string) => void, verbose = false): Logger {

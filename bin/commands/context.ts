@@ -3,8 +3,6 @@ import { resolve } from 'node:path';
 import type { CallvaultConfig } from '../../lambdas/core/config.ts';
 import type { ComplianceContext } from '../../local/compliance.ts';
 
-export { DEFAULT_DATA_DIR } from './common.ts';
-
 /** The archive and the adapters; with `workflow`, the local Step Functions too (repair). */
 export async function openCompliance(
   config: CallvaultConfig,

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, openCompliance, usageExitsTwo } from './context.ts';
+import { dataDirOption } from './common.ts';
+import { openCompliance, usageExitsTwo } from './context.ts';
 
 export function registerDeleteAtSource(program: Command): void {
   program
     .command('delete-at-source')
     .description('delete at the provider recordings archived long enough ago whose archive verifies now')
     .requiredOption('--config <file>', 'callvault config file (JSON)')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .option('--dry-run', 'list what would be deleted; delete nothing')
     .option('--json', 'print the result as JSON')
     .exitOverride(usageExitsTwo)

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, runHarvest } from './common.ts';
+import { dataDirOption, runHarvest } from './common.ts';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('start the five provider simulators and harvest them end to end on the local stack')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .action(async (options: { dataDir: string }) => {
       const [{ parseConfig }, { startFleet }] = await Promise.all([
         import('../../lambdas/core/config.ts'),

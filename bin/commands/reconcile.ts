@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, openCompliance, usageExitsTwo } from './context.ts';
+import { dataDirOption } from './common.ts';
+import { openCompliance, usageExitsTwo } from './context.ts';
 
 export function registerReconcile(program: Command): void {
   program
     .command('reconcile')
     .description('prove the archive is complete: compare each provider with the index and the objects')
     .requiredOption('--config <file>', 'callvault config file (JSON)')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .option('--account <id>', 'only this account')
     .option('--json', 'print the report as JSON')
     .option('--repair', 'ingest missing recordings, archive broken objects again, then report again')

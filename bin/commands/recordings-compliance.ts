@@ -4,10 +4,9 @@
  * credentials: no function of the stack may delete an object).
  */
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ErasureDeps } from '../../lambdas/core/erasure.ts';
-import { DEFAULT_DATA_DIR } from './context.ts';
+import { dataDirOption, withLocalArchive } from './common.ts';
 
 interface ArchiveOptions {
   dataDir: string;
@@ -20,19 +19,13 @@ async function withArchive<T>(options: ArchiveOptions, use: (archive: ErasureDep
     const { withDeployedArchive } = await import('./deployed.ts');
     return withDeployedArchive(options.stack, use);
   }
-  const { openLocalArchive } = await import('../../local/stack.ts');
-  const archive = await openLocalArchive(resolve(options.dataDir));
-  try {
-    return await use(archive);
-  } finally {
-    await archive.close();
-  }
+  return withLocalArchive(options.dataDir, use);
 }
 
 /** Where the archive is: the local data directory, or the deployed stack. */
 function archiveOptions(command: Command): Command {
   return command
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .option('--deployed', 'act on the deployed archive (your AWS credentials) instead of the local one')
     .option('--stack <name>', 'with --deployed: the CloudFormation stack name', 'Callvault');
 }

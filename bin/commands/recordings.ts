@@ -7,8 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../../lambdas/core/errors.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
-import { PROVIDERS, type ProviderName } from '../../lambdas/core/recording.ts';
-import { choice, DEFAULT_DATA_DIR } from './common.ts';
+import { CALL_FIELDS, ENTRY_STATUSES, PROVIDERS, type ProviderName } from '../../lambdas/core/recording.ts';
+import type { LocalArchive } from '../../local/stack.ts';
+import { choice, dataDirOption, withLocalArchive } from './common.ts';
 import { registerRecordingCompliance } from './recordings-compliance.ts';
 import { registerRetryCommand } from './retry.ts';
 
@@ -20,12 +21,7 @@ const JSON_FIELDS = [
   'callId',
   'status',
   'reason',
-  'startedAt',
-  'endedAt',
-  'durationSec',
-  'from',
-  'to',
-  'direction',
+  ...CALL_FIELDS,
   'bytes',
   'sha256',
   'contentType',
@@ -62,27 +58,46 @@ function isoOption(name: string) {
 
 /** Every entry matching the query, across pages. */
 async function listAll(dataDir: string, query: IndexQuery): Promise<IndexEntry[]> {
-  const { openLocalArchive } = await import('../../local/stack.ts');
-  const archive = await openLocalArchive(dataDir);
-  try {
-    const entries: IndexEntry[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await archive.index.query({ ...query, cursor, limit: 500 });
-      entries.push(...page.items);
-      cursor = page.cursor;
-    } while (cursor);
-    return entries.sort(
-      (a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.id.localeCompare(b.id),
-    );
-  } catch (error) {
-    if ((error as Error).name === 'ResourceNotFoundException') {
-      throw new UsageError(`no archive in ${dataDir}: run "callvault harvest" or "callvault demo" first`);
+  return withLocalArchive(dataDir, async (archive) => {
+    try {
+      const entries: IndexEntry[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await archive.index.query({ ...query, cursor, limit: 500 });
+        entries.push(...page.items);
+        cursor = page.cursor;
+      } while (cursor);
+      return entries.sort(
+        (a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.id.localeCompare(b.id),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') {
+        throw new UsageError(`no archive in ${dataDir}: run "callvault harvest" or "callvault demo" first`);
+      }
+      throw error;
     }
-    throw error;
-  } finally {
-    await archive.close();
+  });
+}
+
+/** Writes an archived recording's bytes to `output`, verified against the index's SHA-256. */
+export async function writeRecording(archive: LocalArchive, id: string, output: string): Promise<void> {
+  const { notArchivedError } = await import('../../lambdas/core/query.ts');
+  const entry = await archive.index.get(id);
+  if (!entry) throw new UsageError(`no recording with id ${id}`);
+  if (entry.status !== 'archived' || !entry.key) throw notArchivedError(entry);
+  const hash = createHash('sha256');
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  await pipeline(await archive.store.read(entry.key), tee, createWriteStream(output));
+  const sha256 = hash.digest('hex');
+  if (sha256 !== entry.sha256) {
+    throw new UsageError(`${output}: SHA-256 ${sha256} does not match the index (${entry.sha256})`);
   }
+  console.log(`wrote ${entry.bytes} bytes (${entry.contentType}, sha256 ${sha256}) to ${output}`);
 }
 
 export function registerRecordings(program: Command): void {
@@ -98,15 +113,11 @@ export function registerRecordings(program: Command): void {
     .command('list')
     .description('list index entries, oldest first')
     .option('--json', 'print a JSON array')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .option('--account <id>', 'only this account')
     .option('--provider <name>', 'only this provider', choice('--provider', PROVIDERS))
     .option('--number <phone>', 'calls from or to this number (digits are compared)')
-    .option(
-      '--status <status>',
-      'archived, skipped, failed or erased',
-      choice('--status', ['archived', 'skipped', 'failed', 'erased']),
-    )
+    .option('--status <status>', 'archived, skipped, failed or erased', choice('--status', ENTRY_STATUSES))
     .option(
       '--since <time>',
       'started at or after (UTC unless the time says otherwise)',
@@ -156,66 +167,36 @@ export function registerRecordings(program: Command): void {
     .command('get <id>')
     .description("write a recording's archived bytes to a file (verified against the index's SHA-256)")
     .requiredOption('--output <file>', 'where to write the audio')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
-    .action(async (id: string, options: { output: string; dataDir: string }) => {
-      const { openLocalArchive } = await import('../../local/stack.ts');
-      const archive = await openLocalArchive(resolve(options.dataDir));
-      try {
-        const entry = await archive.index.get(id);
-        if (!entry) throw new UsageError(`no recording with id ${id}`);
-        if (entry.status !== 'archived' || !entry.key) {
-          throw new UsageError(`recording ${id} is ${entry.status}: ${entry.reason ?? 'no audio archived'}`);
-        }
-        const hash = createHash('sha256');
-        const tee = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            hash.update(chunk);
-            callback(null, chunk);
-          },
-        });
-        await pipeline(await archive.store.read(entry.key), tee, createWriteStream(options.output));
-        const sha256 = hash.digest('hex');
-        if (sha256 !== entry.sha256) {
-          throw new UsageError(
-            `${options.output}: SHA-256 ${sha256} does not match the index (${entry.sha256})`,
-          );
-        }
-        console.log(
-          `wrote ${entry.bytes} bytes (${entry.contentType}, sha256 ${sha256}) to ${options.output}`,
-        );
-      } finally {
-        await archive.close();
-      }
-    });
+    .addOption(dataDirOption())
+    .action((id: string, options: { output: string; dataDir: string }) =>
+      withLocalArchive(options.dataDir, (archive) => writeRecording(archive, id, options.output)),
+    );
 
   recordings
     .command('url <id>')
     .description("print a short-lived presigned URL to a recording's audio")
     .option('--expires <seconds>', 'how long the URL is valid (1 to 604800)', secondsOption('--expires'), 300)
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .action(async (id: string, options: { expires: number; dataDir: string }) => {
-      const [{ openLocalArchive, runningServe }, { S3AudioUrlSigner }, { audioLink }] = await Promise.all([
+      const [{ runningServe }, { S3AudioUrlSigner }, { audioLink }] = await Promise.all([
         import('../../local/stack.ts'),
         import('../../lambdas/aws/s3-presigner.ts'),
         import('../../lambdas/core/query.ts'),
       ]);
       const dataDir = resolve(options.dataDir);
-      const archive = await openLocalArchive(dataDir);
-      try {
-        const link = await audioLink(id, {
+      const link = await withLocalArchive(dataDir, (archive) =>
+        audioLink(id, {
           index: archive.index,
           signer: new S3AudioUrlSigner(archive.s3),
           expiresInSeconds: options.expires,
-        });
-        if (!link) throw new UsageError(`no recording with id ${id}`);
-        console.log(link.url);
-        if (!runningServe(dataDir)) {
-          console.error(
-            'note: the local S3 server stops with this command; run "callvault serve" to use the URL',
-          );
-        }
-      } finally {
-        await archive.close();
+        }),
+      );
+      if (!link) throw new UsageError(`no recording with id ${id}`);
+      console.log(link.url);
+      if (!runningServe(dataDir)) {
+        console.error(
+          'note: the local S3 server stops with this command; run "callvault serve" to use the URL',
+        );
       }
     });
 }

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { dataDirOption } from './common.ts';
 
 interface RetryOptions {
   config: string;
@@ -18,7 +19,7 @@ export function registerRetryCommand(recordings: Command): void {
     .command('retry')
     .description('retry failed recordings now (those below the retry limit, or the one given by --id)')
     .requiredOption('--config <file>', 'callvault config file (JSON)')
-    .option('--data-dir <dir>', 'where the local archive lives', '.callvault')
+    .addOption(dataDirOption())
     .option('--account <id>', 'only this account')
     .option('--id <id>', 'only this recording (its index id), even past the retry limit')
     .action(async (options: RetryOptions) => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, terminalLogger, untilInterrupted } from './common.ts';
+import { dataDirOption, terminalLogger, untilInterrupted } from './common.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -9,7 +9,7 @@ export function registerServe(program: Command): void {
       'run the local stack as a service: webhooks, scheduled sweeps and the search API on one port',
     )
     .requiredOption('--config <file>', 'callvault config file (JSON)')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .addOption(dataDirOption())
     .option('--port <n>', 'port to listen on', (value) => Number(value), 8080)
     .action(async (options: { config: string; dataDir: string; port: number }) => {
       const [{ loadConfigFile }, { serve }] = await Promise.all([

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import type { RecordingIndex } from '../../lambdas/core/ports.ts';
 import type { AccountStatus, SweepJournal } from '../../lambdas/core/status.ts';
+import { dataDirOption } from './common.ts';
 
 export interface StatusOptions {
   config?: string;
@@ -143,7 +144,7 @@ export function registerStatus(program: Command): void {
       'per account: last sweep and outcome, cursor, archived / failed / skipped, oldest failed recording',
     )
     .option('--config <file>', 'the accounts to show (default: every account that has swept)')
-    .option('--data-dir <dir>', 'where the local archive lives', '.callvault')
+    .addOption(dataDirOption())
     .option('--deployed', 'read the deployed stack (your AWS credentials) instead of the local archive')
     .option('--stack <name>', 'the deployed stack, with --deployed', 'Callvault')
     .option('--json', 'print JSON')

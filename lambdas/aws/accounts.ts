@@ -14,6 +14,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AccountConfig, accountConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { ENV_VARS } from '../core/names.ts';
 import type { AccountDirectory } from '../core/ports.ts';
 
 export class StaticAccountDirectory implements AccountDirectory {
@@ -54,8 +55,8 @@ export class SecretsAccountDirectory implements AccountDirectory {
     s3: S3Client,
     env = process.env,
   ): SecretsAccountDirectory {
-    const bucket = env.CALLVAULT_ACCOUNTS_BUCKET;
-    const key = env.CALLVAULT_ACCOUNTS_KEY;
+    const bucket = env[ENV_VARS.accountsBucket];
+    const key = env[ENV_VARS.accountsKey];
     if (!bucket || !key)
       throw new ConfigError('CALLVAULT_ACCOUNTS_BUCKET and CALLVAULT_ACCOUNTS_KEY are not set');
     return new SecretsAccountDirectory(secrets, async () => {

@@ -22,36 +22,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
+import { INDEX_NAMES, INDEX_PARTITIONS, type IndexName } from '../core/names.ts';
 import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
+import { CALL_FIELDS } from '../core/recording.ts';
 import { documentClient } from './document-client.ts';
+import { ExpressionBuilder, updateExpression } from './dynamo-expressions.ts';
 
-export const INDEX_NAMES = {
-  byAccount: 'byAccount',
-  byProvider: 'byProvider',
-  byFrom: 'byFrom',
-  byTo: 'byTo',
-  byStatus: 'byStatus',
-  byTime: 'byTime',
-} as const;
-export type IndexName = (typeof INDEX_NAMES)[keyof typeof INDEX_NAMES];
-
-/**
- * The partition attribute of each GSI; every GSI sorts by `sortKey`. `byStatus` is sparse: only
- * entries that are not archived carry `openStatus`. `byTime` and `byProvider` spread their
- * entries over SHARDS partitions by a hash of the id, so no partition takes every write: a
- * listing queries each shard and merges them in time order.
- */
-export const INDEX_PARTITIONS: Record<IndexName, string> = {
-  byAccount: 'accountId',
-  byProvider: 'providerShard',
-  byFrom: 'fromNumber',
-  byTo: 'toNumber',
-  byStatus: 'openStatus',
-  byTime: 'timeShard',
-};
-
-/** What every GSI projects besides its keys. */
-export const PROJECTED_ATTRIBUTES = ['listing', 'failures'] as const;
+// The index's names live with the stack's (core/names.ts); re-exported for the index's own callers.
+export { INDEX_NAMES, INDEX_PARTITIONS, type IndexName, PROJECTED_ATTRIBUTES } from '../core/names.ts';
 
 export const SHARDS = 8;
 
@@ -81,12 +59,7 @@ const OUTCOME_FIELDS = [
 /** What the provider said of the call: no outcome changes it. */
 const DESCRIPTION_FIELDS = [
   'callId',
-  'startedAt',
-  'endedAt',
-  'durationSec',
-  'from',
-  'to',
-  'direction',
+  ...CALL_FIELDS,
   'channels',
   'providerStatus',
   'readiness',
@@ -153,37 +126,25 @@ export class DynamoRecordingIndex implements ComplianceIndex {
   async put(entry: IndexEntry): Promise<boolean> {
     // One UpdateItem for every outcome, never a Put: counters (failures, round) survive it.
     const { id, failures: _counted, ...fields } = toItem(await this.described(entry));
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':archived': 'archived', ':erased': 'erased' };
-    const sets: string[] = [];
-    Object.entries(fields).forEach(([field, value], position) => {
-      if (value === undefined) return;
-      names[`#f${position}`] = field;
-      values[`:v${position}`] = value;
-      sets.push(`#f${position} = :v${position}`);
-    });
-    const removes = OUTCOME_FIELDS.filter((field) => fields[field] === undefined).map((field) => {
-      names[`#r_${field}`] = field;
-      return `#r_${field}`;
-    });
-    let update = `SET ${sets.join(', ')}`;
-    if (removes.length) update += ` REMOVE ${removes.join(', ')}`;
-    if (entry.status === 'failed') {
-      values[':one'] = 1;
-      update += ' ADD failures :one';
-    }
+    const expression = new ExpressionBuilder();
+    const set = Object.entries(fields)
+      .filter(([, value]) => value !== undefined)
+      .map(([field, value]) => `${expression.name(field)} = ${expression.value(value)}`);
+    const remove = OUTCOME_FIELDS.filter((field) => fields[field] === undefined).map((field) =>
+      expression.name(field),
+    );
+    const add = entry.status === 'failed' ? [`failures ${expression.value(1)}`] : [];
     // Archived and erased entries are final: no workflow outcome overwrites them.
-    let condition = '(attribute_not_exists(id) OR (#status <> :archived AND #status <> :erased))';
+    const status = expression.name('status');
+    let condition = `(attribute_not_exists(id) OR (${status} <> ${expression.value('archived')} AND ${status} <> ${expression.value('erased')}))`;
     if (entry.status !== 'archived' && entry.round !== undefined) {
       // A later round's outcome wins; the same round writing the same status again (a retried
       // task, a duplicate event) changes nothing, so a failure is counted once per round.
-      names['#round'] = 'round';
-      values[':status'] = entry.status;
-      condition +=
-        ' AND (attribute_not_exists(#round) OR #round < :round OR (#round = :round AND #status <> :status))';
-      values[':round'] = entry.round;
+      const round = expression.name('round');
+      const value = expression.value(entry.round);
+      condition += ` AND (attribute_not_exists(${round}) OR ${round} < ${value} OR (${round} = ${value} AND ${status} <> ${expression.value(entry.status)}))`;
     }
-    return this.conditionalUpdate(id, update, condition, names, values);
+    return this.conditionalUpdate(id, updateExpression({ set, remove, add }), condition, expression);
   }
 
   /**
@@ -219,58 +180,31 @@ export class DynamoRecordingIndex implements ComplianceIndex {
     options: { remove?: (keyof IndexEntry)[]; expectStatus?: EntryStatus } = {},
   ): Promise<boolean> {
     const remove = options.remove ?? [];
-    const names: Record<string, string> = { '#id': 'id' };
-    const values: Record<string, unknown> = {};
+    const expression = new ExpressionBuilder();
     const sets: string[] = [];
     const removes: string[] = [];
-    const name = (attribute: string) => {
-      const placeholder = `#a${Object.keys(names).length}`;
-      names[placeholder] = attribute;
-      return placeholder;
-    };
-    const set = (path: string, value: unknown) => {
-      const placeholder = `:v${sets.length}`;
-      values[placeholder] = value;
-      sets.push(`${path} = ${placeholder}`);
-    };
+    const set = (path: string, value: unknown) => sets.push(`${path} = ${expression.value(value)}`);
     // The GSIs answer listings from the projected `listing` map: it changes with the fields.
-    const inListing = (field: string) => {
-      names['#listing'] = 'listing';
-      return `#listing.${name(field)}`;
-    };
+    const inListing = (field: string) => `${expression.name('listing')}.${expression.name(field)}`;
     for (const [field, value] of Object.entries(fields)) {
       if (value === undefined || field === 'id') continue;
-      set(name(field), value);
+      set(expression.name(field), value);
       if (!UNLISTED.has(field)) set(inListing(field), value);
     }
     for (const field of remove) {
-      removes.push(name(field));
+      removes.push(expression.name(field));
       if (!UNLISTED.has(field)) removes.push(inListing(field));
     }
     for (const [attribute, value] of derivedKeys(id, fields, remove)) {
-      if (value === undefined) removes.push(name(attribute));
-      else set(name(attribute), value);
+      if (value === undefined) removes.push(expression.name(attribute));
+      else set(expression.name(attribute), value);
     }
-    let condition = 'attribute_exists(#id)';
-    if (options.expectStatus) {
-      names['#status'] = 'status';
-      values[':expected'] = options.expectStatus;
-      condition += ' AND #status = :expected';
-    }
-    const update = [
-      sets.length ? `SET ${sets.join(', ')}` : '',
-      removes.length ? `REMOVE ${removes.join(', ')}` : '',
-    ]
-      .filter(Boolean)
-      .join(' ');
+    const update = updateExpression({ set: sets, remove: removes });
     if (!update) return (await this.get(id)) !== undefined;
-    return this.conditionalUpdate(
-      id,
-      update,
-      condition,
-      names,
-      Object.keys(values).length ? values : undefined,
-    );
+    let condition = `attribute_exists(${expression.name('id')})`;
+    if (options.expectStatus)
+      condition += ` AND ${expression.name('status')} = ${expression.value(options.expectStatus)}`;
+    return this.conditionalUpdate(id, update, condition, expression);
   }
 
   /** One UpdateItem under a condition: false when the condition refused it. */
@@ -278,8 +212,7 @@ export class DynamoRecordingIndex implements ComplianceIndex {
     id: string,
     update: string,
     condition: string,
-    names: Record<string, string>,
-    values: Record<string, unknown> | undefined,
+    expression: ExpressionBuilder,
   ): Promise<boolean> {
     try {
       await this.db.send(
@@ -288,8 +221,7 @@ export class DynamoRecordingIndex implements ComplianceIndex {
           Key: { id },
           UpdateExpression: update,
           ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...expression.attributes(),
         }),
       );
       return true;
@@ -322,14 +254,15 @@ export class DynamoRecordingIndex implements ComplianceIndex {
 
   async setCursor(accountId: string, cursor: string): Promise<void> {
     // Never move a cursor backwards, even if two sweeps of one account overlap.
+    const expression = new ExpressionBuilder();
+    const condition = `attribute_not_exists(id) OR ${expression.name('cursor')} < ${expression.value(cursor, 'cursor')}`;
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { id: `cursor#${accountId}`, entity: 'cursor', cursor, updatedAt: new Date().toISOString() },
-          ConditionExpression: 'attribute_not_exists(id) OR #cursor < :cursor',
-          ExpressionAttributeNames: { '#cursor': 'cursor' },
-          ExpressionAttributeValues: { ':cursor': cursor },
+          ConditionExpression: condition,
+          ...expression.attributes(),
         }),
       );
     } catch (error) {
@@ -409,7 +342,7 @@ function toEntry(item: Record<string, unknown>): IndexEntry {
   return { ...(item.listing as object | undefined), ...top } as unknown as IndexEntry;
 }
 
-/** Equality conditions on listed fields and a sort-key range as DynamoDB expressions: the one expression builder. */
+/** A Query's key condition (a partition and a sort-key range) and its filter: equality on listed fields. */
 export function buildExpressions(
   key: { partition: [string, string]; lower: string; upper: string },
   filters: Record<string, string | undefined>,
@@ -417,26 +350,20 @@ export function buildExpressions(
   QueryCommandInput,
   'KeyConditionExpression' | 'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
 > {
-  const names: Record<string, string> = { '#pk': key.partition[0], '#sortKey': 'sortKey' };
-  const values: Record<string, unknown> = {
-    ':pk': key.partition[1],
-    ':lower': key.lower,
-    ':upper': key.upper,
-  };
-  const conditions: string[] = [];
-  for (const [field, value] of Object.entries(filters)) {
-    if (value === undefined) continue;
+  const expression = new ExpressionBuilder();
+  // `#pk` by that name: the page loop and the cursor read the partition attribute from it.
+  const partition = `${expression.name(key.partition[0], '#pk')} = ${expression.value(key.partition[1], 'pk')}`;
+  const range = `${expression.name('sortKey')} BETWEEN ${expression.value(key.lower, 'lower')} AND ${expression.value(key.upper, 'upper')}`;
+  const conditions = Object.entries(filters).flatMap(([field, value]) =>
     // A GSI filter sees only what it projects: the fields are read inside `listing`.
-    names['#listing'] = 'listing';
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    conditions.push(`#listing.#${field} = :${field}`);
-  }
+    value === undefined
+      ? []
+      : [`${expression.name('listing')}.${expression.name(field)} = ${expression.value(value, field)}`],
+  );
   return {
-    KeyConditionExpression: '#pk = :pk AND #sortKey BETWEEN :lower AND :upper',
+    KeyConditionExpression: `${partition} AND ${range}`,
     FilterExpression: conditions.length ? conditions.join(' AND ') : undefined,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
+    ...expression.attributes(),
   };
 }
 

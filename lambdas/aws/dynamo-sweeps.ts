@@ -1,10 +1,11 @@
 /**
- * Sweep checkpoints (`sweep#{accountId}#{pass}`) and leases (`lease#{accountId}`) in the index
+ * Sweep checkpoints (`sweep#{accountId}#{pass}`), leases (`lease#{accountId}`) and in-flight
+ * counters (`inflight#{accountId}`) in the index
  * table. Like the cursor items they carry no GSI attribute and `entity` is not `recording`, so no
  * listing or search sees them. Each write is a single (conditional) item write.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepLedger, SweepRecord } from '../core/ports.ts';
 
 export class DynamoSweepLedger implements SweepLedger {
@@ -76,7 +77,41 @@ export class DynamoSweepLedger implements SweepLedger {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     }
   }
+
+  async inFlight(accountId: string): Promise<number> {
+    const result = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { id: inFlightKey(accountId) },
+        ConsistentRead: true,
+      }),
+    );
+    return Math.max(0, Number(result.Item?.count ?? 0));
+  }
+
+  async addInFlight(accountId: string, delta: number): Promise<void> {
+    if (delta === 0) return;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: inFlightKey(accountId) },
+        UpdateExpression: 'ADD #count :delta SET #entity = :entity',
+        ExpressionAttributeNames: { '#count': 'count', '#entity': 'entity' },
+        ExpressionAttributeValues: { ':delta': delta, ':entity': 'inflight' },
+      }),
+    );
+  }
+
+  async resetInFlight(accountId: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { id: inFlightKey(accountId), entity: 'inflight', count: 0 },
+      }),
+    );
+  }
 }
 
 const sweepKey = (accountId: string, pass: string) => `sweep#${accountId}#${pass}`;
+const inFlightKey = (accountId: string) => `inflight#${accountId}`;
 const leaseKey = (accountId: string) => `lease#${accountId}`;

@@ -19,7 +19,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ObjectLockedError } from '../core/errors.ts';
-import type { ComplianceStore, ObjectState, RetentionMode, StoredObject } from '../core/ports.ts';
+import type {
+  ArchiveStore,
+  ComplianceStore,
+  ObjectState,
+  RetentionMode,
+  StoredObject,
+} from '../core/ports.ts';
 import { translateThrottling } from './throttling.ts';
 
 /** S3's limit for a single PutObject. */
@@ -31,6 +37,9 @@ export interface S3ArchiveStoreOptions {
   /** Parts uploaded in parallel; memory is about partSize × (queueSize + 1). Default 2. */
   queueSize?: number;
 }
+
+/** The arguments of the port's `write`, named once there. */
+export type ArchiveWrite = Parameters<ArchiveStore['write']>;
 
 export class S3ArchiveStore implements ComplianceStore {
   constructor(
@@ -66,13 +75,7 @@ export class S3ArchiveStore implements ComplianceStore {
     return undefined;
   }
 
-  async write(
-    key: string,
-    body: Readable,
-    contentType: string,
-    metadata: Record<string, string>,
-    contentLength?: number,
-  ): Promise<void> {
+  async write(...[key, body, contentType, metadata, contentLength]: ArchiveWrite): Promise<void> {
     const params = { Bucket: this.bucket, Key: key, ContentType: contentType, Metadata: metadata };
     if (contentLength !== undefined && contentLength <= MAX_SINGLE_PUT_BYTES) {
       await this.putStreamed(params, body, contentLength);

@@ -61,6 +61,8 @@ const common = {
       lookbackHours: z.number().positive().optional(),
       /** How often a sweep lists the provider's whole retention instead (catches anything missed). */
       deepSweepEveryHours: z.number().positive().optional(),
+      /** Handed-over executions in flight before the next page waits (default 25 × maxConcurrency). */
+      maxInFlight: z.number().int().min(1).optional(),
     })
     .strict()
     .optional(),

@@ -1,5 +1,6 @@
 /** Deterministic names: the same recording always gets the same id, execution name and object key. */
 import { createHash } from 'node:crypto';
+import { ARCHIVE_KEY_PREFIX } from './names.ts';
 import type { RecordingRef } from './recording.ts';
 
 /** 32 hex chars identifying (account, provider recording): the index key and the CLI's `<id>`. */
@@ -30,5 +31,5 @@ export function objectKeyPrefix(ref: RecordingRef, startedAt: string | undefined
   const name = encodeURIComponent(ref.providerRecordingId);
   const date = startedAt?.match(/^(\d{4})-(\d{2})-(\d{2})T/);
   const folder = date ? `${date[1]}/${date[2]}/${date[3]}` : 'undated';
-  return `recordings/${account}/${folder}/${name}.`;
+  return `${ARCHIVE_KEY_PREFIX}${account}/${folder}/${name}.`;
 }

@@ -17,6 +17,7 @@ import type {
   ProviderAdapter,
   ProviderSlots,
   RecordingIndex,
+  SweepLedger,
 } from './ports.ts';
 import { withProviderSlot } from './provider-slots.ts';
 import { definedOnly, type KnownRecording, type Recording, type RecordingRef } from './recording.ts';
@@ -43,6 +44,8 @@ export interface IngestState {
   hints?: KnownRecording;
   /** The retry round of this execution (its name's `-rN`, absent for 0); its outcome names it. */
   round?: number;
+  /** Handed over by a sweep: its recorded outcome frees a place in the sweep's pacing. */
+  paced?: boolean;
   recording?: RecordingSummary;
   decision?: Decision;
   /** Readiness checks done so far. */
@@ -70,7 +73,10 @@ export interface IngestDeps {
 /** What each step uses of the dependencies. */
 export type CheckDeps = Pick<IngestDeps, 'adapterFor' | 'index' | 'readiness' | 'slots' | 'now'>;
 export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store' | 'slots'>;
-export type RecordDeps = Pick<IngestDeps, 'index' | 'now'>;
+export type RecordDeps = Pick<IngestDeps, 'index' | 'now'> & {
+  /** The sweeps' in-flight counters (absent: nothing is paced). */
+  ledger?: Pick<SweepLedger, 'addInFlight'>;
+};
 
 const MAX_RAW_CHARS = 16_000;
 
@@ -249,6 +255,10 @@ export async function recordOutcome(
     entry.errorName = failure.name;
   }
   await deps.index.put(entry);
+  if (state.paced && deps.ledger) {
+    // Advisory: a decrement lost here leaves the counter high until the sweep finds it stale.
+    await deps.ledger.addInFlight(entry.accountId, -1).catch(() => undefined);
+  }
   return entry;
 }
 

@@ -374,4 +374,11 @@ export interface SweepLedger {
   acquire(accountId: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up, if `holder` still has it. */
   release(accountId: string, holder: string): Promise<void>;
+  /**
+   * Executions a sweep handed over whose outcome is not recorded yet, per account: what paces
+   * the sweep (see lambdas/core/sweep.ts). Advisory: a missed decrement is found stale and reset.
+   */
+  inFlight(accountId: string): Promise<number>;
+  addInFlight(accountId: string, delta: number): Promise<void>;
+  resetInFlight(accountId: string): Promise<void>;
 }

@@ -3,11 +3,9 @@
  * uses), and an archived recording → a short-lived URL to its audio.
  */
 import { UsageError } from './errors.ts';
-import type { EntryStatus, IndexPage, IndexQuery, RecordingIndex } from './ports.ts';
-import { PROVIDERS, type ProviderName } from './recording.ts';
+import type { EntryStatus, IndexEntry, IndexPage, IndexQuery, RecordingIndex } from './ports.ts';
+import { ENTRY_STATUSES, PROVIDERS, type ProviderName } from './recording.ts';
 import { toUtcIso } from './time.ts';
-
-const STATUSES: readonly EntryStatus[] = ['archived', 'skipped', 'failed', 'erased'];
 
 /** Reads `account, provider, number, status, since, until, limit, cursor`; UsageError names a bad one. */
 export function parseRecordingQuery(params: Record<string, string | undefined>): IndexQuery {
@@ -27,8 +25,8 @@ export function parseRecordingQuery(params: Record<string, string | undefined>):
   if (provider !== undefined && !PROVIDERS.includes(provider as ProviderName)) {
     throw new UsageError(`"provider" must be one of ${PROVIDERS.join(', ')}`);
   }
-  if (status !== undefined && !STATUSES.includes(status as EntryStatus)) {
-    throw new UsageError(`"status" must be one of ${STATUSES.join(', ')}`);
+  if (status !== undefined && !ENTRY_STATUSES.includes(status as EntryStatus)) {
+    throw new UsageError(`"status" must be one of ${ENTRY_STATUSES.join(', ')}`);
   }
   const pageSize = limit === undefined ? 100 : Number(limit);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
@@ -67,6 +65,11 @@ export interface AudioLink {
   sha256?: string;
 }
 
+/** Why a recording has no audio to hand out: its status, and the reason the index keeps. */
+export function notArchivedError(entry: IndexEntry): UsageError {
+  return new UsageError(`recording ${entry.id} is ${entry.status}: ${entry.reason ?? 'no audio archived'}`);
+}
+
 /** A short-lived link to an archived recording's audio; UsageError when there is none. */
 export async function audioLink(
   id: string,
@@ -75,7 +78,7 @@ export async function audioLink(
   const entry = await deps.index.get(id);
   if (!entry) return undefined;
   if (entry.status !== 'archived' || !entry.bucket || !entry.key) {
-    throw new UsageError(`recording ${id} is ${entry.status}: ${entry.reason ?? 'no audio archived'}`);
+    throw notArchivedError(entry);
   }
   const expiresInSeconds = deps.expiresInSeconds ?? 300;
   const now = deps.now?.() ?? new Date();

@@ -1,7 +1,21 @@
 /** The provider-neutral model every adapter produces. */
+import type { EntryStatus, IndexEntry } from './ports.ts';
 
 export const PROVIDERS = ['infobip', 'dialogtech', 'voipbin', 'restcomm', 'bandwidth'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
+
+/** Every status an index entry can have: the API and the CLI accept these. */
+export const ENTRY_STATUSES: readonly EntryStatus[] = ['archived', 'skipped', 'failed', 'erased'];
+
+/** When the call was and between whom, as an index entry says it. */
+export const CALL_FIELDS = [
+  'startedAt',
+  'endedAt',
+  'durationSec',
+  'from',
+  'to',
+  'direction',
+] as const satisfies readonly (keyof IndexEntry)[];
 
 /**
  * `ready`: the audio can be downloaded now. `pending`: still processing at the provider.

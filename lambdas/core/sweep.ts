@@ -7,7 +7,7 @@
  * completed, so a pass interrupted anywhere resumes from its last checkpoint and loses nothing.
  */
 import pMap from 'p-map';
-import type { AccountConfig } from './config.ts';
+import { type AccountConfig, maxConcurrencyOf } from './config.ts';
 import { SweepIncompleteError } from './errors.ts';
 import { handOver, listedState } from './hand-over.ts';
 import { recordingId } from './ids.ts';
@@ -21,10 +21,14 @@ import type {
 } from './ports.ts';
 import type { Recording } from './recording.ts';
 
-/** How far back an incremental pass looks from the cursor, and how often a pass is deep. */
+/**
+ * How far back an incremental pass looks from the cursor, how often a pass is deep, and how many
+ * handed-over executions may be in flight before the next page waits.
+ */
 export interface SweepSettings {
   lookbackMs: number;
   deepEveryMs: number;
+  maxInFlight: number;
 }
 
 /** What starts a sweep execution: the scheduler's `{ accountId }`, or a backfill. */
@@ -53,8 +57,14 @@ export interface SweepProgress {
 /** The sweep workflow's state between units (and its output). */
 export interface SweepState extends SweepRequest {
   holder: string;
-  /** `running`: more units; `done`: the pass completed; `busy`: another sweep has the lease. */
-  status: 'running' | 'done' | 'busy' | 'continued';
+  /**
+   * `running`: more units; `waiting`: the next unit after `waitSeconds` (the account has enough
+   * executions in flight); `done`: the pass completed; `busy`: another sweep has the lease.
+   */
+  status: 'running' | 'waiting' | 'done' | 'busy' | 'continued';
+  waitSeconds?: number;
+  /** While waiting: the lowest in-flight count seen, and when it was first seen that low. */
+  pacing?: { lowest: number; since: string };
   /** Units run by this execution. */
   units: number;
   progress?: SweepProgress;
@@ -101,14 +111,22 @@ export async function sweepStep(
   const now = deps.now ?? Date.now;
   const accountId = state.accountId;
   const holder = state.holder ?? executionName;
-  const next: SweepState = { ...state, holder, status: 'running', units: (state.units ?? 0) + 1 };
+  const { waitSeconds: _waited, pacing: _pacing, ...request } = state;
+  const next: SweepState = { ...request, holder, status: 'running', units: (state.units ?? 0) + 1 };
   if (!(await ledger.acquire(accountId, holder, deps.leaseMs ?? DEFAULT_LEASE_MS))) {
     return { ...next, status: 'busy', units: state.units ?? 0 };
   }
 
   const key = passKey(state);
   const record: SweepRecord = (await ledger.get(accountId, key)) ?? {};
+  if (!record.active) await ledger.resetInFlight(accountId);
   const active = record.active ?? (await newPass(deps, state, record, now()));
+
+  const paced = await pace(deps, state, now());
+  if (paced) {
+    await ledger.put(accountId, key, { ...record, active });
+    return { ...next, ...paced, progress: progressOf(active) };
+  }
 
   if ((state.units ?? 0) >= (deps.maxUnits ?? DEFAULT_MAX_UNITS) && deps.sweepStarter) {
     // The checkpoint is stored: the continuation picks the pass up under the same lease holder.
@@ -128,6 +146,8 @@ export async function sweepStep(
 
   const page = await adapter.listPage(active.window, active.position);
   const counts = await handOverPage(deps, page.recordings);
+  // After the starts: a unit that dies between the two leaves the count low, never stuck high.
+  await ledger.addInFlight(accountId, counts.started);
   active.pages += 1;
   active.listed += page.recordings.length;
   active.started += counts.started;
@@ -178,6 +198,34 @@ async function newPass(
   return { ...base, ...counts, kind: 'incremental', window: { since } };
 }
 
+/** How long a waiting sweep sleeps before it looks at the count again. */
+export const PACING_WAIT_SECONDS = 10;
+/** A count that has not fallen for this long is stale (a decrement was lost): it is reset. */
+export const PACING_STALE_MS = 15 * 60_000;
+
+/**
+ * The next page waits while the account has `maxInFlight` executions in flight: a sweep that
+ * handed over a whole history at once would leave thousands of executions contending for the
+ * provider's few slots, each backing off, so that freed slots sit idle. Each page still goes out
+ * whole, so in flight stays below `maxInFlight` plus one page.
+ */
+async function pace(
+  deps: SweepStepDeps,
+  state: Partial<SweepState>,
+  now: number,
+): Promise<Pick<SweepState, 'status' | 'waitSeconds' | 'pacing'> | undefined> {
+  const accountId = (state as SweepRequest).accountId;
+  const inFlight = await deps.ledger.inFlight(accountId);
+  if (inFlight < deps.settings.maxInFlight) return undefined;
+  const lowered = !state.pacing || inFlight < state.pacing.lowest;
+  const pacing = lowered ? { lowest: inFlight, since: new Date(now).toISOString() } : state.pacing;
+  if (pacing && now - Date.parse(pacing.since) >= PACING_STALE_MS) {
+    await deps.ledger.resetInFlight(accountId);
+    return undefined;
+  }
+  return { status: 'waiting', waitSeconds: PACING_WAIT_SECONDS, pacing };
+}
+
 interface PageCounts {
   started: number;
   alreadyDone: number;
@@ -201,7 +249,7 @@ async function handOverPage(deps: SweepStepDeps, recordings: readonly Recording[
         counts.alreadyDone += 1;
         return;
       }
-      const input = listedState(recording);
+      const input = { ...listedState(recording), paced: true };
       try {
         const handed = await handOver(input, entry, deps.starter);
         if (handed.outcome === 'started') counts.started += 1;
@@ -226,15 +274,21 @@ function progressOf(active: SweepCheckpoint): SweepProgress {
   return { passId, kind, pages, listed, started, alreadyDone, alreadyRunning };
 }
 
+/** Enough queued per provider slot that a slot never idles between pages. */
+export const IN_FLIGHT_PER_SLOT = 25;
+
 /** Longer than any call plus any provider's delay in listing it, by a wide margin. */
 export const DEFAULT_LOOKBACK_HOURS = 24;
 /** Weekly: well inside every provider's retention (Infobip keeps files two months). */
 export const DEFAULT_DEEP_SWEEP_EVERY_HOURS = 168;
 
 /** An account's sweep settings, from its `sweep` block. */
-export function sweepSettings(account: Pick<AccountConfig, 'sweep'>): SweepSettings {
+export function sweepSettings(
+  account: Pick<AccountConfig, 'sweep' | 'provider' | 'maxConcurrency'>,
+): SweepSettings {
   return {
     lookbackMs: (account.sweep?.lookbackHours ?? DEFAULT_LOOKBACK_HOURS) * 3_600_000,
     deepEveryMs: (account.sweep?.deepSweepEveryHours ?? DEFAULT_DEEP_SWEEP_EVERY_HOURS) * 3_600_000,
+    maxInFlight: account.sweep?.maxInFlight ?? IN_FLIGHT_PER_SLOT * maxConcurrencyOf(account),
   };
 }

@@ -2,17 +2,18 @@
 import { type ArchiveDeps, archiveRecording, type IngestState } from '../core/ingest.ts';
 import { environmentAdapters, environmentSlots, environmentStore } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export const createArchiveHandler = (deps: ArchiveDeps) => (state: IngestState) =>
   archiveRecording(state, deps);
 
-const fromEnvironment = once(() =>
-  createArchiveHandler({
-    adapterFor: environmentAdapters(),
-    store: environmentStore(),
-    slots: environmentSlots(),
-  }),
+export const handler = lambdaHandler(
+  'archive',
+  builtOnce(() =>
+    createArchiveHandler({
+      adapterFor: environmentAdapters(),
+      store: environmentStore(),
+      slots: environmentSlots(),
+    }),
+  ),
 );
-
-export const handler = lambdaHandler('archive', (state: IngestState) => fromEnvironment()(state));

@@ -7,17 +7,18 @@ import {
   environmentSlots,
 } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export const createCheckHandler = (deps: CheckDeps) => (state: IngestState) => checkReadiness(state, deps);
 
-const fromEnvironment = once(() =>
-  createCheckHandler({
-    adapterFor: environmentAdapters(),
-    index: environmentIndex(),
-    readiness: environmentReadiness(),
-    slots: environmentSlots(),
-  }),
+export const handler = lambdaHandler(
+  'check',
+  builtOnce(() =>
+    createCheckHandler({
+      adapterFor: environmentAdapters(),
+      index: environmentIndex(),
+      readiness: environmentReadiness(),
+      slots: environmentSlots(),
+    }),
+  ),
 );
-
-export const handler = lambdaHandler('check', (state: IngestState) => fromEnvironment()(state));

@@ -1,24 +1,11 @@
 /** Daily verified delete-at-source for the accounts that turned it on. */
 import { deleteAtSource, type SourceDeleter } from '../core/delete-at-source.ts';
-import { jsonLogger, type Logger } from '../core/log.ts';
-import type { AccountDirectory, ComplianceIndex, ComplianceStore } from '../core/ports.ts';
+import type { ComplianceIndex } from '../core/ports.ts';
 import { emfLine, writeStdout } from './emf.ts';
-import {
-  environmentAccounts,
-  environmentAdapters,
-  environmentIndex,
-  environmentStore,
-} from './environment.ts';
-import { once } from './runtime.ts';
+import { environmentAccountJob } from './environment.ts';
+import { type AccountJobDeps, builtOnce } from './runtime.ts';
 
-export interface DeleteAtSourceHandlerDeps {
-  accounts: AccountDirectory;
-  adapterFor(accountId: string): Promise<SourceDeleter>;
-  index: ComplianceIndex;
-  store: ComplianceStore;
-  logger: Logger;
-  emit?: (line: string) => void;
-}
+export type DeleteAtSourceHandlerDeps = AccountJobDeps<SourceDeleter, ComplianceIndex>;
 
 export const createDeleteAtSourceHandler = (deps: DeleteAtSourceHandlerDeps) => async () => {
   const result = await deleteAtSource({
@@ -47,14 +34,4 @@ export const createDeleteAtSourceHandler = (deps: DeleteAtSourceHandlerDeps) => 
   };
 };
 
-const fromEnvironment = once(() =>
-  createDeleteAtSourceHandler({
-    accounts: environmentAccounts(),
-    adapterFor: environmentAdapters(),
-    index: environmentIndex(),
-    store: environmentStore(),
-    logger: jsonLogger,
-  }),
-);
-
-export const handler = () => fromEnvironment()();
+export const handler = builtOnce(() => createDeleteAtSourceHandler(environmentAccountJob()));

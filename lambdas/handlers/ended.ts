@@ -6,8 +6,8 @@
 import type { RecordDeps } from '../core/ingest.ts';
 import { jsonLogger, type Logger } from '../core/log.ts';
 import { type ExecutionStatusChange, recordStoppedExecution } from '../core/stopped-execution.ts';
-import { environmentIndex } from './environment.ts';
-import { once } from './runtime.ts';
+import { environmentIndex, environmentLedger } from './environment.ts';
+import { builtOnce } from './runtime.ts';
 
 export interface ExecutionStatusChangeEvent {
   'detail-type'?: string;
@@ -28,6 +28,6 @@ export const createEndedHandler =
     return { recorded: entry !== undefined };
   };
 
-const fromEnvironment = once(() => createEndedHandler({ index: environmentIndex(), logger: jsonLogger }));
-
-export const handler = (event: ExecutionStatusChangeEvent) => fromEnvironment()(event);
+export const handler = builtOnce(() =>
+  createEndedHandler({ index: environmentIndex(), ledger: environmentLedger(), logger: jsonLogger }),
+);

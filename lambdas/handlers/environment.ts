@@ -15,6 +15,8 @@ import { S3ArchiveStore } from '../aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
 import { readinessConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { jsonLogger } from '../core/log.ts';
+import { ENV_VARS } from '../core/names.ts';
 import { adapterCache } from '../providers/index.ts';
 import { observability } from './observability.ts';
 import { once } from './runtime.ts';
@@ -36,33 +38,25 @@ const dynamoClient = /* @__PURE__ */ once(() => traced(new DynamoDBClient({})));
 const s3Client = /* @__PURE__ */ once(() => traced(new S3Client({})));
 const sfnClient = /* @__PURE__ */ once(() => traced(new SFNClient({})));
 
-export const environmentIndex = /* @__PURE__ */ once(
-  () => new DynamoRecordingIndex(dynamoClient(), requireEnv('TABLE_NAME')),
-);
+/** A store on the stack's one DynamoDB table. */
+const onTable = <T>(Store: new (client: DynamoDBClient, tableName: string) => T) =>
+  /* @__PURE__ */ once(() => new Store(dynamoClient(), requireEnv(ENV_VARS.tableName)));
 
-export const environmentSweeps = /* @__PURE__ */ once(
-  () => new DynamoSweepJournal(dynamoClient(), requireEnv('TABLE_NAME')),
-);
+/** A starter of the state machine whose ARN the variable holds. */
+const startingMachine = (variable: string) =>
+  /* @__PURE__ */ once(() => new SfnWorkflowStarter(sfnClient(), requireEnv(variable)));
 
-export const environmentSlots = /* @__PURE__ */ once(
-  () => new DynamoProviderSlots(dynamoClient(), requireEnv('TABLE_NAME')),
-);
+export const environmentIndex = /* @__PURE__ */ onTable(DynamoRecordingIndex);
+export const environmentSweeps = /* @__PURE__ */ onTable(DynamoSweepJournal);
+export const environmentSlots = /* @__PURE__ */ onTable(DynamoProviderSlots);
+export const environmentLedger = /* @__PURE__ */ onTable(DynamoSweepLedger);
 
 export const environmentStore = /* @__PURE__ */ once(
-  () => new S3ArchiveStore(s3Client(), requireEnv('BUCKET_NAME')),
+  () => new S3ArchiveStore(s3Client(), requireEnv(ENV_VARS.bucketName)),
 );
 
-export const environmentStarter = /* @__PURE__ */ once(
-  () => new SfnWorkflowStarter(sfnClient(), requireEnv('STATE_MACHINE_ARN')),
-);
-
-export const environmentLedger = /* @__PURE__ */ once(
-  () => new DynamoSweepLedger(dynamoClient(), requireEnv('TABLE_NAME')),
-);
-
-export const environmentSweepStarter = /* @__PURE__ */ once(
-  () => new SfnWorkflowStarter(sfnClient(), requireEnv('SWEEP_STATE_MACHINE_ARN')),
-);
+export const environmentStarter = /* @__PURE__ */ startingMachine(ENV_VARS.stateMachineArn);
+export const environmentSweepStarter = /* @__PURE__ */ startingMachine(ENV_VARS.sweepStateMachineArn);
 
 export const environmentAccounts = /* @__PURE__ */ once(() =>
   SecretsAccountDirectory.fromEnvironment(traced(new SecretsManagerClient({})), s3Client()),
@@ -73,5 +67,14 @@ export const environmentAdapters = /* @__PURE__ */ once(() =>
 );
 
 export const environmentReadiness = /* @__PURE__ */ once(() =>
-  readinessConfig.parse(JSON.parse(process.env.CALLVAULT_READINESS ?? '{}')),
+  readinessConfig.parse(JSON.parse(process.env[ENV_VARS.readiness] ?? '{}')),
 );
+
+/** What the daily per-account jobs (reconcile, delete-at-source) work with. */
+export const environmentAccountJob = () => ({
+  accounts: environmentAccounts(),
+  adapterFor: environmentAdapters(),
+  index: environmentIndex(),
+  store: environmentStore(),
+  logger: jsonLogger,
+});

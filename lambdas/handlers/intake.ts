@@ -13,7 +13,7 @@ import {
 } from './environment.ts';
 import { type HttpEvent, type HttpResult, jsonResult, lowerCaseHeaders, rawBody } from './http.ts';
 import { lambdaHandler } from './observability.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export const createIntakeHandler =
   (runtime: IntakeDeps & { logger: Logger; metrics: Metrics }) =>
@@ -48,15 +48,16 @@ export const createIntakeHandler =
     return jsonResult(answer.statusCode, answer.body, challenge);
   };
 
-const fromEnvironment = once(() =>
-  createIntakeHandler({
-    accounts: environmentAccounts(),
-    adapterFor: environmentAdapters(),
-    index: environmentIndex(),
-    starter: environmentStarter(),
-    logger: environmentLogger(),
-    metrics: environmentMetrics(),
-  }),
+export const handler = lambdaHandler(
+  'intake',
+  builtOnce(() =>
+    createIntakeHandler({
+      accounts: environmentAccounts(),
+      adapterFor: environmentAdapters(),
+      index: environmentIndex(),
+      starter: environmentStarter(),
+      logger: environmentLogger(),
+      metrics: environmentMetrics(),
+    }),
+  ),
 );
-
-export const handler = lambdaHandler('intake', (event: HttpEvent) => fromEnvironment()(event));

@@ -3,7 +3,7 @@ import { jsonLogger, type Logger } from '../core/log.ts';
 import { previousUtcDay, writeManifest } from '../core/manifest.ts';
 import type { ComplianceStore, RecordingIndex } from '../core/ports.ts';
 import { environmentIndex, environmentStore } from './environment.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export interface ManifestHandlerDeps {
   index: RecordingIndex;
@@ -19,8 +19,6 @@ export const createManifestHandler = (deps: ManifestHandlerDeps) => async (event
   return written;
 };
 
-const fromEnvironment = once(() =>
+export const handler = builtOnce(() =>
   createManifestHandler({ index: environmentIndex(), store: environmentStore(), logger: jsonLogger }),
 );
-
-export const handler = (event?: { date?: string }) => fromEnvironment()(event);

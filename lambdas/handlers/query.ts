@@ -11,7 +11,7 @@ import { type AudioUrlSigner, audioLink, searchRecordings } from '../core/query.
 import { environmentIndex } from './environment.ts';
 import { type HttpEvent, type HttpResult, jsonResult } from './http.ts';
 import { lambdaHandler } from './observability.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export interface QueryDeps {
   index: RecordingIndex;
@@ -44,8 +44,9 @@ export const createQueryHandler =
     }
   };
 
-const fromEnvironment = once(() =>
-  createQueryHandler({ index: environmentIndex(), signer: new S3AudioUrlSigner(new S3Client({})) }),
+export const handler = lambdaHandler(
+  'query',
+  builtOnce(() =>
+    createQueryHandler({ index: environmentIndex(), signer: new S3AudioUrlSigner(new S3Client({})) }),
+  ),
 );
-
-export const handler = lambdaHandler('query', (event: HttpEvent) => fromEnvironment()(event));

@@ -2,8 +2,7 @@
  * Daily reconcile of every account: the report goes to `reports/reconcile/{yyyy}/{mm}/{dd}.json`
  * in the bucket, and `ReconcileGaps` / `ExpiringRecordings` per account (and per stage) go out as metrics.
  */
-import { jsonLogger, type Logger } from '../core/log.ts';
-import type { AccountDirectory, ComplianceStore, RecordingIndex } from '../core/ports.ts';
+import type { RecordingIndex } from '../core/ports.ts';
 import {
   type ReconcileReport,
   type RecordingSource,
@@ -11,21 +10,10 @@ import {
   reconcileReportKey,
 } from '../core/reconcile.ts';
 import { emfLine, writeStdout } from './emf.ts';
-import {
-  environmentAccounts,
-  environmentAdapters,
-  environmentIndex,
-  environmentStore,
-} from './environment.ts';
-import { once } from './runtime.ts';
+import { environmentAccountJob } from './environment.ts';
+import { type AccountJobDeps, builtOnce } from './runtime.ts';
 
-export interface ReconcileHandlerDeps {
-  accounts: AccountDirectory;
-  adapterFor(accountId: string): Promise<RecordingSource>;
-  index: RecordingIndex;
-  store: ComplianceStore;
-  logger: Logger;
-  emit?: (line: string) => void;
+export interface ReconcileHandlerDeps extends AccountJobDeps<RecordingSource, RecordingIndex> {
   now?: () => Date;
 }
 
@@ -72,14 +60,4 @@ export const createReconcileHandler = (deps: ReconcileHandlerDeps) => async () =
   return { key, gaps };
 };
 
-const fromEnvironment = once(() =>
-  createReconcileHandler({
-    accounts: environmentAccounts(),
-    adapterFor: environmentAdapters(),
-    index: environmentIndex(),
-    store: environmentStore(),
-    logger: jsonLogger,
-  }),
-);
-
-export const handler = () => fromEnvironment()();
+export const handler = builtOnce(() => createReconcileHandler(environmentAccountJob()));

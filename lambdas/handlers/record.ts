@@ -3,9 +3,9 @@ import { type IngestState, type RecordDeps, recordOutcome } from '../core/ingest
 import type { Logger } from '../core/log.ts';
 import { archiveLatencySeconds, type Metrics } from '../core/metrics.ts';
 import type { IngestOutcome } from '../core/ports.ts';
-import { environmentIndex, environmentLogger, environmentMetrics } from './environment.ts';
+import { environmentIndex, environmentLedger, environmentLogger, environmentMetrics } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export interface RecordEvent {
   state: IngestState;
@@ -35,12 +35,14 @@ export const createRecordHandler =
     return { id: entry.id, status: entry.status, reason: entry.reason };
   };
 
-const fromEnvironment = once(() =>
-  createRecordHandler({
-    index: environmentIndex(),
-    logger: environmentLogger(),
-    metrics: environmentMetrics(),
-  }),
+export const handler = lambdaHandler(
+  'record',
+  builtOnce(() =>
+    createRecordHandler({
+      index: environmentIndex(),
+      ledger: environmentLedger(),
+      logger: environmentLogger(),
+      metrics: environmentMetrics(),
+    }),
+  ),
 );
-
-export const handler = lambdaHandler('record', (event: RecordEvent) => fromEnvironment()(event));

@@ -2,9 +2,10 @@
 import { retryConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import { jsonLogger } from '../core/log.ts';
+import { ENV_VARS } from '../core/names.ts';
 import { RETRIES_EXHAUSTED_MESSAGE, type RetryDeps, type RetryRequest, retryFailed } from '../core/retry.ts';
 import { environmentIndex, environmentStarter } from './environment.ts';
-import { once } from './runtime.ts';
+import { builtOnce } from './runtime.ts';
 
 export const createRetryHandler =
   (deps: RetryDeps & { logger: Logger }) => async (event: RetryRequest | undefined) => {
@@ -28,13 +29,11 @@ export const createRetryHandler =
     return result;
   };
 
-const fromEnvironment = once(() =>
+export const handler = builtOnce(() =>
   createRetryHandler({
     index: environmentIndex(),
     starter: environmentStarter(),
-    retry: retryConfig.parse(JSON.parse(process.env.CALLVAULT_RETRY ?? '{}')),
+    retry: retryConfig.parse(JSON.parse(process.env[ENV_VARS.retry] ?? '{}')),
     logger: jsonLogger,
   }),
 );
-
-export const handler = (event: RetryRequest | undefined) => fromEnvironment()(event);

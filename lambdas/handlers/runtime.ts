@@ -9,6 +9,7 @@ import { type Metrics, silentMetrics } from '../core/metrics.ts';
 import type {
   AccountDirectory,
   ArchiveStore,
+  ComplianceStore,
   ProviderAdapter,
   ProviderSlots,
   RecordingIndex,
@@ -37,6 +38,17 @@ export interface Runtime {
   adapterFor(accountId: string): Promise<ProviderAdapter>;
 }
 
+/** What a daily job over every account (reconcile, delete-at-source) works with. */
+export interface AccountJobDeps<Source, Index> {
+  accounts: AccountDirectory;
+  adapterFor(accountId: string): Promise<Source>;
+  index: Index;
+  store: ComplianceStore;
+  logger: Logger;
+  /** Where EMF metric lines go (stdout in Lambda). */
+  emit?: (line: string) => void;
+}
+
 export interface RuntimeParts extends Omit<Runtime, 'adapterFor' | 'logger' | 'metrics'> {
   logger?: Logger;
   /** Locally nothing reads metrics: none are emitted unless a test asks for them. */
@@ -61,4 +73,10 @@ export function once<T>(make: () => T): () => T {
     made ??= { value: make() };
     return made.value;
   };
+}
+
+/** A handler whose dependencies are built on its first event, once per Lambda container. */
+export function builtOnce<E, R>(make: () => (event: E) => R): (event: E) => R {
+  const built = once(make);
+  return (event) => built()(event);
 }

@@ -17,7 +17,7 @@ import {
   environmentSweeps,
 } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
-import { once, type Runtime } from './runtime.ts';
+import { builtOnce, type Runtime } from './runtime.ts';
 
 export interface SweepStepEvent {
   state: SweepRequest & Partial<SweepState>;
@@ -74,17 +74,18 @@ export const createSweepStepHandler = (runtime: SweepStepHandlerDeps) => async (
   }
 };
 
-const fromEnvironment = once(() =>
-  createSweepStepHandler({
-    adapterFor: environmentAdapters(),
-    index: environmentIndex(),
-    ledger: environmentLedger(),
-    starter: environmentStarter(),
-    sweepStarter: environmentSweepStarter(),
-    logger: environmentLogger(),
-    sweeps: environmentSweeps(),
-    metrics: environmentMetrics(),
-  }),
+export const handler = lambdaHandler(
+  'sweep-step',
+  builtOnce(() =>
+    createSweepStepHandler({
+      adapterFor: environmentAdapters(),
+      index: environmentIndex(),
+      ledger: environmentLedger(),
+      starter: environmentStarter(),
+      sweepStarter: environmentSweepStarter(),
+      logger: environmentLogger(),
+      sweeps: environmentSweeps(),
+      metrics: environmentMetrics(),
+    }),
+  ),
 );
-
-export const handler = lambdaHandler('sweep-step', (event: SweepStepEvent) => fromEnvironment()(event));

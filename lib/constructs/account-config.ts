@@ -2,21 +2,25 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { PublicAccount } from '../../lambdas/aws/accounts.ts';
+import { ENV_VARS } from '../../lambdas/core/names.ts';
 import type { AppFunction } from './app-function.ts';
+import { acknowledge, defaultPolicyOf } from './nag.ts';
 
 /** The secret name every account uses unless it names its own (`secret`). */
 export const DEFAULT_SECRET_PREFIX = 'callvault/';
 
 export interface AccountConfigProps {
+  /** The accounts without their secrets, each naming the secret that holds them. */
   readonly accounts: readonly PublicAccount[];
   /**
    * Grant each account's secret by name rather than the default prefix: for a function that may
    * read only these accounts' secrets (few, so the policy stays small).
+   * @default false
    */
   readonly secretsByName?: boolean;
 }
@@ -27,9 +31,8 @@ export interface AccountConfigProps {
  * The environment carries only the object's bucket and key, whatever the number of accounts.
  */
 export class AccountConfig extends Construct {
+  /** The accounts object (`accounts.json`) functions read at run time. */
   public readonly asset: Asset;
-  /** What each function that reads accounts is told. */
-  public readonly environment: Record<string, string>;
   private readonly secretResources: string[];
   /** Customer-managed keys the accounts' secrets are encrypted with (`secretKmsKeyArn`). */
   private readonly secretKeys: string[];
@@ -43,10 +46,6 @@ export class AccountConfig extends Construct {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'accounts.json'), json);
     this.asset = new Asset(this, 'Accounts', { path: join(dir, 'accounts.json') });
-    this.environment = {
-      CALLVAULT_ACCOUNTS_BUCKET: this.asset.s3BucketName,
-      CALLVAULT_ACCOUNTS_KEY: this.asset.s3ObjectKey,
-    };
 
     // One statement for every secret under the default prefix, so a role's policy does not grow
     // by an ARN per account (IAM's 10 KB inline limit would stop at about a hundred accounts).
@@ -74,8 +73,13 @@ export class AccountConfig extends Construct {
     ];
   }
 
-  /** Lets a function read the accounts object and every account's secret. */
-  grantRead(grantee: AppFunction): void {
+  /**
+   * Tells a function where the accounts object is (only its bucket and key, whatever the number
+   * of accounts) and lets it read that object and every account's secret.
+   */
+  public bind(grantee: AppFunction): void {
+    grantee.addEnvironment(ENV_VARS.accountsBucket, this.asset.s3BucketName);
+    grantee.addEnvironment(ENV_VARS.accountsKey, this.asset.s3ObjectKey);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:GetObject'],
@@ -109,16 +113,13 @@ export class AccountConfig extends Construct {
         }),
       );
     }
-    const policy = grantee.role?.node.tryFindChild('DefaultPolicy');
-    if (policy && this.defaultPrefix) acknowledgeSecretPrefix(policy as Construct);
+    if (!this.defaultPrefix) return;
+    acknowledge(defaultPolicyOf(grantee.role), {
+      rule: 'AwsSolutions-IAM5',
+      resource: `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${DEFAULT_SECRET_PREFIX}*`,
+      reason:
+        "The accounts' secrets are named callvault/{accountId}: one statement on that prefix (read only) keeps " +
+        "the role policy the same size for 5 or 500 accounts; an ARN per account would pass IAM's size limit.",
+    });
   }
-}
-
-function acknowledgeSecretPrefix(policy: Construct): void {
-  Validations.of(policy).acknowledge({
-    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${DEFAULT_SECRET_PREFIX}*]`,
-    reason:
-      "The accounts' secrets are named callvault/{accountId}: one statement on that prefix (read only) keeps " +
-      "the role policy the same size for 5 or 500 accounts; an ARN per account would pass IAM's size limit.",
-  });
 }

@@ -3,12 +3,14 @@ import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 
 export interface SweptAccount {
+  /** The callvault account id, passed to the sweep as `{ "accountId": "..." }`. */
   readonly id: string;
   /** `rate(...)` or `cron(...)`, as EventBridge Scheduler reads them (UTC). */
   readonly schedule: string;
 }
 
 export interface AccountSweepsProps {
+  /** One schedule per account. */
   readonly accounts: readonly SweptAccount[];
   /** The sweep workflow's ARN; each schedule starts it with `{ "accountId": "..." }`. */
   readonly sweepStateMachineArn: string;
@@ -22,7 +24,9 @@ export interface AccountSweepsProps {
  * own: the sweep itself decides when one is due.
  */
 export class AccountSweeps extends Construct {
+  /** The one role every schedule starts the sweep workflow with (states:StartExecution only). */
   public readonly role: Role;
+  /** One per account, in the order of `accounts`. */
   public readonly schedules: CfnSchedule[];
 
   constructor(scope: Construct, id: string, props: AccountSweepsProps) {

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { type CfnRole, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
@@ -14,6 +14,7 @@ import {
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
 
 export type HandlerName =
   | 'check'
@@ -119,14 +120,15 @@ export class AppFunction extends NodejsFunction {
     cfnFunction.tracingConfig = { mode: Tracing.ACTIVE };
 
     // On the CfnRole (its inline policies), not on the Role: its DefaultPolicy stays fully checked.
-    Validations.of(role.node.defaultChild as CfnRole).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    acknowledge(role.node.defaultChild as CfnRole, {
+      rule: 'AwsSolutions-IAM5',
+      resource: '*',
       reason:
         'Only the inline Tracing policy: xray:PutTraceSegments and xray:PutTelemetryRecords support no ' +
         'resource-level permissions (X-Ray requires Resource "*").',
     });
-    Validations.of(cfnFunction).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-L1',
+    acknowledge(cfnFunction, {
+      rule: 'AwsSolutions-L1',
       reason:
         'nodejs22.x on purpose: the bundle targets node22 (esbuild target, ESM banner) and is tested on ' +
         'that runtime line; moving to a newer runtime is a deliberate, tested upgrade.',

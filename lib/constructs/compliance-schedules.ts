@@ -1,75 +1,27 @@
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { PublicAccount } from '../../lambdas/aws/accounts.ts';
+import { ARCHIVE_KEY_PREFIX } from '../../lambdas/core/names.ts';
 import { METRIC_NAMESPACE } from '../../lambdas/handlers/emf.ts';
 import { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
-import { ARCHIVE_KEY_PREFIX, grantIndexPatch, grantIndexRead, grantKeyUse } from './recording-store.ts';
+import type { RecordingStore } from './recording-store.ts';
 
 export const RECONCILE_REPORT_PREFIX = 'reports/reconcile/';
 export const MANIFEST_PREFIX = 'manifests/';
 
 export interface ComplianceSchedulesProps {
+  /** Every account; delete-at-source runs for those that turned it on. */
   readonly accounts: readonly PublicAccount[];
   /** Every account (configuration object and secrets): reconcile reads them all. */
   readonly accountConfig: AccountConfig;
-  readonly bucket: IBucket;
-  readonly table: ITable;
-}
-
-/** List (prefix-limited) and read objects under `prefix`; read-only. */
-function grantPrefixRead(bucket: IBucket, grantee: IGrantable, prefix: string, list: boolean): Grant {
-  const read = Grant.addToPrincipal({
-    grantee,
-    actions: ['s3:GetObject'],
-    resourceArns: [bucket.arnForObjects(`${prefix}*`)],
-  });
-  grantKeyUse(bucket.encryptionKey, grantee, false);
-  if (!list) return read;
-  return read.combine(
-    Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:ListBucket'],
-      resourceArns: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
-    }),
-  );
-}
-
-/** PutObject under `prefix` only: no delete, no overwrite protection bypass, no lock changes. */
-function grantPrefixWrite(bucket: IBucket, grantee: IGrantable, prefix: string): Grant {
-  grantKeyUse(bucket.encryptionKey, grantee, true);
-  return Grant.addToPrincipal({
-    grantee,
-    actions: ['s3:PutObject'],
-    resourceArns: [bucket.arnForObjects(`${prefix}*`)],
-  });
-}
-
-function acknowledgePrefixes(
-  scope: Construct,
-  fn: AppFunction,
-  bucket: IBucket,
-  prefixes: Record<string, string>,
-) {
-  const bucketResource = bucket.node.defaultChild as CfnElement | undefined;
-  const policy = fn.role?.node.tryFindChild('DefaultPolicy');
-  if (!bucketResource || !policy) return;
-  const bucketArn = `<${Stack.of(scope).getLogicalId(bucketResource)}.Arn>`;
-  for (const [prefix, reason] of Object.entries(prefixes)) {
-    Validations.of(policy).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${prefix}*]`,
-      reason,
-    });
-  }
+  /** The archive the jobs check and report into, and the index they check it against. */
+  readonly store: RecordingStore;
 }
 
 const RECORDINGS_READ =
@@ -84,53 +36,55 @@ const RECORDINGS_READ =
  * it inside retention.
  */
 export class ComplianceSchedules extends Construct {
+  /** Daily at 04:00 UTC: the index against the archive and the providers. */
   public readonly reconcileFunction: AppFunction;
+  /** Daily at 00:30 UTC: the hash-chained manifest of the day before. */
   public readonly manifestFunction: AppFunction;
+  /** Each job's daily EventBridge rule. */
+  public readonly schedules: Rule[] = [];
   /** Undefined when no account deletes at source. */
   public readonly deleteAtSourceFunction?: AppFunction;
   /** The accounts delete-at-source reads: only those that turned it on. */
   public readonly deletingAccounts?: AccountConfig;
+  /** Each job's errors, the reconcile findings and, with delete-at-source, unverified archives. */
   public readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: ComplianceSchedulesProps) {
     super(scope, id);
-    const { bucket, table } = props;
+    const { store } = props;
 
     this.reconcileFunction = new AppFunction(this, 'ReconcileFunction', {
       handlerName: 'reconcile',
       timeout: Duration.minutes(15),
       memorySize: 1024,
-      environment: {
-        TABLE_NAME: table.tableName,
-        BUCKET_NAME: bucket.bucketName,
-        ...props.accountConfig.environment,
+    });
+    store.bindIndex(this.reconcileFunction, 'read');
+    store.bindBucket(this.reconcileFunction, {
+      [ARCHIVE_KEY_PREFIX]: { access: 'readList', reason: RECORDINGS_READ },
+      [RECONCILE_REPORT_PREFIX]: {
+        access: 'write',
+        reason:
+          'One report per UTC day (reports/reconcile/{yyyy}/{mm}/{dd}.json): s3:PutObject on that prefix only.',
       },
     });
-    grantIndexRead(table, this.reconcileFunction);
-    grantPrefixRead(bucket, this.reconcileFunction, ARCHIVE_KEY_PREFIX, true);
-    grantPrefixWrite(bucket, this.reconcileFunction, RECONCILE_REPORT_PREFIX);
-    props.accountConfig.grantRead(this.reconcileFunction);
-    acknowledgePrefixes(this, this.reconcileFunction, bucket, {
-      [ARCHIVE_KEY_PREFIX]: RECORDINGS_READ,
-      [RECONCILE_REPORT_PREFIX]:
-        'One report per UTC day (reports/reconcile/{yyyy}/{mm}/{dd}.json): s3:PutObject on that prefix only.',
-    });
+    props.accountConfig.bind(this.reconcileFunction);
     this.daily('Reconcile', this.reconcileFunction, 'cron(0 4 * * ? *)', 'callvault daily reconcile');
 
     this.manifestFunction = new AppFunction(this, 'ManifestFunction', {
       handlerName: 'manifest',
       timeout: Duration.minutes(15),
-      environment: { TABLE_NAME: table.tableName, BUCKET_NAME: bucket.bucketName },
     });
-    grantIndexRead(table, this.manifestFunction);
-    grantPrefixRead(bucket, this.manifestFunction, ARCHIVE_KEY_PREFIX, false);
-    grantPrefixRead(bucket, this.manifestFunction, MANIFEST_PREFIX, true);
-    grantPrefixWrite(bucket, this.manifestFunction, MANIFEST_PREFIX);
-    acknowledgePrefixes(this, this.manifestFunction, bucket, {
-      [ARCHIVE_KEY_PREFIX]:
-        'HeadObject of each archived recording (its version id) on the archive prefix, read-only.',
-      [MANIFEST_PREFIX]:
-        'One manifest per UTC day (manifests/{yyyy}/{mm}/{dd}.jsonl): read the one before (hash chain) and write the new one.',
+    store.bindIndex(this.manifestFunction, 'read');
+    store.bindBucket(this.manifestFunction, {
+      [ARCHIVE_KEY_PREFIX]: {
+        access: 'read',
+        reason: 'HeadObject of each archived recording (its version id) on the archive prefix, read-only.',
+      },
+      [MANIFEST_PREFIX]: {
+        access: 'readListWrite',
+        reason:
+          'One manifest per UTC day (manifests/{yyyy}/{mm}/{dd}.jsonl): read the one before (hash chain) and write the new one.',
+      },
     });
     this.daily(
       'Manifest',
@@ -150,18 +104,11 @@ export class ComplianceSchedules extends Construct {
       const fn = new AppFunction(this, 'DeleteAtSourceFunction', {
         handlerName: 'delete-at-source',
         timeout: Duration.minutes(15),
-        environment: {
-          TABLE_NAME: table.tableName,
-          BUCKET_NAME: bucket.bucketName,
-          ...deletingConfig.environment,
-        },
       });
       // Reads the index and the objects (to verify), records the deletion on the entry: nothing more.
-      grantIndexRead(table, fn);
-      grantIndexPatch(table, fn);
-      grantPrefixRead(bucket, fn, ARCHIVE_KEY_PREFIX, false);
-      deletingConfig.grantRead(fn);
-      acknowledgePrefixes(this, fn, bucket, { [ARCHIVE_KEY_PREFIX]: RECORDINGS_READ });
+      store.bindIndex(fn, 'readPatch');
+      store.bindBucket(fn, { [ARCHIVE_KEY_PREFIX]: { access: 'read', reason: RECORDINGS_READ } });
+      deletingConfig.bind(fn);
       this.daily('DeleteAtSource', fn, 'cron(0 5 * * ? *)', 'callvault daily verified delete-at-source');
       this.deleteAtSourceFunction = fn;
       this.alarms.push(
@@ -203,11 +150,12 @@ export class ComplianceSchedules extends Construct {
   }
 
   private daily(id: string, fn: AppFunction, schedule: string, description: string): void {
-    new Rule(this, `${id}Schedule`, {
+    const rule = new Rule(this, `${id}Schedule`, {
       description,
       schedule: Schedule.expression(schedule),
       targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
     });
+    this.schedules.push(rule);
     this.alarms.push(
       alarmOnAny(
         this,

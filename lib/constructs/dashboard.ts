@@ -7,8 +7,14 @@ import { appMetric, type MeteredAccount, perProvider } from './metrics.ts';
 
 export interface CallvaultDashboardProps {
   readonly dashboardName: string;
+  /** A sweep-lag line per account, an archived line per provider. */
   readonly accounts: readonly MeteredAccount[];
+  /** The ingest workflow, whose failed executions are graphed. */
   readonly stateMachine: IStateMachine;
+  /**
+   * The webhook API, whose calls, 4xx and 5xx are graphed.
+   * @default callvault's own rejections only
+   */
   readonly webhookApi?: HttpApi;
 }
 

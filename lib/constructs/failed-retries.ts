@@ -1,23 +1,25 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { RetryConfig } from '../../lambdas/core/config.ts';
 import type { LOG_METRICS } from '../../lambdas/core/metrics.ts';
 import { METRICS_NAMESPACE } from '../../lambdas/core/metrics.ts';
+import { ENV_VARS } from '../../lambdas/core/names.ts';
 import { RETRIES_EXHAUSTED_MESSAGE } from '../../lambdas/core/retry.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
-import { grantStartAndDescribe } from './ingest-workflow.ts';
-import { grantIndexRead } from './recording-store.ts';
+import type { IngestWorkflow } from './ingest-workflow.ts';
+import type { RecordingStore } from './recording-store.ts';
 
 export interface FailedRetriesProps {
-  readonly table: ITable;
-  readonly stateMachine: IStateMachine;
+  /** The index whose sparse failed entries are read (never written: the workflow records the outcome). */
+  readonly store: RecordingStore;
+  /** The workflow the failed recordings are handed to again. */
+  readonly ingest: IngestWorkflow;
+  /** The job's schedule and how many rounds a recording gets. */
   readonly retry: RetryConfig;
 }
 
@@ -27,8 +29,13 @@ export interface FailedRetriesProps {
  * any reached the retry limit.
  */
 export class FailedRetries extends Construct {
+  /** Reads the due failed entries and starts their executions again. */
   public readonly retryFunction: AppFunction;
+  /** The job's schedule (config `retry.schedule`). */
   public readonly rule: Rule;
+  /** `RetriesExhausted`, from the function's log line that counts them. */
+  public readonly exhaustedFilter: MetricFilter;
+  /** Failed recordings reached the retry limit. */
   public readonly exhaustedAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: FailedRetriesProps) {
@@ -36,15 +43,11 @@ export class FailedRetries extends Construct {
     this.retryFunction = new AppFunction(this, 'RetryFunction', {
       handlerName: 'retry',
       timeout: Duration.minutes(5),
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
-        CALLVAULT_RETRY: JSON.stringify(props.retry),
-      },
+      environment: { [ENV_VARS.retry]: JSON.stringify(props.retry) },
     });
     // It only reads the index and starts executions; the workflow writes the outcome.
-    grantIndexRead(props.table, this.retryFunction);
-    grantStartAndDescribe(props.stateMachine, this.retryFunction);
+    props.store.bindIndex(this.retryFunction, 'read');
+    props.ingest.grantStartAndDescribe(this.retryFunction);
 
     this.rule = new Rule(this, 'Schedule', {
       description: 'callvault retry of failed recordings',
@@ -54,7 +57,7 @@ export class FailedRetries extends Construct {
       ],
     });
 
-    const exhausted = new MetricFilter(this, 'ExhaustedFilter', {
+    this.exhaustedFilter = new MetricFilter(this, 'ExhaustedFilter', {
       logGroup: this.retryFunction.logGroup,
       filterPattern: FilterPattern.stringValue('$.message', '=', RETRIES_EXHAUSTED_MESSAGE),
       metricNamespace: METRICS_NAMESPACE,
@@ -65,7 +68,7 @@ export class FailedRetries extends Construct {
     this.exhaustedAlarm = alarmOnAny(
       this,
       'RetriesExhausted',
-      exhausted.metric({ period: Duration.hours(1), statistic: 'Maximum' }),
+      this.exhaustedFilter.metric({ period: Duration.hours(1), statistic: 'Maximum' }),
       'Failed recordings reached the retry limit: `recordings list --status failed` shows them with the reason.',
     );
   }

@@ -1,47 +1,34 @@
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { type Alarm, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Fail,
-  type IStateMachine,
-  JitterType,
-  LogLevel,
-  QueryLanguage,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
-  TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
+import { ENV_VARS } from '../../lambdas/core/names.ts';
 import { worstCaseRequestMs } from '../../lambdas/providers/http.ts';
 import type { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
-import { grantProviderSlots, PROVIDER_BUSY_RETRY } from './provider-slots.ts';
-import {
-  ARCHIVE_KEY_PREFIX,
-  grantArchiveReadWrite,
-  grantIndexRead,
-  grantIndexReadWrite,
-} from './recording-store.ts';
+import { acknowledge, defaultPolicyOf, logicalIdOf } from './nag.ts';
+import { PROVIDER_BUSY_RETRY } from './provider-slots.ts';
+import type { RecordingStore } from './recording-store.ts';
+import { invokeStep, loggedStateMachine, transientRetry } from './workflow.ts';
 
 export interface IngestWorkflowProps {
-  readonly bucket: IBucket;
-  readonly table: ITable;
+  /** Where recordings are archived (bucket) and their outcome recorded (index). */
+  readonly store: RecordingStore;
   /** The accounts (configuration object and secrets); the check and archive functions read them. */
   readonly accounts: AccountConfig;
+  /** How long and how often the check function waits for a recording to be ready. */
   readonly readiness: ReadinessConfig;
   /**
    * Memory of the archive function; the multipart upload buffers about partSize × queueSize.
@@ -83,108 +70,70 @@ export const STOPPED_STATUSES = ['TIMED_OUT', 'ABORTED', 'FAILED'];
  * provider → RecordSkipped; any failure → RecordFailed → IngestFailed. A recording ready at the
  * first check takes four state transitions.
  */
-/**
- * Lets a function start executions and ask how they ended: a sweep or a webhook that finds an
- * execution of the same name tells a running one from one that ended without an outcome.
- */
-export function grantStartAndDescribe(stateMachine: IStateMachine, grantee: AppFunction): void {
-  stateMachine.grantStartExecution(grantee);
-  stateMachine.grantExecution(grantee, 'states:DescribeExecution');
-  const machine = stateMachine.node.defaultChild as CfnElement | undefined;
-  const policy = grantee.role?.node.tryFindChild('DefaultPolicy');
-  if (!machine || !policy) return;
-  const machineRef = JSON.stringify({ Ref: Stack.of(machine).getLogicalId(machine) });
-  Validations.of(policy).acknowledge({
-    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",${machineRef}]}]}:*]`,
-    reason:
-      'Execution names are made per recording at run time: states:DescribeExecution only, on executions of the ingest state machine only.',
-  });
-}
-
 export class IngestWorkflow extends Construct {
   public readonly stateMachine: StateMachine;
+  /** Asks the provider whether the recording is ready (CheckReadiness). */
   public readonly checkFunction: AppFunction;
+  /** Streams the audio into the bucket, byte-verified (Archive). */
   public readonly archiveFunction: AppFunction;
+  /** Writes the outcome to the index (RecordArchived, RecordSkipped, RecordFailed). */
   public readonly recordFunction: AppFunction;
   /** Records executions that timed out or were aborted as `failed` (EventBridge target). */
   public readonly endedFunction: AppFunction;
+  /** Sends timed-out, aborted and failed executions to the ended function. */
   public readonly stoppedExecutionsRule: Rule;
+  /** A recording could not be archived. */
   public readonly failedExecutionsAlarm: Alarm;
+  /** An execution timed out or was aborted. */
   public readonly stoppedExecutionsAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: IngestWorkflowProps) {
     super(scope, id);
-    // Each function is told only the names it uses.
+    const { store, accounts } = props;
+    // Each function is told only the names it uses, and granted exactly what it uses.
     this.checkFunction = new AppFunction(this, 'CheckFunction', {
       handlerName: 'check',
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        ...props.accounts.environment,
-        CALLVAULT_READINESS: JSON.stringify(props.readiness),
-      },
+      environment: { [ENV_VARS.readiness]: JSON.stringify(props.readiness) },
       timeout: CHECK_TIMEOUT,
     });
+    store.bindIndex(this.checkFunction, 'read');
+    store.bindProviderSlots(this.checkFunction);
+    accounts.bind(this.checkFunction);
+
     this.archiveFunction = new AppFunction(this, 'ArchiveFunction', {
       handlerName: 'archive',
-      environment: {
-        BUCKET_NAME: props.bucket.bucketName,
-        ...props.accounts.environment,
-        // Provider slots only (grantProviderSlots): the archive step never touches recordings.
-        TABLE_NAME: props.table.tableName,
-      },
       memorySize: props.archiveMemoryMiB ?? 1024,
       timeout: Duration.minutes(15),
     });
-    this.recordFunction = new AppFunction(this, 'RecordFunction', {
-      handlerName: 'record',
-      environment: { TABLE_NAME: props.table.tableName },
-    });
-    this.endedFunction = new AppFunction(this, 'EndedFunction', {
-      handlerName: 'ended',
-      environment: { TABLE_NAME: props.table.tableName },
-    });
+    store.bindArchive(
+      this.archiveFunction,
+      'Object keys are made per recording at run time (recordings/{account}/{date}/{name}.{ext}): ' +
+        'get/put/abort-multipart are limited to the archive prefix, no delete.',
+    );
+    // The table for the provider slots only: the archive step never touches recordings.
+    store.bindProviderSlots(this.archiveFunction);
+    accounts.bind(this.archiveFunction);
 
-    // Each function gets exactly what it uses.
-    grantIndexRead(props.table, this.checkFunction);
-    grantIndexReadWrite(props.table, this.recordFunction);
-    grantIndexReadWrite(props.table, this.endedFunction);
-    grantArchiveReadWrite(props.bucket, this.archiveFunction);
-    grantProviderSlots(props.table, this.checkFunction);
-    grantProviderSlots(props.table, this.archiveFunction);
-    props.accounts.grantRead(this.checkFunction);
-    props.accounts.grantRead(this.archiveFunction);
-    const bucketResource = props.bucket.node.defaultChild as CfnElement | undefined;
-    const archivePolicy = this.archiveFunction.role?.node.tryFindChild('DefaultPolicy');
-    if (bucketResource && archivePolicy) {
-      const bucketArn = `<${Stack.of(bucketResource).getLogicalId(bucketResource)}.Arn>`;
-      Validations.of(archivePolicy).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${ARCHIVE_KEY_PREFIX}*]`,
-        reason:
-          'Object keys are made per recording at run time (recordings/{account}/{date}/{name}.{ext}): ' +
-          'get/put/abort-multipart are limited to the archive prefix, no delete.',
-      });
-    }
+    this.recordFunction = new AppFunction(this, 'RecordFunction', { handlerName: 'record' });
+    store.bindIndex(this.recordFunction, 'readWrite');
+    this.endedFunction = new AppFunction(this, 'EndedFunction', { handlerName: 'ended' });
+    store.bindIndex(this.endedFunction, 'readWrite');
 
-    const check = new LambdaInvoke(this, 'CheckReadiness', {
+    const check = invokeStep(this, 'CheckReadiness', {
       lambdaFunction: this.checkFunction,
-      payloadResponseOnly: true,
-      // Above the function's own timeout: a function that runs out of time fails as
-      // Sandbox.Timedout (retried), not as a task that Step Functions gave up on.
-      taskTimeout: Timeout.duration(CHECK_TIMEOUT.plus(Duration.seconds(30))),
+      taskTimeout: CHECK_TIMEOUT.plus(Duration.seconds(30)),
     });
-    const archive = new LambdaInvoke(this, 'Archive', {
+    const archive = invokeStep(this, 'Archive', {
       lambdaFunction: this.archiveFunction,
-      payloadResponseOnly: true,
       resultPath: '$.archive',
-      taskTimeout: Timeout.duration(Duration.minutes(15).plus(Duration.seconds(30))),
+      taskTimeout: Duration.minutes(15).plus(Duration.seconds(30)),
     });
     const record = (name: string, outcome: 'archived' | 'skipped' | 'failed') =>
-      new LambdaInvoke(this, name, {
+      invokeStep(this, name, {
         lambdaFunction: this.recordFunction,
-        payloadResponseOnly: true,
-        payload: TaskInput.fromObject({ 'state.$': '$', outcome }),
+        payload: { 'state.$': '$', outcome },
         resultPath: '$.indexed',
-        taskTimeout: Timeout.duration(Duration.seconds(90)),
+        taskTimeout: Duration.seconds(90),
       }).addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
     const recordArchived = record('RecordArchived', 'archived');
     const recordSkipped = record('RecordSkipped', 'skipped');
@@ -195,21 +144,14 @@ export class IngestWorkflow extends Construct {
       check,
     );
 
-    const transientRetry = {
-      errors: TRANSIENT_ERRORS,
-      interval: Duration.seconds(5),
-      maxAttempts: 5,
-      backoffRate: 2,
-      maxDelay: Duration.minutes(5),
-      jitterStrategy: JitterType.FULL,
-    };
+    const transient = transientRetry(TRANSIENT_ERRORS, Duration.seconds(5), 5);
     check
       .addRetry(PROVIDER_BUSY_RETRY)
-      .addRetry(transientRetry)
+      .addRetry(transient)
       .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     archive
       .addRetry(PROVIDER_BUSY_RETRY)
-      .addRetry(transientRetry)
+      .addRetry(transient)
       .addCatch(wait, { errors: ['RecordingNotReadyError'], resultPath: '$.error' })
       .addCatch(recordSkipped, { errors: ['RecordingGoneError'], resultPath: '$.error' })
       .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -221,31 +163,11 @@ export class IngestWorkflow extends Construct {
       .when(Condition.stringEquals('$.decision', 'timeout'), recordFailed)
       .otherwise(new Succeed(this, 'AlreadyDone'));
 
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineType: StateMachineType.STANDARD,
-      // The local interpreter ignores JSONata: the workflow stays in JSONPath (a test enforces it).
-      queryLanguage: QueryLanguage.JSON_PATH,
-      definitionBody: DefinitionBody.fromChainable(check.next(route)),
+    this.stateMachine = loggedStateMachine(this, {
+      definition: check.next(route),
       timeout: Duration.seconds(props.readiness.deadlineSeconds + 6 * 3600),
-      tracingEnabled: true,
-      logs: {
-        destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.THREE_MONTHS }),
-        level: LogLevel.ALL,
-        // Execution data holds phone numbers: keep it out of the logs.
-        includeExecutionData: false,
-      },
+      invokes: 'the three function ARNs',
     });
-    const stateMachinePolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
-    if (stateMachinePolicy) {
-      Validations.of(stateMachinePolicy).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Execution logging and tracing (AwsSolutions-SF1/SF2): the CloudWatch Logs log-delivery actions ' +
-          '(logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and ' +
-          'X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions. ' +
-          'lambda:InvokeFunction is on the three function ARNs only.',
-      });
-    }
 
     this.failedExecutionsAlarm = alarmOnAny(
       this,
@@ -279,5 +201,23 @@ export class IngestWorkflow extends Construct {
       }),
       'An ingest execution timed out or was aborted: its recording is indexed as failed.',
     );
+  }
+
+  /**
+   * Tells a function the ingest workflow and lets it start executions and ask how they ended: a
+   * sweep or a webhook that finds an execution of the same name tells a running one from one
+   * that ended without an outcome.
+   */
+  public grantStartAndDescribe(fn: AppFunction): void {
+    fn.addEnvironment(ENV_VARS.stateMachineArn, this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(fn);
+    this.stateMachine.grantExecution(fn, 'states:DescribeExecution');
+    const machineRef = JSON.stringify({ Ref: logicalIdOf(this.stateMachine) });
+    acknowledge(defaultPolicyOf(fn.role), {
+      rule: 'AwsSolutions-IAM5',
+      resource: `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",${machineRef}]}]}:*`,
+      reason:
+        'Execution names are made per recording at run time: states:DescribeExecution only, on executions of the ingest state machine only.',
+    });
   }
 }

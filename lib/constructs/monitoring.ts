@@ -28,11 +28,21 @@ export interface MonitoredAccount extends MeteredAccount {
 }
 
 export interface MonitoringProps {
-  /** `topicArn`: notify an existing topic; otherwise the stack creates one (`email` subscribed). */
+  /**
+   * `topicArn`: notify an existing topic; otherwise the stack creates one (`email` subscribed).
+   * @default a topic of the stack's own, nobody subscribed
+   */
   readonly alarms?: { readonly email?: string; readonly topicArn?: string };
+  /** The accounts: one "no successful sweep" alarm per ten of a schedule, a dashboard line each. */
   readonly accounts: readonly MonitoredAccount[];
+  /** The ingest workflow: timed-out, throttled and aborted executions alarm. */
   readonly stateMachine: IStateMachine;
+  /** The recording index: throttled reads or writes alarm. */
   readonly table: ITable;
+  /**
+   * The webhook API: a surge of 4xx answers alarms, and the dashboard shows its answers.
+   * @default no webhook alarm or graph
+   */
   readonly webhookApi?: HttpApi;
   /**
    * An account alarms once this many of its schedule's intervals passed without a successful sweep.
@@ -64,6 +74,7 @@ export interface MonitoringProps {
  * Create it last in the stack: it alarms on every AppFunction that exists by then.
  */
 export class Monitoring extends Construct {
+  /** Every alarm of the stack notifies it. */
   public readonly topic: ITopic;
   public readonly dashboard: CallvaultDashboard;
   /** "No successful sweep", one alarm per ten accounts of a schedule. */

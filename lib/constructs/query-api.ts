@@ -1,32 +1,24 @@
-import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
-import {
-  HttpApi,
-  HttpMethod,
-  type HttpRoute,
-  type HttpStage,
-  type ThrottleSettings,
-} from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration } from 'aws-cdk-lib';
+import { HttpMethod, type HttpRoute, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
-import { alarmOnAny } from './alarms.ts';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ARCHIVE_KEY_PREFIX } from '../../lambdas/core/names.ts';
 import { AppFunction } from './app-function.ts';
-import { DEFAULT_LOG_RETENTION, loggedDefaultStage } from './http-stage.ts';
-import { ARCHIVE_KEY_PREFIX, grantArchiveObjectRead, grantIndexRead } from './recording-store.ts';
+import { LoggedHttpApi } from './http-api.ts';
+import type { RecordingStore } from './recording-store.ts';
 
 /** The search API's routes (GET), as the query handler matches them. */
 export const QUERY_ROUTE_PATHS = ['/recordings', '/recordings/{id}', '/recordings/{id}/audio'] as const;
 
 export interface QueryApiProps {
-  /** The recording index: read (items and GSIs), never written. */
-  readonly table: ITable;
-  /** The audio bucket: s3:GetObject on `recordings/*`, so the presigned URLs the API returns work. */
-  readonly bucket: IBucket;
+  /**
+   * The recording index, read (items and GSIs), never written; the audio bucket, s3:GetObject on
+   * `recordings/*`, so the presigned URLs the API returns work.
+   */
+  readonly store: RecordingStore;
   /**
    * Default route throttling of the stage (requests per second and burst, across all callers).
    * @default { burstLimit: 20, rateLimit: 10 }
@@ -50,48 +42,35 @@ export interface QueryApiProps {
  * short-lived presigned URL). Callers need
  * `execute-api:Invoke` on the routes: `grantInvoke(grantee)`.
  */
-export class QueryApi extends Construct {
-  public readonly httpApi: HttpApi;
-  public readonly stage: HttpStage;
+export class QueryApi extends LoggedHttpApi {
+  /** The GET routes (QUERY_ROUTE_PATHS), IAM-authorized. */
   public readonly routes: HttpRoute[];
   public readonly queryFunction: AppFunction;
-  public readonly accessLogs: LogGroup;
-  public readonly serverErrorsAlarm: Alarm;
   /** `https://{api}.execute-api.{region}.amazonaws.com/`. */
   public readonly url: string;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
-    super(scope, id);
+    super(scope, id, {
+      nameSuffix: 'query',
+      description: 'callvault: search the recording index and fetch archived audio (IAM-authorized)',
+      throttle: props.throttle ?? { burstLimit: 20, rateLimit: 10 },
+      logRetention: props.logRetention,
+      serverErrorsDescription: 'The query API answered 5xx.',
+    });
     this.queryFunction = new AppFunction(this, 'QueryFunction', {
       handlerName: 'query',
       timeout: props.timeout ?? Duration.seconds(25),
-      environment: { TABLE_NAME: props.table.tableName },
     });
-    grantIndexRead(props.table, this.queryFunction);
-    grantArchiveObjectRead(props.bucket, this.queryFunction);
-    const bucketResource = props.bucket.node.defaultChild as CfnElement | undefined;
-    const policy = this.queryFunction.role?.node.tryFindChild('DefaultPolicy');
-    if (bucketResource && policy) {
-      const bucketArn = `<${Stack.of(bucketResource).getLogicalId(bucketResource)}.Arn>`;
-      Validations.of(policy).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${bucketArn}/${ARCHIVE_KEY_PREFIX}*]`,
+    props.store.bindIndex(this.queryFunction, 'read');
+    // The bucket's name comes with each index entry: the function is not told it.
+    props.store.grantPrefixes(this.queryFunction, {
+      [ARCHIVE_KEY_PREFIX]: {
+        access: 'read',
         reason:
           'Presigned GET URLs for archived audio, whose keys are made per recording at run time ' +
           '(recordings/{account}/{date}/{name}.{ext}): s3:GetObject only, on the archive prefix only.',
-      });
-    }
-
-    this.httpApi = new HttpApi(this, 'Api', {
-      apiName: `${Stack.of(this).stackName}-query`,
-      description: 'callvault: search the recording index and fetch archived audio (IAM-authorized)',
-      createDefaultStage: false,
+      },
     });
-    const { stage, accessLogs } = loggedDefaultStage(this, this.httpApi, {
-      throttle: props.throttle ?? { burstLimit: 20, rateLimit: 10 },
-      logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
-    });
-    this.stage = stage;
-    this.accessLogs = accessLogs;
 
     const integration = new HttpLambdaIntegration('Query', this.queryFunction);
     const authorizer = new HttpIamAuthorizer();
@@ -99,12 +78,6 @@ export class QueryApi extends Construct {
       this.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer }),
     );
 
-    this.serverErrorsAlarm = alarmOnAny(
-      this,
-      'ServerErrors',
-      this.httpApi.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
-      'The query API answered 5xx.',
-    );
     this.url = this.stage.url;
   }
 

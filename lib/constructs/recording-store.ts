@@ -21,19 +21,42 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { INDEX_NAMES, INDEX_PARTITIONS, PROJECTED_ATTRIBUTES } from '../../lambdas/aws/dynamo-index.ts';
 import type { RetentionConfig } from '../../lambdas/core/config.ts';
-
-/**
- * Where archived audio lives in the bucket: `objectKeyPrefix` in lambdas/core/ids.ts writes
- * `recordings/{accountId}/{yyyy}/{mm}/{dd}/{name}.{ext}` (a test keeps the two in step).
- */
-export const ARCHIVE_KEY_PREFIX = 'recordings/';
+import {
+  ARCHIVE_KEY_PREFIX,
+  ENV_VARS,
+  INDEX_NAMES,
+  INDEX_PARTITIONS,
+  PROJECTED_ATTRIBUTES,
+} from '../../lambdas/core/names.ts';
+import type { AppFunction } from './app-function.ts';
+import { acknowledgeObjectPrefix } from './nag.ts';
+import { grantProviderSlots } from './provider-slots.ts';
 
 /** What DynamoRecordingIndex reads with: GetItem/BatchGetItem (get, getMany, getCursor) and Query; never Scan. */
 const INDEX_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 /** What it writes with: single conditional PutItem/UpdateItem, no deletes, no batches, no transactions. */
 const INDEX_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/**
+ * How a function uses the recording index: `read` (items and GSIs), `readPatch` (read, and
+ * UpdateItem of compliance fields on existing entries, no PutItem), `readWrite` (read, and
+ * conditional single-item writes).
+ */
+export type IndexAccess = 'read' | 'readPatch' | 'readWrite';
+
+/**
+ * How a function uses the objects under one bucket prefix: `read` (GetObject), `readList` (and
+ * ListBucket limited to the prefix), `readListWrite` (and PutObject), `write` (PutObject only).
+ * No delete, no overwrite-protection bypass, no lock changes in any of them.
+ */
+export type PrefixAccess = 'read' | 'readList' | 'readListWrite' | 'write';
+
+/** A prefix's access and why its object wildcard is right (the cdk-nag acknowledgement). */
+export interface PrefixGrant {
+  readonly access: PrefixAccess;
+  readonly reason: string;
+}
 
 /**
  * The table and each of its GSIs by name: least privilege without the `index/*` wildcard that
@@ -47,26 +70,26 @@ function indexArns(table: ITable): string[] {
  * Use of a customer-managed key (config `encryption`), named actions only: no `kms:ReEncrypt*`
  * or `kms:GenerateDataKey*` wildcards as the CDK's grantEncryptDecrypt adds.
  */
-export function grantKeyUse(key: IKey | undefined, grantee: IGrantable, write: boolean): void {
+function grantKeyUse(key: IKey | undefined, grantee: IGrantable, write: boolean): void {
   if (!key) return;
   const actions = ['kms:Decrypt', 'kms:DescribeKey'];
   key.grant(grantee, ...(write ? [...actions, 'kms:Encrypt', 'kms:GenerateDataKey'] : actions));
 }
 
 /** Read access to the recording index: items and its GSIs. */
-export function grantIndexRead(table: ITable, grantee: IGrantable): Grant {
+function grantIndexRead(table: ITable, grantee: IGrantable): Grant {
   grantKeyUse(table.encryptionKey, grantee, false);
   return Grant.addToPrincipal({ grantee, actions: INDEX_READ_ACTIONS, resourceArns: indexArns(table) });
 }
 
 /** UpdateItem on recording items only (compliance fields on an existing entry): no PutItem. */
-export function grantIndexPatch(table: ITable, grantee: IGrantable): Grant {
+function grantIndexPatch(table: ITable, grantee: IGrantable): Grant {
   grantKeyUse(table.encryptionKey, grantee, true);
   return Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [table.tableArn] });
 }
 
 /** Read and (conditional single-item) write access to the recording index. */
-export function grantIndexReadWrite(table: ITable, grantee: IGrantable): Grant {
+function grantIndexReadWrite(table: ITable, grantee: IGrantable): Grant {
   grantKeyUse(table.encryptionKey, grantee, true);
   return Grant.addToPrincipal({
     grantee,
@@ -82,14 +105,9 @@ export function grantIndexReadWrite(table: ITable, grantee: IGrantable): Grant {
  * wildcard actions as in `Bucket.grantReadWrite`. The objects themselves are `recordings/*`: their
  * keys are made per recording at run time.
  */
-export function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Grant {
+function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Grant {
   grantKeyUse(bucket.encryptionKey, grantee, true);
-  const list = Grant.addToPrincipal({
-    grantee,
-    actions: ['s3:ListBucket'],
-    resourceArns: [bucket.bucketArn],
-    conditions: { StringLike: { 's3:prefix': [`${ARCHIVE_KEY_PREFIX}*`] } },
-  });
+  const list = grantPrefixList(bucket, grantee, ARCHIVE_KEY_PREFIX);
   const objects = Grant.addToPrincipal({
     grantee,
     actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
@@ -98,16 +116,23 @@ export function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Gra
   return list.combine(objects);
 }
 
-/**
- * Read-only access to the archived audio (what a presigned GET URL needs): s3:GetObject on the
- * archive prefix only. No listing, no writes, nothing outside `recordings/`.
- */
-export function grantArchiveObjectRead(bucket: IBucket, grantee: IGrantable): Grant {
-  grantKeyUse(bucket.encryptionKey, grantee, false);
+/** s3:ListBucket limited to the keys under `prefix`. */
+function grantPrefixList(bucket: IBucket, grantee: IGrantable, prefix: string): Grant {
   return Grant.addToPrincipal({
     grantee,
-    actions: ['s3:GetObject'],
-    resourceArns: [bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`)],
+    actions: ['s3:ListBucket'],
+    resourceArns: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+  });
+}
+
+/** One action on the objects under `prefix`, with the bucket key's use if it has one. */
+function grantPrefixObjects(bucket: IBucket, grantee: IGrantable, prefix: string, action: string): Grant {
+  grantKeyUse(bucket.encryptionKey, grantee, action !== 's3:GetObject');
+  return Grant.addToPrincipal({
+    grantee,
+    actions: [action],
+    resourceArns: [bucket.arnForObjects(`${prefix}*`)],
   });
 }
 
@@ -126,19 +151,25 @@ export interface RecordingStoreProps {
   /**
    * S3 Object Lock with this default retention. Object Lock can only be enabled when the bucket
    * is created: decided at first deploy.
+   * @default no Object Lock
    */
   readonly retention?: RetentionConfig;
-  /** Customer-managed key for the bucket and the table; AWS managed keys otherwise. */
+  /**
+   * Customer-managed key for the bucket and the table.
+   * @default S3-managed keys for the bucket, an AWS managed key for the table
+   */
   readonly encryptionKey?: IKey;
   /**
    * Lifecycle per account prefix (`recordings/{id}/`). When any account has one, every account
    * gets its own rule (the others with `transitionAfterDays`), so no two rules overlap.
+   * @default one rule for the whole archive (`transitionAfterDays`)
    */
   readonly accountLifecycles?: readonly AccountLifecycle[];
 }
 
 export interface AccountLifecycle {
   readonly accountId: string;
+  /** @default the store's `transitionAfterDays`, nothing expires */
   readonly lifecycle?: {
     readonly glacierInstantRetrievalAfterDays?: number;
     readonly deepArchiveAfterDays?: number;
@@ -191,8 +222,11 @@ function archiveLifecycleRules(
  * phone number, open status and time, each ordered by time).
  */
 export class RecordingStore extends Construct {
+  /** The archived audio, under `recordings/`. */
   public readonly bucket: Bucket;
+  /** The audio bucket's server access logs (`audio/`), kept a year. */
   public readonly accessLogsBucket: Bucket;
+  /** The recording index, with the provider slots and the sweep journal beside the entries. */
   public readonly table: Table;
 
   constructor(scope: Construct, id: string, props: RecordingStoreProps = {}) {
@@ -261,6 +295,56 @@ export class RecordingStore extends Construct {
         projectionType: ProjectionType.INCLUDE,
         nonKeyAttributes: [...PROJECTED_ATTRIBUTES],
       });
+    }
+  }
+
+  /** Tells `fn` the index table and grants it `access`: the actions DynamoRecordingIndex uses. */
+  public bindIndex(fn: AppFunction, access: IndexAccess): void {
+    fn.addEnvironment(ENV_VARS.tableName, this.table.tableName);
+    if (access === 'readWrite') {
+      grantIndexReadWrite(this.table, fn);
+      return;
+    }
+    grantIndexRead(this.table, fn);
+    if (access === 'readPatch') grantIndexPatch(this.table, fn);
+  }
+
+  /** Tells `fn` the table the provider slots live in, and grants their `slots#…` items only. */
+  public bindProviderSlots(fn: AppFunction): void {
+    fn.addEnvironment(ENV_VARS.tableName, this.table.tableName);
+    grantProviderSlots(this.table, fn);
+  }
+
+  /**
+   * Tells `fn` the bucket and grants what S3ArchiveStore does on the archive prefix; `reason`
+   * acknowledges the `recordings/*` object wildcard.
+   */
+  public bindArchive(fn: AppFunction, reason: string): void {
+    fn.addEnvironment(ENV_VARS.bucketName, this.bucket.bucketName);
+    grantArchiveReadWrite(this.bucket, fn);
+    acknowledgeObjectPrefix(fn.role, this.bucket, ARCHIVE_KEY_PREFIX, reason);
+  }
+
+  /** Tells `fn` the bucket and grants it each prefix's access (see grantPrefixes). */
+  public bindBucket(fn: AppFunction, prefixes: Readonly<Record<string, PrefixGrant>>): void {
+    fn.addEnvironment(ENV_VARS.bucketName, this.bucket.bucketName);
+    this.grantPrefixes(fn, prefixes);
+  }
+
+  /**
+   * Each prefix's access on the objects under it (`{prefix}*`) and the acknowledgement of that
+   * wildcard. Without the bucket's name: for a function that takes it from each index entry.
+   */
+  public grantPrefixes(fn: AppFunction, prefixes: Readonly<Record<string, PrefixGrant>>): void {
+    for (const [prefix, { access }] of Object.entries(prefixes)) {
+      if (access !== 'write') grantPrefixObjects(this.bucket, fn, prefix, 's3:GetObject');
+      if (access === 'readList' || access === 'readListWrite') grantPrefixList(this.bucket, fn, prefix);
+      if (access === 'write' || access === 'readListWrite') {
+        grantPrefixObjects(this.bucket, fn, prefix, 's3:PutObject');
+      }
+    }
+    for (const [prefix, { reason }] of Object.entries(prefixes)) {
+      acknowledgeObjectPrefix(fn.role, this.bucket, prefix, reason);
     }
   }
 }

@@ -1,38 +1,31 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
   Condition,
-  DefinitionBody,
   Fail,
-  type IStateMachine,
-  JitterType,
-  LogLevel,
-  QueryLanguage,
-  StateMachine,
-  StateMachineType,
+  type StateMachine,
   Succeed,
-  TaskInput,
-  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ENV_VARS } from '../../lambdas/core/names.ts';
 import type { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
-import { grantStartAndDescribe } from './ingest-workflow.ts';
-import { grantIndexReadWrite } from './recording-store.ts';
+import type { IngestWorkflow } from './ingest-workflow.ts';
+import type { RecordingStore } from './recording-store.ts';
+import { invokeStep, loggedStateMachine, transientRetry } from './workflow.ts';
 
 export interface SweepWorkflowProps {
-  readonly table: ITable;
+  /** The index: the sweep journal, its checkpoints and leases, and the entries it skips. */
+  readonly store: RecordingStore;
+  /** The accounts whose providers are listed. */
   readonly accounts: AccountConfig;
   /** The ingest workflow the sweep hands recordings to. */
-  readonly ingest: IStateMachine;
+  readonly ingest: IngestWorkflow;
 }
 
 /**
@@ -63,10 +56,13 @@ const TRANSIENT_ERRORS = [
  */
 export class SweepWorkflow extends Construct {
   public readonly stateMachine: StateMachine;
+  /** `{stack}-sweep`: fixed, so the ARN is known before the machine exists. */
   public readonly stateMachineName: string;
   /** Known before the machine exists: its function starts continuations of it. */
   public readonly stateMachineArn: string;
+  /** Runs one listing unit (SweepPage) and stores its checkpoint. */
   public readonly sweepFunction: AppFunction;
+  /** A pass failed after its retries. */
   public readonly failedSweepsAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: SweepWorkflowProps) {
@@ -84,35 +80,19 @@ export class SweepWorkflow extends Construct {
       handlerName: 'sweep-step',
       // One page and its hand-over; the lease (15 minutes) outlasts it.
       timeout: Duration.minutes(5),
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        STATE_MACHINE_ARN: props.ingest.stateMachineArn,
-        SWEEP_STATE_MACHINE_ARN: this.stateMachineArn,
-        ...props.accounts.environment,
-      },
     });
-    grantIndexReadWrite(props.table, this.sweepFunction);
-    grantStartAndDescribe(props.ingest, this.sweepFunction);
-    props.accounts.grantRead(this.sweepFunction);
-    this.sweepFunction.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachineArn] }),
-    );
+    props.store.bindIndex(this.sweepFunction, 'readWrite');
+    props.ingest.grantStartAndDescribe(this.sweepFunction);
+    props.accounts.bind(this.sweepFunction);
+    this.grantStart(this.sweepFunction);
 
-    const page = new LambdaInvoke(this, 'SweepPage', {
+    const page = invokeStep(this, 'SweepPage', {
       lambdaFunction: this.sweepFunction,
-      payloadResponseOnly: true,
-      payload: TaskInput.fromObject({ 'state.$': '$', 'execution.$': '$$.Execution.Name' }),
-      taskTimeout: Timeout.duration(Duration.minutes(6)),
+      payload: { 'state.$': '$', 'execution.$': '$$.Execution.Name' },
+      taskTimeout: Duration.minutes(6),
     });
     page
-      .addRetry({
-        errors: TRANSIENT_ERRORS,
-        interval: Duration.seconds(10),
-        maxAttempts: 6,
-        backoffRate: 2,
-        maxDelay: Duration.minutes(5),
-        jitterStrategy: JitterType.FULL,
-      })
+      .addRetry(transientRetry(TRANSIENT_ERRORS, Duration.seconds(10), 6))
       // The checkpoint stays: the lease expires and the next scheduled sweep resumes from it.
       .addCatch(new Fail(this, 'SweepFailed', { error: 'SweepFailed', causePath: '$.error.Cause' }), {
         errors: ['States.ALL'],
@@ -121,8 +101,13 @@ export class SweepWorkflow extends Construct {
     const waitForLease = new Wait(this, 'WaitForOtherSweep', {
       time: WaitTime.duration(Duration.minutes(1)),
     }).next(page);
+    // The account has enough executions in flight: the next page waits for them to drain.
+    const waitForInFlight = new Wait(this, 'WaitForInFlight', {
+      time: WaitTime.secondsPath('$.waitSeconds'),
+    }).next(page);
     const nextUnit = new Choice(this, 'NextUnit')
       .when(Condition.stringEquals('$.status', 'running'), page)
+      .when(Condition.stringEquals('$.status', 'waiting'), waitForInFlight)
       .when(
         Condition.and(
           Condition.stringEquals('$.status', 'busy'),
@@ -134,35 +119,29 @@ export class SweepWorkflow extends Construct {
       .when(Condition.stringEquals('$.status', 'busy'), new Succeed(this, 'OtherSweepRunning'))
       .otherwise(new Succeed(this, 'SweepDone'));
 
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    this.stateMachine = loggedStateMachine(this, {
       stateMachineName: this.stateMachineName,
-      stateMachineType: StateMachineType.STANDARD,
-      queryLanguage: QueryLanguage.JSON_PATH,
-      definitionBody: DefinitionBody.fromChainable(page.next(nextUnit)),
+      definition: page.next(nextUnit),
       timeout: Duration.days(7),
-      tracingEnabled: true,
-      logs: {
-        destination: new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.THREE_MONTHS }),
-        level: LogLevel.ALL,
-        includeExecutionData: false,
-      },
+      invokes: 'the sweep function ARN',
     });
-    const stateMachinePolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
-    if (stateMachinePolicy) {
-      Validations.of(stateMachinePolicy).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Execution logging and tracing (AwsSolutions-SF1/SF2): the CloudWatch Logs log-delivery actions ' +
-          'and X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* support no resource-level permissions. ' +
-          'lambda:InvokeFunction is on the sweep function ARN only.',
-      });
-    }
 
     this.failedSweepsAlarm = alarmOnAny(
       this,
       'FailedSweeps',
       this.stateMachine.metricFailed({ period: Duration.minutes(15), statistic: 'Sum' }),
       'A sweep pass failed after its retries; it resumes from its checkpoint on the next schedule.',
+    );
+  }
+
+  /**
+   * Tells a function the sweep workflow and lets it start executions of it: the sweep's own
+   * continuation of a long pass (schedules start it through their own role, AccountSweeps).
+   */
+  public grantStart(fn: AppFunction): void {
+    fn.addEnvironment(ENV_VARS.sweepStateMachineArn, this.stateMachineArn);
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachineArn] }),
     );
   }
 }

@@ -285,11 +285,8 @@ export function bandwidthSimulatorAccount(
   id = 'bandwidth-sim',
 ): AccountOf<'bandwidth'> {
   return {
-    id,
+    ...sim.accountBase(id),
     provider: 'bandwidth',
-    baseUrl: sim.baseUrl,
-    timeZone: 'UTC',
-    schedule: 'rate(15 minutes)',
     auth: { accountId: sim.accountId, username: sim.username, password: sim.password },
   };
 }

@@ -169,13 +169,30 @@ export abstract class ProviderSimulator {
 
   /** The audio the simulator serves for a recording, for tests to compare hashes with. */
   audio(id: string): SyntheticWav {
-    let wav = this.audioCache.get(id);
-    if (!wav) {
+    return this.synthesized(this.audioCache, id, SyntheticWav);
+  }
+
+  /** A recording's synthetic audio of one kind, made once from its duration and channels. */
+  protected synthesized<T extends SyntheticWav>(
+    cache: Map<string, T>,
+    id: string,
+    Kind: new (id: string, shape: { seconds: number; channels: number }) => T,
+  ): T {
+    let made = cache.get(id);
+    if (!made) {
       const recording = this.require(id);
-      wav = new SyntheticWav(id, { seconds: recording.durationSec, channels: recording.channels ?? 1 });
-      this.audioCache.set(id, wav);
+      made = new Kind(id, { seconds: recording.durationSec, channels: recording.channels ?? 1 });
+      cache.set(id, made);
     }
-    return wav;
+    return made;
+  }
+
+  /**
+   * What a config account for this simulator says besides its provider and credentials: its
+   * address and zone, on the schedule the demo sweeps with.
+   */
+  accountBase(id: string, timeZone = 'UTC') {
+    return { id, baseUrl: this.baseUrl, timeZone, schedule: 'rate(15 minutes)' };
   }
 
   /** Requests served for an endpoint class (e.g. how many audio downloads happened). */

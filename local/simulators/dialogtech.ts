@@ -125,13 +125,7 @@ export class DialogtechSimulator extends ProviderSimulator {
 
   /** The bytes served for `format=mp3`, for tests to compare hashes with. */
   mp3(id: string): SyntheticMp3 {
-    let mp3 = this.mp3Cache.get(id);
-    if (!mp3) {
-      const recording = this.require(id);
-      mp3 = new SyntheticMp3(id, { seconds: recording.durationSec, channels: recording.channels ?? 1 });
-      this.mp3Cache.set(id, mp3);
-    }
-    return mp3;
+    return this.synthesized(this.mp3Cache, id, SyntheticMp3);
   }
 
   /** `sendAudio()` serves `audio(key)`; a key ending in `#mp3` selects the mp3 bytes. */

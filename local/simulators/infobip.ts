@@ -164,14 +164,9 @@ export function infobipSimulatorAccount(
   id = 'infobip-sim',
   auth: 'basic' | 'apiKey' = 'basic',
 ): AccountOf<'infobip'> {
-  return {
-    id,
-    provider: 'infobip',
-    baseUrl: sim.baseUrl,
-    timeZone: 'UTC',
-    schedule: 'rate(15 minutes)',
-    auth: auth === 'apiKey' ? { apiKey: sim.apiKey } : { username: sim.username, password: sim.password },
-  };
+  const credentials =
+    auth === 'apiKey' ? { apiKey: sim.apiKey } : { username: sim.username, password: sim.password };
+  return { ...sim.accountBase(id), provider: 'infobip', auth: credentials };
 }
 
 /** Sample recordings shaped like Infobip's: 96-hex file ids and UUID message ids. */

@@ -355,11 +355,8 @@ export function restcommSid(kind: 'RE' | 'CA', seed: string): string {
 
 export function restcommSimulatorAccount(sim: RestcommSimulator, id = 'restcomm-sim'): AccountOf<'restcomm'> {
   return {
-    id,
+    ...sim.accountBase(id),
     provider: 'restcomm',
-    baseUrl: sim.baseUrl,
-    timeZone: 'UTC',
-    schedule: 'rate(15 minutes)',
     auth: { accountSid: sim.accountSid, authToken: sim.authToken },
   };
 }

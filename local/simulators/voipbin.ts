@@ -319,11 +319,8 @@ export function voipbinSimulatorAccount(
   auth: 'token' | 'accesskey' = 'token',
 ): AccountOf<'voipbin'> {
   return {
-    id,
+    ...sim.accountBase(id, sim.timeZone),
     provider: 'voipbin',
-    baseUrl: sim.baseUrl,
-    timeZone: sim.timeZone,
-    schedule: 'rate(15 minutes)',
     auth: auth === 'accesskey' ? { accesskey: sim.accessKey } : { token: sim.token },
   };
 }

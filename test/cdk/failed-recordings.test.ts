@@ -5,7 +5,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { INDEX_NAMES, PROJECTED_ATTRIBUTES } from '../../lambdas/aws/dynamo-index.ts';
+import { INDEX_NAMES, PROJECTED_ATTRIBUTES } from '../../lambdas/core/names.ts';
 import { RETRIES_EXHAUSTED_MESSAGE } from '../../lambdas/core/retry.ts';
 import { worstCaseRequestMs } from '../../lambdas/providers/http.ts';
 import { TRANSIENT_ERRORS } from '../../lib/constructs/ingest-workflow.ts';

@@ -1,6 +1,6 @@
 /** The index table's GSIs: one per filter, each projecting the listing, never the raw record. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { INDEX_NAMES, INDEX_PARTITIONS, PROJECTED_ATTRIBUTES } from '../../lambdas/aws/dynamo-index.ts';
+import { INDEX_NAMES, INDEX_PARTITIONS, PROJECTED_ATTRIBUTES } from '../../lambdas/core/names.ts';
 import { synthesizeTemplate } from '../../local/template.ts';
 
 describe('the recording index GSIs', () => {

@@ -4,14 +4,13 @@ import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
-import { INDEX_NAMES } from '../../lambdas/aws/dynamo-index.ts';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
 import { objectKeyPrefix } from '../../lambdas/core/ids.ts';
-import { addCallvault } from '../../lib/app.ts';
+import { ARCHIVE_KEY_PREFIX, INDEX_NAMES } from '../../lambdas/core/names.ts';
 import { CallvaultStack } from '../../lib/callvault-stack.ts';
-import { ARCHIVE_KEY_PREFIX } from '../../lib/constructs/recording-store.ts';
 import {
   actionsOf,
+  callvaultApp,
   definitionOf,
   exampleConfig,
   functionOf,
@@ -72,6 +71,17 @@ const withPrefix = (statements: Statement[], prefix: string) =>
 const actions = (statements: Statement[], prefix = '') =>
   new Set(statements.flatMap(actionsOf).filter((action) => action.startsWith(prefix)));
 const json = (value: unknown) => JSON.stringify(value);
+
+/** Get, BatchGet and Query on the table and each of its GSIs by name; no write, no Scan. */
+function expectIndexReadOnly(statements: Statement[]): void {
+  expect(actions(statements, 'dynamodb:')).toEqual(
+    new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
+  );
+  const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
+  expect(dynamo).toContain(tableId);
+  for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
+}
+
 /** Statements on anything but the provider-slot items (test/cdk/provider-slots.test.ts covers those). */
 const withoutSlots = (statements: Statement[]) =>
   statements.filter((statement) => !String(json(statement.Condition)).includes('slots#*'));
@@ -105,12 +115,7 @@ describe('IAM: each function gets exactly what it uses', () => {
 
   it('check: reads the table and its indexes, reads the secrets, nothing else', () => {
     const statements = withoutSlots(statementsOf(template, 'check'));
-    expect(actions(statements, 'dynamodb:')).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
-    );
-    const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
-    expect(dynamo).toContain(tableId);
-    for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
+    expectIndexReadOnly(statements);
     expect(actions(statements, 'states:').size).toBe(0);
     expectAccountsRead(statements);
   });
@@ -193,12 +198,7 @@ describe('IAM: each function gets exactly what it uses', () => {
 
   it('intake: reads the table and its indexes, starts executions of the state machine, reads the secrets; no write, no S3', () => {
     const statements = statementsOf(template, 'intake');
-    expect(actions(statements, 'dynamodb:')).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
-    );
-    const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
-    expect(dynamo).toContain(tableId);
-    for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
+    expectIndexReadOnly(statements);
     expectStartAndDescribeOnly(statements);
     // Every account's secret: the webhook secret sits next to the provider credentials.
     expectAccountsRead(statements);
@@ -209,12 +209,7 @@ describe('IAM: each function gets exactly what it uses', () => {
 
   it('query: reads the table and its indexes, s3:GetObject on recordings/* only; no secrets, no StartExecution', () => {
     const statements = statementsOf(template, 'query');
-    expect(actions(statements, 'dynamodb:')).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']),
-    );
-    const dynamo = json(withPrefix(statements, 'dynamodb:').flatMap(resourcesOf));
-    expect(dynamo).toContain(tableId);
-    for (const name of Object.values(INDEX_NAMES)) expect(dynamo).toContain(`/index/${name}"`);
+    expectIndexReadOnly(statements);
     expect(withPrefix(statements, 's3:')).toEqual([
       {
         Effect: 'Allow',
@@ -299,8 +294,7 @@ describe('secrets never reach the template', () => {
   };
 
   it('as bin/app.ts builds it (config parsed by parseDeployConfig)', () => {
-    const app = unbundledApp();
-    const stack = addCallvault(app, { rawConfig: withAuth });
+    const { app, stack } = callvaultApp(withAuth);
     const built = Template.fromStack(stack);
     expectNoSecrets(JSON.stringify(built.toJSON()));
     // The accounts still reach the functions (through the accounts object), minus their credentials.
@@ -310,8 +304,7 @@ describe('secrets never reach the template', () => {
   });
 
   it('the API functions carry accounts and names only, no credential or webhook secret', () => {
-    const app = unbundledApp();
-    const stack = addCallvault(app, { rawConfig: withAuth });
+    const { app, stack } = callvaultApp(withAuth);
     const built = Template.fromStack(stack);
     for (const handler of ['intake', 'query']) {
       const environment = JSON.stringify(functionOf(built, handler).properties.Environment);
@@ -496,7 +489,15 @@ describe('sweep workflow', () => {
   it('loops one page per task until the pass is done; JSONPath only; its machine has the name its function starts', () => {
     expect(definition.StartAt).toBe('SweepPage');
     expect(Object.keys(definition.States).sort()).toEqual(
-      ['NextUnit', 'OtherSweepRunning', 'SweepDone', 'SweepFailed', 'SweepPage', 'WaitForOtherSweep'].sort(),
+      [
+        'NextUnit',
+        'OtherSweepRunning',
+        'SweepDone',
+        'SweepFailed',
+        'SweepPage',
+        'WaitForInFlight',
+        'WaitForOtherSweep',
+      ].sort(),
     );
     expect(json(definition)).not.toContain('JSONata');
     const page = definition.States.SweepPage as Record<string, unknown>;

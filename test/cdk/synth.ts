@@ -1,8 +1,10 @@
 /** Shared by the CDK tests: the stack synthesized in-process, esbuild bundling skipped. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
+import { addCallvault } from '../../lib/app.ts';
 import { CallvaultStack } from '../../lib/callvault-stack.ts';
 import { CDK_CONTEXT } from '../../lib/feature-flags.ts';
 
@@ -30,6 +32,36 @@ export function synthExample(rawConfig: unknown = exampleConfig): {
   const app = unbundledApp();
   const stack = new CallvaultStack(app, 'Callvault', { config: parseDeployConfig(rawConfig) });
   return { stack, template: Template.fromStack(stack) };
+}
+
+/** The app as bin/app.ts builds it (addCallvault: the deploy config, cdk-nag on synth), unbundled. */
+export function callvaultApp(rawConfig: unknown): { app: App; stack: CallvaultStack } {
+  const app = unbundledApp();
+  return { app, stack: addCallvault(app, { rawConfig }) };
+}
+
+/** cdk-nag's AwsSolutions report, as `validation-report.json` of the synthesized assembly holds it. */
+export interface NagReport {
+  pluginName: string;
+  conclusion: string;
+  violations: unknown[];
+  suppressedViolations?: {
+    ruleName: string;
+    reason?: string;
+    violatingResources?: { constructPath?: string }[];
+    violatingConstructs?: { constructPath?: string }[];
+  }[];
+}
+
+/** Synthesizes the app from `rawConfig` and returns cdk-nag's AwsSolutions report of it. */
+export function nagReport(rawConfig: unknown): NagReport {
+  const assembly = callvaultApp(rawConfig).app.synth();
+  const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+    pluginReports: NagReport[];
+  };
+  const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
+  if (!nag) throw new Error('cdk-nag AwsSolutions did not report');
+  return nag;
 }
 
 type Json = Record<string, unknown>;

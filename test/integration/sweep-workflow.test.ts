@@ -62,10 +62,12 @@ describe('sweep workflow on the local stack', () => {
     let killed: Promise<void> | undefined;
     let killedAt: SweepCheckpoint | undefined;
     first.runtime.ledger = {
-      ...ledger,
       get: ledger.get.bind(ledger),
       acquire: ledger.acquire.bind(ledger),
       release: ledger.release.bind(ledger),
+      inFlight: ledger.inFlight.bind(ledger),
+      addInFlight: ledger.addInFlight.bind(ledger),
+      resetInFlight: ledger.resetInFlight.bind(ledger),
       put: async (accountId, pass, record) => {
         await ledger.put(accountId, pass, record);
         if (record.active?.pages === 1 && !killed) {
@@ -116,6 +118,9 @@ describe('sweep workflow on the local stack', () => {
     stack.runtime.ledger = {
       get: ledger.get.bind(ledger),
       put: ledger.put.bind(ledger),
+      inFlight: ledger.inFlight.bind(ledger),
+      addInFlight: ledger.addInFlight.bind(ledger),
+      resetInFlight: ledger.resetInFlight.bind(ledger),
       acquire: async (accountId, holder, ttl) => {
         const got = await ledger.acquire(accountId, holder, ttl);
         if (got) events.push(`unit ${holder}`);

@@ -109,6 +109,16 @@ export class FakeLedger implements SweepLedger {
   async release(accountId: string, holder: string): Promise<void> {
     if (this.leases.get(accountId)?.holder === holder) this.leases.set(accountId, { holder, expiresAt: 0 });
   }
+  readonly inFlightCounts = new Map<string, number>();
+  async inFlight(accountId: string): Promise<number> {
+    return Math.max(0, this.inFlightCounts.get(accountId) ?? 0);
+  }
+  async addInFlight(accountId: string, delta: number): Promise<void> {
+    this.inFlightCounts.set(accountId, (this.inFlightCounts.get(accountId) ?? 0) + delta);
+  }
+  async resetInFlight(accountId: string): Promise<void> {
+    this.inFlightCounts.set(accountId, 0);
+  }
 }
 
 export class FakeStore implements ArchiveStore {

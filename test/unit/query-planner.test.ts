@@ -218,6 +218,24 @@ describe('mergedPage', () => {
     },
   );
 
+  it('pages a number query through the refill loop: never over the limit, never an empty page with a cursor', async () => {
+    // Matches are sparse on both sides (a rare status), so a side's chunk is often filtered to nothing.
+    const number = (e: IndexEntry) => e.from === '+1 555 0100' || e.to === '15550100';
+    for (const limit of [1, 2, 3]) {
+      const query: IndexQuery = { number: '15550100', status: 'failed', limit };
+      const { pages, calls } = await allPages(source, query);
+      const ids = pages.flatMap((page) => page.items.map((item) => item.id));
+      expect([...ids].sort()).toEqual(expected((e) => e.status === 'failed' && number(e)));
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const page of pages) {
+        expect(page.items.length).toBeLessThanOrEqual(limit);
+        if (page.cursor) expect(page.items.length).toBe(limit);
+      }
+      // Both sides of the number were read: the from side (byFrom) and the to side (byTo).
+      expect(new Set(calls.map((call) => call.IndexName))).toEqual(new Set(['byFrom', 'byTo']));
+    }
+  });
+
   it('caps a page by bytes whatever the limit, with a cursor that loses nothing', async () => {
     const wide = source.map((entry) => ({ ...entry, reason: 'r'.repeat(2_000) }));
     const maxBytes = 10_000;

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SweepIncompleteError } from '../../lambdas/core/errors.ts';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
+import { recordOutcome } from '../../lambdas/core/ingest.ts';
 import type { EntryStatus } from '../../lambdas/core/ports.ts';
 import {
+  PACING_STALE_MS,
+  PACING_WAIT_SECONDS,
   type SweepRequest,
   type SweepState,
   type SweepStepDeps,
@@ -37,7 +40,7 @@ function parts(overrides: Partial<SweepStepDeps> = {}) {
     index,
     ledger,
     starter,
-    settings: sweepSettings({}),
+    settings: sweepSettings({ provider: 'voipbin' }),
     concurrency: 1,
     now: () => ledger.now,
     ...overrides,
@@ -84,6 +87,8 @@ describe('sweepStep: one listing unit per call', () => {
     expect(starter.calls[0]?.input).toEqual({
       ref: { accountId: 'vb-main', provider: 'voipbin', providerRecordingId: 'r30', callId: undefined },
       hints: { direction: 'inbound', readiness: 'ready', startedAt: at(30), raw: { id: 'r30' } },
+      // Its outcome, once recorded, frees a place in the sweep's pacing.
+      paced: true,
     });
     // Between passes: no active checkpoint, the deep pass remembered, the lease given up.
     expect(ledger.records.get('vb-main#scheduled')).toEqual({
@@ -136,7 +141,7 @@ describe('sweepStep: one listing unit per call', () => {
     index.cursors.set('vb-main', '2026-11-01T09:00:00.000Z');
     await runPass(deps);
     expect(adapter.listWindows[1]).toEqual({ since: '2026-10-31T09:00:00.000Z' });
-    await runPass({ ...deps, settings: sweepSettings({ sweep: { lookbackHours: 3 } }) });
+    await runPass({ ...deps, settings: sweepSettings({ provider: 'voipbin', sweep: { lookbackHours: 3 } }) });
     expect(adapter.listWindows[2]).toEqual({ since: '2026-11-01T06:00:00.000Z' });
     // A week after the last deep pass, the next one is deep again.
     ledger.now += 168 * HOUR;
@@ -258,5 +263,60 @@ describe('sweepStep: one listing unit per call', () => {
     expect(starter.calls).toHaveLength(1);
     expect(state.cursor).toBeUndefined();
     expect(index.cursors.size).toBe(0);
+  });
+});
+
+describe('sweepStep: paced by the executions in flight', () => {
+  const settings = { ...sweepSettings({ provider: 'voipbin' }), maxInFlight: 3 };
+
+  it('counts what it hands over, and the next page waits while the account has maxInFlight in flight', async () => {
+    const { adapter, ledger, deps } = parts({ settings });
+    adapter.pageSize = 2;
+    adapter.listed = ['r1', 'r2', 'r3', 'r4', 'r5'].map((id) => recording(id));
+    const first = await sweepStep(deps, { accountId: 'vb-main' }, 'pace-1');
+    expect(first.status).toBe('running');
+    expect(await ledger.inFlight('vb-main')).toBe(2);
+    const second = await sweepStep(deps, first, 'pace-1');
+    expect(await ledger.inFlight('vb-main')).toBe(4);
+    // 4 in flight ≥ 3: no listing, a wait, the checkpoint where it was.
+    const waiting = await sweepStep(deps, second, 'pace-1');
+    expect(waiting).toMatchObject({ status: 'waiting', waitSeconds: PACING_WAIT_SECONDS });
+    expect(adapter.pageCalls).toHaveLength(2);
+    // Two outcomes recorded: below the limit again, the pass goes on from its checkpoint.
+    await ledger.addInFlight('vb-main', -2);
+    const third = await sweepStep(deps, waiting, 'pace-1');
+    expect(third).not.toHaveProperty('waitSeconds');
+    expect(adapter.pageCalls.map((call) => call.position)).toEqual([undefined, '2', '4']);
+    expect(third.progress).toMatchObject({ listed: 5, started: 5 });
+  });
+
+  it('resets a count that has not fallen for 15 minutes (a lost decrement) instead of waiting forever', async () => {
+    const { adapter, ledger, deps } = parts({ settings });
+    adapter.pageSize = 3;
+    adapter.listed = ['r1', 'r2', 'r3', 'r4'].map((id) => recording(id));
+    const first = await sweepStep(deps, { accountId: 'vb-main' }, 'pace-2');
+    let state = await sweepStep(deps, first, 'pace-2');
+    expect(state.status).toBe('waiting');
+    ledger.now += PACING_STALE_MS - 1;
+    state = await sweepStep(deps, state, 'pace-2');
+    expect(state.status).toBe('waiting');
+    ledger.now += 1;
+    state = await sweepStep(deps, state, 'pace-2');
+    expect(state.progress).toMatchObject({ listed: 4 });
+    expect(await ledger.inFlight('vb-main')).toBe(1);
+  });
+
+  it('a recorded outcome of a paced execution lowers the count; one not handed over by a sweep does not', async () => {
+    const ledger = new FakeLedger();
+    await ledger.addInFlight('vb-main', 2);
+    const index = new FakeIndex();
+    const ref = { accountId: 'vb-main', provider: 'voipbin' as const, providerRecordingId: 'r1' };
+    await recordOutcome({ ref, paced: true, reason: 'x' }, 'failed', { index, ledger });
+    expect(await ledger.inFlight('vb-main')).toBe(1);
+    await recordOutcome({ ref: { ...ref, providerRecordingId: 'r2' }, reason: 'x' }, 'failed', {
+      index,
+      ledger,
+    });
+    expect(await ledger.inFlight('vb-main')).toBe(1);
   });
 });

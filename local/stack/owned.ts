@@ -1,0 +1,146 @@
+/**
+ * The owned stack: this process starts the S3 and DynamoDB servers and runs both synthesized
+ * workflows in-process, on one local Step Functions endpoint that `serve` publishes.
+ */
+import { join } from 'node:path';
+import type { IngestState } from '../../lambdas/core/ingest.ts';
+import type { WorkflowStarter } from '../../lambdas/core/ports.ts';
+import type { RecordEvent } from '../../lambdas/handlers/record.ts';
+import type { SweepStepEvent } from '../../lambdas/handlers/sweep-step.ts';
+import { startLocalServers } from '../servers.ts';
+import { randomCredentials } from '../sigv4.ts';
+import type { EndedExecution, LocalStackOptions, OwnedLocalStack } from '../stack.ts';
+import type { LocalStepFunctionsOptions, TaskHandler } from '../step-functions.ts';
+import { LOCAL_REGION, SWEEP_STATE_MACHINE_PATH } from '../template.ts';
+import { archiveOf, LOCAL_BUCKET, LOCAL_TABLE } from './archive.ts';
+import { clients } from './clients.ts';
+import { runtimeFor, stackApi, workflowModules } from './wiring.ts';
+
+/** Starts the servers and runs the synthesized workflow in this process. */
+export async function startLocalStack(options: LocalStackOptions): Promise<OwnedLocalStack> {
+  const credentials = randomCredentials();
+  const [modules, workflows, { stateMachineAt }, servers, { ensureIndexTable }] = await Promise.all([
+    workflowModules(),
+    import('../definitions.ts').then(({ loadWorkflows }) => loadWorkflows(options.config, options.dataDir)),
+    import('../template.ts'),
+    startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials),
+    import('../table-migration.ts'),
+  ]);
+  const {
+    createArchiveHandler,
+    createCheckHandler,
+    createRecordHandler,
+    createEndedHandler,
+    createSweepStepHandler,
+    LocalStepFunctions,
+    SFNClient,
+    SfnWorkflowStarter,
+  } = modules;
+  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
+  const archive = archiveOf(s3, dynamo, () => servers.close(), options.config.retention);
+  await ensureIndexTable(
+    dynamo,
+    { TableName: LOCAL_TABLE, ...workflows.table },
+    options.dataDir,
+    options.logger ?? modules.jsonLogger,
+  );
+
+  // The handlers need a starter and the local Step Functions need the handlers: the starter is
+  // wired once the Step Functions endpoint listens.
+  const starters: { ingest?: WorkflowStarter; sweep?: WorkflowStarter } = {};
+  const wired = (which: 'ingest' | 'sweep') => {
+    const starter = starters[which];
+    if (!starter) throw new Error('the local Step Functions endpoint is not listening yet');
+    return starter;
+  };
+  const lateStarter = (which: 'ingest' | 'sweep'): WorkflowStarter => ({
+    start: (name, input) => wired(which).start(name, input),
+    status: (name) => wired(which).status(name),
+  });
+  const runtime = runtimeFor(modules, options, archive, lateStarter('ingest'), lateStarter('sweep'));
+  const check = createCheckHandler(runtime);
+  const archiveTask = createArchiveHandler(runtime);
+  const record = createRecordHandler(runtime);
+  const sweepStep = createSweepStepHandler(runtime);
+  const ended = createEndedHandler(runtime);
+  const handlers: Record<string, TaskHandler> = {
+    check: (input) => check(input as IngestState),
+    archive: (input) => archiveTask(input as IngestState),
+    record: (input) => record(input as RecordEvent),
+    'sweep-step': (input) => sweepStep(input as SweepStepEvent),
+  };
+  const machine = (
+    path: string | undefined,
+    machineName: string,
+    journal: string,
+    extra: Pick<LocalStepFunctionsOptions, 'executionTimeoutSeconds' | 'onStopped'> = {},
+  ) =>
+    new LocalStepFunctions({
+      ...extra,
+      local: stateMachineAt(workflows, path),
+      machineName,
+      handlers,
+      journalPath: join(options.dataDir, journal),
+      retryIntervalScale: options.retryIntervalScale,
+      concurrency: options.concurrency,
+      credentials,
+      // Another sweep of the account is waited for in seconds, not the deployed minute.
+      waitOverridesMs: { WaitForOtherSweep: 1_000 },
+      onTaskError: (state, error) =>
+        runtime.logger.warn('workflow task failed', { state, error: error.name, reason: error.message }),
+    });
+  const stepFunctions = machine(undefined, 'callvault-ingest', 'executions.jsonl', {
+    executionTimeoutSeconds: options.executionTimeoutSeconds,
+    // What the deployed EventBridge rule does with an ingest execution that ended without an
+    // outcome; the sweep has no outcome to record: its checkpoint resumes on the next run.
+    onStopped: (detail) => ended({ 'detail-type': 'Step Functions Execution Status Change', detail }),
+  });
+  const sweepFunctions = machine(SWEEP_STATE_MACHINE_PATH, 'callvault-sweep', 'sweeps.jsonl');
+  // One endpoint for both, as Step Functions is one service for every state machine.
+  const stepFunctionsEndpoint = await stepFunctions.listen(0, [sweepFunctions]);
+  const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
+  starters.ingest = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
+  starters.sweep = new SfnWorkflowStarter(sfn, sweepFunctions.stateMachineArn);
+  const resumed = [...stepFunctions.resumeUnfinished(), ...sweepFunctions.resumeUnfinished()];
+  if (resumed.length > 0) {
+    runtime.logger.info('resumed executions a previous run left unfinished', { count: resumed.length });
+  }
+  const ingestStartedSince = async (accountId: string, since: string) =>
+    [...stepFunctions.executions.values()]
+      .filter(
+        (execution) =>
+          execution.startDate >= since &&
+          (execution.input as IngestState | undefined)?.ref?.accountId === accountId,
+      )
+      .map((execution) => execution.name);
+
+  return {
+    ...stackApi(modules, options, { runtime, archive, sfn, ingestStartedSince }, async (name) => {
+      const execution = stepFunctions.executions.get(name);
+      if (!execution) throw new Error(`execution ${name} is not known locally`);
+      return (await execution.done) as EndedExecution;
+    }),
+    stepFunctions,
+    sweepFunctions,
+    endpoints: {
+      s3: servers.s3Endpoint,
+      dynamodb: servers.dynamoEndpoint,
+      stepFunctions: stepFunctionsEndpoint,
+      credentials,
+    },
+    async close({ waitForExecutions = true } = {}) {
+      if (!waitForExecutions) {
+        sweepFunctions.abortRunning();
+        stepFunctions.abortRunning();
+      }
+      await Promise.allSettled(
+        [...sweepFunctions.executions.values(), ...stepFunctions.executions.values()].map(
+          (execution) => execution.done,
+        ),
+      );
+      await stepFunctions.close();
+      sfn.destroy();
+      await archive.close();
+    },
+  };
+}
