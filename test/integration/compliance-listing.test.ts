@@ -8,7 +8,7 @@ import { planQuery } from '../../lambdas/aws/dynamo-index.ts';
 import type { IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
 import type { HttpEvent } from '../../lambdas/handlers/http.ts';
 import { createQueryHandler } from '../../lambdas/handlers/query.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const entry = (n: number, status: IndexEntry['status'] = 'archived'): IndexEntry => ({
   id: `cl-${n}`,

@@ -27,7 +27,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { LOCAL_BUCKET } from '../../local/stack.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = 86_400_000;
 

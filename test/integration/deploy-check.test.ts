@@ -12,8 +12,6 @@ import { checkSecrets, formatChecks } from '../../bin/commands/deploy-check.ts';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const PASSWORD = 'ib-pa55word-value';
 const WEBHOOK = 'hook-s3cret-value';
 const config = {

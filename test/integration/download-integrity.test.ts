@@ -9,7 +9,7 @@ import { harvest } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
-import { startTestStack } from './helpers.ts';
+import { startTestStack } from '../helpers/stack.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -10,7 +10,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
 import { localExecutionArn } from '../../local/step-functions.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 describe('local endpoints refuse other credentials', () => {
   let stack: TestStack;

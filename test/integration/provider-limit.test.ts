@@ -21,8 +21,6 @@ import {
 } from '../../local/simulators/infobip.ts';
 import { LOCAL_TABLE, type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const dirs: string[] = [];
 const stacks: OwnedLocalStack[] = [];
 const sims: InfobipSimulator[] = [];

@@ -25,7 +25,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

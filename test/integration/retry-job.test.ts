@@ -12,7 +12,7 @@ import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import { harvest } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

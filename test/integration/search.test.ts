@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
 import type { HttpEvent } from '../../lambdas/handlers/http.ts';
 import { createQueryHandler } from '../../lambdas/handlers/query.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const entries: IndexEntry[] = Array.from({ length: 60 }, (_, n) => ({
   id: `rec-${String(n).padStart(2, '0')}`,

@@ -38,8 +38,6 @@ import {
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { openLocalArchive, openLocalStack } from '../../local/stack.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const secretOf = (accountId: string) => `hook-secret-${accountId}`;
 const basic = (password: string) => `Basic ${Buffer.from(`provider:${password}`).toString('base64')}`;
 

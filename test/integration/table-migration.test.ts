@@ -13,7 +13,7 @@ import type { AccountConfig } from '../../lambdas/core/config.ts';
 import { startLocalServers } from '../../local/servers.ts';
 import { randomCredentials } from '../../local/sigv4.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
-import { startTestStack } from './helpers.ts';
+import { startTestStack } from '../helpers/stack.ts';
 
 const account: AccountConfig = {
   id: 'vb',

@@ -9,29 +9,16 @@ import {
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
-import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
+import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import type { AdapterOptions, ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { BANDWIDTH_LIST_CAP, createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
 import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
+import { FAST } from '../helpers/retry.ts';
+import { collect, drain } from '../helpers/streams.ts';
 
-const FAST: AdapterOptions = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const START = new Date('2026-11-01T09:00:00.000Z');
 const HOUR = 3_600_000;
-
-async function collect(iterable: AsyncIterable<Recording>): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of iterable) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  for await (const _chunk of download.body) {
-    // The MeteredStream counts and hashes as it is read.
-  }
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
-}
 
 function ref(sim: BandwidthSimulator, id: string, account = 'bandwidth-sim'): RecordingRef {
   const recording = sim.recordings.get(id);

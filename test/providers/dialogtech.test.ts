@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { finished } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import {
@@ -14,17 +13,16 @@ import {
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
-import type { Recording } from '../../lambdas/core/recording.ts';
-import type { AdapterOptions, ProviderAdapter } from '../../lambdas/providers/adapter.ts';
+import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createDialogtechAdapter } from '../../lambdas/providers/dialogtech.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import {
   DialogtechSimulator,
   dialogtechRecordings,
   dialogtechSimulatorAccount,
 } from '../../local/simulators/dialogtech.ts';
+import { FAST } from '../helpers/retry.ts';
+import { collect, drain, rejection } from '../helpers/streams.ts';
 
-const FAST: AdapterOptions = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const WHO = 'dialogtech account "dt-test"';
 
 // Keys with characters that URL encoding rewrites (`+`, `/`, `=`, space, `!`, `~`, parentheses).
@@ -102,25 +100,10 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function collect(iterable: AsyncIterable<Recording>): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of iterable) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  download.body.resume();
-  await finished(download.body);
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
-}
-
 async function thrown(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
+  const error = await rejection(promise);
+  if (!error) throw new Error('expected a rejection');
+  return error as Error;
 }
 
 /** Every form a key takes in a URL: raw, encodeURIComponent and URLSearchParams. */

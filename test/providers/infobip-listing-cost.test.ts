@@ -15,8 +15,8 @@ import {
   infobipSampleRecordings,
   infobipSimulatorAccount,
 } from '../../local/simulators/infobip.ts';
+import { FAST } from '../helpers/retry.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const START = Date.UTC(2026, 10, 1, 0, 0, 0);
 const MINUTE = 60_000;
 // 500 files a minute apart, 25 pages of 20.

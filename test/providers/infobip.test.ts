@@ -10,8 +10,7 @@ import {
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
-import type { ListWindow, ProviderAdapter } from '../../lambdas/providers/adapter.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
+import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createInfobipAdapter } from '../../lambdas/providers/infobip.ts';
 import type { SimRecording } from '../../local/simulators/base.ts';
 import {
@@ -21,8 +20,8 @@ import {
   infobipSampleRecordings,
   infobipSimulatorAccount,
 } from '../../local/simulators/infobip.ts';
-
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
+import { FAST } from '../helpers/retry.ts';
+import { drain, listAll } from '../helpers/streams.ts';
 
 /** The three files of the reference's example response. */
 const REFERENCE_FILES: SimRecording[] = [
@@ -52,19 +51,6 @@ const REFERENCE_FILES: SimRecording[] = [
   durationSec: 0.5,
 }));
 
-async function collect(adapter: ProviderAdapter, window: ListWindow = {}): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of adapter.list(window)) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  for await (const _chunk of download.body) {
-    // reading is what counts and hashes
-  }
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
-}
-
 async function startSim(sim: InfobipSimulator): Promise<InfobipSimulator> {
   await sim.start();
   return sim;
@@ -84,7 +70,7 @@ describe('infobip listing', () => {
   it('reads every page until an empty one, even after a short page', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(7) });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 3 });
-    const recordings = await collect(adapter);
+    const recordings = await listAll(adapter);
     expect(recordings.map((r) => r.providerRecordingId).sort()).toEqual([...s.recordings.keys()].sort());
     // pages 1, 2 (full), 3 (one file), 4 (empty)
     expect(s.count('list')).toBe(4);
@@ -93,21 +79,21 @@ describe('infobip listing', () => {
   it('reads past a last full page to the empty page when the page size divides the count', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(6) });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 3 });
-    expect(await collect(adapter)).toHaveLength(6);
+    expect(await listAll(adapter)).toHaveLength(6);
     expect(s.count('list')).toBe(3);
   });
 
   it('lists an empty account with one request', async () => {
     const s = await sim({});
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), FAST);
-    expect(await collect(adapter)).toEqual([]);
+    expect(await listAll(adapter)).toEqual([]);
     expect(s.count('list')).toBe(1);
   });
 
   it('reads the bare-array form', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(5), bareArray: true });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 2 });
-    const recordings = await collect(adapter);
+    const recordings = await listAll(adapter);
     expect(recordings).toHaveLength(5);
     expect(s.count('list')).toBe(4);
   });
@@ -115,7 +101,7 @@ describe('infobip listing', () => {
   it('reads the XML form, including a page holding a single <file>', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(5), preferXml: true });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 2 });
-    const recordings = await collect(adapter);
+    const recordings = await listAll(adapter);
     expect(recordings.map((r) => r.providerRecordingId).sort()).toEqual([...s.recordings.keys()].sort());
     const first = s.recordings.get(recordings[0]?.providerRecordingId ?? '');
     expect(recordings[0]?.startedAt).toBe(first?.startedAt.toISOString());
@@ -126,7 +112,7 @@ describe('infobip listing', () => {
     const s = await sim({ recordings: REFERENCE_FILES });
     // A non-UTC account zone must not matter: recordedAt carries its own (colon-less) offset.
     const account = { ...infobipSimulatorAccount(s), timeZone: 'Asia/Kolkata' };
-    const recordings = await collect(createInfobipAdapter(account, FAST));
+    const recordings = await listAll(createInfobipAdapter(account, FAST));
     const newest = recordings.find((r) => r.callId === '453e161a-fe4f-4f3c-80c0-ab520de9a969');
     expect(newest).toEqual({
       accountId: 'infobip-sim',
@@ -168,7 +154,7 @@ describe('infobip listing', () => {
       extra: { groupId: `#/script/${index + 1}` },
     }));
     const s = await sim({ recordings: files });
-    const recordings = await collect(createInfobipAdapter(infobipSimulatorAccount(s), FAST));
+    const recordings = await listAll(createInfobipAdapter(infobipSimulatorAccount(s), FAST));
     expect(recordings).toHaveLength(2);
     expect(new Set(recordings.map((r) => r.providerRecordingId)).size).toBe(2);
     expect(recordings.every((r) => r.callId === messageId)).toBe(true);
@@ -182,7 +168,7 @@ describe('infobip listing', () => {
     const start = new Date('2026-11-01T09:00:00.000Z');
     const s = await sim({ recordings: infobipSampleRecordings(10, { start, spacingMs: 60_000 }) });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 4 });
-    const recordings = await collect(adapter, {
+    const recordings = await listAll(adapter, {
       since: '2026-11-01T09:03:00.000Z',
       until: '2026-11-01T09:07:00.000Z',
     });
@@ -270,9 +256,9 @@ describe('infobip get, download and readiness', () => {
 
   it('does not list a file that is not stored yet, and lists it ready once stored', async () => {
     const ref = { accountId: account.id, provider: 'infobip' as const, providerRecordingId: pendingId };
-    expect((await collect(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(false);
+    expect((await listAll(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(false);
     s.markReady(pendingId);
-    expect((await collect(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(true);
+    expect((await listAll(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(true);
     expect((await adapter.get(ref)).readiness).toBe('ready');
   });
 
@@ -329,19 +315,19 @@ describe('infobip faults', () => {
     s.inject({ kind: 'rate-limit', on: 'list', retryAfterSeconds: 1 });
     const before = s.count('list');
     const started = Date.now();
-    expect(await collect(adapter)).toHaveLength(4);
+    expect(await listAll(adapter)).toHaveLength(4);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(s.count('list') - before).toBe(4);
   });
 
   it('retries a server error', async () => {
     s.inject({ kind: 'server-error', on: 'list', times: 2 });
-    expect(await collect(adapter)).toHaveLength(4);
+    expect(await listAll(adapter)).toHaveLength(4);
   });
 
   it('retries a reset connection on the listing and on the audio', async () => {
     s.inject({ kind: 'reset', on: 'list' });
-    expect(await collect(adapter)).toHaveLength(4);
+    expect(await listAll(adapter)).toHaveLength(4);
     s.inject({ kind: 'reset', on: 'audio' });
     const { sha256 } = await drain(await adapter.download(ref(0)));
     expect(sha256).toBe(s.audio(ref(0).providerRecordingId).sha256());
@@ -367,7 +353,7 @@ describe('infobip faults', () => {
 
   it('turns a garbage listing into ProviderResponseError naming account and provider', async () => {
     s.inject({ kind: 'garbage', on: 'list' });
-    const error = await collect(adapter).catch((e: unknown) => e);
+    const error = await listAll(adapter).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderResponseError);
     expect((error as Error).message).toContain('infobip account "infobip-sim"');
     expect((error as Error).message).toContain('/voice/ivr/1/files');
@@ -377,7 +363,7 @@ describe('infobip faults', () => {
     s.preferXml = true;
     try {
       s.inject({ kind: 'garbage', on: 'list' });
-      const error = await collect(adapter).catch((e: unknown) => e);
+      const error = await listAll(adapter).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderResponseError);
       expect((error as Error).message).toMatch(/infobip account "infobip-sim".*not well-formed XML/);
     } finally {
@@ -394,7 +380,7 @@ describe('infobip faults', () => {
 
   it('maps an injected 401 to ProviderAuthError', async () => {
     s.inject({ kind: 'unauthorized', on: 'list' });
-    await expect(collect(adapter)).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(listAll(adapter)).rejects.toBeInstanceOf(ProviderAuthError);
   });
 });
 
@@ -407,7 +393,7 @@ describe('infobip auth', () => {
 
   it('accepts an API key (Authorization: App <key>)', async () => {
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s, 'ib-key', 'apiKey'), FAST);
-    expect(await collect(adapter)).toHaveLength(2);
+    expect(await listAll(adapter)).toHaveLength(2);
   });
 
   it('answers wrong credentials with Infobip 401 JSON', async () => {
@@ -428,7 +414,7 @@ describe('infobip auth', () => {
       { ...infobipSimulatorAccount(s, 'ib-key-bad'), auth: { apiKey } },
     ];
     for (const account of accounts) {
-      const error = await collect(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
+      const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderAuthError);
       const message = (error as Error).message;
       expect(message).toContain(`"${account.id}"`);
@@ -505,7 +491,7 @@ describe('infobip malformed and unusual bodies', () => {
   it('yields a file once when pages overlap', async () => {
     const pages = [[file('A'), file('B')], [file('B'), file('C')], []];
     const { account } = await stub((page) => ({ body: JSON.stringify({ files: pages[page - 1] ?? [] }) }));
-    const recordings = await collect(createInfobipAdapter(account, { ...FAST, pageSize: 2 }));
+    const recordings = await listAll(createInfobipAdapter(account, { ...FAST, pageSize: 2 }));
     expect(recordings.map((r) => r.providerRecordingId)).toEqual(['A', 'B', 'C']);
   });
 
@@ -513,7 +499,7 @@ describe('infobip malformed and unusual bodies', () => {
     const { account } = await stub((page) => ({
       body: page === 1 ? JSON.stringify({ results: [file('R1')] }) : '{}',
     }));
-    const recordings = await collect(createInfobipAdapter(account, FAST));
+    const recordings = await listAll(createInfobipAdapter(account, FAST));
     expect(recordings.map((r) => r.providerRecordingId)).toEqual(['R1']);
   });
 
@@ -521,7 +507,7 @@ describe('infobip malformed and unusual bodies', () => {
     const { account } = await stub((page) => ({
       body: JSON.stringify(page === 1 ? [file('E', { recordedAt: 1525073132920 })] : []),
     }));
-    const [recording] = await collect(createInfobipAdapter(account, FAST));
+    const [recording] = await listAll(createInfobipAdapter(account, FAST));
     expect(recording?.startedAt).toBe('2018-04-30T07:25:32.920Z');
   });
 
@@ -532,7 +518,7 @@ describe('infobip malformed and unusual bodies', () => {
       }),
     }));
     const adapter = createInfobipAdapter(account, FAST);
-    const [recording] = await collect(adapter);
+    const [recording] = await listAll(adapter);
     expect(recording?.providerRecordingId).toBe('X');
     const { bytes } = await drain(await adapter.download(recording as Recording));
     expect(bytes).toBe(4);
@@ -552,7 +538,7 @@ describe('infobip malformed and unusual bodies', () => {
     ['a body that is not JSON', 'Internal error', 'text/plain', /not JSON/],
   ])('rejects %s with ProviderResponseError', async (_name, body, contentType, pattern) => {
     const { account } = await stub(() => ({ body, contentType }));
-    const error = await collect(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
+    const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderResponseError);
     expect((error as Error).message).toContain('infobip account "ib-stub"');
     expect((error as Error).message).toMatch(pattern);
@@ -561,7 +547,7 @@ describe('infobip malformed and unusual bodies', () => {
 
   it('stops with ProviderResponseError when the server ignores the page number', async () => {
     const { account, paths } = await stub(() => ({ body: JSON.stringify({ files: [file('S')] }) }));
-    const error = await collect(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
+    const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderResponseError);
     expect((error as Error).message).toMatch(/does not page/);
     expect(paths).toHaveLength(2);

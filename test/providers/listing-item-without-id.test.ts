@@ -12,8 +12,8 @@ import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
 import { type ProviderSimulator, sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { FAST } from '../helpers/retry.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const START = new Date('2026-11-01T09:00:00.000Z');
 
 function recordingLogger(): { logger: Logger; warnings: Array<{ message: string; fields?: LogFields }> } {

@@ -17,8 +17,8 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { FAST } from '../helpers/retry.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const running: ProviderSimulator[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((sim) => sim.stop()));

@@ -11,7 +11,6 @@ import {
   WebhookParseError,
 } from '../../lambdas/core/errors.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
-import type { AudioDownload } from '../../lambdas/providers/http.ts';
 import { createRestcommAdapter, type RestcommAdapterOptions } from '../../lambdas/providers/restcomm.ts';
 import type { SimRecording } from '../../local/simulators/base.ts';
 import {
@@ -21,8 +20,9 @@ import {
   restcommSid,
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
+import { FAST } from '../helpers/retry.ts';
+import { collect, drain } from '../helpers/streams.ts';
 
-const FAST: RestcommAdapterOptions = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 /** Sample recordings start here, one a minute. */
 const START = Date.UTC(2026, 10, 1, 9, 0, 0);
 
@@ -44,19 +44,6 @@ function adapterFor(
   options: RestcommAdapterOptions = {},
 ) {
   return createRestcommAdapter({ ...restcommSimulatorAccount(sim), ...account }, { ...FAST, ...options });
-}
-
-async function collect(iterable: AsyncIterable<Recording>): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of iterable) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  for await (const _chunk of download.body) {
-    // counting and hashing happen in the stream itself
-  }
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
 }
 
 const minute = (index: number) => new Date(START + index * 60_000).toISOString();

@@ -13,8 +13,8 @@ import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { FAST } from '../helpers/retry.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const uuid = (index: number) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
 const ref = (id: string): RecordingRef => ({
   accountId: 'vb-key',

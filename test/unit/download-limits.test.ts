@@ -15,6 +15,8 @@ import {
 import { DestinationPolicy, isPublicAddress } from '../../lambdas/providers/destinations.ts';
 import { type AudioDownload, ProviderHttp, type ProviderHttpOptions } from '../../lambdas/providers/http.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
+import { ONE_RETRY } from '../helpers/retry.ts';
+import { drain, rejection } from '../helpers/streams.ts';
 
 type Route = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -77,21 +79,13 @@ function client(options: Partial<ProviderHttpOptions> = {}): ProviderHttp {
     baseUrl: provider.origin,
     secrets: ['tok-123'],
     headers: { authorization: 'Bearer tok-123' },
-    retry: { retries: 1, minDelayMs: 5, maxDelayMs: 10 },
+    retry: ONE_RETRY,
     ...options,
   });
 }
 
-async function drain(download: AudioDownload): Promise<unknown> {
-  try {
-    for await (const _chunk of download.body) {
-      // counted, hashed and checked on the way
-    }
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
+/** The error reading the body to its end ended with, if any. */
+const readError = (download: AudioDownload) => rejection(drain(download));
 
 describe('a body that ends cleanly but short of its declared length', () => {
   it('chunked without Content-Length: IncompleteDownloadError naming the RIFF size, no digest', async () => {
@@ -101,7 +95,7 @@ describe('a body that ends cleanly but short of its declared length', () => {
     });
     const download = await client().openAudio('/short-chunked.wav');
     expect(download.contentLength).toBeUndefined();
-    const error = await drain(download);
+    const error = await readError(download);
     expect(error).toBeInstanceOf(IncompleteDownloadError);
     expect((error as Error).message).toContain('ended after 10044 bytes, but its RIFF size declares 1000044');
     expect(download.body.sha256).toBeUndefined();
@@ -120,7 +114,7 @@ describe('a body that ends cleanly but short of its declared length', () => {
       );
     });
     const download = await client().openAudio('/short-close.wav');
-    const error = await drain(download);
+    const error = await readError(download);
     expect(error).toBeInstanceOf(IncompleteDownloadError);
     expect((error as Error).message).toContain('declares 1000044');
   });
@@ -131,7 +125,7 @@ describe('a body that ends cleanly but short of its declared length', () => {
       response.end(wav(100_000));
     });
     const download = await client().openAudio('/whole.wav');
-    expect(await drain(download)).toBeUndefined();
+    expect(await readError(download)).toBeUndefined();
     expect(download.body.bytes).toBe(100_044);
     expect(download.body.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -151,7 +145,7 @@ describe('maxDownloadBytes', () => {
       more();
     });
     const download = await client({ maxDownloadBytes: 200_000 }).openAudio('/endless.wav');
-    const error = await drain(download);
+    const error = await readError(download);
     expect(error).toBeInstanceOf(DownloadTooLargeError);
     expect((error as Error).message).toContain('maxDownloadBytes (200000)');
     expect(download.body.bytes).toBeLessThan(200_000 + 64 * 1024);

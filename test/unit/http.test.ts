@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
   createServer,
@@ -17,7 +16,6 @@ import {
 } from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
 import {
-  type AudioDownload,
   basicAuth,
   headerValue,
   MeteredStream,
@@ -25,9 +23,10 @@ import {
   type ProviderHttpOptions,
   retryAfterMs,
 } from '../../lambdas/providers/http.ts';
+import { FAST_RETRY } from '../helpers/retry.ts';
+import { readAll, sha256 } from '../helpers/streams.ts';
 
 const SECRET = 's3cr3t/t0ken+=';
-const FAST = { minDelayMs: 5, maxDelayMs: 20 };
 
 type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 interface Seen {
@@ -103,19 +102,11 @@ function client(options: Partial<ProviderHttpOptions> = {}): ProviderHttp {
     baseUrl: `${main.origin}/restcomm`,
     secrets: [SECRET],
     headers: { authorization: `Bearer ${SECRET}` },
-    retry: FAST,
+    retry: FAST_RETRY,
     logger,
     ...options,
   });
 }
-
-async function readAll(download: AudioDownload): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of download.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('ProviderHttp.redact', () => {
   it('replaces secrets and their URL-encoded forms', () => {
@@ -231,7 +222,7 @@ describe('ProviderHttp requests', () => {
 
   it('gives up on a 503 that persists with ProviderUnavailableError, redacted', async () => {
     main.routes.set('/restcomm/down', (_req, res) => res.writeHead(503).end(`maintenance ${SECRET}`));
-    const error = await client({ retry: { ...FAST, retries: 2 } })
+    const error = await client({ retry: { ...FAST_RETRY, retries: 2 } })
       .requestText('down', { query: { key: SECRET } })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
@@ -245,7 +236,7 @@ describe('ProviderHttp requests', () => {
 
   it('does not retry when Retry-After exceeds maxRetryAfterMs', async () => {
     main.routes.set('/restcomm/later', (_req, res) => res.writeHead(503, { 'retry-after': '3600' }).end());
-    const error = await client({ retry: { ...FAST, maxRetryAfterMs: 20 } })
+    const error = await client({ retry: { ...FAST_RETRY, maxRetryAfterMs: 20 } })
       .requestText('later')
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
@@ -259,7 +250,7 @@ describe('ProviderHttp requests', () => {
     const port = (closed.address() as AddressInfo).port;
     closed.close();
     await once(closed, 'close');
-    const http = client({ baseUrl: `http://127.0.0.1:${port}`, retry: { ...FAST, retries: 1 } });
+    const http = client({ baseUrl: `http://127.0.0.1:${port}`, retry: { ...FAST_RETRY, retries: 1 } });
     await expect(http.requestText('x')).rejects.toBeInstanceOf(ProviderUnavailableError);
     expect(logged).toHaveLength(2);
   });
@@ -291,7 +282,7 @@ describe('ProviderHttp.openAudio', () => {
     const body = await readAll(download);
     expect(body.equals(audio)).toBe(true);
     expect(download.body.bytes).toBe(audio.length);
-    expect(download.body.sha256).toBe(sha(audio));
+    expect(download.body.sha256).toBe(sha256(audio));
   });
 
   it('fails the stream with IncompleteDownloadError when the body is shorter than Content-Length', async () => {
@@ -356,7 +347,7 @@ describe('ProviderHttp.openAudio', () => {
 
     const away = await http.openAudio('away');
     expect((await readAll(away)).equals(audio)).toBe(true);
-    expect(away.body.sha256).toBe(sha(audio));
+    expect(away.body.sha256).toBe(sha256(audio));
     expect(other.seen).toHaveLength(1);
     expect(other.seen[0]?.headers.authorization).toBeUndefined();
   });
@@ -385,14 +376,14 @@ describe('MeteredStream', () => {
       // drain
     }
     expect(ok.bytes).toBe(data.length);
-    expect(ok.sha256).toBe(sha(data));
+    expect(ok.sha256).toBe(sha256(data));
 
     const unknownLength = new MeteredStream(undefined);
     unknownLength.end(data);
     for await (const _chunk of unknownLength) {
       // drain
     }
-    expect(unknownLength.sha256).toBe(sha(data));
+    expect(unknownLength.sha256).toBe(sha256(data));
 
     const short = new MeteredStream(100, () => 'GET x', 'who');
     short.end(data);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IncompleteDownloadError, InvalidAudioError } from '../../lambdas/core/errors.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
@@ -12,6 +11,7 @@ import {
   recordOutcome,
 } from '../../lambdas/core/ingest.ts';
 import type { RecordingRef } from '../../lambdas/core/recording.ts';
+import { sha256 } from '../helpers/streams.ts';
 import { ACCOUNT, audioDownload, FakeAdapter, FakeIndex, FakeStore, recording } from './fakes.ts';
 
 const REF: RecordingRef = {
@@ -21,7 +21,6 @@ const REF: RecordingRef = {
   callId: 'call-1',
 };
 const T0 = Date.parse('2026-11-01T09:00:00.000Z');
-const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 function setup(readiness = { initialDelaySeconds: 30, maxDelaySeconds: 900, deadlineSeconds: 3600 }) {
   const adapter = new FakeAdapter();
@@ -206,7 +205,7 @@ describe('archiveRecording', () => {
       bucket: 'archive-bucket',
       key,
       bytes: audio.length,
-      sha256: sha(audio),
+      sha256: sha256(audio),
       contentType: 'audio/wav',
       recovered: false,
     });
@@ -302,7 +301,7 @@ describe('archiveRecording', () => {
       bucket: 'archive-bucket',
       key,
       bytes: stored.length,
-      sha256: sha(stored),
+      sha256: sha256(stored),
       contentType: 'audio/mpeg',
       recovered: true,
     });

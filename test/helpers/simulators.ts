@@ -1,0 +1,117 @@
+/**
+ * Each provider's simulator with its sample recordings and the account that points at it, for
+ * tests that run several providers (or any one of them) the same way.
+ */
+import type { AccountConfig, AccountOf } from '../../lambdas/core/config.ts';
+import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
+import { type ProviderSimulator, type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
+import {
+  DialogtechSimulator,
+  dialogtechRecordings,
+  dialogtechSimulatorAccount,
+} from '../../local/simulators/dialogtech.ts';
+import {
+  InfobipSimulator,
+  infobipSampleRecordings,
+  infobipSimulatorAccount,
+} from '../../local/simulators/infobip.ts';
+import {
+  RestcommSimulator,
+  restcommRecordings,
+  restcommSimulatorAccount,
+} from '../../local/simulators/restcomm.ts';
+import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import type { Stop } from './teardown.ts';
+
+export type Provider = AccountConfig['provider'];
+
+export interface Simulators {
+  infobip: InfobipSimulator;
+  dialogtech: DialogtechSimulator;
+  voipbin: VoipbinSimulator;
+  restcomm: RestcommSimulator;
+  bandwidth: BandwidthSimulator;
+}
+
+export type SampleOptions = Omit<NonNullable<Parameters<typeof sampleRecordings>[1]>, 'makeId'> & {
+  /** Not ready (processing at the provider) until this many milliseconds from now. */
+  pendingMs?: number;
+};
+
+interface Kind<P extends Provider> {
+  create(recordings: SimRecording[]): Simulators[P];
+  samples(count: number, options: SampleOptions): SimRecording[];
+  account(simulator: Simulators[P], id?: string): AccountOf<P>;
+}
+
+const KINDS: { [P in Provider]: Kind<P> } = {
+  infobip: {
+    create: (recordings) => new InfobipSimulator({ recordings }),
+    samples: infobipSampleRecordings,
+    account: infobipSimulatorAccount,
+  },
+  dialogtech: {
+    create: (recordings) => new DialogtechSimulator({ recordings }),
+    samples: dialogtechRecordings,
+    account: dialogtechSimulatorAccount,
+  },
+  voipbin: {
+    create: (recordings) => new VoipbinSimulator({ recordings }),
+    samples: sampleRecordings,
+    account: voipbinSimulatorAccount,
+  },
+  restcomm: {
+    create: (recordings) => new RestcommSimulator({ recordings }),
+    samples: restcommRecordings,
+    account: restcommSimulatorAccount,
+  },
+  bandwidth: {
+    create: (recordings) => new BandwidthSimulator({ recordings }),
+    samples: sampleRecordings,
+    account: bandwidthSimulatorAccount,
+  },
+};
+
+export const PROVIDERS = Object.keys(KINDS) as Provider[];
+
+/** The provider's sample recordings (its own id format), optionally still processing. */
+export function samplesOf(provider: Provider, count: number, options: SampleOptions = {}): SimRecording[] {
+  const { pendingMs, ...sampleOptions } = options;
+  const recordings = KINDS[provider].samples(count, sampleOptions);
+  if (pendingMs === undefined) return recordings;
+  const readyAt = Date.now() + pendingMs;
+  return recordings.map((recording) => ({ ...recording, readyAt }));
+}
+
+/** A simulator (not started) holding `count` sample recordings. */
+export function simulatorOf<P extends Provider>(
+  provider: P,
+  count: number,
+  options: SampleOptions = {},
+): Simulators[P] {
+  return KINDS[provider].create(samplesOf(provider, count, options));
+}
+
+export function accountOf<P extends Provider>(
+  provider: P,
+  simulator: Simulators[P],
+  id?: string,
+): AccountOf<P> {
+  return KINDS[provider].account(simulator, id);
+}
+
+/** Starts the simulator and defers its stop. */
+export async function started<S extends ProviderSimulator>(simulator: S, stopLater: (stop: Stop) => void) {
+  await simulator.start();
+  stopLater(() => simulator.stop());
+  return simulator;
+}
+
+/** Starts every simulator of the record at once; the returned function stops them all. */
+export async function startAll(simulators: Record<string, ProviderSimulator>): Promise<Stop> {
+  const all = Object.values(simulators);
+  await Promise.all(all.map((simulator) => simulator.start()));
+  return async () => {
+    await Promise.all(all.map((simulator) => simulator.stop()));
+  };
+}
