@@ -35,12 +35,11 @@ export function testConfig(
   });
 }
 
-/** Provider-level retries and workflow Retry intervals shortened: the behaviour is the same. */
-export const FAST_STACK = {
-  logger: silentLogger,
-  adapterOptions: { retry: FAST_RETRY },
-  retryIntervalScale: 0.002,
-};
+/** A silent stack whose provider-level retries are shortened: the behaviour is the same. */
+export const FAST_PROVIDERS = { logger: silentLogger, adapterOptions: { retry: FAST_RETRY } };
+
+/** FAST_PROVIDERS with the workflow's Retry intervals shortened too. */
+export const FAST_STACK = { ...FAST_PROVIDERS, retryIntervalScale: 0.002 };
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `callvault-${name}-`));
 

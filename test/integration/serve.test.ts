@@ -18,25 +18,10 @@ import { silentLogger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { harvest } from '../../local/harvest.ts';
 import { type RunningServe, serve } from '../../local/serve.ts';
-import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
-import { type ProviderSimulator, sampleRecordings } from '../../local/simulators/base.ts';
-import {
-  DialogtechSimulator,
-  dialogtechRecordings,
-  dialogtechSimulatorAccount,
-} from '../../local/simulators/dialogtech.ts';
-import {
-  InfobipSimulator,
-  infobipSampleRecordings,
-  infobipSimulatorAccount,
-} from '../../local/simulators/infobip.ts';
-import {
-  RestcommSimulator,
-  restcommRecordings,
-  restcommSimulatorAccount,
-} from '../../local/simulators/restcomm.ts';
-import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { openLocalArchive, openLocalStack } from '../../local/stack.ts';
+import { accountOf, simulatorOf, startAll } from '../helpers/simulators.ts';
+import { FAST_PROVIDERS, testConfig } from '../helpers/stack.ts';
+import type { Stop } from '../helpers/teardown.ts';
 
 const secretOf = (accountId: string) => `hook-secret-${accountId}`;
 const basic = (password: string) => `Basic ${Buffer.from(`provider:${password}`).toString('base64')}`;
@@ -58,12 +43,13 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000)
 describe('callvault serve', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callvault-serve-'));
   const simulators = {
-    infobip: new InfobipSimulator({ recordings: infobipSampleRecordings(2, { prefix: 'ib' }) }),
-    dialogtech: new DialogtechSimulator({ recordings: dialogtechRecordings(2) }),
-    voipbin: new VoipbinSimulator({ recordings: sampleRecordings(8, { prefix: 'vb' }) }),
-    restcomm: new RestcommSimulator({ recordings: restcommRecordings(2, { prefix: 'rc' }) }),
-    bandwidth: new BandwidthSimulator({ recordings: sampleRecordings(2, { prefix: 'bw' }) }),
+    infobip: simulatorOf('infobip', 2, { prefix: 'ib' }),
+    dialogtech: simulatorOf('dialogtech', 2),
+    voipbin: simulatorOf('voipbin', 8, { prefix: 'vb' }),
+    restcomm: simulatorOf('restcomm', 2, { prefix: 'rc' }),
+    bandwidth: simulatorOf('bandwidth', 2, { prefix: 'bw' }),
   };
+  let stopSimulators: Stop;
   const foreignRequests: string[] = [];
   const foreign: Server = createServer((request, response) => {
     foreignRequests.push(request.url ?? '');
@@ -87,32 +73,28 @@ describe('callvault serve', () => {
     });
 
   beforeAll(async () => {
-    await Promise.all(Object.values(simulators).map((simulator: ProviderSimulator) => simulator.start()));
+    stopSimulators = await startAll(simulators);
     foreign.listen(0, '127.0.0.1');
     await once(foreign, 'listening');
     accounts = [
-      withWebhook(infobipSimulatorAccount(simulators.infobip, 'ib')),
-      withWebhook(dialogtechSimulatorAccount(simulators.dialogtech, 'dt')),
-      withWebhook(voipbinSimulatorAccount(simulators.voipbin, 'vb'), 'hook-secret-before-rotation'),
-      withWebhook(restcommSimulatorAccount(simulators.restcomm, 'rc')),
-      withWebhook(bandwidthSimulatorAccount(simulators.bandwidth, 'bw')),
+      withWebhook(accountOf('infobip', simulators.infobip, 'ib')),
+      withWebhook(accountOf('dialogtech', simulators.dialogtech, 'dt')),
+      withWebhook(accountOf('voipbin', simulators.voipbin, 'vb'), 'hook-secret-before-rotation'),
+      withWebhook(accountOf('restcomm', simulators.restcomm, 'rc')),
+      withWebhook(accountOf('bandwidth', simulators.bandwidth, 'bw')),
     ];
     running = await serve({
-      config: parseConfig({
-        accounts,
-        readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
-      }),
+      ...FAST_PROVIDERS,
+      config: testConfig(accounts),
       dataDir,
       port: 0,
-      logger: silentLogger,
-      adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 } },
     });
   });
 
   afterAll(async () => {
     await running?.close();
     foreign.close();
-    await Promise.all(Object.values(simulators).map((simulator: ProviderSimulator) => simulator.stop()));
+    await stopSimulators?.();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -319,10 +301,7 @@ describe('callvault serve', () => {
     }
     const executionsBefore = running.stack.stepFunctions.executions.size;
     const attached = await openLocalStack({
-      config: parseConfig({
-        accounts,
-        readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
-      }),
+      config: testConfig(accounts),
       dataDir,
       logger: silentLogger,
     });
