@@ -15,6 +15,7 @@ import {
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
 import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createDialogtechAdapter } from '../../lambdas/providers/dialogtech.ts';
+import type { SimRecording } from '../../local/simulators/base.ts';
 import {
   DialogtechSimulator,
   dialogtechRecordings,
@@ -45,6 +46,27 @@ const bulk = dialogtechRecordings(240, { start: new Date(BULK_START), lists: [FI
 // Some bulk recordings sit in both lists: they must still be listed once.
 for (const recording of bulk.slice(0, 12)) recording.extra = { lists: 'findme:1234 queue:77' };
 
+/** An inbound call's recording; DialogTech's call id is the recording's sid. */
+function inboundCall(
+  id: string,
+  from: string,
+  to: string,
+  startedAt: string,
+  durationSec: number,
+  lists: string,
+): SimRecording {
+  return {
+    id,
+    callId: id,
+    from,
+    to,
+    direction: 'inbound',
+    startedAt: new Date(startedAt),
+    durationSec,
+    extra: { lists },
+  };
+}
+
 let clock = Date.UTC(2026, 10, 2, 12, 0, 0);
 const sim = new DialogtechSimulator({
   accessKey: ACCESS_KEY,
@@ -53,36 +75,19 @@ const sim = new DialogtechSimulator({
   lists: [EMPTY],
   now: () => clock,
   recordings: [
-    {
-      id: REFERENCE_SID,
-      callId: REFERENCE_SID,
-      from: '+13125551265',
-      to: '+18475551234',
-      direction: 'inbound',
-      startedAt: new Date('2019-02-21T02:42:11Z'), // 2019-02-20 20:42:11 CST
-      durationSec: 318, // 5.3 minutes
-      extra: { lists: 'findme:1234' },
-    },
-    {
-      id: SECOND_SID,
-      callId: SECOND_SID,
-      from: '+13125551265',
-      to: '+18475551234',
-      direction: 'inbound',
-      startedAt: new Date('2019-01-20T13:09:55Z'), // 2019-01-20 07:09:55 CST
-      durationSec: 726, // 12.1 minutes
-      extra: { lists: 'findme:1234 queue:77' },
-    },
-    {
-      id: SUMMER_SID,
-      callId: SUMMER_SID,
-      from: '+13125550000',
-      to: '+18475559999',
-      direction: 'inbound',
-      startedAt: new Date('2019-07-04T14:15:00Z'), // 2019-07-04 09:15:00 CDT
-      durationSec: 90,
-      extra: { lists: 'recorded_calls:5' },
-    },
+    // 2019-02-20 20:42:11 CST, 5.3 minutes
+    inboundCall(REFERENCE_SID, '+13125551265', '+18475551234', '2019-02-21T02:42:11Z', 318, 'findme:1234'),
+    // 2019-01-20 07:09:55 CST, 12.1 minutes
+    inboundCall(
+      SECOND_SID,
+      '+13125551265',
+      '+18475551234',
+      '2019-01-20T13:09:55Z',
+      726,
+      'findme:1234 queue:77',
+    ),
+    // 2019-07-04 09:15:00 CDT
+    inboundCall(SUMMER_SID, '+13125550000', '+18475559999', '2019-07-04T14:15:00Z', 90, 'recorded_calls:5'),
     ...bulk,
   ],
 });
@@ -118,16 +123,17 @@ function expectNoKeys(text: string): void {
 }
 
 function addRecording(id: string, options: { readyAt?: number; lists?: string; durationSec?: number } = {}) {
+  const lists = options.lists ?? 'recorded_calls:5';
   sim.add({
-    id,
-    callId: id,
-    from: '+13125551111',
-    to: '+18475552222',
-    direction: 'inbound',
-    startedAt: new Date('2026-10-15T15:00:00Z'),
-    durationSec: options.durationSec ?? 90,
+    ...inboundCall(
+      id,
+      '+13125551111',
+      '+18475552222',
+      '2026-10-15T15:00:00Z',
+      options.durationSec ?? 90,
+      lists,
+    ),
     readyAt: options.readyAt,
-    extra: { lists: options.lists ?? 'recorded_calls:5' },
   });
 }
 

@@ -51,6 +51,16 @@ const REFERENCE_FILES: SimRecording[] = [
   durationSec: 0.5,
 }));
 
+/** What Infobip's reference example says about its newest file's call, normalized. */
+const REFERENCE_CALL = {
+  from: '442032864231',
+  to: '38712345678',
+  direction: 'unknown',
+  startedAt: '2018-04-30T07:25:32.920Z',
+  format: 'wav',
+  channels: 1,
+};
+
 async function startSim(sim: InfobipSimulator): Promise<InfobipSimulator> {
   await sim.start();
   return sim;
@@ -120,12 +130,7 @@ describe('infobip listing', () => {
       providerRecordingId:
         '3C67336FA555A606C85FA9637906A6AB98436B7AFC65D857A416F6521D39F8F0E1D3D2469FF580D8968D3DD89A2DB561',
       callId: '453e161a-fe4f-4f3c-80c0-ab520de9a969',
-      from: '442032864231',
-      to: '38712345678',
-      direction: 'unknown',
-      startedAt: '2018-04-30T07:25:32.920Z',
-      format: 'wav',
-      channels: 1,
+      ...REFERENCE_CALL,
       readiness: 'ready',
       raw: {
         messageId: '453e161a-fe4f-4f3c-80c0-ab520de9a969',
@@ -579,14 +584,7 @@ describe('infobip webhooks', () => {
         provider: 'infobip',
         providerRecordingId: 'F1',
         callId: 'm-F1',
-        hints: {
-          from: '442032864231',
-          to: '38712345678',
-          direction: 'unknown',
-          startedAt: '2018-04-30T07:25:32.920Z',
-          format: 'wav',
-          channels: 1,
-        },
+        hints: REFERENCE_CALL,
       },
     ]);
   });
