@@ -4,7 +4,6 @@
  * that resumes what a stop left running.
  */
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +18,7 @@ import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { harvest } from '../../local/harvest.ts';
 import { type RunningServe, serve } from '../../local/serve.ts';
 import { openLocalArchive, openLocalStack } from '../../local/stack.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { accountOf, simulatorOf, startAll } from '../helpers/simulators.ts';
 import { FAST_PROVIDERS, testConfig } from '../helpers/stack.ts';
 import type { Stop } from '../helpers/teardown.ts';
@@ -74,8 +74,7 @@ describe('callvault serve', () => {
 
   beforeAll(async () => {
     stopSimulators = await startAll(simulators);
-    foreign.listen(0, '127.0.0.1');
-    await once(foreign, 'listening');
+    await listen(foreign);
     accounts = [
       withWebhook(accountOf('infobip', simulators.infobip, 'ib')),
       withWebhook(accountOf('dialogtech', simulators.dialogtech, 'dt')),
@@ -93,7 +92,7 @@ describe('callvault serve', () => {
 
   afterAll(async () => {
     await running?.close();
-    foreign.close();
+    await shut(foreign);
     await stopSimulators?.();
     rmSync(dataDir, { recursive: true, force: true });
   });

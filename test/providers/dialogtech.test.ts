@@ -1,7 +1,5 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import {
   IncompleteDownloadError,
@@ -21,6 +19,7 @@ import {
   dialogtechRecordings,
   dialogtechSimulatorAccount,
 } from '../../local/simulators/dialogtech.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { FAST } from '../helpers/retry.ts';
 import { collect, drain, rejection } from '../helpers/streams.ts';
 
@@ -243,7 +242,8 @@ describe('dialogtech readiness and download', () => {
 
   it('probes readiness without reading the audio, releasing each connection', async () => {
     // A probe that left its audio unread would hold one of the 64 pooled connections until the
-    // body timeout: 70 probes would then stall for 10 s instead of finishing at once.
+    // body timeout: 70 probes would then stall for 10 s instead of finishing at once. The
+    // simulator sees it as answers still streaming when the next probe comes in.
     const long = dialogtechRecordings(1, { durationSec: 600 });
     const probeSim = new DialogtechSimulator({ recordings: long });
     await probeSim.start();
@@ -253,14 +253,17 @@ describe('dialogtech readiness and download', () => {
         timeoutMs: 10_000,
       });
       const sid = long[0]?.id ?? '';
-      const started = Date.now();
       // Described, as a sweep hands a recording over: each check is the probe alone.
       const known = { startedAt: '2026-11-01T09:00:00.000Z' };
-      for (let probe = 0; probe < 70; probe += 1) {
+      for (let probe = 1; probe <= 70; probe += 1) {
         expect((await probing.get(ref(sid), known)).readiness).toBe('ready');
+        // One request per probe; at most the previous answer not yet seen closed at the server.
+        expect(probeSim.count('audio')).toBe(probe);
+        expect(probeSim.maxInFlight).toBeLessThanOrEqual(2);
       }
       expect(probeSim.count('list')).toBe(0);
-      expect(Date.now() - started).toBeLessThan(5000);
+      // Every probe's answer was closed: nothing is left streaming to a connection held open.
+      await vi.waitFor(() => expect(probeSim.inFlight).toBe(0));
       const download = await probing.download(ref(sid));
       expect((await drain(download)).sha256).toBe(probeSim.audio(sid).sha256());
     } finally {
@@ -447,19 +450,10 @@ describe('dialogtech malformed answers', () => {
       response.writeHead(reply.status, { 'content-type': reply.type });
       response.end(reply.body);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    canned = createDialogtechAdapter(
-      { ...account, baseUrl: `http://127.0.0.1:${port}`, lists: [FINDME] },
-      FAST,
-    );
+    canned = createDialogtechAdapter({ ...account, baseUrl: await listen(server), lists: [FINDME] }, FAST);
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => shut(server));
 
   const xml = (status: number, body: string) => () => ({ status, type: 'text/xml', body });
 

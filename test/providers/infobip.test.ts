@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import {
@@ -20,6 +19,7 @@ import {
   infobipSampleRecordings,
   infobipSimulatorAccount,
 } from '../../local/simulators/infobip.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { FAST } from '../helpers/retry.ts';
 import { drain, listAll } from '../helpers/streams.ts';
 
@@ -456,16 +456,14 @@ async function stubServer(
     response.writeHead(200, { 'content-type': contentType ?? 'application/json' });
     response.end(body);
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const baseUrl = await listen(server);
   return {
     server,
     paths,
     account: {
       id: 'ib-stub',
       provider: 'infobip',
-      baseUrl: `http://127.0.0.1:${port}`,
+      baseUrl,
       timeZone: 'UTC',
       schedule: 'rate(15 minutes)',
       auth: { apiKey: 'stub-key-123' },
@@ -490,7 +488,7 @@ describe('infobip malformed and unusual bodies', () => {
     return created;
   };
   afterAll(async () => {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(servers.map(shut));
   });
 
   it('yields a file once when pages overlap', async () => {

@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import {
@@ -20,6 +19,7 @@ import {
   restcommSid,
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { FAST } from '../helpers/retry.ts';
 import { collect, drain } from '../helpers/streams.ts';
 
@@ -564,14 +564,7 @@ async function rawServer(answer: (url: URL) => Answer): Promise<{ baseUrl: strin
     response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
     response.end(body);
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/restcomm`, paths };
+  const origin = await listen(server);
+  cleanup.push(() => shut(server));
+  return { baseUrl: `${origin}/restcomm`, paths };
 }

@@ -1,6 +1,4 @@
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import {
@@ -21,6 +19,7 @@ import {
   type VoipbinSimulatorOptions,
   voipbinSimulatorAccount,
 } from '../../local/simulators/voipbin.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { FAST } from '../helpers/retry.ts';
 import { listAll, readAll, sha256 } from '../helpers/streams.ts';
 
@@ -455,14 +454,11 @@ class ScriptedServer {
       response.writeHead(answer.status, { 'content-type': 'application/json' });
       response.end(answer.body);
     });
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.baseUrl = await listen(this.server);
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    if (this.server) await shut(this.server);
   }
 }
 

@@ -1,10 +1,4 @@
-/**
- * Issue 8 items 9 and 13 at the transport: a body that ends cleanly but short of the length its
- * own header declares, a body that grows past maxDownloadBytes, and where a download may go.
- */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DownloadTooLargeError,
@@ -15,6 +9,7 @@ import {
 import { DestinationPolicy, isPublicAddress } from '../../lambdas/providers/destinations.ts';
 import { type AudioDownload, ProviderHttp, type ProviderHttpOptions } from '../../lambdas/providers/http.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { ONE_RETRY } from '../helpers/retry.ts';
 import { drain, rejection } from '../helpers/streams.ts';
 
@@ -30,13 +25,10 @@ class Provider {
     else response.writeHead(404).end();
   });
   async start(): Promise<void> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.origin = await listen(this.server);
   }
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await shut(this.server);
   }
 }
 

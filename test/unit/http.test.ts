@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -6,7 +5,6 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   IncompleteDownloadError,
@@ -23,6 +21,7 @@ import {
   type ProviderHttpOptions,
   retryAfterMs,
 } from '../../lambdas/providers/http.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { FAST_RETRY } from '../helpers/retry.ts';
 import { readAll, sha256 } from '../helpers/streams.ts';
 
@@ -56,9 +55,7 @@ class TestServer {
     });
   }
   async start(): Promise<void> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.origin = await listen(this.server);
   }
   hitsOf(path: string): number {
     return this.hits.get(path) ?? 0;
@@ -69,8 +66,7 @@ class TestServer {
     this.hits.clear();
   }
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
+    await shut(this.server);
   }
 }
 
@@ -245,12 +241,10 @@ describe('ProviderHttp requests', () => {
 
   it('retries network failures and reports them as unavailable', async () => {
     const closed = createServer();
-    closed.listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const port = (closed.address() as AddressInfo).port;
-    closed.close();
-    await once(closed, 'close');
-    const http = client({ baseUrl: `http://127.0.0.1:${port}`, retry: { ...FAST_RETRY, retries: 1 } });
+    // A port that was just free: nothing listens on it any more.
+    const baseUrl = await listen(closed);
+    await shut(closed);
+    const http = client({ baseUrl, retry: { ...FAST_RETRY, retries: 1 } });
     await expect(http.requestText('x')).rejects.toBeInstanceOf(ProviderUnavailableError);
     expect(logged).toHaveLength(2);
   });
