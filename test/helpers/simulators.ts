@@ -38,46 +38,28 @@ export type SampleOptions = Omit<NonNullable<Parameters<typeof sampleRecordings>
   pendingMs?: number;
 };
 
-interface Kind<P extends Provider> {
-  create(recordings: SimRecording[]): Simulators[P];
-  samples(count: number, options: SampleOptions): SimRecording[];
-  account(simulator: Simulators[P], id?: string): AccountOf<P>;
-}
+/** A provider's simulator class, its sample recordings and the account that points at one. */
+type Kind<P extends Provider> = readonly [
+  Simulator: new (options: { recordings: SimRecording[] }) => Simulators[P],
+  samples: (count: number, options: SampleOptions) => SimRecording[],
+  account: (simulator: Simulators[P], id?: string) => AccountOf<P>,
+];
 
 const KINDS: { [P in Provider]: Kind<P> } = {
-  infobip: {
-    create: (recordings) => new InfobipSimulator({ recordings }),
-    samples: infobipSampleRecordings,
-    account: infobipSimulatorAccount,
-  },
-  dialogtech: {
-    create: (recordings) => new DialogtechSimulator({ recordings }),
-    samples: dialogtechRecordings,
-    account: dialogtechSimulatorAccount,
-  },
-  voipbin: {
-    create: (recordings) => new VoipbinSimulator({ recordings }),
-    samples: sampleRecordings,
-    account: voipbinSimulatorAccount,
-  },
-  restcomm: {
-    create: (recordings) => new RestcommSimulator({ recordings }),
-    samples: restcommRecordings,
-    account: restcommSimulatorAccount,
-  },
-  bandwidth: {
-    create: (recordings) => new BandwidthSimulator({ recordings }),
-    samples: sampleRecordings,
-    account: bandwidthSimulatorAccount,
-  },
+  infobip: [InfobipSimulator, infobipSampleRecordings, infobipSimulatorAccount],
+  dialogtech: [DialogtechSimulator, dialogtechRecordings, dialogtechSimulatorAccount],
+  voipbin: [VoipbinSimulator, sampleRecordings, voipbinSimulatorAccount],
+  restcomm: [RestcommSimulator, restcommRecordings, restcommSimulatorAccount],
+  bandwidth: [BandwidthSimulator, sampleRecordings, bandwidthSimulatorAccount],
 };
 
 export const PROVIDERS = Object.keys(KINDS) as Provider[];
 
 /** The provider's sample recordings (its own id format), optionally still processing. */
-export function samplesOf(provider: Provider, count: number, options: SampleOptions = {}): SimRecording[] {
+function samplesOf(provider: Provider, count: number, options: SampleOptions = {}): SimRecording[] {
   const { pendingMs, ...sampleOptions } = options;
-  const recordings = KINDS[provider].samples(count, sampleOptions);
+  const [, samples] = KINDS[provider];
+  const recordings = samples(count, sampleOptions);
   if (pendingMs === undefined) return recordings;
   const readyAt = Date.now() + pendingMs;
   return recordings.map((recording) => ({ ...recording, readyAt }));
@@ -89,7 +71,8 @@ export function simulatorOf<P extends Provider>(
   count: number,
   options: SampleOptions = {},
 ): Simulators[P] {
-  return KINDS[provider].create(samplesOf(provider, count, options));
+  const [Simulator] = KINDS[provider];
+  return new Simulator({ recordings: samplesOf(provider, count, options) });
 }
 
 export function accountOf<P extends Provider>(
@@ -97,7 +80,8 @@ export function accountOf<P extends Provider>(
   simulator: Simulators[P],
   id?: string,
 ): AccountOf<P> {
-  return KINDS[provider].account(simulator, id);
+  const [, , account] = KINDS[provider];
+  return account(simulator, id);
 }
 
 /** Starts the simulator and defers its stop. */

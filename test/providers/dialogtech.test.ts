@@ -1,15 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  ProviderUnavailableError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
+import * as errors from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
 import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createDialogtechAdapter } from '../../lambdas/providers/dialogtech.ts';
@@ -218,8 +210,8 @@ describe('dialogtech readiness and download', () => {
     expect(pending.providerStatus).toBe('202');
     // Pending, nothing needs the metadata yet: only the probe was sent.
     expect(sim.count('list')).toBe(listsBefore);
-    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
-    await expect(adapter.delete(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
+    await expect(adapter.delete(ref(sid))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
 
     clock += 120_000;
     const ready = await adapter.get(ref(sid));
@@ -278,7 +270,7 @@ describe('dialogtech readiness and download', () => {
     const gone = await adapter.get(ref(sid));
     expect(gone).toMatchObject({ readiness: 'gone', providerStatus: '404', providerRecordingId: sid });
     expect(gone.raw).toMatchObject({ description: 'File not found' });
-    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(errors.RecordingGoneError);
 
     const unknown = await adapter.get(ref('0999999999999999'));
     expect(unknown.readiness).toBe('gone');
@@ -287,7 +279,7 @@ describe('dialogtech readiness and download', () => {
 
   it('turns a 400 (missing sid) into ProviderResponseError with the description', async () => {
     const error = await thrown(adapter.download(ref('')));
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect(error.message).toContain('Parameter sid is required');
     expect(error.message).toContain(WHO);
   });
@@ -354,7 +346,7 @@ describe('dialogtech faults', () => {
   it('fails a truncated download with IncompleteDownloadError', async () => {
     sim.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
     const download = await adapter.download(ref(SUMMER_SID));
-    await expect(drain(download)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(drain(download)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('completes a slow body with the right hash', async () => {
@@ -377,7 +369,7 @@ describe('dialogtech faults', () => {
   it('turns broken XML into ProviderResponseError naming account, provider and request', async () => {
     sim.inject({ kind: 'garbage', on: 'list' });
     const error = await thrown(collect(adapter.list({})));
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect(error.message).toContain(WHO);
     expect(error.message).toContain('ibp_api.php');
     expect(error.message).toContain('action=recording.list');
@@ -386,12 +378,12 @@ describe('dialogtech faults', () => {
 
   it('treats an XML document in place of audio as an incomplete download', async () => {
     sim.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapter.download(ref(SUMMER_SID))).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapter.download(ref(SUMMER_SID))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('maps an injected 401 to ProviderAuthError', async () => {
     sim.inject({ kind: 'unauthorized', on: 'delete' });
-    await expect(adapter.delete(ref(SUMMER_SID))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(adapter.delete(ref(SUMMER_SID))).rejects.toBeInstanceOf(errors.ProviderAuthError);
     expect(sim.recordings.get(SUMMER_SID)?.deleted).toBeUndefined();
   });
 });
@@ -409,12 +401,12 @@ describe('dialogtech credentials never leak', () => {
       { ...FAST, logger },
     );
     const listError = await thrown(collect(wrong.list({})));
-    expect(listError).toBeInstanceOf(ProviderAuthError);
+    expect(listError).toBeInstanceOf(errors.ProviderAuthError);
     expect(listError.message).toContain(WHO);
     expect(listError.message).toContain('secret_access_key=***');
     expectNoKeys(listError.message);
     const audioError = await thrown(wrong.download(ref(SUMMER_SID)));
-    expect(audioError).toBeInstanceOf(ProviderAuthError);
+    expect(audioError).toBeInstanceOf(errors.ProviderAuthError);
     expectNoKeys(audioError.message);
   });
 
@@ -423,13 +415,13 @@ describe('dialogtech credentials never leak', () => {
     sim.inject({ kind: 'server-error', on: 'list', times: Number.POSITIVE_INFINITY });
     const unavailable = await thrown(collect(logged.list({})));
     sim.clearFaults();
-    expect(unavailable).toBeInstanceOf(ProviderUnavailableError);
+    expect(unavailable).toBeInstanceOf(errors.ProviderUnavailableError);
     expect(unavailable.message).toContain(WHO);
     expectNoKeys(unavailable.message);
 
     sim.inject({ kind: 'garbage', on: 'list' });
     const garbage = await thrown(collect(logged.list({})));
-    expect(garbage).toBeInstanceOf(ProviderResponseError);
+    expect(garbage).toBeInstanceOf(errors.ProviderResponseError);
     expectNoKeys(garbage.message);
 
     expect(lines.length).toBeGreaterThan(0);
@@ -463,7 +455,7 @@ describe('dialogtech malformed answers', () => {
       '<response><result>failed</result><result_description>Account suspended</result_description></response>',
     );
     const error = await thrown(collect(canned.list({})));
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect(error.message).toContain('Account suspended');
     expect(error.message).toContain(WHO);
   });
@@ -473,23 +465,23 @@ describe('dialogtech malformed answers', () => {
       200,
       '<response><result>failed</result><result_description>Invalid api_key</result_description></response>',
     );
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 
   it('rejects JSON, sid-less records and foreign 404 pages instead of guessing', async () => {
     answer = () => ({ status: 200, type: 'application/json', body: '{"result":"success"}' });
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderResponseError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
     answer = xml(
       200,
       '<response><result>success</result><data><recording><dnis>1</dnis></recording></data></response>',
     );
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderResponseError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
     // A 404 that is not DialogTech's XML (wrong baseUrl) is neither an empty list nor a gone file.
     answer = () => ({ status: 404, type: 'text/html', body: '<html><body>Not Found</body></html>' });
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderResponseError);
-    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(ProviderResponseError);
-    await expect(canned.get(ref(REFERENCE_SID))).rejects.toBeInstanceOf(ProviderResponseError);
-    await expect(canned.delete(ref(REFERENCE_SID))).rejects.toBeInstanceOf(ProviderResponseError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
+    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.ProviderResponseError);
+    await expect(canned.get(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.ProviderResponseError);
+    await expect(canned.delete(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.ProviderResponseError);
   });
 
   it('accepts an empty <data/> and a 200 "being processed" document as not ready', async () => {
@@ -502,7 +494,7 @@ describe('dialogtech malformed answers', () => {
       200,
       '<response><result>failed</result><result_description>The requested recording is currently being processed by the system. Please check back later.</result_description></response>',
     );
-    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
   });
 });
 
@@ -564,7 +556,7 @@ describe('dialogtech webhooks', () => {
     );
     expect(() =>
       adapter.parseWebhook({ body: '{"sid": "09', headers: { 'content-type': 'application/json' } }),
-    ).toThrow(WebhookParseError);
+    ).toThrow(errors.WebhookParseError);
     expect(() => adapter.parseWebhook({ body: '{"sid": "09', headers: {} })).toThrow(/not valid JSON/);
     expect(() =>
       adapter.parseWebhook({ body: '"text"', headers: { 'content-type': 'application/json' } }),

@@ -1,13 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  RecordingGoneError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
+import * as errors from '../../lambdas/core/errors.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
 import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createInfobipAdapter } from '../../lambdas/providers/infobip.ts';
@@ -282,7 +276,7 @@ describe('infobip get, download and readiness', () => {
       providerRecordingId: target.id,
       callId: target.callId,
     });
-    await expect(adapter.download(ref)).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref)).rejects.toBeInstanceOf(errors.RecordingGoneError);
   });
 
   it('has no delete: supportsDelete is false and delete() throws without calling the server', async () => {
@@ -293,7 +287,7 @@ describe('infobip get, download and readiness', () => {
       const error = await adapter
         .delete({ accountId: account.id, provider: 'infobip', providerRecordingId: id })
         .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toMatch(/no API to delete/);
     }
     expect(s.count('delete')).toBe(0);
@@ -341,7 +335,7 @@ describe('infobip faults', () => {
   it('fails a truncated download with IncompleteDownloadError', async () => {
     s.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
     const download = await adapter.download(ref(1));
-    await expect(drain(download)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(drain(download)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('completes a slow download with the right hash', async () => {
@@ -353,13 +347,13 @@ describe('infobip faults', () => {
 
   it('treats an error document served as audio as an incomplete download', async () => {
     s.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapter.download(ref(3))).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapter.download(ref(3))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('turns a garbage listing into ProviderResponseError naming account and provider', async () => {
     s.inject({ kind: 'garbage', on: 'list' });
     const error = await listAll(adapter).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('infobip account "infobip-sim"');
     expect((error as Error).message).toContain('/voice/ivr/1/files');
   });
@@ -369,7 +363,7 @@ describe('infobip faults', () => {
     try {
       s.inject({ kind: 'garbage', on: 'list' });
       const error = await listAll(adapter).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toMatch(/infobip account "infobip-sim".*not well-formed XML/);
     } finally {
       s.preferXml = false;
@@ -385,7 +379,7 @@ describe('infobip faults', () => {
 
   it('maps an injected 401 to ProviderAuthError', async () => {
     s.inject({ kind: 'unauthorized', on: 'list' });
-    await expect(listAll(adapter)).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(listAll(adapter)).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 });
 
@@ -420,7 +414,7 @@ describe('infobip auth', () => {
     ];
     for (const account of accounts) {
       const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderAuthError);
+      expect(error).toBeInstanceOf(errors.ProviderAuthError);
       const message = (error as Error).message;
       expect(message).toContain(`"${account.id}"`);
       expect(message).not.toContain(password);
@@ -542,7 +536,7 @@ describe('infobip malformed and unusual bodies', () => {
   ])('rejects %s with ProviderResponseError', async (_name, body, contentType, pattern) => {
     const { account } = await stub(() => ({ body, contentType }));
     const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('infobip account "ib-stub"');
     expect((error as Error).message).toMatch(pattern);
     expect((error as Error).message).not.toContain('stub-key-123');
@@ -551,7 +545,7 @@ describe('infobip malformed and unusual bodies', () => {
   it('stops with ProviderResponseError when the server ignores the page number', async () => {
     const { account, paths } = await stub(() => ({ body: JSON.stringify({ files: [file('S')] }) }));
     const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toMatch(/does not page/);
     expect(paths).toHaveLength(2);
   });
@@ -620,7 +614,7 @@ describe('infobip webhooks', () => {
     ],
     ['a JSON string', '"hello"', /"url".*"files"/],
   ])('rejects %s with WebhookParseError', (_name, body, pattern) => {
-    expect(() => parse(body)).toThrow(WebhookParseError);
+    expect(() => parse(body)).toThrow(errors.WebhookParseError);
     expect(() => parse(body)).toThrow(pattern);
   });
 });

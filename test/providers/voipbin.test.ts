@@ -1,15 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  ProviderUnavailableError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
+import * as errors from '../../lambdas/core/errors.ts';
 import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import type { ProviderAdapter } from '../../lambdas/providers/adapter.ts';
 import { createVoipbinAdapter, type VoipbinAdapterOptions } from '../../lambdas/providers/voipbin.ts';
@@ -264,7 +256,7 @@ describe('voipbin readiness and downloads', () => {
       providerStatus: 'stopping',
     });
     const audioBefore = sim.count('audio');
-    await expect(adapter.download(ref(pendingId))).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(adapter.download(ref(pendingId))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
     expect(sim.count('audio')).toBe(audioBefore);
 
     sim.markReady(pendingId);
@@ -287,12 +279,12 @@ describe('voipbin readiness and downloads', () => {
     const deleted = await adapter.get(ref(id(3)));
     expect(deleted.readiness).toBe('gone');
     expect((deleted.raw as Record<string, string>).tm_delete).not.toBe('');
-    await expect(adapter.download(ref(id(3)))).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref(id(3)))).rejects.toBeInstanceOf(errors.RecordingGoneError);
 
     const unknown = await adapter.get({ ...ref('ffffffff-0000-4000-8000-000000000000'), callId: 'c-1' });
     expect(unknown).toMatchObject({ readiness: 'gone', callId: 'c-1', raw: null });
     await expect(adapter.download(ref('ffffffff-0000-4000-8000-000000000000'))).rejects.toBeInstanceOf(
-      RecordingGoneError,
+      errors.RecordingGoneError,
     );
     const response = await fetch(`${sim.baseUrl}/v1.0/recordings/nope`, {
       headers: { authorization: `Bearer ${sim.token}` },
@@ -381,7 +373,7 @@ describe('voipbin faults', () => {
   it('gives up as unavailable when the 5xx never stop', async () => {
     sim.clearFaults();
     sim.inject({ kind: 'server-error', on: 'status', times: Number.POSITIVE_INFINITY });
-    await expect(adapter.get(ref(id(0)))).rejects.toBeInstanceOf(ProviderUnavailableError);
+    await expect(adapter.get(ref(id(0)))).rejects.toBeInstanceOf(errors.ProviderUnavailableError);
     sim.clearFaults();
   });
 
@@ -389,7 +381,7 @@ describe('voipbin faults', () => {
     sim.clearFaults();
     sim.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
     const download = await adapter.download(ref(id(2)));
-    await expect(readAll(download)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(readAll(download)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('completes a slow body with the right hash', async () => {
@@ -405,12 +397,12 @@ describe('voipbin faults', () => {
     sim.clearFaults();
     sim.inject({ kind: 'garbage', on: 'list' });
     const error = await listAll(adapter).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('voipbin account "voipbin-test"');
     expect((error as Error).message).toContain('/v1.0/recordings');
 
     sim.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapter.download(ref(id(4)))).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapter.download(ref(id(4)))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('refuses bad credentials without leaking the token', async () => {
@@ -418,13 +410,13 @@ describe('voipbin faults', () => {
     const secret = 'wrong-secret-token-7f3a9c';
     const wrong = adapterFor(sim, {}, { auth: { token: secret } });
     const error = await listAll(wrong).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error).toBeInstanceOf(errors.ProviderAuthError);
     expect((error as Error).message).toContain('voipbin account "voipbin-test"');
     expect((error as Error).message).not.toContain(secret);
-    await expect(wrong.download(ref(id(0)))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(wrong.download(ref(id(0)))).rejects.toBeInstanceOf(errors.ProviderAuthError);
 
     sim.inject({ kind: 'unauthorized', on: 'delete' });
-    await expect(adapter.delete(ref(id(5)))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(adapter.delete(ref(id(5)))).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 
   it('accepts the token as a Bearer header or ?token= and refuses anything else with 401', async () => {
@@ -539,7 +531,7 @@ describe('voipbin body shapes', () => {
     );
     // An item without an id is skipped (listing-item-without-id.test.ts); a non-object is not.
     server.push(200, { result: ['r1'] });
-    await expect(listAll(adapter)).rejects.toThrow(ProviderResponseError);
+    await expect(listAll(adapter)).rejects.toThrow(errors.ProviderResponseError);
     server.push(200, '"just a string"');
     await expect(adapter.get(ref('x'))).rejects.toThrow(/without an "id"/);
     server.push(200, '<html>gateway</html>');
@@ -549,7 +541,7 @@ describe('voipbin body shapes', () => {
     server.push(500, 'boom');
     server.push(500, 'boom');
     server.push(500, 'boom');
-    await expect(adapter.delete(ref('x'))).rejects.toBeInstanceOf(ProviderUnavailableError);
+    await expect(adapter.delete(ref('x'))).rejects.toBeInstanceOf(errors.ProviderUnavailableError);
     server.push(400, { message: 'bad id' });
     await expect(adapter.delete(ref('x'))).rejects.toThrow(/HTTP 400/);
   });
@@ -610,11 +602,13 @@ describe('voipbin webhooks', () => {
   });
 
   it('rejects malformed callbacks with WebhookParseError', () => {
-    expect(() => adapter.parseWebhook(webhook('{"type":"recording_fin'))).toThrow(WebhookParseError);
+    expect(() => adapter.parseWebhook(webhook('{"type":"recording_fin'))).toThrow(errors.WebhookParseError);
     expect(() =>
       adapter.parseWebhook(webhook({ type: 'recording_finished', data: { status: 'ended' } })),
     ).toThrow(/data\.id/);
-    expect(() => adapter.parseWebhook(webhook({ type: 'recording_finished' }))).toThrow(WebhookParseError);
+    expect(() => adapter.parseWebhook(webhook({ type: 'recording_finished' }))).toThrow(
+      errors.WebhookParseError,
+    );
     expect(() => adapter.parseWebhook(webhook({ data: { id: 'x' } }))).toThrow(/"type"/);
   });
 });
