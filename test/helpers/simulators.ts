@@ -84,13 +84,6 @@ export function accountOf<P extends Provider>(
   return account(simulator, id);
 }
 
-/** Starts the simulator and defers its stop. */
-export async function started<S extends ProviderSimulator>(simulator: S, stopLater: (stop: Stop) => void) {
-  await simulator.start();
-  stopLater(() => simulator.stop());
-  return simulator;
-}
-
 /** Starts every simulator of the record at once; the returned function stops them all. */
 export async function startAll(simulators: Record<string, ProviderSimulator>): Promise<Stop> {
   const all = Object.values(simulators);

@@ -13,3 +13,13 @@ export function teardown(when: 'each' | 'all' = 'each'): (stop: Stop) => void {
     stops.push(stop);
   };
 }
+
+/** Starts a simulator or server and defers its stop. */
+export async function started<S extends { start(): Promise<unknown>; stop(): Promise<void> }>(
+  server: S,
+  stopLater: (stop: Stop) => void,
+): Promise<S> {
+  await server.start();
+  stopLater(() => server.stop());
+  return server;
+}

@@ -12,9 +12,9 @@ import { ProviderBusyError } from '../../lambdas/core/errors.ts';
 import { type AccountSummary, harvest } from '../../local/harvest.ts';
 import { type InfobipSimulator, infobipSimulatorAccount } from '../../local/simulators/infobip.ts';
 import { LOCAL_TABLE, type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
-import { simulatorOf, started } from '../helpers/simulators.ts';
+import { simulatorOf } from '../helpers/simulators.ts';
 import { FAST_PROVIDERS, removeDir, tempDir, testConfig } from '../helpers/stack.ts';
-import { teardown } from '../helpers/teardown.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
 const later = teardown('all');
 

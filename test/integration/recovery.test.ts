@@ -13,9 +13,9 @@ import { createArchiveHandler } from '../../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../../lambdas/handlers/check.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
-import { accountOf, type SampleOptions, simulatorOf, started } from '../helpers/simulators.ts';
+import { accountOf, type SampleOptions, simulatorOf } from '../helpers/simulators.ts';
 import { removeDir, startTestStack, type TestStack, tempDir } from '../helpers/stack.ts';
-import { teardown } from '../helpers/teardown.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
 const later = teardown();
 /** Far beyond any deadline in these tests: the recording stays processing at the provider. */

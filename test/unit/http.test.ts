@@ -134,12 +134,10 @@ describe('ProviderHttp.redact', () => {
 });
 
 describe('ProviderHttp.url', () => {
-  const http = new ProviderHttp({
-    accountId: 'a',
-    provider: 'restcomm',
-    baseUrl: 'https://rc.example.com/restcomm',
-    secrets: [],
-  });
+  // Only builds URLs: no server behind these.
+  const at = (provider: ProviderHttpOptions['provider'], baseUrl: string) =>
+    new ProviderHttp({ accountId: 'a', provider, baseUrl, secrets: [] });
+  const http = at('restcomm', 'https://rc.example.com/restcomm');
 
   it('resolves relative and absolute paths under the base path', () => {
     expect(http.url('2012-04-24/Accounts').href).toBe('https://rc.example.com/restcomm/2012-04-24/Accounts');
@@ -160,12 +158,7 @@ describe('ProviderHttp.url', () => {
   });
 
   it('works without a base path and knows its own host', () => {
-    const plain = new ProviderHttp({
-      accountId: 'a',
-      provider: 'voipbin',
-      baseUrl: 'https://api.example.com/',
-      secrets: [],
-    });
+    const plain = at('voipbin', 'https://api.example.com/');
     expect(plain.url('v1.0/recordings').href).toBe('https://api.example.com/v1.0/recordings');
     expect(plain.isOwnHost(new URL('https://api.example.com/x'))).toBe(true);
     expect(plain.isOwnHost(new URL('https://api.example.com:8443/x'))).toBe(false);
