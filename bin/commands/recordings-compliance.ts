@@ -1,15 +1,27 @@
-/** `recordings hold|release|erase`: legal hold and erasure on the local archive. */
+/**
+ * `recordings hold|release|erase`: legal hold and erasure, on the local archive or, with
+ * `--deployed`, on the deployed one (S3 legal hold and version deletes, with the operator's AWS
+ * credentials: no function of the stack may delete an object).
+ */
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { ErasureDeps } from '../../lambdas/core/erasure.ts';
 import { DEFAULT_DATA_DIR } from './context.ts';
 
-async function withArchive<T>(
-  dataDir: string,
-  use: (archive: import('../../local/stack.ts').LocalArchive) => Promise<T>,
-) {
+interface ArchiveOptions {
+  dataDir: string;
+  deployed?: boolean;
+  stack: string;
+}
+
+async function withArchive<T>(options: ArchiveOptions, use: (archive: ErasureDeps) => Promise<T>) {
+  if (options.deployed) {
+    const { withDeployedArchive } = await import('./deployed.ts');
+    return withDeployedArchive(options.stack, use);
+  }
   const { openLocalArchive } = await import('../../local/stack.ts');
-  const archive = await openLocalArchive(resolve(dataDir));
+  const archive = await openLocalArchive(resolve(options.dataDir));
   try {
     return await use(archive);
   } finally {
@@ -17,44 +29,48 @@ async function withArchive<T>(
   }
 }
 
+/** Where the archive is: the local data directory, or the deployed stack. */
+function archiveOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
+    .option('--deployed', 'act on the deployed archive (your AWS credentials) instead of the local one')
+    .option('--stack <name>', 'with --deployed: the CloudFormation stack name', 'Callvault');
+}
+
 export function registerRecordingCompliance(recordings: Command): void {
-  recordings
-    .command('hold <id>')
-    .description('put a recording under legal hold: no erasure, no deletion, until released')
-    .option('--reason <text>', 'why (kept on the index entry)')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
-    .action(async (id: string, options: { reason?: string; dataDir: string }) => {
-      const { holdRecording } = await import('../../lambdas/core/erasure.ts');
-      const entry = await withArchive(options.dataDir, (archive) =>
-        holdRecording(id, { by: userInfo().username, reason: options.reason }, archive),
-      );
-      console.log(
-        `recording ${id} is under legal hold (by ${entry.legalHold?.by} at ${entry.legalHold?.at})`,
-      );
-    });
+  archiveOptions(
+    recordings
+      .command('hold <id>')
+      .description('put a recording under legal hold: no erasure, no deletion, until released')
+      .option('--reason <text>', 'why (kept on the index entry)'),
+  ).action(async (id: string, options: ArchiveOptions & { reason?: string }) => {
+    const { holdRecording } = await import('../../lambdas/core/erasure.ts');
+    const entry = await withArchive(options, (archive) =>
+      holdRecording(id, { by: userInfo().username, reason: options.reason }, archive),
+    );
+    console.log(`recording ${id} is under legal hold (by ${entry.legalHold?.by} at ${entry.legalHold?.at})`);
+  });
 
-  recordings
-    .command('release <id>')
-    .description('release a legal hold')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
-    .action(async (id: string, options: { dataDir: string }) => {
+  archiveOptions(recordings.command('release <id>').description('release a legal hold')).action(
+    async (id: string, options: ArchiveOptions) => {
       const { releaseRecording } = await import('../../lambdas/core/erasure.ts');
-      await withArchive(options.dataDir, (archive) => releaseRecording(id, archive));
+      await withArchive(options, (archive) => releaseRecording(id, archive));
       console.log(`recording ${id}: legal hold released`);
-    });
+    },
+  );
 
-  recordings
-    .command('erase <id>')
-    .description('erase a recording (every stored version, the raw record); a tombstone stays in the index')
-    .requiredOption('--reason <text>', 'why (kept on the tombstone)')
-    .option('--data-dir <dir>', 'where the local archive lives', DEFAULT_DATA_DIR)
-    .action(async (id: string, options: { reason: string; dataDir: string }) => {
-      const { eraseRecording } = await import('../../lambdas/core/erasure.ts');
-      const { entry, versionsDeleted } = await withArchive(options.dataDir, (archive) =>
-        eraseRecording(id, options.reason, archive),
-      );
-      console.log(
-        `recording ${id} erased at ${entry.erasedAt}: ${versionsDeleted} stored versions deleted; tombstone keeps sha256 ${entry.sha256 ?? '(none)'}`,
-      );
-    });
+  archiveOptions(
+    recordings
+      .command('erase <id>')
+      .description('erase a recording (every stored version, the raw record); a tombstone stays in the index')
+      .requiredOption('--reason <text>', 'why (kept on the tombstone)'),
+  ).action(async (id: string, options: ArchiveOptions & { reason: string }) => {
+    const { eraseRecording } = await import('../../lambdas/core/erasure.ts');
+    const { entry, versionsDeleted } = await withArchive(options, (archive) =>
+      eraseRecording(id, options.reason, archive),
+    );
+    console.log(
+      `recording ${id} erased at ${entry.erasedAt}: ${versionsDeleted} stored versions deleted; tombstone keeps sha256 ${entry.sha256 ?? '(none)'}`,
+    );
+  });
 }

@@ -16,21 +16,6 @@ export interface StatusOptions {
   json?: boolean;
 }
 
-/** The outputs of a deployed stack (CloudFormation DescribeStacks). */
-export async function stackOutputs(stackName: string): Promise<Record<string, string>> {
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  const cloudformation = new CloudFormationClient({});
-  try {
-    const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
-    const outputs = Stacks?.[0]?.Outputs ?? [];
-    return Object.fromEntries(
-      outputs.flatMap((output) => (output.OutputKey ? [[output.OutputKey, output.OutputValue ?? '']] : [])),
-    );
-  } finally {
-    cloudformation.destroy();
-  }
-}
-
 export async function collectStatus(
   accounts: readonly { id: string; provider: string }[],
   deps: { index: RecordingIndex; sweeps: SweepJournal; now?: () => Date },
@@ -116,17 +101,13 @@ async function accountsFor(
 export async function runStatus(options: StatusOptions): Promise<string> {
   const { resolve } = await import('node:path');
   if (options.deployed) {
-    const [{ DynamoDBClient }, { DynamoRecordingIndex }, { DynamoSweepJournal }, { UsageError }] =
-      await Promise.all([
-        import('@aws-sdk/client-dynamodb'),
-        import('../../lambdas/aws/dynamo-index.ts'),
-        import('../../lambdas/aws/dynamo-sweep-journal.ts'),
-        import('../../lambdas/core/errors.ts'),
-      ]);
-    const outputs = await stackOutputs(options.stack);
-    const tableName = outputs.TableName;
-    if (!tableName)
-      throw new UsageError(`stack ${options.stack} has no TableName output: is it a callvault stack?`);
+    const [{ DynamoDBClient }, { DynamoRecordingIndex }, { DynamoSweepJournal }] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('../../lambdas/aws/dynamo-index.ts'),
+      import('../../lambdas/aws/dynamo-sweep-journal.ts'),
+    ]);
+    const { stackOutputs, requireOutput } = await import('./deployed.ts');
+    const tableName = await requireOutput(await stackOutputs(options.stack), options.stack, 'TableName');
     const dynamo = new DynamoDBClient({});
     try {
       const index = new DynamoRecordingIndex(dynamo, tableName);

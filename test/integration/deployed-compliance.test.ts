@@ -1,0 +1,137 @@
+/**
+ * `recordings hold | release | erase --deployed`: the commands as an operator runs them on the
+ * deployed archive with their own credentials. The stack's outputs come from aws-shims.ts, the
+ * index is the local stack's DynamoDB, and the bucket is a versioned Object Lock bucket answered
+ * by s3-object-lock-shim.ts (s3rver has neither versions nor locks).
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { LOCAL_TABLE } from '../../local/stack.ts';
+import { LOCAL_REGION } from '../../local/template.ts';
+import { type AwsShims, startAwsShims } from './aws-shims.ts';
+import { startTestStack, type TestStack } from './helpers.ts';
+import { type ObjectLockShim, startObjectLockShim } from './s3-object-lock-shim.ts';
+
+const BUCKET = 'callvault-archive';
+const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
+
+describe('hold, release and erase on the deployed archive', () => {
+  let simulator: VoipbinSimulator;
+  let stack: TestStack;
+  let shims: AwsShims;
+  let bucket: ObjectLockShim;
+
+  const callvault = async (...args: string[]) => {
+    const env = {
+      ...process.env,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: shims.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_S3: bucket.endpoint,
+      AWS_ACCESS_KEY_ID: stack.endpoints.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: stack.endpoints.credentials.secretAccessKey,
+    };
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [cli, 'recordings', ...args, '--deployed'],
+        {
+          env,
+          timeout: 60_000,
+        },
+      );
+      return { code: 0, output: stdout };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, output: failed.stdout + failed.stderr };
+    }
+  };
+
+  const archived = (name: string): IndexEntry => ({
+    id: `vb:voipbin:${name}`,
+    accountId: 'vb',
+    provider: 'voipbin',
+    providerRecordingId: name,
+    status: 'archived',
+    key: `recordings/vb/voipbin/2026/11/30/${name}.wav`,
+    sha256: 'ab'.repeat(32),
+    bytes: 1,
+    raw: JSON.stringify({ id: name }),
+    from: '+15550100',
+    updatedAt: '2026-11-30T10:00:00.000Z',
+  });
+
+  beforeAll(async () => {
+    simulator = new VoipbinSimulator({ recordings: [] });
+    await simulator.start();
+    stack = await startTestStack([voipbinSimulatorAccount(simulator, 'vb')]);
+    shims = await startAwsShims({ stacks: { Callvault: { TableName: LOCAL_TABLE, BucketName: BUCKET } } });
+    bucket = await startObjectLockShim(BUCKET);
+  }, 120_000);
+  afterAll(async () => {
+    await bucket?.close();
+    await shims?.close();
+    await stack?.dispose();
+    await simulator?.stop();
+  });
+
+  it('holds (S3 legal hold and the index flag), refuses to erase while held, releases, then erases every version', async () => {
+    const entry = archived('held');
+    await stack.runtime.index.put(entry);
+    bucket.objects.set(entry.key as string, {
+      versions: ['v1', 'v2'],
+      legalHold: false,
+      retention: { mode: 'GOVERNANCE', until: '2031-11-30T10:00:00.000Z' },
+    });
+
+    const held = await callvault('hold', entry.id, '--reason', 'litigation 2026-17');
+    expect(held).toMatchObject({ code: 0 });
+    expect(held.output).toContain(`recording ${entry.id} is under legal hold`);
+    expect(bucket.objects.get(entry.key as string)?.legalHold).toBe(true);
+    expect((await stack.runtime.index.get(entry.id))?.legalHold).toMatchObject({
+      reason: 'litigation 2026-17',
+    });
+
+    const refused = await callvault('erase', entry.id, '--reason', 'subject request');
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('is under legal hold');
+    expect(bucket.objects.get(entry.key as string)?.versions).toEqual(['v1', 'v2']);
+
+    expect((await callvault('release', entry.id)).code).toBe(0);
+    expect(bucket.objects.get(entry.key as string)?.legalHold).toBe(false);
+    expect((await stack.runtime.index.get(entry.id))?.legalHold).toBeUndefined();
+
+    const erased = await callvault('erase', entry.id, '--reason', 'subject request');
+    expect(erased).toMatchObject({ code: 0 });
+    expect(erased.output).toContain('2 stored versions deleted');
+    // Governance retention is bypassed, as it allows; both versions are gone.
+    expect(bucket.calls.filter((call) => call.startsWith('DELETE'))).toEqual([
+      `DELETE ${entry.key}?versionId bypass`,
+      `DELETE ${entry.key}?versionId bypass`,
+    ]);
+    expect(bucket.objects.has(entry.key as string)).toBe(false);
+    const tombstone = await stack.runtime.index.get(entry.id);
+    expect(tombstone).toMatchObject({ status: 'erased', reason: 'subject request', sha256: entry.sha256 });
+    expect(tombstone?.raw).toBeUndefined();
+    expect(tombstone?.from).toBeUndefined();
+  }, 120_000);
+
+  it('refuses to erase a recording inside its compliance-mode retention, naming the date', async () => {
+    const entry = archived('retained');
+    await stack.runtime.index.put(entry);
+    bucket.objects.set(entry.key as string, {
+      versions: ['v1'],
+      legalHold: false,
+      retention: { mode: 'COMPLIANCE', until: '2031-11-30T10:00:00.000Z' },
+    });
+    const refused = await callvault('erase', entry.id, '--reason', 'subject request');
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('compliance-mode retention until 2031-11-30T10:00:00.000Z');
+    expect(bucket.objects.get(entry.key as string)?.versions).toEqual(['v1']);
+    expect((await stack.runtime.index.get(entry.id))?.status).toBe('archived');
+  }, 60_000);
+});
