@@ -1,12 +1,5 @@
-/**
- * Two AWS APIs the local stack does not emulate, answered over real HTTP in their own wire
- * protocols, so the CLI's unchanged SDK clients (pointed here by AWS_ENDPOINT_URL_*) can be
- * tested: Secrets Manager (JSON 1.1: DescribeSecret, GetSecretValue) and CloudFormation
- * (awsQuery: DescribeStacks). Read-only, like the commands they serve.
- */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, shut } from '../helpers/http-server.ts';
 
 export interface AwsShims {
   endpoint: string;
@@ -113,11 +106,5 @@ export async function startAwsShims(options: {
       () => response.writeHead(500).end(),
     );
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: () => new Promise((done) => server.close(() => done())),
-  };
+  return { endpoint: await listen(server), calls, close: () => shut(server) };
 }

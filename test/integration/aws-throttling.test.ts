@@ -1,12 +1,4 @@
-/**
- * S3 and DynamoDB throttling reach the core as AwsThrottledError, the name the workflow
- * retries. Neither s3rver nor dynalite can throttle, so a loopback server answers as S3 and
- * DynamoDB do when they throttle (503 SlowDown, 400 ProvisionedThroughputExceededException),
- * and the real SDK clients and adapters talk to it over HTTP.
- */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -14,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRecordingIndex } from '../../lambdas/aws/dynamo-index.ts';
 import { S3ArchiveStore } from '../../lambdas/aws/s3-store.ts';
 import { AwsThrottledError } from '../../lambdas/core/errors.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 
 let server: Server;
 let endpoint = '';
@@ -41,14 +34,9 @@ beforeAll(async () => {
       '<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>',
     );
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  endpoint = await listen(server);
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => shut(server));
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 

@@ -18,7 +18,7 @@ import { openLocalArchive, startLocalStack } from '../../local/stack.ts';
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
-const env = { ...process.env, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+const env = { ...process.env, NO_COLOR: '1' };
 
 // 24 recordings, one every 7 minutes from 09:00; the window 09:10..10:50 holds 14 of them.
 const recordings = sampleRecordings(24, { prefix: 'vb', durationSec: 1, spacingMs: 7 * 60_000 });

@@ -1,15 +1,7 @@
-/** CLI option checks that refuse bad values before anything starts. */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 
-const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
-const callvault = (...args: string[]) =>
-  promisify(execFile)(process.execPath, [cli, ...args], { timeout: 110_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+const callvault = (...args: string[]) => runCli(args, { timeout: 110_000 });
 
 describe('recordings url --expires', () => {
   it('rejects a non-number and a negative, naming the option, before opening any archive', async () => {

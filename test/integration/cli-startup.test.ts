@@ -1,17 +1,11 @@
-/**
- * The CLI starts at once because each command loads only what it uses: the built JavaScript
- * (dist/) run by bin/callvault.mjs, every module load logged by module-log.mjs.
- */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { runCli } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'callvault-startup-'));
 
@@ -19,14 +13,11 @@ const work = mkdtempSync(join(tmpdir(), 'callvault-startup-'));
 async function callvault(...args: string[]) {
   const log = join(work, `modules-${process.hrtime.bigint()}.log`);
   writeFileSync(log, '');
-  const result = await run(
-    process.execPath,
-    ['--import', join(import.meta.dirname, 'module-log.mjs'), join(ROOT, 'bin/callvault.mjs'), ...args],
-    { env: { ...process.env, NO_COLOR: '1', MODULE_LOG: log }, timeout: 90_000 },
-  ).then(
-    (output) => ({ ...output, code: 0 }),
-    (error: { stdout: string; stderr: string; code: number }) => error,
-  );
+  const result = await runCli(args, {
+    timeout: 90_000,
+    env: { MODULE_LOG: log },
+    nodeArgs: ['--import', join(import.meta.dirname, 'module-log.mjs')],
+  });
   const modules = readFileSync(log, 'utf8')
     .split('\n')
     .filter((url) => url.startsWith('file://'))

@@ -1,9 +1,6 @@
-/** The compliance commands as a user runs them: exit codes, `--json` shapes, config refusals. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingId } from '../../lambdas/core/ids.ts';
 import {
@@ -12,20 +9,11 @@ import {
   restcommSid,
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
+import { runCli } from '../helpers/cli.ts';
 
-const run = promisify(execFile);
-const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'callvault-compliance-cli-'));
 const dataDir = join(dir, 'data');
-const callvault = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const callvault = (...args: string[]) => runCli(args, { timeout: 120_000 });
 
 describe('compliance CLI', () => {
   const restcomm = new RestcommSimulator({ recordings: restcommRecordings(3, { prefix: 'cli' }) });

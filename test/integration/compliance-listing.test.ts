@@ -8,7 +8,7 @@ import { planQuery } from '../../lambdas/aws/dynamo-index.ts';
 import type { IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
 import type { HttpEvent } from '../../lambdas/handlers/http.ts';
 import { createQueryHandler } from '../../lambdas/handlers/query.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { OFFLINE_ACCOUNT, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const entry = (n: number, status: IndexEntry['status'] = 'archived'): IndexEntry => ({
   id: `cl-${n}`,
@@ -41,16 +41,7 @@ describe('compliance fields in listings and search (local DynamoDB GSIs)', () =>
   ];
 
   beforeAll(async () => {
-    stack = await startTestStack([
-      {
-        id: 'acme',
-        provider: 'voipbin',
-        baseUrl: 'http://127.0.0.1:9',
-        timeZone: 'UTC',
-        schedule: 'rate(1 day)',
-        auth: { token: 't' },
-      },
-    ]);
+    stack = await startTestStack([{ ...OFFLINE_ACCOUNT, id: 'acme' }]);
     for (const n of [1, 2, 3]) await stack.archive.index.put(entry(n));
     await stack.archive.index.put(entry(4, 'failed'));
   });

@@ -27,7 +27,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { LOCAL_BUCKET } from '../../local/stack.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = 86_400_000;
 
@@ -247,14 +247,15 @@ describe('compliance archive on the local stack', () => {
   it('the deployed daily jobs run the same core: a report in the bucket, one metric line per account', async () => {
     const lines: string[] = [];
     const now = new Date();
-    const reconcileJob = createReconcileHandler({
+    // What the deployed jobs get: the archive's index and store, metric lines on stdout.
+    const jobDeps = {
       ...stack.runtime,
       index: stack.archive.index,
       store: stack.archive.store,
       logger: silentLogger,
-      emit: (line) => lines.push(line),
-      now: () => now,
-    });
+      emit: (line: string) => lines.push(line),
+    };
+    const reconcileJob = createReconcileHandler({ ...jobDeps, now: () => now });
     const { key, gaps } = await reconcileJob();
     expect(key).toBe(
       `reports/reconcile/${now.toISOString().slice(0, 4)}/${now.toISOString().slice(5, 7)}/${now.toISOString().slice(8, 10)}.json`,
@@ -286,13 +287,7 @@ describe('compliance archive on the local stack', () => {
       ],
     });
 
-    const deleteJob = createDeleteAtSourceHandler({
-      ...stack.runtime,
-      index: stack.archive.index,
-      store: stack.archive.store,
-      logger: silentLogger,
-      emit: (line) => lines.push(line),
-    });
+    const deleteJob = createDeleteAtSourceHandler(jobDeps);
     // Everything due was deleted at source already: nothing is asked of the provider again.
     const deletesBefore = restcomm.count('delete');
     expect(await deleteJob()).toEqual({ deleted: 0, unverified: 0, failed: 0 });

@@ -1,18 +1,11 @@
-/**
- * `callvault deploy-check` with the real Secrets Manager client, over HTTP, against a local
- * Secrets Manager (aws-shims.ts: the local stack emulates none): which secrets exist and parse.
- */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkSecrets, formatChecks } from '../../bin/commands/deploy-check.ts';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
+import { runCli } from '../helpers/cli.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const PASSWORD = 'ib-pa55word-value';
 const WEBHOOK = 'hook-s3cret-value';
@@ -90,16 +83,9 @@ describe('deploy-check', () => {
     try {
       const file = join(dir, 'callvault.json');
       writeFileSync(file, JSON.stringify(config));
-      const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
-      const failure = await promisify(execFile)(process.execPath, [cli, 'deploy-check', '--config', file], {
-        env: { ...process.env, NO_COLOR: '1' },
-        timeout: 60_000,
-      }).then(
-        () => undefined,
-        (error: { code?: number; stdout?: string }) => error,
-      );
-      expect(failure?.code).toBe(1);
-      expect(failure?.stdout).toMatch(/rc-main\s+restcomm\s+callvault\/rc-main\s+missing/);
+      const failure = await runCli(['deploy-check', '--config', file], { timeout: 60_000 });
+      expect(failure.code).toBe(1);
+      expect(failure.stdout).toMatch(/rc-main\s+restcomm\s+callvault\/rc-main\s+missing/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

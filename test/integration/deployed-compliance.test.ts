@@ -1,23 +1,14 @@
-/**
- * `recordings hold | release | erase --deployed`: the commands as an operator runs them on the
- * deployed archive with their own credentials. The stack's outputs come from aws-shims.ts, the
- * index is the local stack's DynamoDB, and the bucket is a versioned Object Lock bucket answered
- * by s3-object-lock-shim.ts (s3rver has neither versions nor locks).
- */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { LOCAL_TABLE } from '../../local/stack.ts';
 import { LOCAL_REGION } from '../../local/template.ts';
+import { runCli } from '../helpers/cli.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
 import { type ObjectLockShim, startObjectLockShim } from './s3-object-lock-shim.ts';
 
 const BUCKET = 'callvault-archive';
-const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
 
 describe('hold, release and erase on the deployed archive', () => {
   let simulator: VoipbinSimulator;
@@ -27,7 +18,6 @@ describe('hold, release and erase on the deployed archive', () => {
 
   const callvault = async (...args: string[]) => {
     const env = {
-      ...process.env,
       AWS_REGION: LOCAL_REGION,
       AWS_ENDPOINT_URL_CLOUDFORMATION: shims.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
@@ -35,20 +25,11 @@ describe('hold, release and erase on the deployed archive', () => {
       AWS_ACCESS_KEY_ID: stack.endpoints.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: stack.endpoints.credentials.secretAccessKey,
     };
-    try {
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        [cli, 'recordings', ...args, '--deployed'],
-        {
-          env,
-          timeout: 60_000,
-        },
-      );
-      return { code: 0, output: stdout };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, output: failed.stdout + failed.stderr };
-    }
+    const { code, stdout, stderr } = await runCli(['recordings', ...args, '--deployed'], {
+      env,
+      timeout: 60_000,
+    });
+    return { code, output: code === 0 ? stdout : stdout + stderr };
   };
 
   const archived = (name: string): IndexEntry => ({

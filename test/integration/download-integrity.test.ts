@@ -3,32 +3,35 @@
  * that ends cleanly short of its RIFF length is never stored or indexed as archived, and a
  * download redirected to a foreign host never puts that host's words in the index.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { objectKeyPrefix, recordingId } from '../../lambdas/core/ids.ts';
 import { harvest } from '../../local/harvest.ts';
-import { sampleRecordings } from '../../local/simulators/base.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
-import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
-import { startTestStack } from './helpers.ts';
+import { accountOf, simulatorOf } from '../helpers/simulators.ts';
+import { startTestStack } from '../helpers/stack.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const later = teardown();
 
 async function setup(allowedDownloadHosts?: string[]) {
-  const simulator = new VoipbinSimulator({
-    recordings: sampleRecordings(1, { prefix: 'vb', durationSec: 2 }),
-  });
-  await simulator.start();
-  cleanups.push(() => simulator.stop());
-  const canary = new CanaryServer();
-  await canary.start();
-  cleanups.push(() => canary.stop());
-  const account = { ...voipbinSimulatorAccount(simulator, 'vb'), allowedDownloadHosts };
-  const stack = await startTestStack([account]);
-  cleanups.push(() => stack.dispose());
+  const simulator = await started(simulatorOf('voipbin', 1, { prefix: 'vb', durationSec: 2 }), later);
+  const canary = await started(new CanaryServer(), later);
+  const stack = await startTestStack([{ ...accountOf('voipbin', simulator, 'vb'), allowedDownloadHosts }]);
+  later(() => stack.dispose());
   return { simulator, canary, stack };
+}
+
+/** Every audio request redirected to a storage host the account allows, answering `contentType`. */
+async function redirectedToStorage(contentType?: string) {
+  const storage = await started(new CanaryServer(contentType), later);
+  const { simulator, stack } = await setup([new URL(storage.url).host]);
+  simulator.inject({
+    kind: 'redirect',
+    on: 'audio',
+    location: `${storage.url}/bucket/vb-00000.wav`,
+    times: Number.POSITIVE_INFINITY,
+  });
+  return { storage, stack };
 }
 
 const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
@@ -95,16 +98,7 @@ describe('download integrity on the local stack', () => {
   it(
     'keeps an allowed storage host’s body out of the index and the search API',
     async () => {
-      const canaryHost = new CanaryServer();
-      await canaryHost.start();
-      cleanups.push(() => canaryHost.stop());
-      const { simulator, stack } = await setup([new URL(canaryHost.url).host]);
-      simulator.inject({
-        kind: 'redirect',
-        on: 'audio',
-        location: `${canaryHost.url}/bucket/vb-00000.wav`,
-        times: Number.POSITIVE_INFINITY,
-      });
+      const { storage: canaryHost, stack } = await redirectedToStorage();
       const summary = await harvest(stack);
       expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
       expect(canaryHost.hits.length).toBeGreaterThan(0);
@@ -119,16 +113,7 @@ describe('download integrity on the local stack', () => {
   it(
     'does not quote the first bytes of a non-audio file from a storage host either',
     async () => {
-      const storage = new CanaryServer('audio/wav');
-      await storage.start();
-      cleanups.push(() => storage.stop());
-      const { simulator, stack } = await setup([new URL(storage.url).host]);
-      simulator.inject({
-        kind: 'redirect',
-        on: 'audio',
-        location: `${storage.url}/bucket/vb-00000.wav`,
-        times: Number.POSITIVE_INFINITY,
-      });
+      const { stack } = await redirectedToStorage('audio/wav');
       const summary = await harvest(stack);
       expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
       const entry = (await stack.runtime.index.query({ accountId: 'vb' })).items[0];

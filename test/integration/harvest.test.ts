@@ -1,16 +1,12 @@
-/**
- * The whole pipeline on the local stack against the five provider simulators over HTTP: the
- * synthesized state machine, the real handlers, s3rver and dynalite.
- */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordingId } from '../../lambdas/core/ids.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import { type Fleet, startFleet } from '../../local/simulators/fleet.ts';
 import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
-import type { TestStack } from './helpers.ts';
-import { startTestStack } from './helpers.ts';
+import type { TestStack } from '../helpers/stack.ts';
+import { startTestStack } from '../helpers/stack.ts';
+import { sha256 } from '../helpers/streams.ts';
 
 async function allEntries(stack: TestStack): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
@@ -28,8 +24,6 @@ async function storedBytes(stack: TestStack, key: string): Promise<Buffer> {
   for await (const chunk of await stack.archive.store.read(key)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('harvest of all five providers (with pending recordings and injected faults)', () => {
   let fleet: Fleet;

@@ -10,7 +10,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
 import { localExecutionArn } from '../../local/step-functions.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { OFFLINE_ACCOUNT, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 describe('local endpoints refuse other credentials', () => {
   let stack: TestStack;
@@ -33,16 +33,7 @@ describe('local endpoints refuse other credentials', () => {
     );
 
   beforeAll(async () => {
-    stack = await startTestStack([
-      {
-        id: 'vb',
-        provider: 'voipbin',
-        baseUrl: 'http://127.0.0.1:9',
-        timeZone: 'UTC',
-        schedule: 'rate(1 day)',
-        auth: { token: 't' },
-      },
-    ]);
+    stack = await startTestStack([OFFLINE_ACCOUNT]);
     right = stack.endpoints.credentials;
     await s3(right).send(
       new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: 'recordings/x.wav', Body: 'phone numbers' }),

@@ -4,64 +4,40 @@
  * that deployed Lambdas share too; a 429 slows the account down and no recording fails for it.
  * The simulators count the requests they answer at once, over real HTTP.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoProviderSlots, slotsKey } from '../../lambdas/aws/dynamo-slots.ts';
-import { type AccountConfig, parseConfig } from '../../lambdas/core/config.ts';
+import type { AccountConfig } from '../../lambdas/core/config.ts';
 import { ProviderBusyError } from '../../lambdas/core/errors.ts';
-import { silentLogger } from '../../lambdas/core/log.ts';
 import { type AccountSummary, harvest } from '../../local/harvest.ts';
-import {
-  InfobipSimulator,
-  infobipSampleRecordings,
-  infobipSimulatorAccount,
-} from '../../local/simulators/infobip.ts';
+import { type InfobipSimulator, infobipSimulatorAccount } from '../../local/simulators/infobip.ts';
 import { LOCAL_TABLE, type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
+import { simulatorOf } from '../helpers/simulators.ts';
+import { FAST_PROVIDERS, removeDir, tempDir, testConfig } from '../helpers/stack.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
-const dirs: string[] = [];
-const stacks: OwnedLocalStack[] = [];
-const sims: InfobipSimulator[] = [];
+const later = teardown('all');
 
 /**
  * The local stack with 16 concurrent invocations per handler: more than the accounts' limits
  * together, so one account's waiting tasks cannot starve another's.
  */
 async function stackFor(accounts: AccountConfig[]): Promise<OwnedLocalStack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'callvault-limit-'));
-  dirs.push(dataDir);
+  const dataDir = tempDir('limit');
+  later(() => removeDir(dataDir));
   const stack = await startLocalStack({
-    config: parseConfig({
-      accounts,
-      readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
-    }),
+    ...FAST_PROVIDERS,
+    config: testConfig(accounts),
     dataDir,
-    logger: silentLogger,
-    adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 } },
     // Busy retries every 100 ms (5 s × 0.02), up to 60 times: enough for this backlog to drain.
     retryIntervalScale: 0.02,
     concurrency: 16,
   });
-  stacks.push(stack);
+  later(() => stack.close());
   return stack;
 }
 
-async function simWith(count: number, prefix: string): Promise<InfobipSimulator> {
-  const sim = new InfobipSimulator({ recordings: infobipSampleRecordings(count, { prefix }) });
-  await sim.start();
-  sims.push(sim);
-  return sim;
-}
-
-afterAll(async () => {
-  for (const stack of stacks) await stack.close();
-  await Promise.all(sims.map((sim) => sim.stop()));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const simWith = (count: number, prefix: string) => started(simulatorOf('infobip', count, { prefix }), later);
 
 describe('maxConcurrency through the local workflow', () => {
   let stack: OwnedLocalStack;

@@ -10,14 +10,10 @@ import {
   type DialogtechList,
   DialogtechSimulator,
   dialogtechRecordings,
-  dialogtechSimulatorAccount,
 } from '../../local/simulators/dialogtech.ts';
-import {
-  InfobipSimulator,
-  infobipSampleRecordings,
-  infobipSimulatorAccount,
-} from '../../local/simulators/infobip.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { accountOf, simulatorOf, startAll } from '../helpers/simulators.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import type { Stop } from '../helpers/teardown.ts';
 
 const N = 12;
 const LISTS: DialogtechList[] = [
@@ -28,22 +24,23 @@ const LISTS: DialogtechList[] = [
 
 describe('readiness checks cost O(1) provider requests per recording', () => {
   const dialogtech = new DialogtechSimulator({ recordings: dialogtechRecordings(N, { lists: LISTS }) });
-  const infobip = new InfobipSimulator({ recordings: infobipSampleRecordings(N) });
+  const infobip = simulatorOf('infobip', N);
+  let stopSimulators: Stop;
   let stack: TestStack;
   let summaries: Awaited<ReturnType<typeof harvest>>;
 
   beforeAll(async () => {
-    await Promise.all([dialogtech.start(), infobip.start()]);
+    stopSimulators = await startAll({ dialogtech, infobip });
     stack = await startTestStack([
-      dialogtechSimulatorAccount(dialogtech, 'dt-cost'),
-      infobipSimulatorAccount(infobip, 'ib-cost'),
+      accountOf('dialogtech', dialogtech, 'dt-cost'),
+      accountOf('infobip', infobip, 'ib-cost'),
     ]);
     summaries = await harvest(stack);
   }, 60_000);
 
   afterAll(async () => {
     await stack?.dispose();
-    await Promise.all([dialogtech.stop(), infobip.stop()]);
+    await stopSimulators?.();
   });
 
   it('archives every recording of both accounts', () => {

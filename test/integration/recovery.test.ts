@@ -2,49 +2,31 @@
  * Failure paths on the local stack: a crash between archive and index, a body that never arrives
  * whole, a recording that never becomes ready, refused credentials, duplicate starts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handOver } from '../../lambdas/core/hand-over.ts';
 import { executionName, objectKeyPrefix, recordingId } from '../../lambdas/core/ids.ts';
 import type { IngestState } from '../../lambdas/core/ingest.ts';
 import { createArchiveHandler } from '../../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../../lambdas/handlers/check.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
-import { sampleRecordings } from '../../local/simulators/base.ts';
-import {
-  InfobipSimulator,
-  infobipSampleRecordings,
-  infobipSimulatorAccount,
-} from '../../local/simulators/infobip.ts';
-import {
-  RestcommSimulator,
-  restcommRecordings,
-  restcommSimulatorAccount,
-} from '../../local/simulators/restcomm.ts';
-import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
+import { accountOf, type SampleOptions, simulatorOf } from '../helpers/simulators.ts';
+import { removeDir, startTestStack, type TestStack, tempDir } from '../helpers/stack.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const later = teardown();
+/** Far beyond any deadline in these tests: the recording stays processing at the provider. */
+const NEVER_READY: SampleOptions = { pendingMs: 3_600_000 };
 
-async function voipbin(count: number, options: ConstructorParameters<typeof VoipbinSimulator>[0] = {}) {
-  const simulator = new VoipbinSimulator({
-    recordings: sampleRecordings(count, { prefix: 'vb' }),
-    ...options,
-  });
-  await simulator.start();
-  cleanups.push(() => simulator.stop());
-  return simulator;
-}
+const voipbin = (count: number, options: SampleOptions = {}) =>
+  started(simulatorOf('voipbin', count, { prefix: 'vb', ...options }), later);
 
 async function stackFor(...args: Parameters<typeof startTestStack>): Promise<TestStack> {
   const stack = await startTestStack(...args);
-  cleanups.push(() => stack.dispose());
+  later(() => stack.dispose());
   return stack;
 }
 
@@ -55,13 +37,13 @@ const audioRequestsFor = (simulator: VoipbinSimulator, id: string) =>
 describe('recovery and failure paths', { timeout: 120_000 }, () => {
   it('completes the index after a crash between archive and index, without downloading again', async () => {
     const simulator = await voipbin(2);
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
     const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
     // The archive step ran to completion, then the process died before the index was written.
     const checked = await createCheckHandler(stack.runtime)({ ref });
     const archived = await createArchiveHandler(stack.runtime)(checked);
     expect(archived.recovered).toBe(false);
-    expect(await stack.runtime.index.get(archived.key)).toBeUndefined();
+    expect(await stack.runtime.index.get(recordingId(ref))).toBeUndefined();
     expect(audioRequestsFor(simulator, 'vb-00000')).toBe(1);
 
     const summary = await harvest(stack);
@@ -79,7 +61,7 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
   it('never indexes or stores a body that keeps arriving truncated, and retries it on the next sweep', async () => {
     const simulator = await voipbin(1);
     simulator.inject({ kind: 'truncate', on: 'audio', times: Number.POSITIVE_INFINITY, fraction: 0.5 });
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
 
     const first = await harvest(stack);
     expect(first[0]).toMatchObject({ archived: 0, failed: 1 });
@@ -102,14 +84,8 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
   });
 
   it('waits for a recording that is still processing and archives it once ready', async () => {
-    const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
-      ...recording,
-      readyAt: Date.now() + 3_600_000,
-    }));
-    const simulator = new VoipbinSimulator({ recordings });
-    await simulator.start();
-    cleanups.push(() => simulator.stop());
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const simulator = await voipbin(1, NEVER_READY);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
     // Ready 2 s after the stack is up, not after the simulator: a slow start must not use them up.
     for (const recording of simulator.recordings.values()) recording.readyAt = Date.now() + 2_000;
 
@@ -121,14 +97,8 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
   });
 
   it('records a failure with the reason when a recording is not ready by the deadline', async () => {
-    const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
-      ...recording,
-      readyAt: Date.now() + 3_600_000,
-    }));
-    const simulator = new VoipbinSimulator({ recordings });
-    await simulator.start();
-    cleanups.push(() => simulator.stop());
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')], { deadlineSeconds: 2 });
+    const simulator = await voipbin(1, NEVER_READY);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')], { deadlineSeconds: 2 });
 
     const summary = await harvest(stack);
     expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
@@ -138,7 +108,7 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
 
   it('reports refused credentials for the account, starts nothing and never prints the token', async () => {
     const simulator = await voipbin(2);
-    const account = { ...voipbinSimulatorAccount(simulator, 'vb'), auth: { token: 'wrong-token-s3cr3t' } };
+    const account = { ...accountOf('voipbin', simulator, 'vb'), auth: { token: 'wrong-token-s3cr3t' } };
     const stack = await stackFor([account]);
     const summary = await harvest(stack);
     expect(summary[0]?.sweepError).toMatch(/voipbin account "vb".*refused/);
@@ -148,15 +118,9 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
   });
 
   it('archives a recording skipped as gone once the provider lists it after all (Infobip stores files late)', async () => {
-    const recordings = infobipSampleRecordings(1, { prefix: 'late' }).map((recording) => ({
-      ...recording,
-      readyAt: Date.now() + 3_600_000,
-    }));
-    const simulator = new InfobipSimulator({ recordings });
-    await simulator.start();
-    cleanups.push(() => simulator.stop());
-    const stack = await stackFor([infobipSimulatorAccount(simulator, 'ib')]);
-    const fileId = recordings[0]?.id as string;
+    const simulator = await started(simulatorOf('infobip', 1, { prefix: 'late', ...NEVER_READY }), later);
+    const stack = await stackFor([accountOf('infobip', simulator, 'ib')]);
+    const fileId = [...simulator.recordings.keys()][0] as string;
     const ref = { accountId: 'ib', provider: 'infobip' as const, providerRecordingId: fileId };
     // A callback arrived before Infobip lists the file: the workflow finds nothing and skips it.
     await stack.runtime.starter.start(executionName(ref), { ref });
@@ -174,15 +138,15 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
 
   it('starts a new round for a recording whose earlier execution ended without recording any outcome', async () => {
     const simulator = await voipbin(1);
-    const dataDir = mkdtempSync(join(tmpdir(), 'callvault-lost-'));
-    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const dataDir = tempDir('lost');
+    later(() => removeDir(dataDir));
     const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
     // An earlier process ran this recording's execution to a failure that wrote no index entry.
     writeFileSync(
       join(dataDir, 'executions.jsonl'),
       `${JSON.stringify({ event: 'started', name: executionName(ref), input: { ref } })}\n${JSON.stringify({ event: 'ended', name: executionName(ref), status: 'FAILED' })}\n`,
     );
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')], { dataDir });
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')], { dataDir });
     const summary = await harvest(stack);
     expect(summary[0]).toMatchObject({ archived: 1, failed: 0 });
     expect(stack.stepFunctions.executions.has(executionName(ref, 1))).toBe(true);
@@ -190,7 +154,7 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
 
   it('refuses a second execution of the same name, also after a restart on the same data directory', async () => {
     const simulator = await voipbin(1);
-    const accounts = [voipbinSimulatorAccount(simulator, 'vb')];
+    const accounts = [accountOf('voipbin', simulator, 'vb')];
     const first = await startTestStack(accounts);
     const input = { ref: { accountId: 'vb', provider: 'voipbin', providerRecordingId: 'vb-00000' } };
     expect(await first.runtime.starter.start('vb-test-execution', input)).toBe('started');
@@ -203,14 +167,8 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
 
   it('fails a recording listed as ready whose audio never appears, once the deadline has passed', async () => {
     // Restcomm lists a recording (no status word) before its media server wrote the file: 404s.
-    const recordings = restcommRecordings(1, { prefix: 'never' }).map((recording) => ({
-      ...recording,
-      readyAt: Date.now() + 3_600_000,
-    }));
-    const simulator = new RestcommSimulator({ recordings });
-    await simulator.start();
-    cleanups.push(() => simulator.stop());
-    const stack = await stackFor([restcommSimulatorAccount(simulator, 'rc')], { deadlineSeconds: 2 });
+    const simulator = await started(simulatorOf('restcomm', 1, { prefix: 'never', ...NEVER_READY }), later);
+    const stack = await stackFor([accountOf('restcomm', simulator, 'rc')], { deadlineSeconds: 2 });
 
     const summary = await harvest(stack);
     expect(summary[0]).toMatchObject({ archived: 0, failed: 1 });
@@ -229,7 +187,7 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
   it('never turns a recording re-offered while gone into an error, however often it comes', async () => {
     const simulator = await voipbin(1);
     simulator.markDeleted('vb-00000');
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
     const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
     // As a webhook does each time the provider calls back about it: hand it over again.
     for (let offer = 0; offer < 7; offer += 1) {
@@ -244,7 +202,7 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
 
   it("downloads recording X even when the store holds X.1's object, whose key starts with X's", async () => {
     const simulator = await voipbin(1);
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')]);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
     const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
     const other = { ...ref, providerRecordingId: 'vb-00000.1' };
     const startedAt = simulator.recordings.get('vb-00000')?.startedAt.toISOString();
@@ -266,15 +224,9 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
   });
 
   it('leaves a failed entry for an execution that timed out before recording any outcome', async () => {
-    const recordings = sampleRecordings(1, { prefix: 'vb' }).map((recording) => ({
-      ...recording,
-      readyAt: Date.now() + 3_600_000,
-    }));
-    const simulator = new VoipbinSimulator({ recordings });
-    await simulator.start();
-    cleanups.push(() => simulator.stop());
+    const simulator = await voipbin(1, NEVER_READY);
     // The readiness deadline is far; the execution's own timeout (shortened here) comes first.
-    const stack = await stackFor([voipbinSimulatorAccount(simulator, 'vb')], {
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')], {
       deadlineSeconds: 3600,
       executionTimeoutSeconds: 2,
     });

@@ -12,8 +12,6 @@ import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { runningServe } from '../../local/stack.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 describe('stopping and starting serve', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callvault-resume-'));
   const simulator = new VoipbinSimulator({

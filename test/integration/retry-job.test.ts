@@ -4,33 +4,29 @@
  * `callvault recordings retry` runs it now.
  */
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import { harvest } from '../../local/harvest.ts';
-import { sampleRecordings } from '../../local/simulators/base.ts';
-import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { accountOf, simulatorOf } from '../helpers/simulators.ts';
+import { removeDir, startTestStack, type TestStack } from '../helpers/stack.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const later = teardown();
 
 const REF = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
 
 /** A VoIPBin account whose one recording failed once (every download cut short), and its stack. */
 async function failedOnce(options: Parameters<typeof startTestStack>[1] = {}) {
-  const simulator = new VoipbinSimulator({ recordings: sampleRecordings(1, { prefix: 'vb' }) });
-  await simulator.start();
-  cleanups.push(() => simulator.stop());
+  const simulator = await started(simulatorOf('voipbin', 1, { prefix: 'vb' }), later);
   simulator.inject({ kind: 'truncate', on: 'audio', times: Number.POSITIVE_INFINITY, fraction: 0.5 });
-  const stack: TestStack = await startTestStack([voipbinSimulatorAccount(simulator, 'vb')], options);
+  const stack: TestStack = await startTestStack([accountOf('voipbin', simulator, 'vb')], options);
   let closed = false;
-  cleanups.push(async () => {
-    if (closed) rmSync(stack.dataDir, { recursive: true, force: true });
+  later(async () => {
+    if (closed) removeDir(stack.dataDir);
     else await stack.dispose();
   });
   expect((await harvest(stack))[0]).toMatchObject({ failed: 1 });

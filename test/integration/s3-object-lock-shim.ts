@@ -1,12 +1,5 @@
-/**
- * A versioned S3 bucket with Object Lock, over real HTTP, for the deployed hold / release / erase
- * path: s3rver has no versioning and no Object Lock, so it cannot answer PutObjectLegalHold,
- * ListObjectVersions or a lock-aware HeadObject. Answers just those calls (and DeleteObject of a
- * version), path-style, as S3 does; records each call.
- */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, shut } from '../helpers/http-server.ts';
 
 export interface LockedObject {
   versions: string[];
@@ -100,12 +93,5 @@ export async function startObjectLockShim(bucket: string): Promise<ObjectLockShi
       response.end('<Error><Code>NotImplemented</Code><Message>not answered by the shim</Message></Error>');
     }
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    objects,
-    calls,
-    close: () => new Promise((done) => server.close(() => done())),
-  };
+  return { endpoint: await listen(server), objects, calls, close: () => shut(server) };
 }

@@ -1,5 +1,3 @@
-/** The S3 archive store against the local S3 server: whole objects or none, whichever path. */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArchiveStore } from '../../lambdas/aws/s3-store.ts';
 import { type LocalArchive, openLocalArchive } from '../../local/stack.ts';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+import { sha256 } from '../helpers/streams.ts';
 
 /** `total` bytes in 64 KiB chunks; with `breakAfter`, the stream fails there instead of ending. */
 function body(total: number, breakAfter?: number): Readable {
@@ -29,8 +26,6 @@ function body(total: number, breakAfter?: number): Readable {
     },
   });
 }
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('S3ArchiveStore on the local S3 server', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callvault-s3-'));

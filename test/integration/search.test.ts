@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
 import type { HttpEvent } from '../../lambdas/handlers/http.ts';
 import { createQueryHandler } from '../../lambdas/handlers/query.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { OFFLINE_ACCOUNT, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const entries: IndexEntry[] = Array.from({ length: 60 }, (_, n) => ({
   id: `rec-${String(n).padStart(2, '0')}`,
@@ -33,16 +33,7 @@ describe('search on the local DynamoDB', () => {
   ) => query({ routeKey, queryStringParameters: parameters, pathParameters } as unknown as HttpEvent);
 
   beforeAll(async () => {
-    stack = await startTestStack([
-      {
-        id: 'acme',
-        provider: 'voipbin',
-        baseUrl: 'http://127.0.0.1:9',
-        timeZone: 'UTC',
-        schedule: 'rate(1 day)',
-        auth: { token: 't' },
-      },
-    ]);
+    stack = await startTestStack([{ ...OFFLINE_ACCOUNT, id: 'acme' }]);
     for (const entry of entries) await stack.runtime.index.put(entry);
     query = createQueryHandler({ index: stack.runtime.index, signer });
   });

@@ -4,7 +4,6 @@
  * that resumes what a stop left running.
  */
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,33 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AccountConfig, parseConfig } from '../../lambdas/core/config.ts';
+import type { AccountConfig } from '../../lambdas/core/config.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { harvest } from '../../local/harvest.ts';
 import { type RunningServe, serve } from '../../local/serve.ts';
-import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
-import { type ProviderSimulator, sampleRecordings } from '../../local/simulators/base.ts';
-import {
-  DialogtechSimulator,
-  dialogtechRecordings,
-  dialogtechSimulatorAccount,
-} from '../../local/simulators/dialogtech.ts';
-import {
-  InfobipSimulator,
-  infobipSampleRecordings,
-  infobipSimulatorAccount,
-} from '../../local/simulators/infobip.ts';
-import {
-  RestcommSimulator,
-  restcommRecordings,
-  restcommSimulatorAccount,
-} from '../../local/simulators/restcomm.ts';
-import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { openLocalArchive, openLocalStack } from '../../local/stack.ts';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+import { listen, shut } from '../helpers/http-server.ts';
+import { accountOf, simulatorOf, startAll } from '../helpers/simulators.ts';
+import { FAST_PROVIDERS, testConfig } from '../helpers/stack.ts';
+import type { Stop } from '../helpers/teardown.ts';
 
 const secretOf = (accountId: string) => `hook-secret-${accountId}`;
 const basic = (password: string) => `Basic ${Buffer.from(`provider:${password}`).toString('base64')}`;
@@ -60,12 +43,13 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000)
 describe('callvault serve', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'callvault-serve-'));
   const simulators = {
-    infobip: new InfobipSimulator({ recordings: infobipSampleRecordings(2, { prefix: 'ib' }) }),
-    dialogtech: new DialogtechSimulator({ recordings: dialogtechRecordings(2) }),
-    voipbin: new VoipbinSimulator({ recordings: sampleRecordings(8, { prefix: 'vb' }) }),
-    restcomm: new RestcommSimulator({ recordings: restcommRecordings(2, { prefix: 'rc' }) }),
-    bandwidth: new BandwidthSimulator({ recordings: sampleRecordings(2, { prefix: 'bw' }) }),
+    infobip: simulatorOf('infobip', 2, { prefix: 'ib' }),
+    dialogtech: simulatorOf('dialogtech', 2),
+    voipbin: simulatorOf('voipbin', 8, { prefix: 'vb' }),
+    restcomm: simulatorOf('restcomm', 2, { prefix: 'rc' }),
+    bandwidth: simulatorOf('bandwidth', 2, { prefix: 'bw' }),
   };
+  let stopSimulators: Stop;
   const foreignRequests: string[] = [];
   const foreign: Server = createServer((request, response) => {
     foreignRequests.push(request.url ?? '');
@@ -89,32 +73,27 @@ describe('callvault serve', () => {
     });
 
   beforeAll(async () => {
-    await Promise.all(Object.values(simulators).map((simulator: ProviderSimulator) => simulator.start()));
-    foreign.listen(0, '127.0.0.1');
-    await once(foreign, 'listening');
+    stopSimulators = await startAll(simulators);
+    await listen(foreign);
     accounts = [
-      withWebhook(infobipSimulatorAccount(simulators.infobip, 'ib')),
-      withWebhook(dialogtechSimulatorAccount(simulators.dialogtech, 'dt')),
-      withWebhook(voipbinSimulatorAccount(simulators.voipbin, 'vb'), 'hook-secret-before-rotation'),
-      withWebhook(restcommSimulatorAccount(simulators.restcomm, 'rc')),
-      withWebhook(bandwidthSimulatorAccount(simulators.bandwidth, 'bw')),
+      withWebhook(accountOf('infobip', simulators.infobip, 'ib')),
+      withWebhook(accountOf('dialogtech', simulators.dialogtech, 'dt')),
+      withWebhook(accountOf('voipbin', simulators.voipbin, 'vb'), 'hook-secret-before-rotation'),
+      withWebhook(accountOf('restcomm', simulators.restcomm, 'rc')),
+      withWebhook(accountOf('bandwidth', simulators.bandwidth, 'bw')),
     ];
     running = await serve({
-      config: parseConfig({
-        accounts,
-        readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
-      }),
+      ...FAST_PROVIDERS,
+      config: testConfig(accounts),
       dataDir,
       port: 0,
-      logger: silentLogger,
-      adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 } },
     });
   });
 
   afterAll(async () => {
     await running?.close();
-    foreign.close();
-    await Promise.all(Object.values(simulators).map((simulator: ProviderSimulator) => simulator.stop()));
+    await shut(foreign);
+    await stopSimulators?.();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -321,10 +300,7 @@ describe('callvault serve', () => {
     }
     const executionsBefore = running.stack.stepFunctions.executions.size;
     const attached = await openLocalStack({
-      config: parseConfig({
-        accounts,
-        readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
-      }),
+      config: testConfig(accounts),
       dataDir,
       logger: silentLogger,
     });

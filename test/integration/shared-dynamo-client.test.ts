@@ -17,8 +17,6 @@ import { silentLogger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { LOCAL_TABLE, type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 /** An entry as the record step writes it for a recording the provider told little about. */
 const sparse = (id: string, status: IndexEntry['status']): IndexEntry => ({
   id,

@@ -11,8 +11,8 @@ import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { LOCAL_TABLE } from '../../local/stack.ts';
 import { LOCAL_REGION } from '../../local/template.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
 
 const TOKEN = 'wrong-token-s3cr3t';
 

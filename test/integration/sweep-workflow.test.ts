@@ -1,50 +1,27 @@
-/**
- * The sweep workflow on the local stack, run from the synthesized definition with the real
- * handlers, dynalite and a VoIPBin simulator over HTTP (pages of two recordings).
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/core/config.ts';
-import { silentLogger } from '../../lambdas/core/log.ts';
+import { describe, expect, it } from 'vitest';
 import type { SweepCheckpoint, SweepLedger } from '../../lambdas/core/ports.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
-import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
 import { type OwnedLocalStack, startLocalStack, sweepOutcome } from '../../local/stack.ts';
+import { accountOf, simulatorOf } from '../helpers/simulators.ts';
+import { FAST_STACK, removeDir, tempDir, testConfig } from '../helpers/stack.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const later = teardown();
 
 async function setUp(count: number) {
-  const simulator = new VoipbinSimulator({
-    recordings: sampleRecordings(count, { prefix: 'vb', durationSec: 1 }),
-  });
-  await simulator.start();
-  const dataDir = mkdtempSync(join(tmpdir(), 'callvault-sweep-'));
-  cleanups.push(async () => {
-    await simulator.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const config = parseConfig({
-    accounts: [voipbinSimulatorAccount(simulator, 'vb')],
-    readiness: { initialDelaySeconds: 1, maxDelaySeconds: 1, deadlineSeconds: 30 },
-  });
-  const open = async () => {
-    const stack = await startLocalStack({
+  const simulator = await started(simulatorOf('voipbin', count, { prefix: 'vb', durationSec: 1 }), later);
+  const dataDir = tempDir('sweep');
+  later(() => removeDir(dataDir));
+  const config = testConfig([accountOf('voipbin', simulator, 'vb')]);
+  const open = () =>
+    startLocalStack({
+      ...FAST_STACK,
       config,
       dataDir,
-      logger: silentLogger,
-      adapterOptions: { retry: { minDelayMs: 5, maxDelayMs: 20 }, pageSize: 2 },
-      retryIntervalScale: 0.002,
+      adapterOptions: { ...FAST_STACK.adapterOptions, pageSize: 2 },
     });
-    return stack;
-  };
   return { simulator, open };
 }
 
@@ -91,7 +68,7 @@ describe('sweep workflow on the local stack', () => {
 
     // The next start resumes the sweep execution under its name: same lease holder, same pass.
     const second = await open();
-    cleanups.push(() => second.close());
+    later(() => second.close());
     const resumed = second.sweepFunctions.executions.get('vb-scheduled-1');
     expect(resumed).toBeDefined();
     // What the killed process left: the checkpoint after page one, and no cursor yet.
@@ -112,7 +89,7 @@ describe('sweep workflow on the local stack', () => {
   it('two sweeps of one account never overlap: the second ends at once, or waits for the lease when told to', async () => {
     const { open } = await setUp(6);
     const stack = await open();
-    cleanups.push(() => stack.close());
+    later(() => stack.close());
     const ledger = stack.runtime.ledger;
     const events: string[] = [];
     stack.runtime.ledger = {
@@ -161,7 +138,7 @@ describe('sweep workflow on the local stack', () => {
   it('StartExecution throttling is waited out: every recording is still handed over and archived', async () => {
     const { open } = await setUp(6);
     const stack = await open();
-    cleanups.push(() => stack.close());
+    later(() => stack.close());
     // More refusals in a row than the SDK's own three attempts absorb.
     stack.stepFunctions.throttleStarts(8);
     const [summary] = await harvest(stack);

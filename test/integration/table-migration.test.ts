@@ -9,20 +9,10 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccountConfig } from '../../lambdas/core/config.ts';
 import { startLocalServers } from '../../local/servers.ts';
 import { randomCredentials } from '../../local/sigv4.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
-import { startTestStack } from './helpers.ts';
-
-const account: AccountConfig = {
-  id: 'vb',
-  provider: 'voipbin',
-  baseUrl: 'http://127.0.0.1:9',
-  timeZone: 'UTC',
-  schedule: 'rate(1 day)',
-  auth: { token: 't' },
-};
+import { OFFLINE_ACCOUNT, startTestStack } from '../helpers/stack.ts';
 
 /** Items as the previous version wrote them: no listing, no shards, no open status. */
 const oldItems = [
@@ -104,7 +94,7 @@ describe('the local index table from an earlier version', () => {
     async (_case, options) => {
       const dataDir = await oldDataDir(options);
       dirs.push(dataDir);
-      const stack = await startTestStack([account], { dataDir });
+      const stack = await startTestStack([OFFLINE_ACCOUNT], { dataDir });
       try {
         const index = stack.runtime.index;
         expect((await index.query({})).items.map((item) => item.id)).toEqual(['r1', 'r2', 'r3']);

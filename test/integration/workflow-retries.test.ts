@@ -10,6 +10,7 @@ import { TRANSIENT_ERRORS } from '../../lib/constructs/ingest-workflow.ts';
 import { randomCredentials } from '../../local/sigv4.ts';
 import { LocalStepFunctions, type TaskHandler } from '../../local/step-functions.ts';
 import { localDefinition, synthesizeTemplate } from '../../local/template.ts';
+import { MUST_RETRY } from '../helpers/workflow.ts';
 
 const definition = localDefinition(
   await synthesizeTemplate(
@@ -51,16 +52,7 @@ async function run(check: TaskHandler) {
 }
 
 describe('the workflow on transient AWS failures', () => {
-  it.each([
-    'Lambda.TooManyRequestsException',
-    'Lambda.ServiceException',
-    'Lambda.Unknown',
-    'Lambda.AWSLambdaException',
-    'Lambda.SdkClientException',
-    'Sandbox.Timedout',
-    'AwsThrottledError',
-    'States.Timeout',
-  ])('retries %s and archives', async (name) => {
+  it.each(MUST_RETRY)('retries %s and archives', async (name) => {
     expect(TRANSIENT_ERRORS).toContain(name);
     const check = failing(name, 2);
     const { execution, recorded } = await run(check);

@@ -8,7 +8,7 @@ import { harvest } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { localDefinition, synthesizeTemplate } from '../../local/template.ts';
-import { startTestStack, type TestStack } from './helpers.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 describe('the workflow the local stack runs', () => {
   let simulator: VoipbinSimulator;

@@ -1,37 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
+import * as errors from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
-import type { AudioDownload, ProviderAdapter } from '../../lambdas/core/ports.ts';
-import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
+import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
+import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import type { AdapterOptions } from '../../lambdas/providers/adapter.ts';
 import { BANDWIDTH_LIST_CAP, createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
 import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
+import { FAST } from '../helpers/retry.ts';
+import { collect, drain } from '../helpers/streams.ts';
 
-const FAST: AdapterOptions = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const START = new Date('2026-11-01T09:00:00.000Z');
 const HOUR = 3_600_000;
-
-async function collect(iterable: AsyncIterable<Recording>): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of iterable) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  for await (const _chunk of download.body) {
-    // The MeteredStream counts and hashes as it is read.
-  }
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
-}
 
 function ref(sim: BandwidthSimulator, id: string, account = 'bandwidth-sim'): RecordingRef {
   const recording = sim.recordings.get(id);
@@ -93,7 +74,7 @@ describe('Bandwidth listing: 1000 per answer, no paging', () => {
     const { adapter, stop } = await setup(recordings);
     try {
       const error = await collect(adapter.list({})).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toContain('2026-11-01T09:00:00.000Z');
       expect((error as Error).message).toContain('more than 1000 recordings');
       expect((error as Error).message).toContain('bandwidth account "bandwidth-sim"');
@@ -219,7 +200,7 @@ describe('Bandwidth recordings', () => {
   it('goes from pending to ready: download waits, then matches the served bytes', async () => {
     const pending = ref(sim, 'rec-00002');
     expect((await adapter.get(pending)).readiness).toBe('pending');
-    await expect(adapter.download(pending)).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(adapter.download(pending)).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
     sim.markReady('rec-00002');
     expect((await adapter.get(pending)).readiness).toBe('ready');
     const result = await drain(await adapter.download(pending));
@@ -240,13 +221,13 @@ describe('Bandwidth recordings', () => {
   });
 
   it('treats error/absent statuses and vanished recordings as gone', async () => {
-    await expect(adapter.download(ref(sim, 'rec-00005'))).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref(sim, 'rec-00005'))).rejects.toBeInstanceOf(errors.RecordingGoneError);
     const missing = { ...ref(sim, 'rec-00000'), providerRecordingId: 'r-never-existed' };
     expect(await adapter.get(missing)).toMatchObject({
       readiness: 'gone',
       providerRecordingId: 'r-never-existed',
     });
-    await expect(adapter.download(missing)).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(missing)).rejects.toBeInstanceOf(errors.RecordingGoneError);
     // The wrong call id addresses nothing: Bandwidth answers 404.
     expect((await adapter.get({ ...ref(sim, 'rec-00000'), callId: 'c-other' })).readiness).toBe('gone');
   });
@@ -259,7 +240,7 @@ describe('Bandwidth recordings', () => {
     };
     for (const operation of [adapter.get(noCall), adapter.download(noCall), adapter.delete(noCall)]) {
       const error = await operation.catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toMatch(/call id/);
     }
   });
@@ -270,7 +251,7 @@ describe('Bandwidth recordings', () => {
     await adapter.delete(target);
     expect(sim.recordings.get('rec-00003')?.deleted).toBe(true);
     expect((await adapter.get(target)).readiness).toBe('gone');
-    await expect(adapter.download(target)).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(target)).rejects.toBeInstanceOf(errors.RecordingGoneError);
     await adapter.delete(target);
     expect(sim.count('delete')).toBe(deletes + 2);
     expect(sim.requests.filter((r) => r.endpoint === 'delete').map((r) => r.status)).toEqual([204, 404]);
@@ -289,7 +270,7 @@ describe('Bandwidth recordings', () => {
       readiness: 'gone',
       providerStatus: 'deleted',
     });
-    await expect(adapter.download(ref(sim, 'rec-00000'))).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref(sim, 'rec-00000'))).rejects.toBeInstanceOf(errors.RecordingGoneError);
   });
 });
 
@@ -332,7 +313,7 @@ describe('Bandwidth faults', () => {
     sim.clearFaults();
     sim.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
     const truncated = await adapter.download(target());
-    await expect(drain(truncated)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(drain(truncated)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
     sim.inject({ kind: 'slow', on: 'audio', chunkBytes: 8192, chunkDelayMs: 5 });
     const slow = await drain(await adapter.download(target()));
     expect(slow).toEqual({ bytes: sim.audio('rec-00000').size, sha256: sim.audio('rec-00000').sha256() });
@@ -345,12 +326,12 @@ describe('Bandwidth faults', () => {
       const error = await (on === 'list' ? collect(adapter.list({})) : adapter.get(target())).catch(
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toContain('bandwidth account "bandwidth-sim"');
       expect((error as Error).message).toContain('not JSON');
     }
     sim.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapter.download(target())).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapter.download(target())).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('refuses wrong credentials without leaking them', async () => {
@@ -359,7 +340,7 @@ describe('Bandwidth faults', () => {
     const secret = 'not-the-Real-pa55word';
     const wrong = createBandwidthAdapter({ ...account, auth: { ...account.auth, password: secret } }, FAST);
     const error = await wrong.get(target()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error).toBeInstanceOf(errors.ProviderAuthError);
     expect((error as Error).message).toContain('bw-wrong');
     expect((error as Error).message).not.toContain(secret);
     expect(sim.requests.at(-1)?.status).toBe(401);
@@ -367,10 +348,10 @@ describe('Bandwidth faults', () => {
       { ...account, auth: { ...account.auth, accountId: '1234567' } },
       FAST,
     );
-    await expect(collect(otherAccount.list({}))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(collect(otherAccount.list({}))).rejects.toBeInstanceOf(errors.ProviderAuthError);
     expect(sim.requests.at(-1)?.status).toBe(403);
     sim.inject({ kind: 'unauthorized', on: 'audio' });
-    await expect(adapter.download(target())).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(adapter.download(target())).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 });
 
@@ -401,7 +382,7 @@ describe('Bandwidth malformed bodies', () => {
       sim.odd = odd;
       sim.inject({ kind: 'garbage', on: 'list' });
       const error = await collect(adapter.list({})).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toContain('bandwidth account "bandwidth-sim"');
       expect((error as Error).message).toContain('/api/v2/accounts/***/recordings');
     }
@@ -424,7 +405,7 @@ describe('Bandwidth malformed bodies', () => {
   it('rejects single-recording metadata for another recording', async () => {
     sim.odd = JSON.stringify({ recordingId: 'r-other', callId: 'call-rec-0', status: 'complete' });
     sim.inject({ kind: 'garbage', on: 'status' });
-    await expect(adapter.get(ref(sim, 'rec-00000'))).rejects.toBeInstanceOf(ProviderResponseError);
+    await expect(adapter.get(ref(sim, 'rec-00000'))).rejects.toBeInstanceOf(errors.ProviderResponseError);
   });
 });
 
@@ -549,7 +530,7 @@ describe('Bandwidth webhooks', () => {
       } catch (error) {
         caught = error;
       }
-      expect(caught, body).toBeInstanceOf(WebhookParseError);
+      expect(caught, body).toBeInstanceOf(errors.WebhookParseError);
       expect((caught as Error).message, body).toMatch(message);
       expect((caught as Error).message).toContain('bandwidth account "bandwidth-sim"');
     }

@@ -1,30 +1,20 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { finished } from 'node:stream/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  ProviderUnavailableError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
+import * as errors from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
-import type { AudioDownload, ProviderAdapter } from '../../lambdas/core/ports.ts';
-import type { Recording } from '../../lambdas/core/recording.ts';
-import type { AdapterOptions } from '../../lambdas/providers/adapter.ts';
+import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
 import { createDialogtechAdapter } from '../../lambdas/providers/dialogtech.ts';
+import type { SimRecording } from '../../local/simulators/base.ts';
 import {
   DialogtechSimulator,
   dialogtechRecordings,
   dialogtechSimulatorAccount,
 } from '../../local/simulators/dialogtech.ts';
+import { listen, shut } from '../helpers/http-server.ts';
+import { FAST } from '../helpers/retry.ts';
+import { collect, drain, rejection } from '../helpers/streams.ts';
 
-const FAST: AdapterOptions = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const WHO = 'dialogtech account "dt-test"';
 
 // Keys with characters that URL encoding rewrites (`+`, `/`, `=`, space, `!`, `~`, parentheses).
@@ -47,6 +37,27 @@ const bulk = dialogtechRecordings(240, { start: new Date(BULK_START), lists: [FI
 // Some bulk recordings sit in both lists: they must still be listed once.
 for (const recording of bulk.slice(0, 12)) recording.extra = { lists: 'findme:1234 queue:77' };
 
+/** An inbound call's recording; DialogTech's call id is the recording's sid. */
+function inboundCall(
+  id: string,
+  from: string,
+  to: string,
+  startedAt: string,
+  durationSec: number,
+  lists: string,
+): SimRecording {
+  return {
+    id,
+    callId: id,
+    from,
+    to,
+    direction: 'inbound',
+    startedAt: new Date(startedAt),
+    durationSec,
+    extra: { lists },
+  };
+}
+
 let clock = Date.UTC(2026, 10, 2, 12, 0, 0);
 const sim = new DialogtechSimulator({
   accessKey: ACCESS_KEY,
@@ -55,36 +66,19 @@ const sim = new DialogtechSimulator({
   lists: [EMPTY],
   now: () => clock,
   recordings: [
-    {
-      id: REFERENCE_SID,
-      callId: REFERENCE_SID,
-      from: '+13125551265',
-      to: '+18475551234',
-      direction: 'inbound',
-      startedAt: new Date('2019-02-21T02:42:11Z'), // 2019-02-20 20:42:11 CST
-      durationSec: 318, // 5.3 minutes
-      extra: { lists: 'findme:1234' },
-    },
-    {
-      id: SECOND_SID,
-      callId: SECOND_SID,
-      from: '+13125551265',
-      to: '+18475551234',
-      direction: 'inbound',
-      startedAt: new Date('2019-01-20T13:09:55Z'), // 2019-01-20 07:09:55 CST
-      durationSec: 726, // 12.1 minutes
-      extra: { lists: 'findme:1234 queue:77' },
-    },
-    {
-      id: SUMMER_SID,
-      callId: SUMMER_SID,
-      from: '+13125550000',
-      to: '+18475559999',
-      direction: 'inbound',
-      startedAt: new Date('2019-07-04T14:15:00Z'), // 2019-07-04 09:15:00 CDT
-      durationSec: 90,
-      extra: { lists: 'recorded_calls:5' },
-    },
+    // 2019-02-20 20:42:11 CST, 5.3 minutes
+    inboundCall(REFERENCE_SID, '+13125551265', '+18475551234', '2019-02-21T02:42:11Z', 318, 'findme:1234'),
+    // 2019-01-20 07:09:55 CST, 12.1 minutes
+    inboundCall(
+      SECOND_SID,
+      '+13125551265',
+      '+18475551234',
+      '2019-01-20T13:09:55Z',
+      726,
+      'findme:1234 queue:77',
+    ),
+    // 2019-07-04 09:15:00 CDT
+    inboundCall(SUMMER_SID, '+13125550000', '+18475559999', '2019-07-04T14:15:00Z', 90, 'recorded_calls:5'),
     ...bulk,
   ],
 });
@@ -102,25 +96,10 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function collect(iterable: AsyncIterable<Recording>): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of iterable) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  download.body.resume();
-  await finished(download.body);
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
-}
-
 async function thrown(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
+  const error = await rejection(promise);
+  if (!error) throw new Error('expected a rejection');
+  return error as Error;
 }
 
 /** Every form a key takes in a URL: raw, encodeURIComponent and URLSearchParams. */
@@ -135,16 +114,17 @@ function expectNoKeys(text: string): void {
 }
 
 function addRecording(id: string, options: { readyAt?: number; lists?: string; durationSec?: number } = {}) {
+  const lists = options.lists ?? 'recorded_calls:5';
   sim.add({
-    id,
-    callId: id,
-    from: '+13125551111',
-    to: '+18475552222',
-    direction: 'inbound',
-    startedAt: new Date('2026-10-15T15:00:00Z'),
-    durationSec: options.durationSec ?? 90,
+    ...inboundCall(
+      id,
+      '+13125551111',
+      '+18475552222',
+      '2026-10-15T15:00:00Z',
+      options.durationSec ?? 90,
+      lists,
+    ),
     readyAt: options.readyAt,
-    extra: { lists: options.lists ?? 'recorded_calls:5' },
   });
 }
 
@@ -230,8 +210,8 @@ describe('dialogtech readiness and download', () => {
     expect(pending.providerStatus).toBe('202');
     // Pending, nothing needs the metadata yet: only the probe was sent.
     expect(sim.count('list')).toBe(listsBefore);
-    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
-    await expect(adapter.delete(ref(sid))).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
+    await expect(adapter.delete(ref(sid))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
 
     clock += 120_000;
     const ready = await adapter.get(ref(sid));
@@ -254,7 +234,8 @@ describe('dialogtech readiness and download', () => {
 
   it('probes readiness without reading the audio, releasing each connection', async () => {
     // A probe that left its audio unread would hold one of the 64 pooled connections until the
-    // body timeout: 70 probes would then stall for 10 s instead of finishing at once.
+    // body timeout: 70 probes would then stall for 10 s instead of finishing at once. The
+    // simulator sees it as answers still streaming when the next probe comes in.
     const long = dialogtechRecordings(1, { durationSec: 600 });
     const probeSim = new DialogtechSimulator({ recordings: long });
     await probeSim.start();
@@ -264,14 +245,17 @@ describe('dialogtech readiness and download', () => {
         timeoutMs: 10_000,
       });
       const sid = long[0]?.id ?? '';
-      const started = Date.now();
       // Described, as a sweep hands a recording over: each check is the probe alone.
       const known = { startedAt: '2026-11-01T09:00:00.000Z' };
-      for (let probe = 0; probe < 70; probe += 1) {
+      for (let probe = 1; probe <= 70; probe += 1) {
         expect((await probing.get(ref(sid), known)).readiness).toBe('ready');
+        // One request per probe; at most the previous answer not yet seen closed at the server.
+        expect(probeSim.count('audio')).toBe(probe);
+        expect(probeSim.maxInFlight).toBeLessThanOrEqual(2);
       }
       expect(probeSim.count('list')).toBe(0);
-      expect(Date.now() - started).toBeLessThan(5000);
+      // Every probe's answer was closed: nothing is left streaming to a connection held open.
+      await vi.waitFor(() => expect(probeSim.inFlight).toBe(0));
       const download = await probing.download(ref(sid));
       expect((await drain(download)).sha256).toBe(probeSim.audio(sid).sha256());
     } finally {
@@ -286,7 +270,7 @@ describe('dialogtech readiness and download', () => {
     const gone = await adapter.get(ref(sid));
     expect(gone).toMatchObject({ readiness: 'gone', providerStatus: '404', providerRecordingId: sid });
     expect(gone.raw).toMatchObject({ description: 'File not found' });
-    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref(sid))).rejects.toBeInstanceOf(errors.RecordingGoneError);
 
     const unknown = await adapter.get(ref('0999999999999999'));
     expect(unknown.readiness).toBe('gone');
@@ -295,7 +279,7 @@ describe('dialogtech readiness and download', () => {
 
   it('turns a 400 (missing sid) into ProviderResponseError with the description', async () => {
     const error = await thrown(adapter.download(ref('')));
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect(error.message).toContain('Parameter sid is required');
     expect(error.message).toContain(WHO);
   });
@@ -362,7 +346,7 @@ describe('dialogtech faults', () => {
   it('fails a truncated download with IncompleteDownloadError', async () => {
     sim.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
     const download = await adapter.download(ref(SUMMER_SID));
-    await expect(drain(download)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(drain(download)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('completes a slow body with the right hash', async () => {
@@ -385,7 +369,7 @@ describe('dialogtech faults', () => {
   it('turns broken XML into ProviderResponseError naming account, provider and request', async () => {
     sim.inject({ kind: 'garbage', on: 'list' });
     const error = await thrown(collect(adapter.list({})));
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect(error.message).toContain(WHO);
     expect(error.message).toContain('ibp_api.php');
     expect(error.message).toContain('action=recording.list');
@@ -394,12 +378,12 @@ describe('dialogtech faults', () => {
 
   it('treats an XML document in place of audio as an incomplete download', async () => {
     sim.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapter.download(ref(SUMMER_SID))).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapter.download(ref(SUMMER_SID))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('maps an injected 401 to ProviderAuthError', async () => {
     sim.inject({ kind: 'unauthorized', on: 'delete' });
-    await expect(adapter.delete(ref(SUMMER_SID))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(adapter.delete(ref(SUMMER_SID))).rejects.toBeInstanceOf(errors.ProviderAuthError);
     expect(sim.recordings.get(SUMMER_SID)?.deleted).toBeUndefined();
   });
 });
@@ -417,12 +401,12 @@ describe('dialogtech credentials never leak', () => {
       { ...FAST, logger },
     );
     const listError = await thrown(collect(wrong.list({})));
-    expect(listError).toBeInstanceOf(ProviderAuthError);
+    expect(listError).toBeInstanceOf(errors.ProviderAuthError);
     expect(listError.message).toContain(WHO);
     expect(listError.message).toContain('secret_access_key=***');
     expectNoKeys(listError.message);
     const audioError = await thrown(wrong.download(ref(SUMMER_SID)));
-    expect(audioError).toBeInstanceOf(ProviderAuthError);
+    expect(audioError).toBeInstanceOf(errors.ProviderAuthError);
     expectNoKeys(audioError.message);
   });
 
@@ -431,13 +415,13 @@ describe('dialogtech credentials never leak', () => {
     sim.inject({ kind: 'server-error', on: 'list', times: Number.POSITIVE_INFINITY });
     const unavailable = await thrown(collect(logged.list({})));
     sim.clearFaults();
-    expect(unavailable).toBeInstanceOf(ProviderUnavailableError);
+    expect(unavailable).toBeInstanceOf(errors.ProviderUnavailableError);
     expect(unavailable.message).toContain(WHO);
     expectNoKeys(unavailable.message);
 
     sim.inject({ kind: 'garbage', on: 'list' });
     const garbage = await thrown(collect(logged.list({})));
-    expect(garbage).toBeInstanceOf(ProviderResponseError);
+    expect(garbage).toBeInstanceOf(errors.ProviderResponseError);
     expectNoKeys(garbage.message);
 
     expect(lines.length).toBeGreaterThan(0);
@@ -458,19 +442,10 @@ describe('dialogtech malformed answers', () => {
       response.writeHead(reply.status, { 'content-type': reply.type });
       response.end(reply.body);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    canned = createDialogtechAdapter(
-      { ...account, baseUrl: `http://127.0.0.1:${port}`, lists: [FINDME] },
-      FAST,
-    );
+    canned = createDialogtechAdapter({ ...account, baseUrl: await listen(server), lists: [FINDME] }, FAST);
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => shut(server));
 
   const xml = (status: number, body: string) => () => ({ status, type: 'text/xml', body });
 
@@ -480,7 +455,7 @@ describe('dialogtech malformed answers', () => {
       '<response><result>failed</result><result_description>Account suspended</result_description></response>',
     );
     const error = await thrown(collect(canned.list({})));
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect(error.message).toContain('Account suspended');
     expect(error.message).toContain(WHO);
   });
@@ -490,23 +465,23 @@ describe('dialogtech malformed answers', () => {
       200,
       '<response><result>failed</result><result_description>Invalid api_key</result_description></response>',
     );
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 
   it('rejects JSON, sid-less records and foreign 404 pages instead of guessing', async () => {
     answer = () => ({ status: 200, type: 'application/json', body: '{"result":"success"}' });
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderResponseError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
     answer = xml(
       200,
       '<response><result>success</result><data><recording><dnis>1</dnis></recording></data></response>',
     );
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderResponseError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
     // A 404 that is not DialogTech's XML (wrong baseUrl) is neither an empty list nor a gone file.
     answer = () => ({ status: 404, type: 'text/html', body: '<html><body>Not Found</body></html>' });
-    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(ProviderResponseError);
-    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(ProviderResponseError);
-    await expect(canned.get(ref(REFERENCE_SID))).rejects.toBeInstanceOf(ProviderResponseError);
-    await expect(canned.delete(ref(REFERENCE_SID))).rejects.toBeInstanceOf(ProviderResponseError);
+    await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
+    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.ProviderResponseError);
+    await expect(canned.get(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.ProviderResponseError);
+    await expect(canned.delete(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.ProviderResponseError);
   });
 
   it('accepts an empty <data/> and a 200 "being processed" document as not ready', async () => {
@@ -519,7 +494,7 @@ describe('dialogtech malformed answers', () => {
       200,
       '<response><result>failed</result><result_description>The requested recording is currently being processed by the system. Please check back later.</result_description></response>',
     );
-    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(canned.download(ref(REFERENCE_SID))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
   });
 });
 
@@ -581,7 +556,7 @@ describe('dialogtech webhooks', () => {
     );
     expect(() =>
       adapter.parseWebhook({ body: '{"sid": "09', headers: { 'content-type': 'application/json' } }),
-    ).toThrow(WebhookParseError);
+    ).toThrow(errors.WebhookParseError);
     expect(() => adapter.parseWebhook({ body: '{"sid": "09', headers: {} })).toThrow(/not valid JSON/);
     expect(() =>
       adapter.parseWebhook({ body: '"text"', headers: { 'content-type': 'application/json' } }),

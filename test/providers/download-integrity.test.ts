@@ -10,92 +10,45 @@ import {
   ForbiddenAddressError,
   IncompleteDownloadError,
 } from '../../lambdas/core/errors.ts';
-import type { Recording } from '../../lambdas/core/recording.ts';
 import { createAdapter } from '../../lambdas/providers/index.ts';
-import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
-import { type ProviderSimulator, sampleRecordings } from '../../local/simulators/base.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
-import {
-  DialogtechSimulator,
-  dialogtechRecordings,
-  dialogtechSimulatorAccount,
-} from '../../local/simulators/dialogtech.ts';
-import {
-  InfobipSimulator,
-  infobipSampleRecordings,
-  infobipSimulatorAccount,
-} from '../../local/simulators/infobip.ts';
-import {
-  RestcommSimulator,
-  restcommRecordings,
-  restcommSimulatorAccount,
-} from '../../local/simulators/restcomm.ts';
-import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
-
-interface Case {
-  sim: ProviderSimulator;
-  account: (sim: never) => AccountConfig;
-}
+import { ONE_RETRY } from '../helpers/retry.ts';
+import { accountOf, PROVIDERS, type Provider, simulatorOf, startAll } from '../helpers/simulators.ts';
+import { collect, drain, rejection } from '../helpers/streams.ts';
+import type { Stop } from '../helpers/teardown.ts';
 
 // Long enough (2 s of 8 kHz mono) that half of it is well past any header.
-const durationSec = 2;
-const cases: Record<string, Case> = {
-  infobip: {
-    sim: new InfobipSimulator({ recordings: infobipSampleRecordings(1, { durationSec }) }),
-    account: infobipSimulatorAccount,
-  },
-  dialogtech: {
-    sim: new DialogtechSimulator({ recordings: dialogtechRecordings(1, { durationSec }) }),
-    account: dialogtechSimulatorAccount,
-  },
-  voipbin: {
-    sim: new VoipbinSimulator({ recordings: sampleRecordings(1, { durationSec }) }),
-    account: voipbinSimulatorAccount,
-  },
-  restcomm: {
-    sim: new RestcommSimulator({ recordings: restcommRecordings(1, { durationSec }) }),
-    account: restcommSimulatorAccount,
-  },
-  bandwidth: {
-    sim: new BandwidthSimulator({ recordings: sampleRecordings(1, { durationSec }) }),
-    account: bandwidthSimulatorAccount,
-  },
-};
+const simulators = Object.fromEntries(
+  PROVIDERS.map((name) => [name, simulatorOf(name, 1, { durationSec: 2 })]),
+);
 const canary = new CanaryServer();
+let stopSimulators: Stop;
 
 beforeAll(async () => {
-  await Promise.all([canary.start(), ...Object.values(cases).map(({ sim }) => sim.start())]);
+  [, stopSimulators] = await Promise.all([canary.start(), startAll(simulators)]);
 });
 afterAll(async () => {
-  await Promise.all([canary.stop(), ...Object.values(cases).map(({ sim }) => sim.stop())]);
+  await Promise.all([canary.stop(), stopSimulators()]);
 });
 
-function setup(name: string, patch: Partial<AccountConfig> = {}) {
-  const { sim, account } = cases[name] as Case;
-  const adapter = createAdapter({ ...account(sim as never), ...patch } as AccountConfig, {
-    retry: { retries: 1, minDelayMs: 5, maxDelayMs: 10 },
-  });
+function setup(name: Provider, patch: Partial<AccountConfig> = {}) {
+  const sim = simulators[name] as (typeof simulators)[Provider];
+  const adapter = createAdapter({ ...accountOf(name, sim), ...patch } as AccountConfig, { retry: ONE_RETRY });
   return { sim, adapter };
 }
 
-async function firstRecording(adapter: ReturnType<typeof createAdapter>): Promise<Recording> {
-  for await (const recording of adapter.list({})) return recording;
-  throw new Error('nothing listed');
-}
-
+/** Lists the one recording and reads its audio to the end: the error that stopped it, if any. */
 async function downloadError(adapter: ReturnType<typeof createAdapter>): Promise<unknown> {
-  try {
-    const download = await adapter.download(await firstRecording(adapter));
-    for await (const _chunk of download.body) {
-      // counted, hashed, checked
-    }
-    return undefined;
-  } catch (error) {
-    return error;
-  }
+  return rejection(
+    (async () => {
+      const [recording] = await collect(adapter.list({}));
+      if (!recording) throw new Error('nothing listed');
+      await drain(await adapter.download(recording));
+    })(),
+  );
 }
 
-describe.each(Object.keys(cases))('%s downloads', (name) => {
+describe.each(PROVIDERS)('%s downloads', (name) => {
   it.each(['short-chunked', 'short-close'] as const)(
     'a WAV that ends cleanly at half its RIFF length (%s) is IncompleteDownloadError',
     async (kind) => {

@@ -4,7 +4,7 @@
  * otherwise it reads every page. A check never scans: it answers from the listing entry a sweep
  * or callback handed over, the callback's `messageId`, or the file's own URL.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import { RecordingGoneError } from '../../lambdas/core/errors.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
@@ -15,28 +15,21 @@ import {
   infobipSampleRecordings,
   infobipSimulatorAccount,
 } from '../../local/simulators/infobip.ts';
+import { FAST } from '../helpers/retry.ts';
+import { listAll } from '../helpers/streams.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const START = Date.UTC(2026, 10, 1, 0, 0, 0);
 const MINUTE = 60_000;
 // 500 files a minute apart, 25 pages of 20.
 const FILES = infobipSampleRecordings(500, { start: new Date(START), spacingMs: MINUTE });
 
-const sims: InfobipSimulator[] = [];
-async function sim(options: InfobipSimulatorOptions = {}): Promise<InfobipSimulator> {
-  const started = new InfobipSimulator({ recordings: FILES, ...options });
-  await started.start();
-  sims.push(started);
-  return started;
-}
-afterAll(() => Promise.all(sims.map((started) => started.stop())));
+const later = teardown('all');
+const sim = (options: InfobipSimulatorOptions = {}) =>
+  started(new InfobipSimulator({ recordings: FILES, ...options }), later);
 
-async function listed(account: AccountOf<'infobip'>, since: string): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of createInfobipAdapter(account, { ...FAST, pageSize: 20 }).list({ since }))
-    out.push(recording);
-  return out;
-}
+const listed = (account: AccountOf<'infobip'>, since: string): Promise<Recording[]> =>
+  listAll(createInfobipAdapter(account, { ...FAST, pageSize: 20 }), { since });
 
 describe('infobip listing cost', () => {
   // The last 30 minutes of the 500: what a steady-state sweep (cursor minus overlap) asks for.

@@ -1,15 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  RecordingGoneError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
-import type { AudioDownload, ListWindow, ProviderAdapter } from '../../lambdas/core/ports.ts';
+import * as errors from '../../lambdas/core/errors.ts';
+import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
 import { createInfobipAdapter } from '../../lambdas/providers/infobip.ts';
 import type { SimRecording } from '../../local/simulators/base.ts';
@@ -20,8 +13,9 @@ import {
   infobipSampleRecordings,
   infobipSimulatorAccount,
 } from '../../local/simulators/infobip.ts';
-
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
+import { listen, shut } from '../helpers/http-server.ts';
+import { FAST } from '../helpers/retry.ts';
+import { drain, listAll } from '../helpers/streams.ts';
 
 /** The three files of the reference's example response. */
 const REFERENCE_FILES: SimRecording[] = [
@@ -51,18 +45,15 @@ const REFERENCE_FILES: SimRecording[] = [
   durationSec: 0.5,
 }));
 
-async function collect(adapter: ProviderAdapter, window: ListWindow = {}): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of adapter.list(window)) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  for await (const _chunk of download.body) {
-    // reading is what counts and hashes
-  }
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
-}
+/** What Infobip's reference example says about its newest file's call, normalized. */
+const REFERENCE_CALL = {
+  from: '442032864231',
+  to: '38712345678',
+  direction: 'unknown',
+  startedAt: '2018-04-30T07:25:32.920Z',
+  format: 'wav',
+  channels: 1,
+};
 
 async function startSim(sim: InfobipSimulator): Promise<InfobipSimulator> {
   await sim.start();
@@ -83,7 +74,7 @@ describe('infobip listing', () => {
   it('reads every page until an empty one, even after a short page', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(7) });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 3 });
-    const recordings = await collect(adapter);
+    const recordings = await listAll(adapter);
     expect(recordings.map((r) => r.providerRecordingId).sort()).toEqual([...s.recordings.keys()].sort());
     // pages 1, 2 (full), 3 (one file), 4 (empty)
     expect(s.count('list')).toBe(4);
@@ -92,21 +83,21 @@ describe('infobip listing', () => {
   it('reads past a last full page to the empty page when the page size divides the count', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(6) });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 3 });
-    expect(await collect(adapter)).toHaveLength(6);
+    expect(await listAll(adapter)).toHaveLength(6);
     expect(s.count('list')).toBe(3);
   });
 
   it('lists an empty account with one request', async () => {
     const s = await sim({});
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), FAST);
-    expect(await collect(adapter)).toEqual([]);
+    expect(await listAll(adapter)).toEqual([]);
     expect(s.count('list')).toBe(1);
   });
 
   it('reads the bare-array form', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(5), bareArray: true });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 2 });
-    const recordings = await collect(adapter);
+    const recordings = await listAll(adapter);
     expect(recordings).toHaveLength(5);
     expect(s.count('list')).toBe(4);
   });
@@ -114,7 +105,7 @@ describe('infobip listing', () => {
   it('reads the XML form, including a page holding a single <file>', async () => {
     const s = await sim({ recordings: infobipSampleRecordings(5), preferXml: true });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 2 });
-    const recordings = await collect(adapter);
+    const recordings = await listAll(adapter);
     expect(recordings.map((r) => r.providerRecordingId).sort()).toEqual([...s.recordings.keys()].sort());
     const first = s.recordings.get(recordings[0]?.providerRecordingId ?? '');
     expect(recordings[0]?.startedAt).toBe(first?.startedAt.toISOString());
@@ -125,7 +116,7 @@ describe('infobip listing', () => {
     const s = await sim({ recordings: REFERENCE_FILES });
     // A non-UTC account zone must not matter: recordedAt carries its own (colon-less) offset.
     const account = { ...infobipSimulatorAccount(s), timeZone: 'Asia/Kolkata' };
-    const recordings = await collect(createInfobipAdapter(account, FAST));
+    const recordings = await listAll(createInfobipAdapter(account, FAST));
     const newest = recordings.find((r) => r.callId === '453e161a-fe4f-4f3c-80c0-ab520de9a969');
     expect(newest).toEqual({
       accountId: 'infobip-sim',
@@ -133,12 +124,7 @@ describe('infobip listing', () => {
       providerRecordingId:
         '3C67336FA555A606C85FA9637906A6AB98436B7AFC65D857A416F6521D39F8F0E1D3D2469FF580D8968D3DD89A2DB561',
       callId: '453e161a-fe4f-4f3c-80c0-ab520de9a969',
-      from: '442032864231',
-      to: '38712345678',
-      direction: 'unknown',
-      startedAt: '2018-04-30T07:25:32.920Z',
-      format: 'wav',
-      channels: 1,
+      ...REFERENCE_CALL,
       readiness: 'ready',
       raw: {
         messageId: '453e161a-fe4f-4f3c-80c0-ab520de9a969',
@@ -167,7 +153,7 @@ describe('infobip listing', () => {
       extra: { groupId: `#/script/${index + 1}` },
     }));
     const s = await sim({ recordings: files });
-    const recordings = await collect(createInfobipAdapter(infobipSimulatorAccount(s), FAST));
+    const recordings = await listAll(createInfobipAdapter(infobipSimulatorAccount(s), FAST));
     expect(recordings).toHaveLength(2);
     expect(new Set(recordings.map((r) => r.providerRecordingId)).size).toBe(2);
     expect(recordings.every((r) => r.callId === messageId)).toBe(true);
@@ -181,7 +167,7 @@ describe('infobip listing', () => {
     const start = new Date('2026-11-01T09:00:00.000Z');
     const s = await sim({ recordings: infobipSampleRecordings(10, { start, spacingMs: 60_000 }) });
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s), { ...FAST, pageSize: 4 });
-    const recordings = await collect(adapter, {
+    const recordings = await listAll(adapter, {
       since: '2026-11-01T09:03:00.000Z',
       until: '2026-11-01T09:07:00.000Z',
     });
@@ -269,9 +255,9 @@ describe('infobip get, download and readiness', () => {
 
   it('does not list a file that is not stored yet, and lists it ready once stored', async () => {
     const ref = { accountId: account.id, provider: 'infobip' as const, providerRecordingId: pendingId };
-    expect((await collect(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(false);
+    expect((await listAll(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(false);
     s.markReady(pendingId);
-    expect((await collect(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(true);
+    expect((await listAll(adapter)).some((r) => r.providerRecordingId === pendingId)).toBe(true);
     expect((await adapter.get(ref)).readiness).toBe('ready');
   });
 
@@ -290,7 +276,7 @@ describe('infobip get, download and readiness', () => {
       providerRecordingId: target.id,
       callId: target.callId,
     });
-    await expect(adapter.download(ref)).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref)).rejects.toBeInstanceOf(errors.RecordingGoneError);
   });
 
   it('has no delete: supportsDelete is false and delete() throws without calling the server', async () => {
@@ -301,7 +287,7 @@ describe('infobip get, download and readiness', () => {
       const error = await adapter
         .delete({ accountId: account.id, provider: 'infobip', providerRecordingId: id })
         .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toMatch(/no API to delete/);
     }
     expect(s.count('delete')).toBe(0);
@@ -328,19 +314,19 @@ describe('infobip faults', () => {
     s.inject({ kind: 'rate-limit', on: 'list', retryAfterSeconds: 1 });
     const before = s.count('list');
     const started = Date.now();
-    expect(await collect(adapter)).toHaveLength(4);
+    expect(await listAll(adapter)).toHaveLength(4);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(s.count('list') - before).toBe(4);
   });
 
   it('retries a server error', async () => {
     s.inject({ kind: 'server-error', on: 'list', times: 2 });
-    expect(await collect(adapter)).toHaveLength(4);
+    expect(await listAll(adapter)).toHaveLength(4);
   });
 
   it('retries a reset connection on the listing and on the audio', async () => {
     s.inject({ kind: 'reset', on: 'list' });
-    expect(await collect(adapter)).toHaveLength(4);
+    expect(await listAll(adapter)).toHaveLength(4);
     s.inject({ kind: 'reset', on: 'audio' });
     const { sha256 } = await drain(await adapter.download(ref(0)));
     expect(sha256).toBe(s.audio(ref(0).providerRecordingId).sha256());
@@ -349,7 +335,7 @@ describe('infobip faults', () => {
   it('fails a truncated download with IncompleteDownloadError', async () => {
     s.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
     const download = await adapter.download(ref(1));
-    await expect(drain(download)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(drain(download)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('completes a slow download with the right hash', async () => {
@@ -361,13 +347,13 @@ describe('infobip faults', () => {
 
   it('treats an error document served as audio as an incomplete download', async () => {
     s.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapter.download(ref(3))).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapter.download(ref(3))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('turns a garbage listing into ProviderResponseError naming account and provider', async () => {
     s.inject({ kind: 'garbage', on: 'list' });
-    const error = await collect(adapter).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    const error = await listAll(adapter).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('infobip account "infobip-sim"');
     expect((error as Error).message).toContain('/voice/ivr/1/files');
   });
@@ -376,8 +362,8 @@ describe('infobip faults', () => {
     s.preferXml = true;
     try {
       s.inject({ kind: 'garbage', on: 'list' });
-      const error = await collect(adapter).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      const error = await listAll(adapter).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toMatch(/infobip account "infobip-sim".*not well-formed XML/);
     } finally {
       s.preferXml = false;
@@ -393,7 +379,7 @@ describe('infobip faults', () => {
 
   it('maps an injected 401 to ProviderAuthError', async () => {
     s.inject({ kind: 'unauthorized', on: 'list' });
-    await expect(collect(adapter)).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(listAll(adapter)).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 });
 
@@ -406,7 +392,7 @@ describe('infobip auth', () => {
 
   it('accepts an API key (Authorization: App <key>)', async () => {
     const adapter = createInfobipAdapter(infobipSimulatorAccount(s, 'ib-key', 'apiKey'), FAST);
-    expect(await collect(adapter)).toHaveLength(2);
+    expect(await listAll(adapter)).toHaveLength(2);
   });
 
   it('answers wrong credentials with Infobip 401 JSON', async () => {
@@ -427,8 +413,8 @@ describe('infobip auth', () => {
       { ...infobipSimulatorAccount(s, 'ib-key-bad'), auth: { apiKey } },
     ];
     for (const account of accounts) {
-      const error = await collect(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ProviderAuthError);
+      const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(errors.ProviderAuthError);
       const message = (error as Error).message;
       expect(message).toContain(`"${account.id}"`);
       expect(message).not.toContain(password);
@@ -464,16 +450,14 @@ async function stubServer(
     response.writeHead(200, { 'content-type': contentType ?? 'application/json' });
     response.end(body);
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const baseUrl = await listen(server);
   return {
     server,
     paths,
     account: {
       id: 'ib-stub',
       provider: 'infobip',
-      baseUrl: `http://127.0.0.1:${port}`,
+      baseUrl,
       timeZone: 'UTC',
       schedule: 'rate(15 minutes)',
       auth: { apiKey: 'stub-key-123' },
@@ -498,13 +482,13 @@ describe('infobip malformed and unusual bodies', () => {
     return created;
   };
   afterAll(async () => {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all(servers.map(shut));
   });
 
   it('yields a file once when pages overlap', async () => {
     const pages = [[file('A'), file('B')], [file('B'), file('C')], []];
     const { account } = await stub((page) => ({ body: JSON.stringify({ files: pages[page - 1] ?? [] }) }));
-    const recordings = await collect(createInfobipAdapter(account, { ...FAST, pageSize: 2 }));
+    const recordings = await listAll(createInfobipAdapter(account, { ...FAST, pageSize: 2 }));
     expect(recordings.map((r) => r.providerRecordingId)).toEqual(['A', 'B', 'C']);
   });
 
@@ -512,7 +496,7 @@ describe('infobip malformed and unusual bodies', () => {
     const { account } = await stub((page) => ({
       body: page === 1 ? JSON.stringify({ results: [file('R1')] }) : '{}',
     }));
-    const recordings = await collect(createInfobipAdapter(account, FAST));
+    const recordings = await listAll(createInfobipAdapter(account, FAST));
     expect(recordings.map((r) => r.providerRecordingId)).toEqual(['R1']);
   });
 
@@ -520,7 +504,7 @@ describe('infobip malformed and unusual bodies', () => {
     const { account } = await stub((page) => ({
       body: JSON.stringify(page === 1 ? [file('E', { recordedAt: 1525073132920 })] : []),
     }));
-    const [recording] = await collect(createInfobipAdapter(account, FAST));
+    const [recording] = await listAll(createInfobipAdapter(account, FAST));
     expect(recording?.startedAt).toBe('2018-04-30T07:25:32.920Z');
   });
 
@@ -531,7 +515,7 @@ describe('infobip malformed and unusual bodies', () => {
       }),
     }));
     const adapter = createInfobipAdapter(account, FAST);
-    const [recording] = await collect(adapter);
+    const [recording] = await listAll(adapter);
     expect(recording?.providerRecordingId).toBe('X');
     const { bytes } = await drain(await adapter.download(recording as Recording));
     expect(bytes).toBe(4);
@@ -551,8 +535,8 @@ describe('infobip malformed and unusual bodies', () => {
     ['a body that is not JSON', 'Internal error', 'text/plain', /not JSON/],
   ])('rejects %s with ProviderResponseError', async (_name, body, contentType, pattern) => {
     const { account } = await stub(() => ({ body, contentType }));
-    const error = await collect(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('infobip account "ib-stub"');
     expect((error as Error).message).toMatch(pattern);
     expect((error as Error).message).not.toContain('stub-key-123');
@@ -560,8 +544,8 @@ describe('infobip malformed and unusual bodies', () => {
 
   it('stops with ProviderResponseError when the server ignores the page number', async () => {
     const { account, paths } = await stub(() => ({ body: JSON.stringify({ files: [file('S')] }) }));
-    const error = await collect(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    const error = await listAll(createInfobipAdapter(account, FAST)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toMatch(/does not page/);
     expect(paths).toHaveLength(2);
   });
@@ -592,14 +576,7 @@ describe('infobip webhooks', () => {
         provider: 'infobip',
         providerRecordingId: 'F1',
         callId: 'm-F1',
-        hints: {
-          from: '442032864231',
-          to: '38712345678',
-          direction: 'unknown',
-          startedAt: '2018-04-30T07:25:32.920Z',
-          format: 'wav',
-          channels: 1,
-        },
+        hints: REFERENCE_CALL,
       },
     ]);
   });
@@ -637,7 +614,7 @@ describe('infobip webhooks', () => {
     ],
     ['a JSON string', '"hello"', /"url".*"files"/],
   ])('rejects %s with WebhookParseError', (_name, body, pattern) => {
-    expect(() => parse(body)).toThrow(WebhookParseError);
+    expect(() => parse(body)).toThrow(errors.WebhookParseError);
     expect(() => parse(body)).toThrow(pattern);
   });
 });

@@ -3,17 +3,18 @@
  * OpenAPI schemas. One item without it must not fail the whole listing (and so every later
  * sweep at the same place): it is skipped with a warning naming the account and the page.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
 import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
-import type { Recording } from '../../lambdas/core/recording.ts';
 import { createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
 import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
-import { type ProviderSimulator, sampleRecordings } from '../../local/simulators/base.ts';
+import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { FAST } from '../helpers/retry.ts';
+import { listAll } from '../helpers/streams.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const START = new Date('2026-11-01T09:00:00.000Z');
 
 function recordingLogger(): { logger: Logger; warnings: Array<{ message: string; fields?: LogFields }> } {
@@ -25,30 +26,32 @@ function recordingLogger(): { logger: Logger; warnings: Array<{ message: string;
 }
 
 async function ids(adapter: ProviderAdapter): Promise<string[]> {
-  const out: Recording[] = [];
-  for await (const recording of adapter.list({})) out.push(recording);
-  return out.map((recording) => recording.providerRecordingId).sort();
+  return (await listAll(adapter)).map((recording) => recording.providerRecordingId).sort();
 }
 
-const running: ProviderSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.stop()));
-});
+/** The one warning the listing logged: the skipped item, named by account and page. */
+function expectOneWarning(
+  warnings: Array<{ message: string; fields?: LogFields }>,
+  message: string,
+  fields: LogFields,
+): void {
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]?.message).toContain(message);
+  expect(warnings[0]?.fields).toMatchObject(fields);
+}
+
+const later = teardown();
 
 describe('a listing item without its id', () => {
   it('Bandwidth: is skipped and reported with account and page; the other recordings are listed', async () => {
     const recordings = sampleRecordings(4, { start: START });
-    const sim = new BandwidthSimulator({ recordings });
-    await sim.start();
-    running.push(sim);
+    const sim = await started(new BandwidthSimulator({ recordings }), later);
     sim.listWithoutId('rec-00001');
     const { logger, warnings } = recordingLogger();
     const adapter = createBandwidthAdapter(bandwidthSimulatorAccount(sim, 'bw-main'), { ...FAST, logger });
 
     expect(await ids(adapter)).toEqual(['rec-00000', 'rec-00002', 'rec-00003']);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.message).toContain('without a recordingId');
-    expect(warnings[0]?.fields).toMatchObject({
+    expectOneWarning(warnings, 'without a recordingId', {
       account: 'bw-main',
       provider: 'bandwidth',
       item: 1,
@@ -64,9 +67,7 @@ describe('a listing item without its id', () => {
       start: START,
       makeId: (index) => `0c5f000${index}-2ac9-4702-84f0-ae81301ad349`,
     });
-    const sim = new VoipbinSimulator({ recordings });
-    await sim.start();
-    running.push(sim);
+    const sim = await started(new VoipbinSimulator({ recordings }), later);
     const idless = recordings[3]?.id as string;
     sim.listWithoutId(idless);
     const { logger, warnings } = recordingLogger();
@@ -84,9 +85,7 @@ describe('a listing item without its id', () => {
         .filter((id) => id !== idless)
         .sort(),
     );
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.message).toContain('without an id');
-    expect(warnings[0]?.fields).toMatchObject({
+    expectOneWarning(warnings, 'without an id', {
       account: 'vb-main',
       provider: 'voipbin',
       item: 1,

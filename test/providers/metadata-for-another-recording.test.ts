@@ -3,31 +3,45 @@
  * responses) is refused by every adapter that has such a resource, before its readiness or
  * times can be recorded under the wrong id.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { AccountConfig } from '../../lambdas/core/config.ts';
 import { ProviderResponseError } from '../../lambdas/core/errors.ts';
 import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import { createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
-import { createRestcommAdapter } from '../../lambdas/providers/restcomm.ts';
-import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
+import { createAdapter } from '../../lambdas/providers/index.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
-import { type ProviderSimulator, sampleRecordings } from '../../local/simulators/base.ts';
+import { sampleRecordings } from '../../local/simulators/base.ts';
 import {
   RestcommSimulator,
   restcommRecordings,
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { FAST } from '../helpers/retry.ts';
+import { started, teardown } from '../helpers/teardown.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
-const running: ProviderSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.stop()));
-});
+const later = teardown();
 
-async function started<T extends ProviderSimulator>(sim: T): Promise<T> {
-  await sim.start();
-  running.push(sim);
-  return sim;
+/**
+ * Starts the simulator and an adapter on it; checks that `asked`'s metadata is its own, then has
+ * the simulator answer `other`'s instead.
+ */
+async function mixedUp<S extends VoipbinSimulator | RestcommSimulator>(
+  sim: S,
+  account: (sim: S) => AccountConfig,
+  [asked, other]: [string, string],
+) {
+  await started(sim, later);
+  const settings = account(sim);
+  const adapter = createAdapter(settings, FAST);
+  const ref: RecordingRef = {
+    accountId: settings.id,
+    provider: settings.provider,
+    providerRecordingId: asked,
+  };
+  expect((await adapter.get(ref)).providerRecordingId).toBe(asked);
+  sim.answerMetadataAs(asked, other);
+  return { sim, adapter, ref };
 }
 
 describe('metadata for another recording', () => {
@@ -36,12 +50,11 @@ describe('metadata for another recording', () => {
       makeId: (index) => `0c5f000${index}-2ac9-4702-84f0-ae81301ad349`,
     });
     const [asked, other] = recordings.map((r) => r.id) as [string, string];
-    const sim = await started(new VoipbinSimulator({ recordings }));
-    const adapter = createVoipbinAdapter(voipbinSimulatorAccount(sim, 'vb-main'), FAST);
-    const ref: RecordingRef = { accountId: 'vb-main', provider: 'voipbin', providerRecordingId: asked };
-    expect((await adapter.get(ref)).providerRecordingId).toBe(asked);
-
-    sim.answerMetadataAs(asked, other);
+    const { sim, adapter, ref } = await mixedUp(
+      new VoipbinSimulator({ recordings }),
+      (running) => voipbinSimulatorAccount(running, 'vb-main'),
+      [asked, other],
+    );
     const error = await adapter.get(ref).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderResponseError);
     expect((error as Error).message).toContain('voipbin account "vb-main"');
@@ -53,12 +66,11 @@ describe('metadata for another recording', () => {
   it('Restcomm: get() refuses it, as JSON', async () => {
     const recordings = restcommRecordings(2);
     const [asked, other] = recordings.map((r) => r.id) as [string, string];
-    const sim = await started(new RestcommSimulator({ recordings }));
-    const adapter = createRestcommAdapter(restcommSimulatorAccount(sim, 'rc-main'), FAST);
-    const ref: RecordingRef = { accountId: 'rc-main', provider: 'restcomm', providerRecordingId: asked };
-    expect((await adapter.get(ref)).providerRecordingId).toBe(asked);
-
-    sim.answerMetadataAs(asked, other);
+    const { adapter, ref } = await mixedUp(
+      new RestcommSimulator({ recordings }),
+      (running) => restcommSimulatorAccount(running, 'rc-main'),
+      [asked, other],
+    );
     await expect(adapter.get(ref)).rejects.toThrow(
       new RegExp(
         `restcomm account "rc-main" answered .* the metadata of recording "${other}" instead of ${asked}`,
@@ -68,7 +80,7 @@ describe('metadata for another recording', () => {
 
   it('Bandwidth: get() refuses it (as it always did)', async () => {
     const recordings = sampleRecordings(2);
-    const sim = await started(new BandwidthSimulator({ recordings }));
+    const sim = await started(new BandwidthSimulator({ recordings }), later);
     const adapter = createBandwidthAdapter(bandwidthSimulatorAccount(sim), FAST);
     const ref: RecordingRef = {
       accountId: 'bandwidth-sim',

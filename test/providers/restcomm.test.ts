@@ -1,16 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
-import type { AudioDownload } from '../../lambdas/core/ports.ts';
+import * as errors from '../../lambdas/core/errors.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
 import { createRestcommAdapter, type RestcommAdapterOptions } from '../../lambdas/providers/restcomm.ts';
 import type { SimRecording } from '../../local/simulators/base.ts';
@@ -21,8 +12,10 @@ import {
   restcommSid,
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
+import { listen, shut } from '../helpers/http-server.ts';
+import { FAST } from '../helpers/retry.ts';
+import { collect, drain } from '../helpers/streams.ts';
 
-const FAST: RestcommAdapterOptions = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 /** Sample recordings start here, one a minute. */
 const START = Date.UTC(2026, 10, 1, 9, 0, 0);
 
@@ -44,19 +37,6 @@ function adapterFor(
   options: RestcommAdapterOptions = {},
 ) {
   return createRestcommAdapter({ ...restcommSimulatorAccount(sim), ...account }, { ...FAST, ...options });
-}
-
-async function collect(iterable: AsyncIterable<Recording>): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of iterable) out.push(recording);
-  return out;
-}
-
-async function drain(download: AudioDownload): Promise<{ bytes: number; sha256: string | undefined }> {
-  for await (const _chunk of download.body) {
-    // counting and hashing happen in the stream itself
-  }
-  return { bytes: download.body.bytes, sha256: download.body.sha256 };
 }
 
 const minute = (index: number) => new Date(START + index * 60_000).toISOString();
@@ -255,13 +235,13 @@ describe('restcomm download', () => {
       provider: 'restcomm' as const,
       providerRecordingId: recording?.id ?? '',
     };
-    await expect(adapter.download(ref)).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(adapter.download(ref)).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
     now += 120_000;
     expect((await drain(await adapter.download(ref))).sha256).toBe(
       sim.audio(ref.providerRecordingId).sha256(),
     );
     sim.markDeleted(ref.providerRecordingId);
-    await expect(adapter.download(ref)).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref)).rejects.toBeInstanceOf(errors.RecordingGoneError);
     expect((await adapter.get(ref)).readiness).toBe('gone');
   });
 });
@@ -295,7 +275,7 @@ describe('restcomm faults', () => {
     const ref = { accountId: 'restcomm-sim', provider: 'restcomm' as const, providerRecordingId: id };
     const adapter = adapterFor(sim);
     sim.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
-    await expect(drain(await adapter.download(ref))).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(drain(await adapter.download(ref))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
     sim.inject({ kind: 'slow', on: 'audio', chunkBytes: 8192, chunkDelayMs: 5 });
     expect(await drain(await adapter.download(ref))).toEqual({
       bytes: sim.audio(id).size,
@@ -307,7 +287,7 @@ describe('restcomm faults', () => {
     const sim = await startSim({ recordings: restcommRecordings(2) });
     sim.inject({ kind: 'garbage', on: 'list' });
     const error = await collect(adapterFor(sim).list({})).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('restcomm account "restcomm-sim"');
     expect((error as Error).message).not.toContain(sim.accountSid);
     const ref = {
@@ -316,7 +296,7 @@ describe('restcomm faults', () => {
       providerRecordingId: sim.liveRecordings()[0]?.id ?? '',
     };
     sim.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapterFor(sim).download(ref)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapterFor(sim).download(ref)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('refuses bad credentials with a ProviderAuthError that names the account, not the token', async () => {
@@ -327,7 +307,7 @@ describe('restcomm faults', () => {
       auth: { accountSid: sim.accountSid, authToken: wrongToken },
     });
     const error = await collect(adapter.list({})).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ProviderAuthError);
+    expect(error).toBeInstanceOf(errors.ProviderAuthError);
     expect((error as Error).message).toContain('restcomm account "rc-prod"');
     expect((error as Error).message).not.toContain(wrongToken);
     expect(sim.requests[0]?.status).toBe(401);
@@ -335,7 +315,7 @@ describe('restcomm faults', () => {
     sim.inject({ kind: 'unauthorized', on: 'delete' });
     await expect(
       adapterFor(sim).delete({ accountId: 'restcomm-sim', provider: 'restcomm', providerRecordingId: 'RE1' }),
-    ).rejects.toBeInstanceOf(ProviderAuthError);
+    ).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 });
 
@@ -370,7 +350,7 @@ describe('restcomm malformed bodies', () => {
     async (_name, answer, message) => {
       const server = await rawServer(() => answer);
       const error = await collect(rawAdapter(server.baseUrl).list({})).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(ProviderResponseError);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).toContain('restcomm account "restcomm-raw"');
       expect((error as Error).message).not.toContain(RAW_TOKEN);
@@ -536,7 +516,7 @@ describe('restcomm webhook', () => {
     ],
   ])('rejects %s with a WebhookParseError', async (_name, request, message) => {
     const sim = await startSim();
-    expect(() => adapterFor(sim).parseWebhook(request)).toThrow(WebhookParseError);
+    expect(() => adapterFor(sim).parseWebhook(request)).toThrow(errors.WebhookParseError);
     expect(() => adapterFor(sim).parseWebhook(request)).toThrow(message);
   });
 });
@@ -577,14 +557,7 @@ async function rawServer(answer: (url: URL) => Answer): Promise<{ baseUrl: strin
     response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
     response.end(body);
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/restcomm`, paths };
+  const origin = await listen(server);
+  cleanup.push(() => shut(server));
+  return { baseUrl: `${origin}/restcomm`, paths };
 }

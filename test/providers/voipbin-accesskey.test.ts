@@ -1,10 +1,4 @@
-/**
- * VoIPBin access keys: the long-lived credential (tokens expire after 7 days), sent as
- * `?accesskey=` on every request and redacted from every message and log line.
- */
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/config.ts';
 import { ConfigError, ProviderAuthError, ProviderUnavailableError } from '../../lambdas/core/errors.ts';
@@ -13,8 +7,9 @@ import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { listen, shut } from '../helpers/http-server.ts';
+import { FAST } from '../helpers/retry.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const uuid = (index: number) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
 const ref = (id: string): RecordingRef => ({
   accountId: 'vb-key',
@@ -69,14 +64,9 @@ describe('voipbin access key on the wire', () => {
       response.writeHead(answer.status, { 'content-type': 'application/json' });
       response.end(answer.body);
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listen(server);
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => shut(server));
 
   it('sends the key in the query of every request, no Authorization header, and never logs it', async () => {
     const logged: string[] = [];

@@ -1,20 +1,9 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
-import {
-  IncompleteDownloadError,
-  ProviderAuthError,
-  ProviderResponseError,
-  ProviderUnavailableError,
-  RecordingGoneError,
-  RecordingNotReadyError,
-  WebhookParseError,
-} from '../../lambdas/core/errors.ts';
-import type { AudioDownload, ListWindow, ProviderAdapter } from '../../lambdas/core/ports.ts';
-import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
+import * as errors from '../../lambdas/core/errors.ts';
+import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
+import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import { createVoipbinAdapter, type VoipbinAdapterOptions } from '../../lambdas/providers/voipbin.ts';
 import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
 import {
@@ -22,8 +11,10 @@ import {
   type VoipbinSimulatorOptions,
   voipbinSimulatorAccount,
 } from '../../local/simulators/voipbin.ts';
+import { listen, shut } from '../helpers/http-server.ts';
+import { FAST } from '../helpers/retry.ts';
+import { listAll, readAll, sha256 } from '../helpers/streams.ts';
 
-const FAST = { retry: { minDelayMs: 5, maxDelayMs: 20 } };
 const START = Date.UTC(2026, 10, 1, 9, 0, 0);
 const uuid = (index: number, prefix = '0000') =>
   `${prefix}0000-0000-4000-8000-${String(index).padStart(12, '0')}`;
@@ -50,19 +41,6 @@ function adapterFor(
   );
 }
 
-async function collect(adapter: ProviderAdapter, window: ListWindow = {}): Promise<Recording[]> {
-  const out: Recording[] = [];
-  for await (const recording of adapter.list(window)) out.push(recording);
-  return out;
-}
-
-async function readAll(download: AudioDownload): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of download.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const ref = (id: string): RecordingRef => ({
   accountId: 'voipbin-test',
   provider: 'voipbin',
@@ -84,7 +62,7 @@ describe('voipbin listing', () => {
 
   it('follows next_page_token newest first until an empty page, each recording once', async () => {
     const before = sim.count('list');
-    const listed = await collect(adapterFor(sim, { pageSize: 5 }));
+    const listed = await listAll(adapterFor(sim, { pageSize: 5 }));
     expect(listed.map((r) => r.providerRecordingId)).toEqual(recordings.map((r) => r.id).reverse());
     // 5+5+5+5+3 and the empty page that ends the cursor.
     expect(sim.count('list') - before).toBe(6);
@@ -92,22 +70,22 @@ describe('voipbin listing', () => {
 
   it('ends on the empty page when the last page is exactly full', async () => {
     const before = sim.count('list');
-    const listed = await collect(adapterFor(sim, { pageSize: 23 }));
+    const listed = await listAll(adapterFor(sim, { pageSize: 23 }));
     expect(new Set(listed.map((r) => r.providerRecordingId)).size).toBe(23);
     expect(sim.count('list') - before).toBe(2);
   });
 
   it('uses one request with the default page size and stops on an empty account', async () => {
     const empty = await startSim();
-    expect(await collect(adapterFor(empty))).toEqual([]);
+    expect(await listAll(adapterFor(empty))).toEqual([]);
     expect(empty.count('list')).toBe(1);
-    expect(await collect(adapterFor(sim))).toHaveLength(23);
+    expect(await listAll(adapterFor(sim))).toHaveLength(23);
   });
 
   it('filters the window on startedAt: since inclusive, until exclusive', async () => {
     const since = iso(START + 5 * 60_000);
     const until = iso(START + 12 * 60_000);
-    const listed = await collect(adapterFor(sim, { pageSize: 4 }), { since, until });
+    const listed = await listAll(adapterFor(sim, { pageSize: 4 }), { since, until });
     expect(listed.map((r) => r.startedAt).sort()).toEqual(
       Array.from({ length: 7 }, (_, i) => iso(START + (5 + i) * 60_000)),
     );
@@ -122,7 +100,7 @@ describe('voipbin listing', () => {
       }),
     });
     const since = iso(START + 25 * 3_600_000);
-    const listed = await collect(adapterFor(hourly, { pageSize: 5 }), { since });
+    const listed = await listAll(adapterFor(hourly, { pageSize: 5 }), { since });
     expect(listed.map((r) => r.providerRecordingId)).toEqual([29, 28, 27, 26, 25].map((i) => uuid(i)));
     // Page two (created 20..24 h) is already older than since - 1 h: no need for the other 4 pages.
     expect(hourly.count('list')).toBe(2);
@@ -133,7 +111,7 @@ describe('voipbin listing', () => {
       inclusivePageToken: true,
       recordings: sampleRecordings(10, { makeId: (i) => uuid(i), start: new Date(START) }),
     });
-    const listed = await collect(adapterFor(overlapping, { pageSize: 3 }));
+    const listed = await listAll(adapterFor(overlapping, { pageSize: 3 }));
     expect(listed.map((r) => r.providerRecordingId)).toEqual(
       Array.from({ length: 10 }, (_, i) => uuid(9 - i)),
     );
@@ -142,7 +120,7 @@ describe('voipbin listing', () => {
       inclusivePageToken: true,
       recordings: sampleRecordings(4, { makeId: (i) => uuid(i), start: new Date(START), spacingMs: 0 }),
     });
-    const stuck = await collect(adapterFor(sameInstant, { pageSize: 2 }));
+    const stuck = await listAll(adapterFor(sameInstant, { pageSize: 2 }));
     expect(stuck).toHaveLength(2);
     expect(sameInstant.count('list')).toBe(2);
   });
@@ -152,12 +130,12 @@ describe('voipbin listing', () => {
       recordings: sampleRecordings(3, { makeId: (i) => uuid(i), start: new Date(START) }),
     });
     small.markDeleted(uuid(1));
-    const listed = await collect(adapterFor(small));
+    const listed = await listAll(adapterFor(small));
     expect(listed.map((r) => r.providerRecordingId)).toEqual([uuid(2), uuid(0)]);
   });
 
   it('rejects a page size VoIPBin refuses with HTTP 400', async () => {
-    await expect(collect(adapterFor(sim, { pageSize: 500 }))).rejects.toThrow(/HTTP 400/);
+    await expect(listAll(adapterFor(sim, { pageSize: 500 }))).rejects.toThrow(/HTTP 400/);
     const response = await fetch(`${sim.baseUrl}/v1.0/recordings?page_size=0&token=${sim.token}`);
     expect(response.status).toBe(400);
   });
@@ -219,7 +197,7 @@ describe('voipbin normalized fields', () => {
   });
 
   it('keeps a confbridge reference in raw instead of calling it a call id', async () => {
-    const [newest] = await collect(adapterFor(sim));
+    const [newest] = await listAll(adapterFor(sim));
     expect(newest?.providerRecordingId).toBe('f27d65bc-2f10-49e1-a49d-a7762965df13');
     expect(newest?.callId).toBeUndefined();
     expect(newest?.raw).toMatchObject({
@@ -278,7 +256,7 @@ describe('voipbin readiness and downloads', () => {
       providerStatus: 'stopping',
     });
     const audioBefore = sim.count('audio');
-    await expect(adapter.download(ref(pendingId))).rejects.toBeInstanceOf(RecordingNotReadyError);
+    await expect(adapter.download(ref(pendingId))).rejects.toBeInstanceOf(errors.RecordingNotReadyError);
     expect(sim.count('audio')).toBe(audioBefore);
 
     sim.markReady(pendingId);
@@ -301,12 +279,12 @@ describe('voipbin readiness and downloads', () => {
     const deleted = await adapter.get(ref(id(3)));
     expect(deleted.readiness).toBe('gone');
     expect((deleted.raw as Record<string, string>).tm_delete).not.toBe('');
-    await expect(adapter.download(ref(id(3)))).rejects.toBeInstanceOf(RecordingGoneError);
+    await expect(adapter.download(ref(id(3)))).rejects.toBeInstanceOf(errors.RecordingGoneError);
 
     const unknown = await adapter.get({ ...ref('ffffffff-0000-4000-8000-000000000000'), callId: 'c-1' });
     expect(unknown).toMatchObject({ readiness: 'gone', callId: 'c-1', raw: null });
     await expect(adapter.download(ref('ffffffff-0000-4000-8000-000000000000'))).rejects.toBeInstanceOf(
-      RecordingGoneError,
+      errors.RecordingGoneError,
     );
     const response = await fetch(`${sim.baseUrl}/v1.0/recordings/nope`, {
       headers: { authorization: `Bearer ${sim.token}` },
@@ -371,7 +349,7 @@ describe('voipbin faults', () => {
     sim.clearFaults();
     sim.inject({ kind: 'rate-limit', on: 'list', retryAfterSeconds: 1 });
     const started = Date.now();
-    expect(await collect(adapter)).toHaveLength(6);
+    expect(await listAll(adapter)).toHaveLength(6);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(sim.requests.filter((r) => r.endpoint === 'list' && r.status === 429)).toHaveLength(1);
   });
@@ -384,7 +362,7 @@ describe('voipbin faults', () => {
     expect(sim.count('status') - before).toBe(3);
 
     sim.inject({ kind: 'reset', on: 'list' });
-    expect(await collect(adapter)).toHaveLength(6);
+    expect(await listAll(adapter)).toHaveLength(6);
 
     sim.inject({ kind: 'server-error', on: 'audio', status: 502 });
     const download = await adapter.download(ref(id(1)));
@@ -395,7 +373,7 @@ describe('voipbin faults', () => {
   it('gives up as unavailable when the 5xx never stop', async () => {
     sim.clearFaults();
     sim.inject({ kind: 'server-error', on: 'status', times: Number.POSITIVE_INFINITY });
-    await expect(adapter.get(ref(id(0)))).rejects.toBeInstanceOf(ProviderUnavailableError);
+    await expect(adapter.get(ref(id(0)))).rejects.toBeInstanceOf(errors.ProviderUnavailableError);
     sim.clearFaults();
   });
 
@@ -403,7 +381,7 @@ describe('voipbin faults', () => {
     sim.clearFaults();
     sim.inject({ kind: 'truncate', on: 'audio', fraction: 0.4 });
     const download = await adapter.download(ref(id(2)));
-    await expect(readAll(download)).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(readAll(download)).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('completes a slow body with the right hash', async () => {
@@ -418,27 +396,27 @@ describe('voipbin faults', () => {
   it('turns a garbage body into ProviderResponseError naming account and provider', async () => {
     sim.clearFaults();
     sim.inject({ kind: 'garbage', on: 'list' });
-    const error = await collect(adapter).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderResponseError);
+    const error = await listAll(adapter).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('voipbin account "voipbin-test"');
     expect((error as Error).message).toContain('/v1.0/recordings');
 
     sim.inject({ kind: 'garbage', on: 'audio' });
-    await expect(adapter.download(ref(id(4)))).rejects.toBeInstanceOf(IncompleteDownloadError);
+    await expect(adapter.download(ref(id(4)))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
   });
 
   it('refuses bad credentials without leaking the token', async () => {
     sim.clearFaults();
     const secret = 'wrong-secret-token-7f3a9c';
     const wrong = adapterFor(sim, {}, { auth: { token: secret } });
-    const error = await collect(wrong).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderAuthError);
+    const error = await listAll(wrong).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(errors.ProviderAuthError);
     expect((error as Error).message).toContain('voipbin account "voipbin-test"');
     expect((error as Error).message).not.toContain(secret);
-    await expect(wrong.download(ref(id(0)))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(wrong.download(ref(id(0)))).rejects.toBeInstanceOf(errors.ProviderAuthError);
 
     sim.inject({ kind: 'unauthorized', on: 'delete' });
-    await expect(adapter.delete(ref(id(5)))).rejects.toBeInstanceOf(ProviderAuthError);
+    await expect(adapter.delete(ref(id(5)))).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 
   it('accepts the token as a Bearer header or ?token= and refuses anything else with 401', async () => {
@@ -468,14 +446,11 @@ class ScriptedServer {
       response.writeHead(answer.status, { 'content-type': 'application/json' });
       response.end(answer.body);
     });
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.baseUrl = await listen(this.server);
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    if (this.server) await shut(this.server);
   }
 }
 
@@ -513,7 +488,7 @@ describe('voipbin body shapes', () => {
 
   it('sends the token as a Bearer header, never in the URL, under a base URL ending in /v1.0', async () => {
     server.push(200, { result: [record('r1')], next_page_token: '' });
-    const listed = await collect(adapter);
+    const listed = await listAll(adapter);
     expect(listed).toHaveLength(1);
     const request = server.seen.at(-1);
     expect(request?.headers.authorization).toBe(`Bearer ${token}`);
@@ -533,30 +508,30 @@ describe('voipbin body shapes', () => {
   it('passes the token back verbatim and ends on `"result": null` or a missing token', async () => {
     server.push(200, { result: [record('r1'), record('r2')], next_page_token: '2021-01-28 09:16:58.076735' });
     server.push(200, { result: null, next_page_token: '' });
-    expect(await collect(adapter)).toHaveLength(2);
+    expect(await listAll(adapter)).toHaveLength(2);
     expect(server.seen.at(-1)?.url).toBe(
       '/v1.0/recordings?page_size=2&page_token=2021-01-28+09%3A16%3A58.076735',
     );
 
     server.push(200, { result: [record('r3')] });
-    expect(await collect(adapter)).toHaveLength(1);
+    expect(await listAll(adapter)).toHaveLength(1);
   });
 
   it('tolerates a bare array and a wrapped single resource', async () => {
     server.push(200, [record('a1'), record('a2')]);
-    expect((await collect(adapter)).map((r) => r.providerRecordingId)).toEqual(['a1', 'a2']);
+    expect((await listAll(adapter)).map((r) => r.providerRecordingId)).toEqual(['a1', 'a2']);
     server.push(200, { result: record('w1') });
     expect((await adapter.get(ref('w1'))).providerRecordingId).toBe('w1');
   });
 
   it('rejects wrong shapes with ProviderResponseError naming account and provider', async () => {
     server.push(200, { result: 'nope' });
-    await expect(collect(adapter)).rejects.toThrow(
+    await expect(listAll(adapter)).rejects.toThrow(
       /voipbin account "vb-shapes".*"result" that is not a list/,
     );
     // An item without an id is skipped (listing-item-without-id.test.ts); a non-object is not.
     server.push(200, { result: ['r1'] });
-    await expect(collect(adapter)).rejects.toThrow(ProviderResponseError);
+    await expect(listAll(adapter)).rejects.toThrow(errors.ProviderResponseError);
     server.push(200, '"just a string"');
     await expect(adapter.get(ref('x'))).rejects.toThrow(/without an "id"/);
     server.push(200, '<html>gateway</html>');
@@ -566,7 +541,7 @@ describe('voipbin body shapes', () => {
     server.push(500, 'boom');
     server.push(500, 'boom');
     server.push(500, 'boom');
-    await expect(adapter.delete(ref('x'))).rejects.toBeInstanceOf(ProviderUnavailableError);
+    await expect(adapter.delete(ref('x'))).rejects.toBeInstanceOf(errors.ProviderUnavailableError);
     server.push(400, { message: 'bad id' });
     await expect(adapter.delete(ref('x'))).rejects.toThrow(/HTTP 400/);
   });
@@ -627,11 +602,13 @@ describe('voipbin webhooks', () => {
   });
 
   it('rejects malformed callbacks with WebhookParseError', () => {
-    expect(() => adapter.parseWebhook(webhook('{"type":"recording_fin'))).toThrow(WebhookParseError);
+    expect(() => adapter.parseWebhook(webhook('{"type":"recording_fin'))).toThrow(errors.WebhookParseError);
     expect(() =>
       adapter.parseWebhook(webhook({ type: 'recording_finished', data: { status: 'ended' } })),
     ).toThrow(/data\.id/);
-    expect(() => adapter.parseWebhook(webhook({ type: 'recording_finished' }))).toThrow(WebhookParseError);
+    expect(() => adapter.parseWebhook(webhook({ type: 'recording_finished' }))).toThrow(
+      errors.WebhookParseError,
+    );
     expect(() => adapter.parseWebhook(webhook({ data: { id: 'x' } }))).toThrow(/"type"/);
   });
 });

@@ -1,10 +1,4 @@
-/**
- * Issue 8 items 9 and 13 at the transport: a body that ends cleanly but short of the length its
- * own header declares, a body that grows past maxDownloadBytes, and where a download may go.
- */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DownloadTooLargeError,
@@ -16,6 +10,9 @@ import type { AudioDownload } from '../../lambdas/core/ports.ts';
 import { DestinationPolicy, isPublicAddress } from '../../lambdas/providers/destinations.ts';
 import { ProviderHttp, type ProviderHttpOptions } from '../../lambdas/providers/http.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
+import { listen, shut } from '../helpers/http-server.ts';
+import { ONE_RETRY } from '../helpers/retry.ts';
+import { drain, rejection } from '../helpers/streams.ts';
 
 type Route = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -29,13 +26,10 @@ class Provider {
     else response.writeHead(404).end();
   });
   async start(): Promise<void> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.origin = await listen(this.server);
   }
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await shut(this.server);
   }
 }
 
@@ -78,21 +72,13 @@ function client(options: Partial<ProviderHttpOptions> = {}): ProviderHttp {
     baseUrl: provider.origin,
     secrets: ['tok-123'],
     headers: { authorization: 'Bearer tok-123' },
-    retry: { retries: 1, minDelayMs: 5, maxDelayMs: 10 },
+    retry: ONE_RETRY,
     ...options,
   });
 }
 
-async function drain(download: AudioDownload): Promise<unknown> {
-  try {
-    for await (const _chunk of download.body) {
-      // counted, hashed and checked on the way
-    }
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
+/** The error reading the body to its end ended with, if any. */
+const readError = (download: AudioDownload) => rejection(drain(download));
 
 describe('a body that ends cleanly but short of its declared length', () => {
   it('chunked without Content-Length: IncompleteDownloadError naming the RIFF size, no digest', async () => {
@@ -102,7 +88,7 @@ describe('a body that ends cleanly but short of its declared length', () => {
     });
     const download = await client().openAudio('/short-chunked.wav');
     expect(download.contentLength).toBeUndefined();
-    const error = await drain(download);
+    const error = await readError(download);
     expect(error).toBeInstanceOf(IncompleteDownloadError);
     expect((error as Error).message).toContain('ended after 10044 bytes, but its RIFF size declares 1000044');
     expect(download.body.sha256).toBeUndefined();
@@ -121,7 +107,7 @@ describe('a body that ends cleanly but short of its declared length', () => {
       );
     });
     const download = await client().openAudio('/short-close.wav');
-    const error = await drain(download);
+    const error = await readError(download);
     expect(error).toBeInstanceOf(IncompleteDownloadError);
     expect((error as Error).message).toContain('declares 1000044');
   });
@@ -132,7 +118,7 @@ describe('a body that ends cleanly but short of its declared length', () => {
       response.end(wav(100_000));
     });
     const download = await client().openAudio('/whole.wav');
-    expect(await drain(download)).toBeUndefined();
+    expect(await readError(download)).toBeUndefined();
     expect(download.body.bytes).toBe(100_044);
     expect(download.body.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -152,7 +138,7 @@ describe('maxDownloadBytes', () => {
       more();
     });
     const download = await client({ maxDownloadBytes: 200_000 }).openAudio('/endless.wav');
-    const error = await drain(download);
+    const error = await readError(download);
     expect(error).toBeInstanceOf(DownloadTooLargeError);
     expect((error as Error).message).toContain('maxDownloadBytes (200000)');
     expect(download.body.bytes).toBeLessThan(200_000 + 64 * 1024);

@@ -1,18 +1,12 @@
-/**
- * A listing or status body cut mid-response is retried like other network errors, over real
- * HTTP; and the transport's worst-case time per request, which the workflow's timeouts exceed.
- */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderUnavailableError } from '../../lambdas/core/errors.ts';
 import { DEFAULT_RETRY, ProviderHttp, worstCaseRequestMs } from '../../lambdas/providers/http.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  if (server) await shut(server);
   server = undefined;
 });
 
@@ -30,9 +24,7 @@ async function cuttingServer(cuts: number): Promise<{ url: string; requests: () 
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end('{"result":[]}');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests };
+  return { url: await listen(server), requests: () => requests };
 }
 
 const http = (baseUrl: string) =>

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -7,7 +5,6 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   IncompleteDownloadError,
@@ -16,7 +13,6 @@ import {
   ProviderUnavailableError,
 } from '../../lambdas/core/errors.ts';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
-import type { AudioDownload } from '../../lambdas/core/ports.ts';
 import {
   basicAuth,
   headerValue,
@@ -25,9 +21,11 @@ import {
   retryAfterMs,
 } from '../../lambdas/providers/http.ts';
 import { MeteredStream } from '../../lambdas/providers/metered-stream.ts';
+import { listen, shut } from '../helpers/http-server.ts';
+import { FAST_RETRY } from '../helpers/retry.ts';
+import { readAll, sha256 } from '../helpers/streams.ts';
 
 const SECRET = 's3cr3t/t0ken+=';
-const FAST = { minDelayMs: 5, maxDelayMs: 20 };
 
 type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void;
 interface Seen {
@@ -57,9 +55,7 @@ class TestServer {
     });
   }
   async start(): Promise<void> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.origin = await listen(this.server);
   }
   hitsOf(path: string): number {
     return this.hits.get(path) ?? 0;
@@ -70,8 +66,7 @@ class TestServer {
     this.hits.clear();
   }
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    this.server.close();
+    await shut(this.server);
   }
 }
 
@@ -103,19 +98,11 @@ function client(options: Partial<ProviderHttpOptions> = {}): ProviderHttp {
     baseUrl: `${main.origin}/restcomm`,
     secrets: [SECRET],
     headers: { authorization: `Bearer ${SECRET}` },
-    retry: FAST,
+    retry: FAST_RETRY,
     logger,
     ...options,
   });
 }
-
-async function readAll(download: AudioDownload): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of download.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('ProviderHttp.redact', () => {
   it('replaces secrets and their URL-encoded forms', () => {
@@ -147,12 +134,10 @@ describe('ProviderHttp.redact', () => {
 });
 
 describe('ProviderHttp.url', () => {
-  const http = new ProviderHttp({
-    accountId: 'a',
-    provider: 'restcomm',
-    baseUrl: 'https://rc.example.com/restcomm',
-    secrets: [],
-  });
+  // Only builds URLs: no server behind these.
+  const at = (provider: ProviderHttpOptions['provider'], baseUrl: string) =>
+    new ProviderHttp({ accountId: 'a', provider, baseUrl, secrets: [] });
+  const http = at('restcomm', 'https://rc.example.com/restcomm');
 
   it('resolves relative and absolute paths under the base path', () => {
     expect(http.url('2012-04-24/Accounts').href).toBe('https://rc.example.com/restcomm/2012-04-24/Accounts');
@@ -173,12 +158,7 @@ describe('ProviderHttp.url', () => {
   });
 
   it('works without a base path and knows its own host', () => {
-    const plain = new ProviderHttp({
-      accountId: 'a',
-      provider: 'voipbin',
-      baseUrl: 'https://api.example.com/',
-      secrets: [],
-    });
+    const plain = at('voipbin', 'https://api.example.com/');
     expect(plain.url('v1.0/recordings').href).toBe('https://api.example.com/v1.0/recordings');
     expect(plain.isOwnHost(new URL('https://api.example.com/x'))).toBe(true);
     expect(plain.isOwnHost(new URL('https://api.example.com:8443/x'))).toBe(false);
@@ -231,7 +211,7 @@ describe('ProviderHttp requests', () => {
 
   it('gives up on a 503 that persists with ProviderUnavailableError, redacted', async () => {
     main.routes.set('/restcomm/down', (_req, res) => res.writeHead(503).end(`maintenance ${SECRET}`));
-    const error = await client({ retry: { ...FAST, retries: 2 } })
+    const error = await client({ retry: { ...FAST_RETRY, retries: 2 } })
       .requestText('down', { query: { key: SECRET } })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
@@ -245,7 +225,7 @@ describe('ProviderHttp requests', () => {
 
   it('does not retry when Retry-After exceeds maxRetryAfterMs', async () => {
     main.routes.set('/restcomm/later', (_req, res) => res.writeHead(503, { 'retry-after': '3600' }).end());
-    const error = await client({ retry: { ...FAST, maxRetryAfterMs: 20 } })
+    const error = await client({ retry: { ...FAST_RETRY, maxRetryAfterMs: 20 } })
       .requestText('later')
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
@@ -254,12 +234,10 @@ describe('ProviderHttp requests', () => {
 
   it('retries network failures and reports them as unavailable', async () => {
     const closed = createServer();
-    closed.listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const port = (closed.address() as AddressInfo).port;
-    closed.close();
-    await once(closed, 'close');
-    const http = client({ baseUrl: `http://127.0.0.1:${port}`, retry: { ...FAST, retries: 1 } });
+    // A port that was just free: nothing listens on it any more.
+    const baseUrl = await listen(closed);
+    await shut(closed);
+    const http = client({ baseUrl, retry: { ...FAST_RETRY, retries: 1 } });
     await expect(http.requestText('x')).rejects.toBeInstanceOf(ProviderUnavailableError);
     expect(logged).toHaveLength(2);
   });
@@ -291,7 +269,7 @@ describe('ProviderHttp.openAudio', () => {
     const body = await readAll(download);
     expect(body.equals(audio)).toBe(true);
     expect(download.body.bytes).toBe(audio.length);
-    expect(download.body.sha256).toBe(sha(audio));
+    expect(download.body.sha256).toBe(sha256(audio));
   });
 
   it('fails the stream with IncompleteDownloadError when the body is shorter than Content-Length', async () => {
@@ -356,7 +334,7 @@ describe('ProviderHttp.openAudio', () => {
 
     const away = await http.openAudio('away');
     expect((await readAll(away)).equals(audio)).toBe(true);
-    expect(away.body.sha256).toBe(sha(audio));
+    expect(away.body.sha256).toBe(sha256(audio));
     expect(other.seen).toHaveLength(1);
     expect(other.seen[0]?.headers.authorization).toBeUndefined();
   });
@@ -385,14 +363,14 @@ describe('MeteredStream', () => {
       // drain
     }
     expect(ok.bytes).toBe(data.length);
-    expect(ok.sha256).toBe(sha(data));
+    expect(ok.sha256).toBe(sha256(data));
 
     const unknownLength = new MeteredStream(undefined);
     unknownLength.end(data);
     for await (const _chunk of unknownLength) {
       // drain
     }
-    expect(unknownLength.sha256).toBe(sha(data));
+    expect(unknownLength.sha256).toBe(sha256(data));
 
     const short = new MeteredStream(100, () => 'GET x', 'who');
     short.end(data);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IncompleteDownloadError, InvalidAudioError } from '../../lambdas/core/errors.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
@@ -12,6 +11,7 @@ import {
   recordOutcome,
 } from '../../lambdas/core/ingest.ts';
 import type { RecordingRef } from '../../lambdas/core/recording.ts';
+import { sha256 } from '../helpers/streams.ts';
 import { ACCOUNT, audioDownload, FakeAdapter, FakeIndex, FakeStore, recording } from './fakes.ts';
 
 const REF: RecordingRef = {
@@ -21,7 +21,16 @@ const REF: RecordingRef = {
   callId: 'call-1',
 };
 const T0 = Date.parse('2026-11-01T09:00:00.000Z');
-const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+/** REF listed as ready, as the check step hands it to the archive step. */
+const READY: IngestState = {
+  ref: REF,
+  recording: { ...REF, direction: 'inbound', readiness: 'ready', startedAt: '2026-11-01T00:00:00.000Z' },
+};
+
+/** An object in the store as the archive step writes it: tagged with the recording it holds. */
+function putObject(store: FakeStore, key: string, body: Buffer, contentType: string, owner: RecordingRef) {
+  store.objects.set(key, { body, contentType, metadata: { 'callvault-recording-id': recordingId(owner) } });
+}
 
 function setup(readiness = { initialDelaySeconds: 30, maxDelaySeconds: 900, deadlineSeconds: 3600 }) {
   const adapter = new FakeAdapter();
@@ -206,7 +215,7 @@ describe('archiveRecording', () => {
       bucket: 'archive-bucket',
       key,
       bytes: audio.length,
-      sha256: sha(audio),
+      sha256: sha256(audio),
       contentType: 'audio/wav',
       recovered: false,
     });
@@ -261,23 +270,11 @@ describe('archiveRecording', () => {
     const { deps, adapter, store } = setup();
     const other = { ...REF, providerRecordingId: 'rec-1.1' };
     const otherKey = 'recordings/vb-main/2026/11/01/rec-1.1.wav';
-    store.objects.set(otherKey, {
-      body: Buffer.from('RIFF\0\0\0\0WAVEother'),
-      contentType: 'audio/wav',
-      metadata: { 'callvault-recording-id': recordingId(other) },
-    });
+    putObject(store, otherKey, Buffer.from('RIFF\0\0\0\0WAVEother'), 'audio/wav', other);
     // An object at this recording's own key that names another recording is not its archive.
     const ownKey = 'recordings/vb-main/2026/11/01/rec-1.mp3';
-    store.objects.set(ownKey, {
-      body: Buffer.from('ID3foreign'),
-      contentType: 'audio/mpeg',
-      metadata: { 'callvault-recording-id': recordingId(other) },
-    });
-    const state: IngestState = {
-      ref: REF,
-      recording: { ...REF, direction: 'inbound', readiness: 'ready', startedAt: '2026-11-01T00:00:00.000Z' },
-    };
-    const result = await archiveRecording(state, deps);
+    putObject(store, ownKey, Buffer.from('ID3foreign'), 'audio/mpeg', other);
+    const result = await archiveRecording(READY, deps);
     expect(result.recovered).toBe(false);
     expect(adapter.downloads).toHaveLength(1);
     expect(result.key).toBe('recordings/vb-main/2026/11/01/rec-1.wav');
@@ -288,21 +285,13 @@ describe('archiveRecording', () => {
     const { deps, adapter, store } = setup();
     const stored = Buffer.concat([Buffer.from('ID3'), Buffer.alloc(300, 1)]);
     const key = 'recordings/vb-main/2026/11/01/rec-1.mp3';
-    store.objects.set(key, {
-      body: stored,
-      contentType: 'audio/mpeg',
-      metadata: { 'callvault-recording-id': recordingId(REF) },
-    });
-    const state: IngestState = {
-      ref: REF,
-      recording: { ...REF, direction: 'inbound', readiness: 'ready', startedAt: '2026-11-01T00:00:00.000Z' },
-    };
-    const result = await archiveRecording(state, deps);
+    putObject(store, key, stored, 'audio/mpeg', REF);
+    const result = await archiveRecording(READY, deps);
     expect(result).toEqual({
       bucket: 'archive-bucket',
       key,
       bytes: stored.length,
-      sha256: sha(stored),
+      sha256: sha256(stored),
       contentType: 'audio/mpeg',
       recovered: true,
     });

@@ -1,10 +1,4 @@
-/**
- * The deployed observability (lambdas/handlers/observability.ts) with the real Powertools
- * packages: what reaches stdout is what CloudWatch Logs, EMF and X-Ray would get in Lambda.
- */
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
@@ -32,6 +26,7 @@ import {
 import { createRecordHandler } from '../../lambdas/handlers/record.ts';
 import { ProviderHttp } from '../../lambdas/providers/http.ts';
 import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 import { ACCOUNT, FakeIndex, FakeStarter } from './fakes.ts';
 
 /** JSON lines written while `run` runs: Powertools prints to stdout (warn/error: stderr), as in Lambda. */
@@ -244,12 +239,10 @@ describe('provider HTTP traced through undici diagnostics channels', () => {
   };
 
   beforeAll(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    origin = await listen(server);
     traceUndiciRequests(() => segment);
   });
-  afterAll(() => server.close());
+  afterAll(() => shut(server));
 
   it('opens a subsegment per provider request, records origin, method and status, never the path', async () => {
     const http = new ProviderHttp({

@@ -1,12 +1,10 @@
-/** A 429 is the provider asking callvault to slow down: a ProviderBusyError that slows the account. */
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderBusyError, ProviderUnavailableError } from '../../lambdas/core/errors.ts';
 import type { ProviderSlots } from '../../lambdas/core/ports.ts';
 import { withProviderSlot } from '../../lambdas/core/provider-slots.ts';
 import { ProviderHttp } from '../../lambdas/providers/http.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 
 describe('the transport on a 429 that persists', () => {
   const server = createServer((request, response) => {
@@ -15,14 +13,9 @@ describe('the transport on a 429 that persists', () => {
   });
   let baseUrl = '';
   beforeAll(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = await listen(server);
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => shut(server));
   const http = () =>
     new ProviderHttp({
       accountId: 'acct',
