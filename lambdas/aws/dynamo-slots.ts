@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ProviderBusyError } from '../core/errors.ts';
 import type { ProviderSlots, SlotLease } from '../core/ports.ts';
 import { documentClient } from './document-client.ts';
@@ -52,6 +52,14 @@ export class DynamoProviderSlots implements ProviderSlots {
     this.slowDownMs = options.slowDownMs ?? 60_000;
     this.waitMs = options.waitMs ?? 10_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Frees every slot of the account, and any slow-down. Only for a process that owns the table
+   * alone (the local stack owns its data directory): the holders of a previous run are dead.
+   */
+  async releaseAll(accountId: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { id: slotsKey(accountId) } }));
   }
 
   async acquire(accountId: string, limit: number): Promise<SlotLease> {

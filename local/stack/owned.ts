@@ -3,6 +3,7 @@
  * workflows in-process, on one local Step Functions endpoint that `serve` publishes.
  */
 import { join } from 'node:path';
+import { DynamoProviderSlots } from '../../lambdas/aws/dynamo-slots.ts';
 import type { IngestState } from '../../lambdas/core/ingest.ts';
 import type { WorkflowStarter } from '../../lambdas/core/ports.ts';
 import type { RecordEvent } from '../../lambdas/handlers/record.ts';
@@ -101,6 +102,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
   starters.ingest = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
   starters.sweep = new SfnWorkflowStarter(sfn, sweepFunctions.stateMachineArn);
+  // A run killed mid-download leaves its provider slots leased for their 90 s: this process owns
+  // the data directory now, so nobody else holds them.
+  const slots = new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE);
+  for (const account of options.config.accounts) await slots.releaseAll(account.id);
   const resumed = [...stepFunctions.resumeUnfinished(), ...sweepFunctions.resumeUnfinished()];
   if (resumed.length > 0) {
     runtime.logger.info('resumed executions a previous run left unfinished', { count: resumed.length });
