@@ -4,7 +4,7 @@
  * provider: list windows, paging to the end, refusing another recording's metadata, the gone
  * recording, the audio 404 that the recording resource explains.
  */
-import type { AccountConfig } from '../core/config.ts';
+import type { AccountConfig, AccountOf } from '../core/config.ts';
 import { ProviderResponseError, RecordingGoneError, RecordingNotReadyError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { AudioDownload, ListWindow, ProviderAdapter } from '../core/ports.ts';
@@ -20,6 +20,12 @@ export interface AdapterOptions {
   /** Items per listing request, where the provider takes a page size (Infobip, Restcomm, VoIPBin). */
   pageSize?: number;
 }
+
+/** How each provider's adapter is made: its account, typed by provider, and the options. */
+export type AdapterFactory<P extends AccountConfig['provider']> = (
+  account: AccountOf<P>,
+  options?: AdapterOptions,
+) => ProviderAdapter;
 
 /**
  * The account's transport: its base URL, download limits and credentials (redacted from every

@@ -1,17 +1,3 @@
-/**
- * Bandwidth Voice API v2 call recordings.
- *
- * - `GET /api/v2/accounts/{accountId}/recordings` answers at most 1000 recordings, oldest first,
- *   and has no paging at all: we page ourselves by moving `minStartTime` (inclusive) forward.
- * - A recording is addressed through its call (`/calls/{callId}/recordings/{recordingId}`), so
- *   every ref needs the call id as well as the recording id.
- * - `status` is an open enum (`processing`, `partial`, `complete`, `deleted`, `error`, and more
- *   "may be added in the future"; the OpenAPI example says `completed`); a present `mediaUrl`
- *   means downloadable; `duration` is ISO-8601 (`PT1M2.5S`).
- * - `mediaUrl` is not trusted: the published examples are malformed (`https  ://../…`) and a body
- *   must never steer our credentials to another host, so media URLs are built from `baseUrl`.
- */
-import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
 import type { ProviderAdapter, WebhookRecording } from '../core/ports.ts';
@@ -24,7 +10,7 @@ import {
 } from '../core/recording.ts';
 import { isoDurationSeconds, toUtcIso } from '../core/time.ts';
 import {
-  type AdapterOptions,
+  type AdapterFactory,
   accountHttp,
   adapterFrom,
   goneRecording,
@@ -56,10 +42,7 @@ const PENDING_STATUSES = new Set(['processing', 'partial']);
 /** One element of the listing, or the single-recording answer (`callRecordingMetadata`). */
 type RecordingMetadata = Record<string, unknown> & { recordingId: string };
 
-export function createBandwidthAdapter(
-  account: AccountOf<'bandwidth'>,
-  options: AdapterOptions = {},
-): ProviderAdapter {
+export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, options = {}) => {
   const { accountId, username, password } = account.auth;
   const authorization = basicAuth(username, password);
   const logger = options.logger ?? silentLogger;
@@ -291,7 +274,7 @@ export function createBandwidthAdapter(
     delete: remove,
     parseWebhook,
   });
-}
+};
 
 /**
  * A listing or single-recording answer as objects: an array, or a single recording where one is

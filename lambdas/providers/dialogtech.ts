@@ -1,9 +1,3 @@
-/**
- * DialogTech (call tracking) recordings. The whole API is one PHP endpoint, `ibp_api.php`, whose
- * `action=` parameter picks the operation; the credentials travel in the query string and every
- * answer that is not audio is an XML `<response>` envelope with `result` success|failed.
- */
-import type { AccountOf } from '../core/config.ts';
 import {
   ProviderAuthError,
   ProviderResponseError,
@@ -14,7 +8,7 @@ import {
 import type { AudioDownload, ProviderAdapter, WebhookRecording, WebhookRequest } from '../core/ports.ts';
 import type { KnownRecording, Readiness, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
-import { type AdapterOptions, accountHttp, adapterFrom, windowBounds } from './adapter.ts';
+import { type AdapterFactory, accountHttp, adapterFrom, windowBounds } from './adapter.ts';
 import type { ProviderHttp, TextResponse } from './http.ts';
 import { asArray, isObject, parseXml, toNumber, toText } from './parse.ts';
 
@@ -55,10 +49,7 @@ function readEnvelope(text: string): Envelope | undefined {
   };
 }
 
-export function createDialogtechAdapter(
-  account: AccountOf<'dialogtech'>,
-  options: AdapterOptions = {},
-): ProviderAdapter {
+export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, options = {}) => {
   const { accessKey, secretAccessKey } = account.auth;
   const http = accountHttp(account, options);
   const logger = options.logger;
@@ -326,7 +317,7 @@ export function createDialogtechAdapter(
       });
     },
   });
-}
+};
 
 /** The calls of a post-call webhook body: form fields, or a JSON object or list of them. */
 export function webhookCalls(http: ProviderHttp, request: WebhookRequest): Item[] {

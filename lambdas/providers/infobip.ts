@@ -6,18 +6,11 @@
  * cut short only while what it returns proves that order (see `list`).
  */
 import { createHash } from 'node:crypto';
-import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '../core/errors.ts';
-import type {
-  AudioDownload,
-  ListPage,
-  ListWindow,
-  ProviderAdapter,
-  WebhookRecording,
-} from '../core/ports.ts';
+import type { AudioDownload, ListPage, ListWindow, WebhookRecording } from '../core/ports.ts';
 import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
-import { type AdapterOptions, accountHttp, adapterFrom, goneRecording, windowBounds } from './adapter.ts';
+import { type AdapterFactory, accountHttp, adapterFrom, goneRecording, windowBounds } from './adapter.ts';
 import { basicAuth } from './http.ts';
 import { asArray, isObject, looksLikeXml, parseXml, toText } from './parse.ts';
 
@@ -26,17 +19,9 @@ const FILES_PATH = '/voice/ivr/1/files';
 const FIRST_PAGE = 1;
 const DEFAULT_PAGE_SIZE = 100;
 
-export interface InfobipAdapterOptions extends AdapterOptions {
-  /** Files asked for per listing page. */
-  pageSize?: number;
-}
-
 type FileEntry = Record<string, unknown>;
 
-export function createInfobipAdapter(
-  account: AccountOf<'infobip'>,
-  options: InfobipAdapterOptions = {},
-): ProviderAdapter {
+export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options = {}) => {
   const auth = account.auth;
   const authorization = 'apiKey' in auth ? `App ${auth.apiKey}` : basicAuth(auth.username, auth.password);
   const http = accountHttp(account, options, {
@@ -342,7 +327,7 @@ export function createInfobipAdapter(
       });
     },
   });
-}
+};
 
 /**
  * The file id: the last segment of `url` (`/voice/ivr/1/files/3C67…`). It, not the messageId, is

@@ -5,13 +5,12 @@
  * public by design. Recordings have no status: a recording the API lists is finished.
  */
 import { XMLParser } from 'fast-xml-parser';
-import type { AccountOf } from '../core/config.ts';
 import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
 import type { ProviderAdapter, WebhookRecording } from '../core/ports.ts';
 import type { Direction, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
 import {
-  type AdapterOptions,
+  type AdapterFactory,
   accountHttp,
   adapterFrom,
   goneRecording,
@@ -25,11 +24,6 @@ import { asArray, asObject, looksLikeXml, toNumber, toText } from './parse.ts';
 
 const API_VERSION = '2012-04-24';
 const DEFAULT_PAGE_SIZE = 100;
-
-export interface RestcommAdapterOptions extends AdapterOptions {
-  /** Recordings asked for per listing page. */
-  pageSize?: number;
-}
 
 /** One recording in the JSON field names (`sid`, `date_created`, `call_sid`, …), and as received. */
 export interface RestcommEntry {
@@ -55,10 +49,7 @@ const xmlParser = new XMLParser({
   trimValues: true,
 });
 
-export function createRestcommAdapter(
-  account: AccountOf<'restcomm'>,
-  options: RestcommAdapterOptions = {},
-): ProviderAdapter {
+export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, options = {}) => {
   const { accountSid, authToken } = account.auth;
   const authorization = basicAuth(accountSid, authToken);
   // No default headers: the audio URLs are public, so credentials go only with API calls below.
@@ -226,7 +217,7 @@ export function createRestcommAdapter(
     delete: remove,
     parseWebhook,
   });
-}
+};
 
 function sameNextPageTwice(http: ProviderHttp, url: URL): ProviderResponseError {
   return new ProviderResponseError(

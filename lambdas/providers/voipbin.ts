@@ -17,7 +17,6 @@
  * - No from/to/direction on a recording; the call is `reference_id` when `reference_type` is `call`.
  */
 
-import type { AccountOf } from '../core/config.ts';
 import {
   ProviderResponseError,
   RecordingGoneError,
@@ -25,11 +24,11 @@ import {
   WebhookParseError,
 } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
-import type { ListPage, ListWindow, ProviderAdapter, WebhookRecording } from '../core/ports.ts';
+import type { ListPage, ListWindow, WebhookRecording } from '../core/ports.ts';
 import { definedOnly, type Readiness, type Recording, type RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
 import {
-  type AdapterOptions,
+  type AdapterFactory,
   accountHttp,
   adapterFrom,
   goneRecording,
@@ -54,15 +53,7 @@ const PENDING_STATUSES = new Set(['initiating', 'recording', 'stopping']);
 
 type VoipbinRecord = Record<string, unknown> & { id: string };
 
-export interface VoipbinAdapterOptions extends AdapterOptions {
-  /** Items per list request (VoIPBin accepts 1-100). */
-  pageSize?: number;
-}
-
-export function createVoipbinAdapter(
-  account: AccountOf<'voipbin'>,
-  options: VoipbinAdapterOptions = {},
-): ProviderAdapter {
+export const createVoipbinAdapter: AdapterFactory<'voipbin'> = (account, options = {}) => {
   const logger = options.logger ?? silentLogger;
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const auth = account.auth;
@@ -320,7 +311,7 @@ export function createVoipbinAdapter(
       return recordings;
     },
   });
-}
+};
 
 /** `9999-01-01 00:00:00.000000` (and Go's zero time) stand for "not set" in VoIPBin's database. */
 function isUnsetSentinel(text: string): boolean {

@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import * as errors from '../../lambdas/core/errors.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
-import { createRestcommAdapter, type RestcommAdapterOptions } from '../../lambdas/providers/restcomm.ts';
+import type { AdapterOptions } from '../../lambdas/providers/adapter.ts';
+import { createRestcommAdapter } from '../../lambdas/providers/restcomm.ts';
 import type { SimRecording } from '../../local/simulators/base.ts';
 import {
   RestcommSimulator,
@@ -34,7 +35,7 @@ async function startSim(options: RestcommSimulatorOptions = {}): Promise<Restcom
 function adapterFor(
   sim: RestcommSimulator,
   account: Partial<AccountOf<'restcomm'>> = {},
-  options: RestcommAdapterOptions = {},
+  options: AdapterOptions = {},
 ) {
   return createRestcommAdapter({ ...restcommSimulatorAccount(sim), ...account }, { ...FAST, ...options });
 }

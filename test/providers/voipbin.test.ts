@@ -4,7 +4,8 @@ import type { AccountOf } from '../../lambdas/core/config.ts';
 import * as errors from '../../lambdas/core/errors.ts';
 import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
 import type { RecordingRef } from '../../lambdas/core/recording.ts';
-import { createVoipbinAdapter, type VoipbinAdapterOptions } from '../../lambdas/providers/voipbin.ts';
+import type { AdapterOptions } from '../../lambdas/providers/adapter.ts';
+import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
 import {
   VoipbinSimulator,
@@ -29,7 +30,7 @@ async function startSim(options: VoipbinSimulatorOptions = {}): Promise<VoipbinS
 
 function adapterFor(
   sim: VoipbinSimulator,
-  options: VoipbinAdapterOptions = {},
+  options: AdapterOptions = {},
   account: Partial<AccountOf<'voipbin'>> = {},
 ): ProviderAdapter {
   return createVoipbinAdapter(
