@@ -10,13 +10,17 @@ import pMap from 'p-map';
 import { request } from 'undici';
 
 const job = JSON.parse(process.argv[2] ?? '{}');
+// The local servers take only the credentials of their run, as callvault's own stack does.
+const credentials = job.dataDir
+  ? (await import('../dist/local/sigv4.js')).randomCredentials()
+  : { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const servers = job.dataDir
-  ? await (await import('../dist/local/servers.js')).startLocalServers(job.dataDir, [job.bucket])
+  ? await (await import('../dist/local/servers.js')).startLocalServers(job.dataDir, [job.bucket], credentials)
   : undefined;
 const s3 = new S3Client({
   endpoint: servers?.s3Endpoint ?? job.s3Endpoint,
   region: 'us-east-1',
-  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  credentials,
   forcePathStyle: true,
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
