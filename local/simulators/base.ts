@@ -91,6 +91,9 @@ export abstract class ProviderSimulator {
   /** Requests being answered right now, and the most there ever were at once. */
   inFlight = 0;
   maxInFlight = 0;
+  /** The same, per endpoint (a listing is not a download). */
+  private readonly inFlightOf = new Map<string, number>();
+  readonly maxInFlightOf = new Map<string, number>();
   private readonly faults: Array<Fault & { remaining: number }> = [];
   private readonly audioCache = new Map<string, SyntheticWav>();
   protected readonly idlessInListing = new Set<string>();
@@ -313,10 +316,12 @@ export abstract class ProviderSimulator {
     if (fault?.kind === 'slow') {
       const chunkBytes = fault.chunkBytes ?? 4096;
       for (let position = 0; position < wav.size; position += chunkBytes) {
+        // Between chunks only: after the last one the client has the whole Content-Length, and an
+        // answer still "in flight" here while the client moves on would miscount concurrency.
+        if (position > 0) await sleep(fault.chunkDelayMs ?? 50);
         if (!response.write(wav.slice(position, Math.min(wav.size, position + chunkBytes)))) {
           await once(response, 'drain');
         }
-        await sleep(fault.chunkDelayMs ?? 50);
       }
       response.end();
       return;
@@ -347,11 +352,15 @@ export abstract class ProviderSimulator {
     this.requests.push(entry);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const ofEndpoint = (this.inFlightOf.get(endpoint) ?? 0) + 1;
+    this.inFlightOf.set(endpoint, ofEndpoint);
+    this.maxInFlightOf.set(endpoint, Math.max(this.maxInFlightOf.get(endpoint) ?? 0, ofEndpoint));
     response.on('finish', () => {
       entry.status = response.statusCode;
     });
     response.on('close', () => {
       this.inFlight -= 1;
+      this.inFlightOf.set(endpoint, (this.inFlightOf.get(endpoint) ?? 1) - 1);
     });
     const fault = this.take(endpoint, [
       'rate-limit',
