@@ -19,6 +19,7 @@ import { nextRun, parseSchedule } from '../lambdas/core/schedule.ts';
 import type { HttpEvent, HttpResult } from '../lambdas/handlers/http.ts';
 import { createIntakeHandler } from '../lambdas/handlers/intake.ts';
 import { createQueryHandler } from '../lambdas/handlers/query.ts';
+import { settledWithin } from './settle.ts';
 import { type LocalStackOptions, type OwnedLocalStack, publishServe, startLocalStack } from './stack.ts';
 
 export interface ServeOptions extends LocalStackOptions {
@@ -277,8 +278,10 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
       const running = [...stack.stepFunctions.executions.values()].filter(
         (execution) => execution.status === 'RUNNING',
       );
-      const grace = new Promise((resolve) => setTimeout(resolve, options.shutdownGraceMs ?? 10_000).unref());
-      await Promise.race([Promise.allSettled(running.map((execution) => execution.done)), grace]);
+      await settledWithin(
+        running.map((execution) => execution.done),
+        options.shutdownGraceMs ?? 10_000,
+      );
       const unfinished = running.filter((execution) => execution.status === 'RUNNING').length;
       if (unfinished > 0)
         logger.warn('stopping with executions still running; they resume on the next start', { unfinished });

@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { settledWithin } from './settle.ts';
 
 export interface LocalCredentials {
   accessKeyId: string;
@@ -195,8 +196,7 @@ export function guardServer(
   // dynalite closes its database under a request still running (a read then a write), and the
   // second step then throws where nothing catches it: so a closing server is first drained.
   let draining = false;
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  const answering = new Set<Promise<void>>();
   server.removeAllListeners('request');
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const pass = () => {
@@ -204,11 +204,10 @@ export function guardServer(
         response.writeHead(503, { connection: 'close' }).end();
         return;
       }
-      inFlight += 1;
-      response.once('close', () => {
-        inFlight -= 1;
-        if (inFlight === 0) drained?.();
+      const answered = new Promise<void>((resolve) => response.once('close', resolve)).then(() => {
+        answering.delete(answered);
       });
+      answering.add(answered);
       for (const handler of handlers) handler(request, response);
     };
     if (!options.readBody) {
@@ -250,15 +249,8 @@ export function guardServer(
   return {
     drain() {
       draining = true;
-      if (inFlight === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        // A client that never finishes its request must not keep the process from stopping.
-        const bound = setTimeout(resolve, DRAIN_BOUND_MS);
-        drained = () => {
-          clearTimeout(bound);
-          resolve();
-        };
-      });
+      // A client that never finishes its request must not keep the process from stopping.
+      return settledWithin(answering, DRAIN_BOUND_MS);
     },
   };
 }

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { settledWithin } from './settle.ts';
 import { type LocalCredentials, refuseJson, verifySigV4 } from './sigv4.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalDefinition } from './template.ts';
 
@@ -476,14 +477,7 @@ export class LocalStepFunctions {
    * after a bound: a run waiting on a slow provider resumes with its execution next start.
    */
   async close(): Promise<void> {
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.invocations]),
-      new Promise((resolve) => {
-        bound = setTimeout(resolve, CLOSE_BOUND_MS);
-      }),
-    ]);
-    clearTimeout(bound);
+    await settledWithin(this.invocations, CLOSE_BOUND_MS);
     const server = this.server;
     this.server = undefined;
     if (server) {
