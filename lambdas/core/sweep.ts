@@ -122,11 +122,10 @@ export async function sweepStep(
   if (!record.active) await ledger.resetInFlight(accountId);
   const active = record.active ?? (await newPass(deps, state, record, now()));
 
-  const paced = await pace(deps, state, now());
-  if (paced) {
-    await ledger.put(accountId, key, { ...record, active });
-    return { ...next, ...paced, progress: progressOf(active) };
-  }
+  // A new pass starts the count at zero: only a pass under way can have enough in flight. Its
+  // checkpoint is stored already, so a waiting unit writes nothing.
+  const paced = record.active && (await pace(deps, accountId, state.pacing, now()));
+  if (paced) return { ...next, ...paced, progress: progressOf(active) };
 
   if ((state.units ?? 0) >= (deps.maxUnits ?? DEFAULT_MAX_UNITS) && deps.sweepStarter) {
     // The checkpoint is stored: the continuation picks the pass up under the same lease holder.
@@ -211,15 +210,17 @@ export const PACING_STALE_MS = 15 * 60_000;
  */
 async function pace(
   deps: SweepStepDeps,
-  state: Partial<SweepState>,
+  accountId: string,
+  previous: SweepState['pacing'],
   now: number,
 ): Promise<Pick<SweepState, 'status' | 'waitSeconds' | 'pacing'> | undefined> {
-  const accountId = (state as SweepRequest).accountId;
   const inFlight = await deps.ledger.inFlight(accountId);
   if (inFlight < deps.settings.maxInFlight) return undefined;
-  const lowered = !state.pacing || inFlight < state.pacing.lowest;
-  const pacing = lowered ? { lowest: inFlight, since: new Date(now).toISOString() } : state.pacing;
-  if (pacing && now - Date.parse(pacing.since) >= PACING_STALE_MS) {
+  const pacing =
+    previous && inFlight >= previous.lowest
+      ? previous
+      : { lowest: inFlight, since: new Date(now).toISOString() };
+  if (now - Date.parse(pacing.since) >= PACING_STALE_MS) {
     await deps.ledger.resetInFlight(accountId);
     return undefined;
   }

@@ -221,12 +221,8 @@ class NotifyOnAlarm implements IAspect {
  * count of the group, no data counted as none. Per account, 200 accounts would need 200 alarms
  * beside their 200 schedules, past CloudFormation's 500 resources.
  */
-function noSweepAlarms(
-  scope: Construct,
-  accounts: readonly (MeteredAccount & { readonly schedule: string })[],
-  missed: number,
-): Alarm[] {
-  const bySchedule = new Map<string, (MeteredAccount & { readonly schedule: string })[]>();
+function noSweepAlarms(scope: Construct, accounts: readonly MonitoredAccount[], missed: number): Alarm[] {
+  const bySchedule = new Map<string, MonitoredAccount[]>();
   for (const account of accounts) {
     const group = bySchedule.get(account.schedule) ?? [];
     group.push(account);
