@@ -342,6 +342,8 @@ export interface SweepCheckpoint {
   startedAt: string;
   /** The next listing unit's position (`ListPage.next`); undefined before the first page. */
   position?: string;
+  /** The last recording handed over of the page at `position`, while that page is part done. */
+  handedThrough?: string;
   pages: number;
   listed: number;
   started: number;

@@ -2,10 +2,12 @@
  * A sweep of one account, in bounded units. Deployed, each unit is one task of the account's
  * sweep workflow: take the account's lease, read the pass's checkpoint, list one provider page
  * (or one Bandwidth time slice) from the checkpointed position, hand its recordings to the ingest
- * workflow, and store the next position before the next unit. Memory and time per unit are
- * bounded by the page, never by the account's history. The cursor moves only once a pass has
- * completed, so a pass interrupted anywhere resumes from its last checkpoint and loses nothing.
+ * workflow as the account's in-flight executions make room, and store the next position before
+ * the next unit. Memory and time per unit are bounded by the page, never by the account's
+ * history. The cursor moves only once a pass has completed, so a pass interrupted anywhere
+ * resumes from its last checkpoint and loses nothing.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { type AccountConfig, maxConcurrencyOf } from './config.ts';
 import { SweepIncompleteError } from './errors.ts';
@@ -88,7 +90,13 @@ export interface SweepStepDeps {
   maxUnits?: number;
   /** Parallel StartExecution calls. Default 8. */
   concurrency?: number;
+  /**
+   * How long a unit waits in-process for room to hand over the rest of its page before it
+   * checkpoints where it got to and lets the workflow wait. Default 60 s.
+   */
+  unitBudgetMs?: number;
   now?: () => number;
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 export const DEFAULT_LEASE_MS = 15 * 60_000;
@@ -124,8 +132,8 @@ export async function sweepStep(
 
   // A new pass starts the count at zero: only a pass under way can have enough in flight. Its
   // checkpoint is stored already, so a waiting unit writes nothing.
-  const paced = record.active && (await pace(deps, accountId, state.pacing, now()));
-  if (paced) return { ...next, ...paced, progress: progressOf(active) };
+  const paced = record.active ? await pace(deps, accountId, state.pacing, now()) : { inFlight: 0 };
+  if ('status' in paced) return { ...next, ...paced, progress: progressOf(active) };
 
   if ((state.units ?? 0) >= (deps.maxUnits ?? DEFAULT_MAX_UNITS) && deps.sweepStarter) {
     // The checkpoint is stored: the continuation picks the pass up under the same lease holder.
@@ -144,16 +152,14 @@ export async function sweepStep(
   }
 
   const page = await adapter.listPage(active.window, active.position);
-  const counts = await handOverPage(deps, page.recordings);
-  // After the starts: a unit that dies between the two leaves the count low, never stuck high.
-  await ledger.addInFlight(accountId, counts.started);
+  const handedAll = await handOverAsRoomAllows(deps, accountId, active, page.recordings, paced.inFlight);
+  if (!handedAll) {
+    // The account stayed full for the unit's whole budget: the rest of the page waits.
+    await ledger.put(accountId, key, { ...record, active });
+    return { ...next, progress: progressOf(active) };
+  }
   active.pages += 1;
-  active.listed += page.recordings.length;
-  active.started += counts.started;
-  active.alreadyDone += counts.alreadyDone;
-  active.alreadyRunning += counts.alreadyRunning;
-  if (counts.newest && (!active.newest || counts.newest > active.newest)) active.newest = counts.newest;
-
+  delete active.handedThrough;
   if (page.next !== undefined) {
     active.position = page.next;
     await ledger.put(accountId, key, { ...record, active });
@@ -201,30 +207,86 @@ async function newPass(
 export const PACING_WAIT_SECONDS = 10;
 /** A count that has not fallen for this long is stale (a decrement was lost): it is reset. */
 export const PACING_STALE_MS = 15 * 60_000;
+/** How often a unit with recordings left to hand over looks at the count while it waits. */
+const ROOM_POLL_MS = 500;
+const DEFAULT_UNIT_BUDGET_MS = 60_000;
 
 /**
- * The next page waits while the account has `maxInFlight` executions in flight: a sweep that
- * handed over a whole history at once would leave thousands of executions contending for the
- * provider's few slots, each backing off, so that freed slots sit idle. Each page still goes out
- * whole, so in flight stays below `maxInFlight` plus one page.
+ * A unit hands over only while the account has fewer than `maxInFlight` executions in flight:
+ * a sweep that handed over a whole history at once would leave thousands of executions
+ * contending for the provider's few slots, each backing off further, so that freed slots sit
+ * idle. Returns the count when there is room, or the wait when there is none.
  */
 async function pace(
   deps: SweepStepDeps,
   accountId: string,
   previous: SweepState['pacing'],
   now: number,
-): Promise<Pick<SweepState, 'status' | 'waitSeconds' | 'pacing'> | undefined> {
+): Promise<{ inFlight: number } | Pick<SweepState, 'status' | 'waitSeconds' | 'pacing'>> {
   const inFlight = await deps.ledger.inFlight(accountId);
-  if (inFlight < deps.settings.maxInFlight) return undefined;
+  if (inFlight < deps.settings.maxInFlight) return { inFlight };
   const pacing =
     previous && inFlight >= previous.lowest
       ? previous
       : { lowest: inFlight, since: new Date(now).toISOString() };
   if (now - Date.parse(pacing.since) >= PACING_STALE_MS) {
     await deps.ledger.resetInFlight(accountId);
-    return undefined;
+    return { inFlight: 0 };
   }
   return { status: 'waiting', waitSeconds: PACING_WAIT_SECONDS, pacing };
+}
+
+/**
+ * Hands the page's recordings over in chunks of the room left under `maxInFlight`, waiting
+ * in-process for room while the unit's budget lasts, so the account's executions stay few and
+ * each waits briefly for a provider slot. Counts into the checkpoint what it handed over; false
+ * when the budget ran out first (`handedThrough` then says where the page resumes).
+ */
+async function handOverAsRoomAllows(
+  deps: SweepStepDeps,
+  accountId: string,
+  active: SweepCheckpoint,
+  recordings: readonly Recording[],
+  inFlightAtStart: number,
+): Promise<boolean> {
+  const now = deps.now ?? Date.now;
+  const wait = deps.sleep ?? sleep;
+  const deadline = now() + (deps.unitBudgetMs ?? DEFAULT_UNIT_BUDGET_MS);
+  const rest = notYetHandedOver(recordings, active.handedThrough);
+  let inFlight = inFlightAtStart;
+  for (let offset = 0; offset < rest.length; ) {
+    const room = deps.settings.maxInFlight - inFlight;
+    if (room <= 0) {
+      if (now() >= deadline) return false;
+      await wait(ROOM_POLL_MS);
+      inFlight = await deps.ledger.inFlight(accountId);
+      continue;
+    }
+    const chunk = rest.slice(offset, offset + room);
+    const counts = await handOverChunk(deps, chunk);
+    // After the starts: a unit that dies between the two leaves the count low, never stuck high.
+    await deps.ledger.addInFlight(accountId, counts.started);
+    inFlight += counts.started;
+    offset += chunk.length;
+    active.listed += chunk.length;
+    active.started += counts.started;
+    active.alreadyDone += counts.alreadyDone;
+    active.alreadyRunning += counts.alreadyRunning;
+    if (counts.newest && (!active.newest || counts.newest > active.newest)) active.newest = counts.newest;
+    active.handedThrough = recordingId(chunk[chunk.length - 1] as Recording);
+  }
+  return true;
+}
+
+/**
+ * The page's recordings after the last one handed over, found by id: a page listed again may
+ * have shifted since. Not found, the whole page goes again (a second hand-over finds the
+ * executions that exist), so nothing is skipped.
+ */
+function notYetHandedOver(recordings: readonly Recording[], handedThrough?: string): readonly Recording[] {
+  if (!handedThrough) return recordings;
+  const last = recordings.findIndex((recording) => recordingId(recording) === handedThrough);
+  return recordings.slice(last + 1);
 }
 
 interface PageCounts {
@@ -234,8 +296,8 @@ interface PageCounts {
   newest?: string;
 }
 
-/** Hands one page over; any recording that could not be handed over fails the unit (it is retried). */
-async function handOverPage(deps: SweepStepDeps, recordings: readonly Recording[]): Promise<PageCounts> {
+/** Hands recordings over; any that could not be handed over fails the unit (it is retried). */
+async function handOverChunk(deps: SweepStepDeps, recordings: readonly Recording[]): Promise<PageCounts> {
   const known = await deps.index.getMany(recordings.map((recording) => recordingId(recording)));
   const counts: PageCounts = { started: 0, alreadyDone: 0, alreadyRunning: 0 };
   const failures: string[] = [];
@@ -264,7 +326,7 @@ async function handOverPage(deps: SweepStepDeps, recordings: readonly Recording[
   );
   if (failures.length > 0) {
     throw new SweepIncompleteError(
-      `${deps.adapter.who}: ${failures.length} of ${recordings.length} recordings of a page could not be handed to the workflow (first: ${failures[0]}); the pass stays at that page`,
+      `${deps.adapter.who}: ${failures.length} of ${recordings.length} recordings of a page could not be handed to the workflow (first: ${failures[0]}); the pass stays at that point of the page`,
     );
   }
   return counts;
@@ -275,8 +337,11 @@ function progressOf(active: SweepCheckpoint): SweepProgress {
   return { passId, kind, pages, listed, started, alreadyDone, alreadyRunning };
 }
 
-/** Enough queued per provider slot that a slot never idles between pages. */
-export const IN_FLIGHT_PER_SLOT = 25;
+/**
+ * Enough executions per provider slot that a freed slot is taken at once (the others are in
+ * their other steps, or waiting), and few enough that none waits long for a slot.
+ */
+export const IN_FLIGHT_PER_SLOT = 4;
 
 /** Longer than any call plus any provider's delay in listing it, by a wide margin. */
 export const DEFAULT_LOOKBACK_HOURS = 24;

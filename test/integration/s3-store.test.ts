@@ -2,6 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ArchiveStore } from '../../lambdas/aws/s3-store.ts';
 import { type LocalArchive, openLocalArchive } from '../../local/stack.ts';
@@ -74,5 +81,79 @@ describe('S3ArchiveStore on the local S3 server', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await store.find(key.replace(/wav$/, ''))).toBeUndefined();
+  });
+});
+
+describe('the local S3 server: listings from its key index', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callvault-s3-list-'));
+  const bucket = 'callvault-audio';
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  async function listAll(archive: LocalArchive, input: Omit<ListObjectsV2CommandInput, 'Bucket'>) {
+    const keys: string[] = [];
+    const prefixes: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await archive.s3.send(
+        new ListObjectsV2Command({ Bucket: bucket, ...input, ContinuationToken: token }),
+      );
+      keys.push(...(page.Contents ?? []).map((object) => object.Key as string));
+      prefixes.push(...(page.CommonPrefixes ?? []).map((common) => common.Prefix as string));
+      token = page.NextContinuationToken;
+    } while (token);
+    return { keys, prefixes };
+  }
+
+  it('answers prefixes, delimiters, StartAfter and pages in key order, through its own writes and after a restart', async () => {
+    let archive = await openLocalArchive(dataDir);
+    const put = (key: string) =>
+      archive.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: key }));
+    const written = [
+      'b/2026/11/01/r-2.wav',
+      'a/x.wav',
+      'b/2026/11/01/r-1.wav',
+      'b/2026/11/01/r-10.mp3',
+      'b/2026/11/02/r-3.wav',
+      'b/2026.txt',
+      'c.wav',
+    ];
+    for (const key of written) await put(key);
+    const expectAnswers = async () => {
+      expect((await listAll(archive, {})).keys).toEqual([...written].sort());
+      expect((await listAll(archive, { Prefix: 'b/2026/11/01/r-1' })).keys).toEqual([
+        'b/2026/11/01/r-1.wav',
+        'b/2026/11/01/r-10.mp3',
+      ]);
+      expect((await listAll(archive, { Prefix: 'b/2026/11/01/r-1.' })).keys).toEqual([
+        'b/2026/11/01/r-1.wav',
+      ]);
+      expect(await listAll(archive, { Prefix: 'b/', Delimiter: '/' })).toEqual({
+        keys: ['b/2026.txt'],
+        prefixes: ['b/2026/'],
+      });
+      expect((await listAll(archive, { StartAfter: 'b/2026/11/01/r-10.mp3' })).keys).toEqual(
+        [...written].sort().filter((key) => key > 'b/2026/11/01/r-10.mp3'),
+      );
+      expect((await listAll(archive, { MaxKeys: 2 })).keys).toEqual([...written].sort());
+    };
+    await expectAnswers();
+
+    // Deletes and copies keep the index.
+    await archive.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'c.wav' }));
+    await archive.s3.send(
+      new CopyObjectCommand({ Bucket: bucket, Key: 'a/y.wav', CopySource: `${bucket}/a/x.wav` }),
+    );
+    written.splice(written.indexOf('c.wav'), 1, 'a/y.wav');
+    await expectAnswers();
+    expect((await listAll(archive, { Prefix: 'c' })).keys).toEqual([]);
+
+    // A restarted server reads the keys from disk.
+    await archive.close();
+    archive = await openLocalArchive(dataDir);
+    try {
+      await expectAnswers();
+    } finally {
+      await archive.close();
+    }
   });
 });

@@ -43,6 +43,10 @@ function parts(overrides: Partial<SweepStepDeps> = {}) {
     settings: sweepSettings({ provider: 'voipbin' }),
     concurrency: 1,
     now: () => ledger.now,
+    // The clock moves by what a unit sleeps: its in-process waits take no real time.
+    sleep: async (ms: number) => {
+      ledger.now += ms;
+    },
     ...overrides,
   };
   return { adapter, index, ledger, starter, deps };
@@ -268,26 +272,77 @@ describe('sweepStep: one listing unit per call', () => {
 
 describe('sweepStep: paced by the executions in flight', () => {
   const settings = { ...sweepSettings({ provider: 'voipbin' }), maxInFlight: 3 };
+  const started = (starter: FakeStarter) =>
+    starter.calls.map(
+      (call) => (call.input as { ref: { providerRecordingId: string } }).ref.providerRecordingId,
+    );
 
-  it('counts what it hands over, and the next page waits while the account has maxInFlight in flight', async () => {
-    const { adapter, ledger, deps } = parts({ settings });
-    adapter.pageSize = 2;
+  it('hands a page over in chunks of the room under maxInFlight, waiting in-process as outcomes come in', async () => {
+    const { adapter, ledger, starter, deps } = parts({
+      settings,
+      sleep: async (ms: number) => {
+        ledger.now += ms;
+        // Meanwhile two executions record their outcome.
+        await ledger.addInFlight('vb-main', -2);
+      },
+    });
+    const chunks: number[] = [];
+    const addInFlight = ledger.addInFlight.bind(ledger);
+    ledger.addInFlight = async (accountId, delta) => {
+      if (delta > 0) chunks.push(delta);
+      await addInFlight(accountId, delta);
+    };
+    adapter.listed = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((id) => recording(id));
+    const { state, units } = await runPass(deps);
+    expect(units).toBe(1);
+    expect(adapter.pageCalls).toHaveLength(1);
+    expect(chunks).toEqual([3, 2, 1]);
+    expect(started(starter)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6']);
+    expect(state.progress).toMatchObject({ pages: 1, listed: 6, started: 6 });
+  });
+
+  it('when the account stays full for the unit budget, checkpoints after the last recording handed over; the page resumes after it', async () => {
+    const { adapter, ledger, starter, deps } = parts({ settings, unitBudgetMs: 5_000 });
+    adapter.pageSize = 4;
     adapter.listed = ['r1', 'r2', 'r3', 'r4', 'r5'].map((id) => recording(id));
     const first = await sweepStep(deps, { accountId: 'vb-main' }, 'pace-1');
     expect(first.status).toBe('running');
-    expect(await ledger.inFlight('vb-main')).toBe(2);
-    const second = await sweepStep(deps, first, 'pace-1');
-    expect(await ledger.inFlight('vb-main')).toBe(4);
-    // 4 in flight ≥ 3: no listing, a wait, the checkpoint where it was.
-    const waiting = await sweepStep(deps, second, 'pace-1');
+    expect(await ledger.inFlight('vb-main')).toBe(3);
+    expect(ledger.records.get('vb-main#scheduled')?.active).not.toHaveProperty('position');
+    expect(ledger.records.get('vb-main#scheduled')?.active).toMatchObject({
+      handedThrough: recordingId(recording('r3')),
+      listed: 3,
+    });
+    // Still 3 in flight: no listing, a wait, the checkpoint where it was.
+    const waiting = await sweepStep(deps, first, 'pace-1');
     expect(waiting).toMatchObject({ status: 'waiting', waitSeconds: PACING_WAIT_SECONDS });
-    expect(adapter.pageCalls).toHaveLength(2);
-    // Two outcomes recorded: below the limit again, the pass goes on from its checkpoint.
-    await ledger.addInFlight('vb-main', -2);
-    const third = await sweepStep(deps, waiting, 'pace-1');
-    expect(third).not.toHaveProperty('waitSeconds');
-    expect(adapter.pageCalls.map((call) => call.position)).toEqual([undefined, '2', '4']);
-    expect(third.progress).toMatchObject({ listed: 5, started: 5 });
+    expect(adapter.pageCalls).toHaveLength(1);
+    // Outcomes recorded: the same page is listed again and goes on after r3, then the next page.
+    await ledger.addInFlight('vb-main', -3);
+    const resumed = await sweepStep(deps, waiting, 'pace-1');
+    expect(resumed).not.toHaveProperty('waitSeconds');
+    expect(ledger.records.get('vb-main#scheduled')?.active).not.toHaveProperty('handedThrough');
+    await ledger.addInFlight('vb-main', -1);
+    const done = await sweepStep(deps, resumed, 'pace-1');
+    expect(done.status).toBe('done');
+    expect(adapter.pageCalls.map((call) => call.position)).toEqual([undefined, undefined, '4']);
+    expect(started(starter)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
+    expect(done.progress).toMatchObject({ pages: 2, listed: 5, started: 5 });
+  });
+
+  it('a part-done page listed again without its last handed-over recording goes over whole: nothing is skipped', async () => {
+    const { adapter, ledger, starter, deps } = parts({ settings, unitBudgetMs: 0 });
+    adapter.listed = ['r1', 'r2', 'r3', 'r4', 'r5'].map((id) => recording(id));
+    const first = await sweepStep(deps, { accountId: 'vb-main' }, 'pace-3');
+    expect(started(starter)).toEqual(['r1', 'r2', 'r3']);
+    // r3 left the listing (deleted at the provider) while r1–r2 are still running.
+    adapter.listed = adapter.listed.filter((item) => item.providerRecordingId !== 'r3');
+    await ledger.addInFlight('vb-main', -3);
+    const existing = new Set(starter.calls.map((call) => call.name));
+    const again = new FakeStarter((name) => (existing.has(name) ? 'exists' : 'started'));
+    const { state } = await runPass({ ...deps, starter: again, unitBudgetMs: 60_000 }, first, 'pace-3');
+    expect(started(again)).toEqual(['r1', 'r2', 'r4', 'r5']);
+    expect(state.progress).toMatchObject({ listed: 7, started: 5, alreadyRunning: 2 });
   });
 
   it('resets a count that has not fallen for 15 minutes (a lost decrement) instead of waiting forever', async () => {
