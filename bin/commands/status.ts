@@ -1,12 +1,13 @@
 /**
  * `callvault status`: per account, the last sweep and its outcome, the cursor, archived / failed /
  * skipped counts and the oldest unarchived recording's age. Locally from the data directory;
- * with `--deployed`, from the deployed stack's table (found through its outputs), with the
- * user's AWS credentials. Read-only.
+ * with `--deployed`, from the deployed stack's table (found through its outputs) and its
+ * CloudWatch metrics of the last 24 hours, with the user's AWS credentials. Read-only.
  */
 import type { Command } from 'commander';
 import type { RecordingIndex } from '../../lambdas/core/ports.ts';
 import type { AccountStatus, SweepJournal } from '../../lambdas/core/status.ts';
+import type { AccountMetrics, StatusFigure } from '../../lambdas/core/status-metrics.ts';
 import { dataDirOption } from './common.ts';
 
 export interface StatusOptions {
@@ -27,7 +28,7 @@ export async function collectStatus(
   return statuses;
 }
 
-function age(seconds: number | undefined): string {
+function duration(seconds: number | undefined): string {
   if (seconds === undefined) return '';
   if (seconds < 120) return `${seconds} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
@@ -35,10 +36,59 @@ function age(seconds: number | undefined): string {
   return `${Math.round(seconds / 86_400)} d`;
 }
 
-export async function formatStatus(statuses: readonly AccountStatus[]): Promise<string> {
+function byteSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+const FIGURE_HEADERS: Record<StatusFigure, string> = {
+  recordingsArchived: 'archived 24h',
+  bytesArchived: 'bytes 24h',
+  archiveFailures: 'failures 24h',
+  archiveLatencyP50Seconds: 'latency p50',
+  archiveLatencyP99Seconds: 'latency p99',
+  sweepListed: 'listed 24h',
+};
+
+/** The metric columns (`--deployed`), each figure shown in its metric's unit. */
+async function metricColumns(
+  statuses: readonly AccountStatus[],
+): Promise<{ headers: string[]; rows: string[][] }> {
+  const [{ METRICS }, { STATUS_FIGURES }] = await Promise.all([
+    import('../../lambdas/core/metrics.ts'),
+    import('../../lambdas/core/status-metrics.ts'),
+  ]);
+  const figures = Object.keys(STATUS_FIGURES) as StatusFigure[];
+  const shown = (figure: StatusFigure, value: number | undefined): string => {
+    if (value === undefined) return '';
+    const unit = METRICS[STATUS_FIGURES[figure].metric].unit;
+    if (unit === 'Bytes') return byteSize(value);
+    if (unit === 'Seconds') return duration(Math.round(value));
+    return String(value);
+  };
+  return {
+    headers: figures.map((figure) => FIGURE_HEADERS[figure]),
+    rows: statuses.map((status) => figures.map((figure) => shown(figure, status.metrics?.[figure]))),
+  };
+}
+
+/** The table, then a line per failed sweep, then the notes (what could not be read). */
+export async function formatStatus(
+  statuses: readonly AccountStatus[],
+  notes: readonly string[] = [],
+): Promise<string> {
   if (statuses.length === 0) return 'no accounts: give --config, or sweep first';
   const { table } = await import('../../local/report.ts');
-  const rows = statuses.map((status) => [
+  const metrics = statuses.some((status) => status.metrics)
+    ? await metricColumns(statuses)
+    : { headers: [], rows: [] };
+  const rows = statuses.map((status, position) => [
     status.accountId,
     status.provider,
     status.lastSweep?.at ?? 'never',
@@ -47,7 +97,8 @@ export async function formatStatus(statuses: readonly AccountStatus[]): Promise<
     String(status.archived),
     String(status.failed),
     String(status.skipped),
-    age(status.oldestUnarchivedAgeSeconds),
+    duration(status.oldestUnarchivedAgeSeconds),
+    ...(metrics.rows[position] ?? []),
   ]);
   const lines = [
     table(
@@ -61,6 +112,7 @@ export async function formatStatus(statuses: readonly AccountStatus[]): Promise<
         'failed',
         'skipped',
         'oldest failed',
+        ...metrics.headers,
       ],
       rows,
     ),
@@ -73,6 +125,7 @@ export async function formatStatus(statuses: readonly AccountStatus[]): Promise<
       );
     }
   }
+  lines.push(...notes);
   return lines.join('\n');
 }
 
@@ -99,7 +152,42 @@ async function accountsFor(
   return sweeps.accounts();
 }
 
-export async function runStatus(options: StatusOptions): Promise<string> {
+/**
+ * Per account id, the deployed stack's metric figures; or, where CloudWatch denied the read, the
+ * one-line note that says what was not read (the rest of the status stands without it).
+ */
+async function deployedMetrics(
+  accounts: readonly { id: string; provider: string }[],
+): Promise<{ byAccount: Map<string, AccountMetrics> } | { note: string }> {
+  const [
+    { CloudWatchClient },
+    { CloudWatchMetricReader, isAccessDenied },
+    { readStatusMetrics, STATUS_METRIC_NAMES },
+  ] = await Promise.all([
+    import('@aws-sdk/client-cloudwatch'),
+    import('../../lambdas/aws/cloudwatch-metrics.ts'),
+    import('../../lambdas/core/status-metrics.ts'),
+  ]);
+  const cloudwatch = new CloudWatchClient({});
+  try {
+    return { byAccount: await readStatusMetrics(accounts, new CloudWatchMetricReader(cloudwatch)) };
+  } catch (error) {
+    if (!isAccessDenied(error)) throw error;
+    const names = STATUS_METRIC_NAMES.join(', ');
+    return { note: `metrics not read: ${names} (cloudwatch:GetMetricData denied: ${(error as Error).name})` };
+  } finally {
+    cloudwatch.destroy();
+  }
+}
+
+/**
+ * The status as text or JSON. A note on what could not be read ends the text; with `--json` it
+ * goes to `printNote` (stderr), so the output stays JSON.
+ */
+export async function runStatus(
+  options: StatusOptions,
+  printNote: (note: string) => void = (note) => console.error(note),
+): Promise<string> {
   const { resolve } = await import('node:path');
   if (options.deployed) {
     const [{ DynamoDBClient }, { DynamoRecordingIndex }, { DynamoSweepJournal }] = await Promise.all([
@@ -114,8 +202,18 @@ export async function runStatus(options: StatusOptions): Promise<string> {
       const index = new DynamoRecordingIndex(dynamo, tableName);
       const sweeps = new DynamoSweepJournal(dynamo, tableName);
       const accounts = await accountsFor(options, sweeps);
-      const statuses = await collectStatus(accounts, { index, sweeps });
-      return options.json ? JSON.stringify(statuses, null, 2) : formatStatus(statuses);
+      const [counted, metrics] = await Promise.all([
+        collectStatus(accounts, { index, sweeps }),
+        deployedMetrics(accounts),
+      ]);
+      const statuses =
+        'byAccount' in metrics
+          ? counted.map((status) => ({ ...status, metrics: metrics.byAccount.get(status.accountId) }))
+          : counted;
+      const notes = 'note' in metrics ? [metrics.note] : [];
+      if (!options.json) return formatStatus(statuses, notes);
+      for (const note of notes) printNote(note);
+      return JSON.stringify(statuses, null, 2);
     } finally {
       dynamo.destroy();
     }
@@ -145,7 +243,10 @@ export function registerStatus(program: Command): void {
     )
     .option('--config <file>', 'the accounts to show (default: every account that has swept)')
     .addOption(dataDirOption())
-    .option('--deployed', 'read the deployed stack (your AWS credentials) instead of the local archive')
+    .option(
+      '--deployed',
+      "read the deployed stack's table and its last 24 h of metrics (your AWS credentials) instead of the local archive",
+    )
     .option('--stack <name>', 'the deployed stack, with --deployed', 'Callvault')
     .option('--json', 'print JSON')
     .action(async (options: StatusOptions) => {

@@ -49,6 +49,21 @@ export interface MetricDimensions {
   provider: string;
 }
 
+/**
+ * The dimensions a metric is read under, for one of `DIMENSION_SETS`: one account (with its
+ * provider), or the whole service. The alarms, the dashboard and `status --deployed` all ask this.
+ */
+export function metricDimensions(
+  account: { id: string; provider: string } | 'service',
+): Record<string, string> {
+  if (account === 'service') return { [DIMENSIONS.service]: METRICS_SERVICE };
+  return {
+    [DIMENSIONS.service]: METRICS_SERVICE,
+    [DIMENSIONS.account]: account.id,
+    [DIMENSIONS.provider]: account.provider,
+  };
+}
+
 /** The port the handlers emit through. */
 export interface Metrics {
   add(name: MetricName, value: number, dimensions: MetricDimensions): void;

@@ -5,6 +5,7 @@
  */
 import type { Metrics } from './metrics.ts';
 import type { RecordingIndex } from './ports.ts';
+import type { AccountMetrics } from './status-metrics.ts';
 
 /** The outcome of one sweep, as the sweep workflow records it. */
 export interface SweepRun {
@@ -39,6 +40,8 @@ export interface AccountStatus {
   erased: number;
   /** Age in seconds of the oldest failed recording (by its start), if any. */
   oldestUnarchivedAgeSeconds?: number;
+  /** The deployed stack's CloudWatch figures over the last 24 hours (`status --deployed`). */
+  metrics?: AccountMetrics;
 }
 
 /** Reads every entry of the account (paged): fine for a laptop's archive, a full read in AWS. */

@@ -1,11 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
-import {
-  DIMENSIONS,
-  METRICS_NAMESPACE,
-  METRICS_SERVICE,
-  type MetricName,
-} from '../../lambdas/core/metrics.ts';
+import { METRICS_NAMESPACE, type MetricName, metricDimensions } from '../../lambdas/core/metrics.ts';
 
 export interface MeteredAccount {
   readonly id: string;
@@ -21,15 +16,10 @@ export function appMetric(
   account: MeteredAccount | 'service',
   options: MetricOptions = {},
 ): Metric {
-  const dimensionsMap: Record<string, string> = { [DIMENSIONS.service]: METRICS_SERVICE };
-  if (account !== 'service') {
-    dimensionsMap[DIMENSIONS.account] = account.id;
-    dimensionsMap[DIMENSIONS.provider] = account.provider;
-  }
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName: name,
-    dimensionsMap,
+    dimensionsMap: metricDimensions(account),
     statistic: 'Sum',
     period: Duration.minutes(5),
     ...options,

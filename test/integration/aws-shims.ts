@@ -1,10 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listen, shut } from '../helpers/http-server.ts';
+import {
+  CLOUDWATCH_TARGET_PREFIX,
+  type MetricDataOptions,
+  type MetricDataRequest,
+  metricDataEndpoint,
+} from './cloudwatch-shim.ts';
 
 export interface AwsShims {
   endpoint: string;
   /** Every API call received, as `Service.Action`. */
   calls: string[];
+  /** Every CloudWatch GetMetricData request, as received. */
+  metricDataRequests: MetricDataRequest[];
   close(): Promise<void>;
 }
 
@@ -22,8 +30,11 @@ export async function startAwsShims(options: {
   secrets?: Record<string, string>;
   /** Stack name → its outputs. */
   stacks?: Record<string, Record<string, string>>;
+  /** What CloudWatch holds (no datapoints unless given). */
+  metrics?: MetricDataOptions;
 }): Promise<AwsShims> {
   const calls: string[] = [];
+  const cloudWatch = metricDataEndpoint(options.metrics ?? { datapoints: [] });
   const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}-AbCdEf`;
 
   function secretsManager(target: string, input: { SecretId?: string }, response: ServerResponse) {
@@ -99,6 +110,10 @@ export async function startAwsShims(options: {
         const target = request.headers['x-amz-target'];
         if (typeof target === 'string' && target.startsWith('secretsmanager.')) {
           secretsManager(target, JSON.parse(body || '{}') as { SecretId?: string }, response);
+        } else if (typeof target === 'string' && target.startsWith(CLOUDWATCH_TARGET_PREFIX)) {
+          const action = target.slice(CLOUDWATCH_TARGET_PREFIX.length);
+          calls.push(`CloudWatch.${action}`);
+          cloudWatch.handle(action, request.headers, body, response);
         } else {
           cloudFormation(new URLSearchParams(body), response);
         }
@@ -106,5 +121,10 @@ export async function startAwsShims(options: {
       () => response.writeHead(500).end(),
     );
   });
-  return { endpoint: await listen(server), calls, close: () => shut(server) };
+  return {
+    endpoint: await listen(server),
+    calls,
+    metricDataRequests: cloudWatch.requests,
+    close: () => shut(server),
+  };
 }

@@ -84,6 +84,17 @@ describe('CLI start-up', () => {
     expect(JSON.parse(listed.stdout)).toHaveLength(2);
     for (const pattern of WORKFLOW_ONLY)
       expect(listed.modules.filter((path) => pattern.test(path))).toEqual([]);
+
+    const status = await callvault('status', '--data-dir', dataDir);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^vb\s+voipbin\s+\S+Z\s+succeeded\s/m);
+    // CloudWatch is read by `status --deployed` only.
+    expect(packagesOf(status.modules)).not.toContain('@aws-sdk/client-cloudwatch');
+    expect(
+      status.modules.filter((path) => path.includes('cloudwatch') || path.includes('status-metrics')),
+    ).toEqual([]);
+    for (const pattern of WORKFLOW_ONLY)
+      expect(status.modules.filter((path) => pattern.test(path))).toEqual([]);
   }, 120_000);
 
   it('lists a new data directory without loading the workflow, and says there is no archive', async () => {

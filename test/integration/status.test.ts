@@ -1,11 +1,16 @@
 /**
  * `callvault status` on the local stack: what the sweeps recorded, the cursor, the counts and the
  * oldest failed recording; and `--deployed`, the same table found through the stack's outputs
- * (CloudFormation answered by aws-shims.ts, DynamoDB by the local stack's dynalite).
+ * (CloudFormation answered by aws-shims.ts, DynamoDB by the local stack's dynalite) with the
+ * last 24 hours of each account's metrics (CloudWatch GetMetricData answered by cloudwatch-shim.ts
+ * from the datapoints below, over HTTP in the SDK's own protocol).
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collectStatus, formatStatus, runStatus } from '../../bin/commands/status.ts';
+import { CloudWatchMetricReader } from '../../lambdas/aws/cloudwatch-metrics.ts';
 import { type AccountStatus, reportSweep } from '../../lambdas/core/status.ts';
+import { readStatusMetrics } from '../../lambdas/core/status-metrics.ts';
 import { harvest } from '../../local/harvest.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
@@ -13,8 +18,17 @@ import { LOCAL_TABLE } from '../../local/stack.ts';
 import { LOCAL_REGION } from '../../local/template.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
+import type { Datapoint } from './cloudwatch-shim.ts';
 
 const TOKEN = 'wrong-token-s3cr3t';
+const HOUR = 3_600_000;
+
+/** Spelled out here rather than taken from lambdas/core/metrics.ts: this is what CloudWatch holds. */
+const accountDimensions = (account: string) => ({ service: 'callvault', account, provider: 'voipbin' });
+
+const deniedNote = (errorName: string) =>
+  'metrics not read: RecordingsArchived, BytesArchived, ArchiveFailures, ArchiveLatencySeconds, SweepListed ' +
+  `(cloudwatch:GetMetricData denied: ${errorName})`;
 
 describe('callvault status', () => {
   let simulator: VoipbinSimulator;
@@ -26,6 +40,34 @@ describe('callvault status', () => {
     { id: 'vb-bad', provider: 'voipbin' },
   ];
   const failedStart = new Date(now.getTime() - 2 * 86_400_000).toISOString();
+  const emitted = (
+    account: string,
+    metricName: string,
+    value: number,
+    hoursAgo: number,
+    dimensions: Record<string, string> = accountDimensions(account),
+  ): Datapoint => ({
+    namespace: 'callvault',
+    metricName,
+    dimensions,
+    at: new Date(now.getTime() - hoursAgo * HOUR),
+    value,
+  });
+  const datapoints: Datapoint[] = [
+    ...[1, 2, 3].flatMap((hoursAgo) => [
+      emitted('vb', 'RecordingsArchived', 1, hoursAgo),
+      emitted('vb', 'BytesArchived', 1000 * hoursAgo, hoursAgo),
+    ]),
+    // Outside the 24 hours; the whole service's series; another namespace: none of them counts.
+    emitted('vb', 'RecordingsArchived', 1, 25),
+    emitted('vb', 'RecordingsArchived', 7, 1, { service: 'callvault' }),
+    { ...emitted('vb', 'RecordingsArchived', 5, 1), namespace: 'other' },
+    // Ten latencies, 10 s to 100 s: p50 is 50 s and p99 100 s (nearest rank).
+    ...Array.from({ length: 10 }, (_, n) => emitted('vb', 'ArchiveLatencySeconds', 10 * (n + 1), n + 1)),
+    emitted('vb', 'SweepListed', 3, 1),
+    emitted('vb-bad', 'ArchiveFailures', 1, 4),
+    emitted('vb-bad', 'ArchiveFailures', 1, 5),
+  ];
 
   beforeAll(async () => {
     simulator = new VoipbinSimulator({ recordings: sampleRecordings(3, { prefix: 'st' }) });
@@ -48,6 +90,7 @@ describe('callvault status', () => {
     });
     shims = await startAwsShims({
       stacks: { Callvault: { TableName: LOCAL_TABLE } },
+      metrics: { datapoints },
     });
   }, 120_000);
   afterAll(async () => {
@@ -131,19 +174,159 @@ describe('callvault status', () => {
     expect((await stack.archive.sweeps.last('lag'))?.error).toBeUndefined();
   });
 
-  it('--deployed: finds the table through the stack outputs and reads the same', async () => {
-    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', shims.endpoint);
+  /** The operator's environment: the AWS endpoints of `aws`, the local DynamoDB, this run's credentials. */
+  const deployedAt = (aws: AwsShims) => {
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDFORMATION', aws.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDWATCH', aws.endpoint);
     vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', stack.endpoints.dynamodb);
     vi.stubEnv('AWS_REGION', LOCAL_REGION);
     // The local DynamoDB takes only this run's credentials, as the deployed one takes only the operator's.
     vi.stubEnv('AWS_ACCESS_KEY_ID', stack.endpoints.credentials.accessKeyId);
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', stack.endpoints.credentials.secretAccessKey);
+  };
+
+  it('--deployed: finds the table through the stack outputs and reads the same, with 24 h of metrics', async () => {
+    deployedAt(shims);
     const json = await runStatus({ deployed: true, stack: 'Callvault', dataDir: '.', json: true });
+    const readAt = Date.now();
     // Without --config, every account that swept: these two and the metrics test's 'lag'.
-    expected((JSON.parse(json) as AccountStatus[]).filter((status) => status.accountId !== 'lag'));
-    expect(shims.calls).toEqual(['CloudFormation.DescribeStacks']);
+    const statuses = (JSON.parse(json) as AccountStatus[]).filter((status) => status.accountId !== 'lag');
+    expected(statuses);
+    const [good, bad] = statuses;
+    expect(good?.metrics).toEqual({
+      from: expect.any(String),
+      to: expect.any(String),
+      recordingsArchived: 3,
+      bytesArchived: 6000,
+      archiveFailures: 0,
+      archiveLatencyP50Seconds: 50,
+      archiveLatencyP99Seconds: 100,
+      sweepListed: 3,
+    });
+    // No data: counts are 0, latencies absent.
+    expect(bad?.metrics).toEqual({
+      from: good?.metrics?.from,
+      to: good?.metrics?.to,
+      recordingsArchived: 0,
+      bytesArchived: 0,
+      archiveFailures: 2,
+      sweepListed: 0,
+    });
+    const to = Date.parse(good?.metrics?.to ?? '');
+    expect(good?.metrics?.to).toMatch(/:00\.000Z$/);
+    expect(readAt - to).toBeLessThan(120_000);
+    expect(to - Date.parse(good?.metrics?.from ?? '')).toBe(24 * HOUR);
+    expect(shims.calls).toEqual(['CloudFormation.DescribeStacks', 'CloudWatch.GetMetricData']);
+
+    // One call: six queries for each of the three accounts, over the window, one period.
+    const [request] = shims.metricDataRequests;
+    expect(shims.metricDataRequests).toHaveLength(1);
+    expect(request?.MetricDataQueries).toHaveLength(18);
+    expect(request?.StartTime).toBe(Date.parse(good?.metrics?.from ?? '') / 1000);
+    expect(request?.EndTime).toBe(to / 1000);
+    const queriesOf = (account: string) =>
+      request?.MetricDataQueries.filter(({ MetricStat }) =>
+        MetricStat.Metric.Dimensions?.some(({ Name, Value }) => Name === 'account' && Value === account),
+      ).map(({ MetricStat, ReturnData }) => ({ ...MetricStat, ReturnData }));
+    const dimensions = Object.entries(accountDimensions('vb')).map(([Name, Value]) => ({ Name, Value }));
+    expect(queriesOf('vb')).toEqual(
+      [
+        ['RecordingsArchived', 'Sum'],
+        ['BytesArchived', 'Sum'],
+        ['ArchiveFailures', 'Sum'],
+        ['ArchiveLatencySeconds', 'p50'],
+        ['ArchiveLatencySeconds', 'p99'],
+        ['SweepListed', 'Sum'],
+      ].map(([MetricName, Stat]) => ({
+        Metric: { Namespace: 'callvault', MetricName, Dimensions: dimensions },
+        Period: 86_400,
+        Stat,
+        ReturnData: true,
+      })),
+    );
+
+    const text = await runStatus({ deployed: true, stack: 'Callvault', dataDir: '.' });
+    expect(text).toMatch(
+      /^account .* oldest failed\s+archived 24h\s+bytes 24h\s+failures 24h\s+latency p50\s+latency p99\s+listed 24h$/m,
+    );
+    expect(text).toMatch(
+      /^vb\s+voipbin\s+\S+Z\s+succeeded\s+\S+\s+3\s+1\s+0\s+2 d\s+3\s+6\.0 kB\s+0\s+50 s\s+100 s\s+3$/m,
+    );
+    expect(text).toMatch(/^vb-bad\s+voipbin\s+\S+Z\s+failed\s+0\s+0\s+0\s+0\s+0 B\s+2\s+0$/m);
+    expect(text).not.toContain('metrics not read');
+
     await expect(runStatus({ deployed: true, stack: 'Nope', dataDir: '.' })).rejects.toThrow(
       /Nope does not exist/,
     );
+  });
+
+  it.each([
+    ['with the query-compatible error header', 'query-compatible', 'AccessDenied'],
+    ['as a JSON error type alone', 'json', 'AccessDeniedException'],
+  ] as const)(
+    '--deployed, GetMetricData denied %s: the table without metrics, and a note naming them',
+    async (_, deny, errorName) => {
+      const denying = await startAwsShims({
+        stacks: { Callvault: { TableName: LOCAL_TABLE } },
+        metrics: { datapoints, deny },
+      });
+      try {
+        deployedAt(denying);
+        const note = deniedNote(errorName);
+        const text = await runStatus({ deployed: true, stack: 'Callvault', dataDir: '.' });
+        expect(text).toMatch(/^vb\s+voipbin\s+\S+Z\s+succeeded\s+\S+\s+3\s+1\s+0\s+2 d$/m);
+        expect(text).not.toContain('archived 24h');
+        expect(text.split('\n').at(-1)).toBe(note);
+
+        const notes: string[] = [];
+        const json = await runStatus(
+          { deployed: true, stack: 'Callvault', dataDir: '.', json: true },
+          (line) => notes.push(line),
+        );
+        const statuses = (JSON.parse(json) as AccountStatus[]).filter((status) => status.accountId !== 'lag');
+        expected(statuses);
+        expect(statuses.map((status) => status.metrics)).toEqual([undefined, undefined]);
+        expect(notes).toEqual([note]);
+        expect(denying.metricDataRequests).toHaveLength(2);
+      } finally {
+        await denying.close();
+      }
+    },
+  );
+
+  it('reads at most 500 queries a call, and every page of each', async () => {
+    // 90 accounts are 540 queries: a call of 500 and one of 40.
+    const many = Array.from({ length: 90 }, (_, n) => ({ id: `acct${n}`, provider: 'voipbin' }));
+    const paged = await startAwsShims({
+      metrics: {
+        datapoints: many.map((account, n) => emitted(account.id, 'RecordingsArchived', n + 1, 1)),
+        valuesPerPage: 25,
+      },
+    });
+    const cloudwatch = new CloudWatchClient({
+      endpoint: paged.endpoint,
+      region: LOCAL_REGION,
+      credentials: stack.endpoints.credentials,
+    });
+    try {
+      const figures = await readStatusMetrics(many, new CloudWatchMetricReader(cloudwatch));
+      expect(many.map((account) => figures.get(account.id)?.recordingsArchived)).toEqual(
+        many.map((_, n) => n + 1),
+      );
+      // The first call's queries hold 84 of the values (accounts 0 to 83), four pages of 25; the second's 6.
+      expect(
+        paged.metricDataRequests.map((request) => [request.MetricDataQueries.length, request.NextToken]),
+      ).toEqual([
+        [500, undefined],
+        [500, '25'],
+        [500, '50'],
+        [500, '75'],
+        [40, undefined],
+      ]);
+      expect(new Set(paged.metricDataRequests[0]?.MetricDataQueries.map(({ Id }) => Id)).size).toBe(500);
+    } finally {
+      cloudwatch.destroy();
+      await paged.close();
+    }
   });
 });

@@ -1,0 +1,136 @@
+/**
+ * What `status --deployed` adds from CloudWatch: per account, over the last 24 hours, a few
+ * figures, each one statistic of a metric the functions emit (metrics.ts), read under the
+ * account's dimensions. The queries are built and the answers folded here; the call itself is
+ * an adapter's (lambdas/aws/cloudwatch-metrics.ts).
+ */
+import { METRICS_NAMESPACE, type MetricName, metricDimensions } from './metrics.ts';
+
+/**
+ * The figures shown per account, each one statistic of one metric: `Sum` for counts and bytes, a
+ * percentile for latencies (as the dashboard graphs them).
+ */
+export const STATUS_FIGURES = {
+  recordingsArchived: { metric: 'RecordingsArchived', stat: 'Sum' },
+  bytesArchived: { metric: 'BytesArchived', stat: 'Sum' },
+  archiveFailures: { metric: 'ArchiveFailures', stat: 'Sum' },
+  archiveLatencyP50Seconds: { metric: 'ArchiveLatencySeconds', stat: 'p50' },
+  archiveLatencyP99Seconds: { metric: 'ArchiveLatencySeconds', stat: 'p99' },
+  sweepListed: { metric: 'SweepListed', stat: 'Sum' },
+} as const satisfies Record<string, { metric: MetricName; stat: 'Sum' | `p${number}` }>;
+
+export type StatusFigure = keyof typeof STATUS_FIGURES;
+
+/** The metrics the figures read, each named once. */
+export const STATUS_METRIC_NAMES: readonly MetricName[] = [
+  ...new Set(Object.values(STATUS_FIGURES).map((figure) => figure.metric)),
+];
+
+const WINDOW_MS = 24 * 3_600_000;
+
+/** The time span read, UTC. */
+export interface MetricWindow {
+  start: Date;
+  end: Date;
+}
+
+/**
+ * One account's figures over the window (UTC ISO-8601 bounds). A count without data is 0 (the
+ * functions emit only when something happened); a latency without data is absent.
+ */
+export type AccountMetrics = { from: string; to: string } & Partial<Record<StatusFigure, number>>;
+
+/** One GetMetricData query, in CloudWatch's own shape, so the adapter sends it as it is. */
+export interface MetricQuery {
+  Id: string;
+  MetricStat: {
+    Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] };
+    Period: number;
+    Stat: string;
+  };
+  ReturnData: true;
+}
+
+/** One answer to a query (CloudWatch's MetricDataResult); a query's values may span several pages. */
+export interface MetricAnswer {
+  Id?: string;
+  Values?: number[];
+}
+
+/** Where the figures are read: every query answered, over as many calls and pages as it takes. */
+export interface MetricReader {
+  read(queries: readonly MetricQuery[], window: MetricWindow): Promise<MetricAnswer[]>;
+}
+
+/**
+ * The 24 hours up to the last whole minute: CloudWatch keeps standard-resolution data per minute,
+ * so the window holds whole datapoints.
+ */
+function statusMetricsWindow(now: Date): MetricWindow {
+  const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  return { start: new Date(end.getTime() - WINDOW_MS), end };
+}
+
+interface PlannedQuery {
+  query: MetricQuery;
+  accountId: string;
+  figure: StatusFigure;
+}
+
+/** One query per figure and account; the window is a single period, so each answers one value. */
+function planQueries(accounts: readonly { id: string; provider: string }[]): PlannedQuery[] {
+  const planned: PlannedQuery[] = [];
+  for (const account of accounts) {
+    const Dimensions = Object.entries(metricDimensions(account)).map(([Name, Value]) => ({ Name, Value }));
+    for (const figure of Object.keys(STATUS_FIGURES) as StatusFigure[]) {
+      const { metric, stat } = STATUS_FIGURES[figure];
+      planned.push({
+        accountId: account.id,
+        figure,
+        query: {
+          // Ids must start with a lower-case letter and be unique within a call.
+          Id: `q${planned.length}`,
+          MetricStat: {
+            Metric: { Namespace: METRICS_NAMESPACE, MetricName: metric, Dimensions },
+            Period: WINDOW_MS / 1000,
+            Stat: stat,
+          },
+          ReturnData: true,
+        },
+      });
+    }
+  }
+  return planned;
+}
+
+/** Per account id, its figures over the 24 hours up to `now` (the last whole minute). */
+export async function readStatusMetrics(
+  accounts: readonly { id: string; provider: string }[],
+  reader: MetricReader,
+  now: Date = new Date(),
+): Promise<Map<string, AccountMetrics>> {
+  const window = statusMetricsWindow(now);
+  const planned = planQueries(accounts);
+  const answers = await reader.read(
+    planned.map(({ query }) => query),
+    window,
+  );
+  const values = new Map<string, number[]>();
+  for (const answer of answers) {
+    if (answer.Id) values.set(answer.Id, [...(values.get(answer.Id) ?? []), ...(answer.Values ?? [])]);
+  }
+  const byAccount = new Map<string, AccountMetrics>();
+  for (const { query, accountId, figure } of planned) {
+    let metrics = byAccount.get(accountId);
+    if (!metrics) {
+      metrics = { from: window.start.toISOString(), to: window.end.toISOString() };
+      byAccount.set(accountId, metrics);
+    }
+    const answered = values.get(query.Id) ?? [];
+    // A sum adds whatever periods come back; a percentile of the one period has one value, or none.
+    if (STATUS_FIGURES[figure].stat === 'Sum')
+      metrics[figure] = answered.reduce((sum, value) => sum + value, 0);
+    else if (answered[0] !== undefined) metrics[figure] = answered[0];
+  }
+  return byAccount;
+}
