@@ -11,9 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pMap from 'p-map';
 import { type AccountConfig, maxConcurrencyOf } from './config.ts';
 import { SweepIncompleteError } from './errors.ts';
-import { handOver, listedState } from './hand-over.ts';
+import { firstRound, handOver, listedState } from './hand-over.ts';
 import { recordingId } from './ids.ts';
 import type {
+  IndexEntry,
   ProviderAdapter,
   RecordingIndex,
   SweepCheckpoint,
@@ -253,6 +254,9 @@ async function handOverAsRoomAllows(
   const wait = deps.sleep ?? sleep;
   const deadline = now() + (deps.unitBudgetMs ?? DEFAULT_UNIT_BUDGET_MS);
   const rest = notYetHandedOver(recordings, active.handedThrough);
+  // One read for the page: what is archived already takes no room, so a page of archived
+  // recordings goes by at once.
+  const known = await deps.index.getMany(rest.map((recording) => recordingId(recording)));
   let inFlight = inFlightAtStart;
   for (let offset = 0; offset < rest.length; ) {
     const room = deps.settings.maxInFlight - inFlight;
@@ -262,8 +266,12 @@ async function handOverAsRoomAllows(
       inFlight = await deps.ledger.inFlight(accountId);
       continue;
     }
-    const chunk = rest.slice(offset, offset + room);
-    const counts = await handOverChunk(deps, chunk);
+    let end = offset;
+    for (let starts = 0; end < rest.length && starts < room; end += 1) {
+      if (mayStart(rest[end] as Recording, known)) starts += 1;
+    }
+    const chunk = rest.slice(offset, end);
+    const counts = await handOverChunk(deps, chunk, known);
     // After the starts: a unit that dies between the two leaves the count low, never stuck high.
     await deps.ledger.addInFlight(accountId, counts.started);
     inFlight += counts.started;
@@ -296,9 +304,22 @@ interface PageCounts {
   newest?: string;
 }
 
+/**
+ * Whether handing the recording over may start an execution: not when it is archived or erased,
+ * nor when it was skipped as gone and the provider does not list it as ready now.
+ */
+function mayStart(recording: Recording, known: ReadonlyMap<string, IndexEntry>): boolean {
+  const entry = known.get(recordingId(recording));
+  if (entry?.status === 'skipped' && recording.readiness !== 'ready') return false;
+  return firstRound(entry) !== undefined;
+}
+
 /** Hands recordings over; any that could not be handed over fails the unit (it is retried). */
-async function handOverChunk(deps: SweepStepDeps, recordings: readonly Recording[]): Promise<PageCounts> {
-  const known = await deps.index.getMany(recordings.map((recording) => recordingId(recording)));
+async function handOverChunk(
+  deps: SweepStepDeps,
+  recordings: readonly Recording[],
+  known: ReadonlyMap<string, IndexEntry>,
+): Promise<PageCounts> {
   const counts: PageCounts = { started: 0, alreadyDone: 0, alreadyRunning: 0 };
   const failures: string[] = [];
   await pMap(
@@ -307,8 +328,7 @@ async function handOverChunk(deps: SweepStepDeps, recordings: readonly Recording
       const entry = known.get(recordingId(recording));
       if (recording.startedAt && (!counts.newest || recording.startedAt > counts.newest))
         counts.newest = recording.startedAt;
-      // A recording skipped as gone is tried again only if the provider now lists it as ready.
-      if (entry?.status === 'skipped' && recording.readiness !== 'ready') {
+      if (!mayStart(recording, known)) {
         counts.alreadyDone += 1;
         return;
       }

@@ -301,6 +301,22 @@ describe('sweepStep: paced by the executions in flight', () => {
     expect(state.progress).toMatchObject({ pages: 1, listed: 6, started: 6 });
   });
 
+  it('archived recordings take no room: a page of them goes by without waiting, in one index read', async () => {
+    const { adapter, index, ledger, starter, deps } = parts({
+      settings,
+      sleep: async () => {
+        throw new Error('the unit waited');
+      },
+    });
+    for (const id of ['r1', 'r2', 'r4', 'r5', 'r6']) seed(index, id, 'archived');
+    adapter.listed = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'].map((id) => recording(id));
+    const { state } = await runPass(deps);
+    expect(started(starter)).toEqual(['r3', 'r7']);
+    expect(index.getManyCalls).toHaveLength(1);
+    expect(await ledger.inFlight('vb-main')).toBe(2);
+    expect(state.progress).toMatchObject({ listed: 7, started: 2, alreadyDone: 5 });
+  });
+
   it('when the account stays full for the unit budget, checkpoints after the last recording handed over; the page resumes after it', async () => {
     const { adapter, ledger, starter, deps } = parts({ settings, unitBudgetMs: 5_000 });
     adapter.pageSize = 4;
