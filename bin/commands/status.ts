@@ -153,16 +153,16 @@ async function accountsFor(
 }
 
 /**
- * Per account id, the deployed stack's metric figures; or, where CloudWatch denied the read, the
- * one-line note that says what was not read (the rest of the status stands without it).
+ * Per account id, the deployed stack's metric figures, and a one-line note on what CloudWatch
+ * did not answer; where it denied the read, only the note (the rest of the status stands).
  */
 async function deployedMetrics(
   accounts: readonly { id: string; provider: string }[],
-): Promise<{ byAccount: Map<string, AccountMetrics> } | { note: string }> {
+): Promise<{ byAccount?: Map<string, AccountMetrics>; note?: string }> {
   const [
     { CloudWatchClient },
     { CloudWatchMetricReader, isAccessDenied },
-    { readStatusMetrics, STATUS_METRIC_NAMES },
+    { readStatusMetrics, STATUS_METRIC_NAMES, unreadNote },
   ] = await Promise.all([
     import('@aws-sdk/client-cloudwatch'),
     import('../../lambdas/aws/cloudwatch-metrics.ts'),
@@ -170,7 +170,8 @@ async function deployedMetrics(
   ]);
   const cloudwatch = new CloudWatchClient({});
   try {
-    return { byAccount: await readStatusMetrics(accounts, new CloudWatchMetricReader(cloudwatch)) };
+    const { byAccount, unread } = await readStatusMetrics(accounts, new CloudWatchMetricReader(cloudwatch));
+    return { byAccount, note: unreadNote(unread) };
   } catch (error) {
     if (!isAccessDenied(error)) throw error;
     const names = STATUS_METRIC_NAMES.join(', ');
@@ -206,11 +207,11 @@ export async function runStatus(
         collectStatus(accounts, { index, sweeps }),
         deployedMetrics(accounts),
       ]);
-      const statuses =
-        'byAccount' in metrics
-          ? counted.map((status) => ({ ...status, metrics: metrics.byAccount.get(status.accountId) }))
-          : counted;
-      const notes = 'note' in metrics ? [metrics.note] : [];
+      const { byAccount, note } = metrics;
+      const statuses = byAccount
+        ? counted.map((status) => ({ ...status, metrics: byAccount.get(status.accountId) }))
+        : counted;
+      const notes = note ? [note] : [];
       if (!options.json) return formatStatus(statuses, notes);
       for (const note of notes) printNote(note);
       return JSON.stringify(statuses, null, 2);

@@ -55,7 +55,19 @@ export interface MetricQuery {
 export interface MetricAnswer {
   Id?: string;
   Values?: number[];
+  /** `Complete`, `PartialData` (more behind NextToken), `Forbidden` or `InternalError`. */
+  StatusCode?: string;
 }
+
+/** A figure CloudWatch did not answer (its query's status), so it is shown as unknown, not 0. */
+export interface UnreadFigure {
+  accountId: string;
+  metric: MetricName;
+  status: string;
+}
+
+/** An answer's final status that leaves its figure unknown: CloudWatch refused or failed it. */
+const UNANSWERED = new Set(['Forbidden', 'InternalError']);
 
 /** Where the figures are read: every query answered, over as many calls and pages as it takes. */
 export interface MetricReader {
@@ -108,7 +120,7 @@ export async function readStatusMetrics(
   accounts: readonly { id: string; provider: string }[],
   reader: MetricReader,
   now: Date = new Date(),
-): Promise<Map<string, AccountMetrics>> {
+): Promise<{ byAccount: Map<string, AccountMetrics>; unread: UnreadFigure[] }> {
   const window = statusMetricsWindow(now);
   const planned = planQueries(accounts);
   const answers = await reader.read(
@@ -116,15 +128,26 @@ export async function readStatusMetrics(
     window,
   );
   const values = new Map<string, number[]>();
+  const statuses = new Map<string, string>();
   for (const answer of answers) {
-    if (answer.Id) values.set(answer.Id, [...(values.get(answer.Id) ?? []), ...(answer.Values ?? [])]);
+    if (!answer.Id) continue;
+    values.set(answer.Id, [...(values.get(answer.Id) ?? []), ...(answer.Values ?? [])]);
+    if (answer.StatusCode) statuses.set(answer.Id, answer.StatusCode);
   }
   const byAccount = new Map<string, AccountMetrics>();
+  const unread: UnreadFigure[] = [];
   for (const { query, accountId, figure } of planned) {
     let metrics = byAccount.get(accountId);
     if (!metrics) {
       metrics = { from: window.start.toISOString(), to: window.end.toISOString() };
       byAccount.set(accountId, metrics);
+    }
+    const status = statuses.get(query.Id);
+    if (status && UNANSWERED.has(status)) {
+      const metric = STATUS_FIGURES[figure].metric;
+      if (!unread.some((seen) => seen.accountId === accountId && seen.metric === metric))
+        unread.push({ accountId, metric, status });
+      continue;
     }
     const answered = values.get(query.Id) ?? [];
     // A sum adds whatever periods come back; a percentile of the one period has one value, or none.
@@ -132,5 +155,15 @@ export async function readStatusMetrics(
       metrics[figure] = answered.reduce((sum, value) => sum + value, 0);
     else if (answered[0] !== undefined) metrics[figure] = answered[0];
   }
-  return byAccount;
+  return { byAccount, unread };
+}
+
+/** The note on figures CloudWatch did not answer, one clause per account; undefined if none. */
+export function unreadNote(unread: readonly UnreadFigure[]): string | undefined {
+  if (unread.length === 0) return undefined;
+  const byAccount = new Map<string, string[]>();
+  for (const { accountId, metric, status } of unread)
+    byAccount.set(accountId, [...(byAccount.get(accountId) ?? []), `${metric} (${status})`]);
+  const clauses = [...byAccount].map(([accountId, metrics]) => `${accountId}: ${metrics.join(', ')}`);
+  return `metrics CloudWatch did not answer, shown empty: ${clauses.join('; ')}`;
 }

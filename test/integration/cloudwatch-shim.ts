@@ -26,6 +26,8 @@ export interface MetricDataOptions {
   deny?: 'query-compatible' | 'json';
   /** At most this many values per answer, the rest behind NextToken. */
   valuesPerPage?: number;
+  /** Queries of these metrics answer this status and no values, as CloudWatch does for one it could not read. */
+  unanswered?: { metricName: string; statusCode: 'Forbidden' | 'InternalError' };
 }
 
 export interface MetricDataQuery {
@@ -132,6 +134,14 @@ export function metricDataEndpoint(options: MetricDataOptions) {
       // Every query on every page, with the values that fall on this page.
       MetricDataResults: request.MetricDataQueries.map(({ Id, MetricStat }) => {
         const own = page.filter(([id]) => id === Id);
+        if (options.unanswered?.metricName === MetricStat.Metric.MetricName)
+          return {
+            Id,
+            Label: MetricStat.Metric.MetricName,
+            Timestamps: [],
+            Values: [],
+            StatusCode: options.unanswered.statusCode,
+          };
         return {
           Id,
           Label: MetricStat.Metric.MetricName,

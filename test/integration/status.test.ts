@@ -294,6 +294,36 @@ describe('callvault status', () => {
     },
   );
 
+  it('--deployed: a metric CloudWatch did not answer (a query status) shows empty, not 0, and is named', async () => {
+    const partial = await startAwsShims({
+      stacks: { Callvault: { TableName: LOCAL_TABLE } },
+      metrics: { datapoints, unanswered: { metricName: 'BytesArchived', statusCode: 'Forbidden' } },
+    });
+    try {
+      deployedAt(partial);
+      const text = await runStatus({ deployed: true, stack: 'Callvault', dataDir: '.' });
+      expect(text).toMatch(
+        /^vb\s+voipbin\s+\S+Z\s+succeeded\s+\S+\s+3\s+1\s+0\s+2 d\s+3\s+0\s+50 s\s+100 s\s+3$/m,
+      );
+      const note = text.split('\n').at(-1) ?? '';
+      expect(note).toMatch(/^metrics CloudWatch did not answer, shown empty: /);
+      // Every account's BytesArchived, and nothing else.
+      expect(note.match(/\S+: BytesArchived \(Forbidden\)/g)).toEqual(
+        expect.arrayContaining(['vb: BytesArchived (Forbidden)', 'vb-bad: BytesArchived (Forbidden)']),
+      );
+      expect(note).not.toMatch(/RecordingsArchived|ArchiveFailures|SweepListed|Latency/);
+      const json = await runStatus(
+        { deployed: true, stack: 'Callvault', dataDir: '.', json: true },
+        () => undefined,
+      );
+      const good = (JSON.parse(json) as AccountStatus[]).find((status) => status.accountId === 'vb');
+      expect(good?.metrics).toMatchObject({ recordingsArchived: 3, archiveFailures: 0 });
+      expect(good?.metrics).not.toHaveProperty('bytesArchived');
+    } finally {
+      await partial.close();
+    }
+  });
+
   it('reads at most 500 queries a call, and every page of each', async () => {
     // 90 accounts are 540 queries: a call of 500 and one of 40.
     const many = Array.from({ length: 90 }, (_, n) => ({ id: `acct${n}`, provider: 'voipbin' }));
@@ -309,7 +339,7 @@ describe('callvault status', () => {
       credentials: stack.endpoints.credentials,
     });
     try {
-      const figures = await readStatusMetrics(many, new CloudWatchMetricReader(cloudwatch));
+      const { byAccount: figures } = await readStatusMetrics(many, new CloudWatchMetricReader(cloudwatch));
       expect(many.map((account) => figures.get(account.id)?.recordingsArchived)).toEqual(
         many.map((_, n) => n + 1),
       );
