@@ -3,7 +3,8 @@
  * transpiler): each download streamed into one PutObject with the provider's Content-Length, at
  * the stack's concurrency. Input: one JSON argument
  * `{ s3Endpoint | dataDir, bucket, authorization, concurrency, downloads: [{ url, key }] }`; with
- * `dataDir` the process runs the local stack's s3rver itself (from the build), as callvault does.
+ * `dataDir` the process runs the local stack's s3rver itself (from the build, in a worker thread), as
+ * a callvault harvest does.
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pMap from 'p-map';
@@ -15,7 +16,14 @@ const credentials = job.dataDir
   ? (await import('../dist/local/sigv4.js')).randomCredentials()
   : { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const servers = job.dataDir
-  ? await (await import('../dist/local/servers.js')).startLocalServers(job.dataDir, [job.bucket], credentials)
+  ? await (await import('../dist/local/servers.js')).startLocalServers(
+      job.dataDir,
+      [job.bucket],
+      credentials,
+      {
+        worker: true,
+      },
+    )
   : undefined;
 const s3 = new S3Client({
   endpoint: servers?.s3Endpoint ?? job.s3Endpoint,

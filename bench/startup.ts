@@ -223,7 +223,7 @@ export async function measureStartup(work: string): Promise<StartupRow[]> {
   if (existsSync(join(ROOT, 'dist/local/servers.js'))) {
     rows.push(
       await repeat(
-        'bare SDK stream, s3rver in its own process as in callvault',
+        'bare SDK stream, s3rver in a worker thread of its process, as in callvault',
         RUNS,
         async (run) => {
           const dataDir = join(work, `bare-in-process-${run}`);
@@ -346,7 +346,7 @@ export function startupReport(now: StartupResult, before?: StartupResult): strin
   const harvest = seconds('callvault harvest of 8 new');
   lines.push(
     '',
-    `Harvest of 8 new × 28.8 MB ÷ bare SDK stream: ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream of') ?? Number.NaN))} (s3rver in another process), ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream, s3rver') ?? Number.NaN))} (s3rver in the same process, as in callvault); ÷ rclone copyurl: ${fixed((harvest ?? Number.NaN) / (seconds('rclone copyurl') ?? Number.NaN))}.`,
+    `Harvest of 8 new × 28.8 MB ÷ bare SDK stream: ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream of') ?? Number.NaN))} (s3rver in another process), ${fixed((harvest ?? Number.NaN) / (seconds('bare SDK stream, s3rver') ?? Number.NaN))} (s3rver in a worker thread, as in callvault); ÷ rclone copyurl: ${fixed((harvest ?? Number.NaN) / (seconds('rclone copyurl') ?? Number.NaN))}.`,
     'The first run of a config synthesizes its definitions once (the "first run" rows); later runs,',
     'in any data directory that holds them, read `workflows.json`.',
     '',

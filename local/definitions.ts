@@ -79,8 +79,16 @@ const inProcess = new Map<string, Promise<LocalWorkflows>>();
 
 /** Synthesizes the stack for this config and extracts its workflows (the slow path). */
 export async function synthesizeWorkflows(config: CallvaultConfig | DeployConfig): Promise<LocalWorkflows> {
-  const { localWorkflows, synthesizeTemplate } = await import('./template.ts');
-  return localWorkflows(await synthesizeTemplate(config));
+  const [{ localWorkflows, synthesizeTemplate }, { StateMachine }] = await Promise.all([
+    import('./template.ts'),
+    import('aws-local-stepfunctions'),
+  ]);
+  const workflows = localWorkflows(await synthesizeTemplate(config));
+  // Validated here, once per synthesis (compiling the ASL schema costs half a second): every run
+  // from the cache then skips it (LocalStepFunctions).
+  for (const { definition } of Object.values(workflows.stateMachines))
+    new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  return workflows;
 }
 
 function readCache(file: string, key: string): LocalWorkflows | undefined {

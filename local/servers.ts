@@ -1,12 +1,15 @@
 /**
- * The S3- and DynamoDB-compatible servers of the local stack, in-process on loopback, answering
- * only requests signed with this run's credentials.
+ * The S3- and DynamoDB-compatible servers of the local stack, on loopback, answering only
+ * requests signed with this run's credentials. For the local stack's workflows they run in a
+ * worker thread of their own: the servers' work (s3rver's writes and MD5s, dynalite's LevelDB)
+ * then uses the second core instead of taking turns with the pipeline on one event loop.
  */
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { patchS3rver } from './s3rver-patches.ts';
@@ -18,8 +21,57 @@ export interface LocalServers {
   close(): Promise<void>;
 }
 
-/** Starts both servers with their data under `dataDir` (`s3/`, `dynamodb/`). */
+export interface ServersRequest {
+  dataDir: string;
+  buckets: string[];
+  credentials: LocalCredentials;
+}
+
+/**
+ * Starts both servers with their data under `dataDir` (`s3/`, `dynamodb/`). With `worker` (what
+ * a harvest wants: its pipeline keeps one core busy), in a worker thread when this module is the
+ * build's JavaScript; otherwise in this thread, which starts sooner (what a command that reads a
+ * few items wants). From the TypeScript sources (tests, tsx) always in this thread: a worker
+ * could not load them without a loader of its own. The same servers either way.
+ */
 export async function startLocalServers(
+  dataDir: string,
+  buckets: string[],
+  credentials: LocalCredentials,
+  options: { worker?: boolean } = {},
+): Promise<LocalServers> {
+  if (!options.worker || import.meta.url.endsWith('.ts'))
+    return startServersHere(dataDir, buckets, credentials);
+  const worker = new Worker(new URL('./servers-worker.js', import.meta.url), {
+    workerData: { dataDir, buckets, credentials } satisfies ServersRequest,
+  });
+  const failed = once(worker, 'error').then(([error]) => {
+    throw error;
+  });
+  const [started] = (await Promise.race([once(worker, 'message'), failed])) as [
+    { s3Endpoint: string; dynamoEndpoint: string } | { error: string },
+  ];
+  if ('error' in started) {
+    await worker.terminate();
+    throw new Error(started.error);
+  }
+  // A server failing later ends the process, as it would in this thread.
+  failed.catch((error) =>
+    process.nextTick(() => {
+      throw error;
+    }),
+  );
+  return {
+    ...started,
+    async close() {
+      worker.postMessage('close');
+      await once(worker, 'exit');
+    },
+  };
+}
+
+/** Starts both servers in this thread. */
+export async function startServersHere(
   dataDir: string,
   buckets: string[],
   credentials: LocalCredentials,

@@ -24,7 +24,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
     workflowModules(),
     import('../definitions.ts').then(({ loadWorkflows }) => loadWorkflows(options.config, options.dataDir)),
     import('../template.ts'),
-    startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials),
+    startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials, { worker: true }),
     import('../table-migration.ts'),
   ]);
   const {

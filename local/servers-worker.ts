@@ -1,0 +1,22 @@
+/**
+ * The worker thread that runs the local S3 and DynamoDB servers (see startLocalServers): it
+ * starts them with the data it is given, posts their endpoints, and closes them when told.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type ServersRequest, startServersHere } from './servers.ts';
+
+const port = parentPort;
+if (!port) throw new Error('servers-worker runs as a worker thread');
+const { dataDir, buckets, credentials } = workerData as ServersRequest;
+try {
+  const servers = await startServersHere(dataDir, buckets, credentials);
+  port.once('message', async () => {
+    await servers.close();
+    port.postMessage({ closed: true });
+    port.close();
+  });
+  port.postMessage({ s3Endpoint: servers.s3Endpoint, dynamoEndpoint: servers.dynamoEndpoint });
+} catch (error) {
+  port.postMessage({ error: error instanceof Error ? error.message : String(error) });
+  port.close();
+}
