@@ -10,10 +10,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import dynalite from 'dynalite';
-import S3rver from 's3rver';
-import { patchS3rver } from './s3rver-patches.ts';
-import { guardServer, type LocalCredentials, refuseJson, refuseS3 } from './sigv4.ts';
+import type { LocalCredentials } from './sigv4.ts';
 
 export interface LocalServers {
   s3Endpoint: string;
@@ -80,6 +77,14 @@ export async function startServersHere(
   const dynamoDirectory = join(dataDir, 'dynamodb');
   mkdirSync(s3Directory, { recursive: true });
   mkdirSync(dynamoDirectory, { recursive: true });
+  // Loaded here: a process whose servers run in a worker never loads them itself.
+  const [{ default: S3rver }, { default: dynalite }, { patchS3rver }, { guardServer, refuseJson, refuseS3 }] =
+    await Promise.all([
+      import('s3rver'),
+      import('dynalite'),
+      import('./s3rver-patches.ts'),
+      import('./sigv4.ts'),
+    ]);
 
   patchS3rver();
   const s3 = new S3rver({
