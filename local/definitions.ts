@@ -85,9 +85,10 @@ export async function synthesizeWorkflows(config: CallvaultConfig | DeployConfig
   ]);
   const workflows = localWorkflows(await synthesizeTemplate(config));
   // Validated here, once per synthesis (compiling the ASL schema costs half a second): every run
-  // from the cache then skips it (LocalStepFunctions).
+  // from the cache then skips it (LocalStepFunctions). A copy: validation fills in defaults, and
+  // what is cached is what CDK synthesized.
   for (const { definition } of Object.values(workflows.stateMachines))
-    new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+    new StateMachine(structuredClone(definition) as never, { validationOptions: { checkArn: false } });
   return workflows;
 }
 

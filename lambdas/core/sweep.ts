@@ -346,7 +346,7 @@ async function handOverChunk(
   );
   if (failures.length > 0) {
     throw new SweepIncompleteError(
-      `${deps.adapter.who}: ${failures.length} of ${recordings.length} recordings of a page could not be handed to the workflow (first: ${failures[0]}); the pass stays at that point of the page`,
+      `${deps.adapter.who}: ${failures.length} of ${recordings.length} recordings of a page could not be handed to the workflow (first: ${failures[0]}); the pass resumes from its last checkpoint`,
     );
   }
   return counts;
