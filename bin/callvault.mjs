@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The `callvault` command: runs the JavaScript build (`npm run build`, which `npm ci` runs).
 import { existsSync } from 'node:fs';
+import module from 'node:module';
+
+// Node 22.1+ keeps compiled modules on disk between runs, which shortens every later start;
+// older Node has no such cache and goes on without it.
+module.enableCompileCache?.();
 
 const cli = new URL('../dist/bin/cli.js', import.meta.url);
 if (!existsSync(cli)) {
