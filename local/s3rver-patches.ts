@@ -79,7 +79,8 @@ function keysOf(store: IndexedStore, bucket: string): string[] {
   return keys;
 }
 
-function indexed(store: IndexedStore, bucket: string, key: string, present: boolean): void {
+/** Records in the bucket's key index (once read) that the key now exists, or no longer does. */
+function updateKeyIndex(store: IndexedStore, bucket: string, key: string, present: boolean): void {
   const keys = store[KEY_INDEX]?.get(bucket);
   if (!keys) return; // not read yet: the first listing reads the disk
   const at = lowerBound(keys, key);
@@ -113,17 +114,17 @@ function makeS3rverListingIndexed(): void {
   const { putObject, copyObject, deleteObject, deleteBucket } = prototype;
   prototype.putObject = async function (this: IndexedStore, object: S3rverObject) {
     const stored = await putObject.call(this, object);
-    indexed(this, object.bucket, object.key, true);
+    updateKeyIndex(this, object.bucket, object.key, true);
     return stored;
   };
   prototype.copyObject = async function (this: IndexedStore, ...args: Parameters<typeof copyObject>) {
     const copied = await copyObject.apply(this, args);
-    indexed(this, args[2], args[3], true);
+    updateKeyIndex(this, args[2], args[3], true);
     return copied;
   };
   prototype.deleteObject = async function (this: IndexedStore, bucket: string, key: string) {
     await deleteObject.call(this, bucket, key);
-    indexed(this, bucket, key, false);
+    updateKeyIndex(this, bucket, key, false);
   };
   prototype.deleteBucket = async function (this: IndexedStore, bucket: string) {
     await deleteBucket.call(this, bucket);

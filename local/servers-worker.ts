@@ -10,9 +10,9 @@ if (!port) throw new Error('servers-worker runs as a worker thread');
 const { dataDir, buckets, credentials } = workerData as ServersRequest;
 try {
   const servers = await startServersHere(dataDir, buckets, credentials);
+  // Told to close: closing the port too lets the thread end, which is what the caller waits for.
   port.once('message', async () => {
     await servers.close();
-    port.postMessage({ closed: true });
     port.close();
   });
   port.postMessage({ s3Endpoint: servers.s3Endpoint, dynamoEndpoint: servers.dynamoEndpoint });
