@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { DataDirectoryError } from '../lambdas/core/errors.ts';
 import { settledWithin } from './settle.ts';
 import { type LocalCredentials, refuseJson, verifySigV4 } from './sigv4.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalDefinition } from './template.ts';
@@ -131,7 +132,8 @@ export function readJournal(path: string): JournalEntry[] {
     if (line.trim()) {
       const entry = parseEntry(line);
       if (!entry) {
-        if (!last) throw new Error(`the execution journal ${path} is damaged at line ${position + 1}`);
+        if (!last)
+          throw new DataDirectoryError(`the execution journal ${path} is damaged at line ${position + 1}`);
         truncateSync(path, Buffer.byteLength(text.slice(0, offset)));
         return entries;
       }

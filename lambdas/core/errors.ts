@@ -113,6 +113,11 @@ export class UsageError extends CallvaultError {
   readonly retryable = false;
 }
 
+/** A file of the local data directory that cannot be used as it is (a damaged journal). Names it. */
+export class DataDirectoryError extends CallvaultError {
+  readonly retryable = false;
+}
+
 /**
  * S3 or DynamoDB throttled the call or was briefly unavailable (SlowDown, ThrottlingException,
  * 503) after the SDK's own retries: the workflow retries the step later.

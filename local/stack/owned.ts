@@ -8,8 +8,8 @@ import type { IngestState } from '../../lambdas/core/ingest.ts';
 import type { WorkflowStarter } from '../../lambdas/core/ports.ts';
 import type { RecordEvent } from '../../lambdas/handlers/record.ts';
 import type { SweepStepEvent } from '../../lambdas/handlers/sweep-step.ts';
-import { startLocalServers } from '../servers.ts';
-import { randomCredentials } from '../sigv4.ts';
+import { type LocalServers, startLocalServers } from '../servers.ts';
+import { type LocalCredentials, randomCredentials } from '../sigv4.ts';
 import type { EndedExecution, LocalStackOptions, OwnedLocalStack } from '../stack.ts';
 import type { LocalStepFunctionsOptions, TaskHandler } from '../step-functions.ts';
 import { LOCAL_REGION, SWEEP_STATE_MACHINE_PATH } from '../template.ts';
@@ -20,11 +20,33 @@ import { runtimeFor, stackApi, workflowModules } from './wiring.ts';
 /** Starts the servers and runs the synthesized workflow in this process. */
 export async function startLocalStack(options: LocalStackOptions): Promise<OwnedLocalStack> {
   const credentials = randomCredentials();
+  const serversStarting = startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials, { worker: true });
+  const opened: Array<() => Promise<void>> = [];
+  try {
+    return await openStack(options, credentials, serversStarting, opened);
+  } catch (error) {
+    // A stack that fails to open (a damaged journal, a failed synthesis) closes what it started:
+    // the servers' worker thread and the listening sockets would keep the process running.
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    await serversStarting.then(
+      (servers) => servers.close(),
+      () => undefined,
+    );
+    throw error;
+  }
+}
+
+async function openStack(
+  options: LocalStackOptions,
+  credentials: LocalCredentials,
+  serversStarting: Promise<LocalServers>,
+  opened: Array<() => Promise<void>>,
+): Promise<OwnedLocalStack> {
   const [modules, workflows, { stateMachineAt }, servers, { ensureIndexTable }] = await Promise.all([
     workflowModules(),
     import('../definitions.ts').then(({ loadWorkflows }) => loadWorkflows(options.config, options.dataDir)),
     import('../template.ts'),
-    startLocalServers(options.dataDir, [LOCAL_BUCKET], credentials, { worker: true }),
+    serversStarting,
     import('../table-migration.ts'),
   ]);
   const {
@@ -99,6 +121,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Owned
   const sweepFunctions = machine(SWEEP_STATE_MACHINE_PATH, 'callvault-sweep', 'sweeps.jsonl');
   // One endpoint for both, as Step Functions is one service for every state machine.
   const stepFunctionsEndpoint = await stepFunctions.listen(0, [sweepFunctions]);
+  opened.push(() => stepFunctions.close());
   const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
   starters.ingest = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
   starters.sweep = new SfnWorkflowStarter(sfn, sweepFunctions.stateMachineArn);

@@ -1,7 +1,7 @@
 /** The CLI as a user runs it: the demo end to end, then listing and fetching what it archived. */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -82,4 +82,33 @@ describe('callvault CLI', () => {
     expect(failure.code).toBe(2);
     expect(failure.stderr).toContain('accounts[0].auth is required');
   });
+
+  it('names a damaged execution journal and exits, its servers closed rather than left running', async () => {
+    const config = join(dataDir, 'one-account.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        accounts: [{ id: 'vb', provider: 'voipbin', baseUrl: 'http://127.0.0.1:9', auth: { token: 't' } }],
+      }),
+    );
+    const damagedDir = join(dataDir, 'damaged');
+    mkdirSync(damagedDir);
+    writeFileSync(join(damagedDir, 'executions.jsonl'), 'not an entry\nnor this\n');
+    // The servers start in a worker thread before the journal is read: left running, they kept
+    // the process alive after the error, until this timeout killed it.
+    const failure = await run(
+      process.execPath,
+      [cli, 'harvest', '--config', config, '--data-dir', damagedDir],
+      {
+        env: { ...process.env, NO_COLOR: '1' },
+        timeout: 45_000,
+      },
+    ).catch((error) => error);
+    expect(failure.killed).toBe(false);
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain(
+      `callvault: the execution journal ${join(damagedDir, 'executions.jsonl')} is damaged at line 1`,
+    );
+    expect(failure.stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
 });
