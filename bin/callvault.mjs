@@ -7,7 +7,7 @@ import module from 'node:module';
 // older Node has no such cache and goes on without it.
 module.enableCompileCache?.();
 
-const cli = new URL('../dist/bin/cli.js', import.meta.url);
+const cli = new URL('../dist/cli/callvault.js', import.meta.url);
 if (!existsSync(cli)) {
   console.error('callvault: no build in dist/; run "npm ci" or "npm run build" first');
   process.exit(2);

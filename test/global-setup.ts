@@ -1,6 +1,7 @@
 /**
- * Tests that spawn `bin/callvault.mjs` run the build in dist/: rebuild it when any source file is
- * newer than its compiled counterpart (or has none), so a test never runs stale JavaScript.
+ * Tests that spawn `bin/callvault.mjs` run the build in dist/ (tsc's output, and the CLI's bundle
+ * made from it): rebuild both when any source file is newer than its compiled counterpart (or has
+ * none) or than the bundle, so a test never runs stale JavaScript.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -16,16 +17,23 @@ function sources(directory: string): string[] {
   });
 }
 
+const mtime = (path: string) => {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+};
+
 export function staleBuild(root = ROOT): string | undefined {
+  const bundledAt = mtime(join(root, 'dist/cli/inputs.json'));
+  if (bundledAt === undefined) return 'the CLI bundle is missing';
   for (const source of ['bin', 'lib', 'lambdas', 'local'].flatMap((dir) => sources(join(root, dir)))) {
     const built = join(root, 'dist', relative(root, source).replace(/\.ts$/, '.js'));
-    let builtAt: number;
-    try {
-      builtAt = statSync(built).mtimeMs;
-    } catch {
-      return `${relative(root, built)} is missing`;
-    }
-    if (statSync(source).mtimeMs > builtAt) return `${relative(root, source)} changed`;
+    const builtAt = mtime(built);
+    if (builtAt === undefined) return `${relative(root, built)} is missing`;
+    const changedAt = statSync(source).mtimeMs;
+    if (changedAt > builtAt || changedAt > bundledAt) return `${relative(root, source)} changed`;
   }
   return undefined;
 }
@@ -42,4 +50,5 @@ export default function setup(): void {
       stdio: 'inherit',
     },
   );
+  execFileSync(process.execPath, [join(ROOT, 'scripts/bundle-cli.mjs')], { cwd: ROOT, stdio: 'inherit' });
 }

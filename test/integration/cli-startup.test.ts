@@ -9,7 +9,16 @@ import { runCli } from '../helpers/cli.ts';
 const ROOT = join(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'callvault-startup-'));
 
-/** Runs the CLI; resolves with its output, exit code and the project-relative modules it loaded. */
+/** What each file of the CLI's bundle (dist/cli/) holds, as scripts/bundle-cli.mjs recorded it. */
+const bundled = JSON.parse(readFileSync(join(ROOT, 'dist/cli/inputs.json'), 'utf8')) as Record<
+  string,
+  string[]
+>;
+
+/**
+ * Runs the CLI; resolves with its output, exit code and the project-relative modules it loaded: a
+ * file of the bundle counts as the modules it holds.
+ */
 async function callvault(...args: string[]) {
   const log = join(work, `modules-${process.hrtime.bigint()}.log`);
   writeFileSync(log, '');
@@ -21,7 +30,8 @@ async function callvault(...args: string[]) {
   const modules = readFileSync(log, 'utf8')
     .split('\n')
     .filter((url) => url.startsWith('file://'))
-    .map((url) => new URL(url).pathname.slice(ROOT.length + 1));
+    .map((url) => new URL(url).pathname.slice(ROOT.length + 1))
+    .flatMap((path) => bundled[path] ?? [path]);
   return { ...result, modules };
 }
 
