@@ -8,6 +8,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
+// s3rver's own modules, imported (not required) so that a bundle patches the copy it holds.
+import s3rverObject from 's3rver/lib/models/object.js';
+import filesystemStore from 's3rver/lib/stores/filesystem.js';
 
 interface S3rverObject {
   bucket: string;
@@ -99,9 +102,8 @@ function updateKeyIndex(store: IndexedStore, bucket: string, key: string, presen
  * Windows), in S3's order.
  */
 function makeS3rverListingIndexed(): void {
-  const require = createRequire(import.meta.url);
-  const store = require('s3rver/lib/stores/filesystem.js') as { prototype: IndexedStore };
-  const S3Object = require('s3rver/lib/models/object.js') as new (
+  const store = filesystemStore as { prototype: IndexedStore };
+  const S3Object = s3rverObject as new (
     bucket: string,
     key: string,
     content: null,
@@ -179,8 +181,7 @@ function makeS3rverListingIndexed(): void {
  * show. Patched: the body goes to a temporary file, renamed into place only once complete.
  */
 function makeS3rverPutAtomic(): void {
-  const require = createRequire(import.meta.url);
-  const store = require('s3rver/lib/stores/filesystem.js') as { prototype: S3rverFilesystemStore };
+  const store = filesystemStore as { prototype: S3rverFilesystemStore };
   const original = store.prototype.putObject as S3rverFilesystemStore['putObject'] & { atomic?: true };
   if (original.atomic) return;
   const atomicPutObject = async function (this: S3rverFilesystemStore, object: S3rverObject) {

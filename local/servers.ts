@@ -6,7 +6,6 @@
  */
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -78,13 +77,19 @@ export async function startServersHere(
   mkdirSync(s3Directory, { recursive: true });
   mkdirSync(dynamoDirectory, { recursive: true });
   // Loaded here: a process whose servers run in a worker never loads them itself.
-  const [{ default: S3rver }, { default: dynalite }, { patchS3rver }, { guardServer, refuseJson, refuseS3 }] =
-    await Promise.all([
-      import('s3rver'),
-      import('dynalite'),
-      import('./s3rver-patches.ts'),
-      import('./sigv4.ts'),
-    ]);
+  const [
+    { default: S3rver },
+    { default: s3rverAccount },
+    { default: dynalite },
+    { patchS3rver },
+    { guardServer, refuseJson, refuseS3 },
+  ] = await Promise.all([
+    import('s3rver'),
+    import('s3rver/lib/models/account.js'),
+    import('dynalite'),
+    import('./s3rver-patches.ts'),
+    import('./sigv4.ts'),
+  ]);
 
   patchS3rver();
   const s3 = new S3rver({
@@ -97,7 +102,7 @@ export async function startServersHere(
   const s3Address = await s3.run();
   // Checked before s3rver, which does not verify v4 signatures and serves unsigned requests; it
   // still looks the key up in its own registry.
-  registerS3rverKey(credentials);
+  s3rverAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const s3Guard = guardServer(s3.httpServer, credentials, refuseS3);
 
   const dynamo = dynalite({ path: dynamoDirectory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -116,11 +121,4 @@ export async function startServersHere(
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },
   };
-}
-
-function registerS3rverKey(credentials: LocalCredentials): void {
-  const account = createRequire(import.meta.url)('s3rver/lib/models/account.js') as {
-    DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
-  };
-  account.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
 }

@@ -31,3 +31,17 @@ declare module 'dynalite' {
   }
   export default function dynalite(options?: DynaliteOptions): Server;
 }
+
+/** s3rver's internals that local/s3rver-patches.ts patches and local/servers.ts registers keys in. */
+declare module 's3rver/lib/stores/filesystem.js' {
+  const store: unknown;
+  export default store;
+}
+declare module 's3rver/lib/models/object.js' {
+  const S3Object: unknown;
+  export default S3Object;
+}
+declare module 's3rver/lib/models/account.js' {
+  const account: { DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void } };
+  export default account;
+}

@@ -7,8 +7,8 @@
  * Left outside the bundle, loaded from node_modules or dist/ as before:
  * - the CDK code (dist/lib/) and aws-cdk-lib/constructs: only a first run of a config synthesizes,
  *   and AppFunction finds its handlers' entry files relative to dist/lib/;
- * - s3rver and dynalite: local/s3rver-patches.ts patches s3rver's own modules, and dynalite
- *   requires its actions by computed name.
+ * - dynalite, which requires its actions by computed name (s3rver is bundled: the patches in
+ *   local/s3rver-patches.ts import the modules they patch, so they patch the bundle's copy).
  * dist/cli/ sits one level below dist/ like bin/ and local/, so every path a module derives from
  * import.meta.url (the worker's file, the definitions' code fingerprint) means what it did.
  * dist/cli/inputs.json maps each output file to the modules it holds (the start-up test reads it).
@@ -46,7 +46,7 @@ const result = await build({
   target: 'node20',
   // The SDK's ES module builds: smaller once tree-shaken, and no CommonJS interop to go wrong.
   mainFields: ['module', 'main'],
-  external: ['aws-cdk-lib', 'constructs', 's3rver', 'dynalite'],
+  external: ['aws-cdk-lib', 'constructs', 'dynalite'],
   plugins: [cdkCodeOutside],
   // Bundled CommonJS packages (commander, undici…) call require for Node's built-ins.
   banner: {
