@@ -3,6 +3,7 @@ import { deleteAtSource, type SourceDeleter } from '../core/delete-at-source.ts'
 import type { ComplianceIndex } from '../core/ports.ts';
 import { emfLine, writeStdout } from './emf.ts';
 import { environmentAccountJob } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { type AccountJobDeps, builtOnce } from './runtime.ts';
 
 export type DeleteAtSourceHandlerDeps = AccountJobDeps<SourceDeleter, ComplianceIndex>;
@@ -34,4 +35,7 @@ export const createDeleteAtSourceHandler = (deps: DeleteAtSourceHandlerDeps) => 
   };
 };
 
-export const handler = builtOnce(() => createDeleteAtSourceHandler(environmentAccountJob()));
+export const handler = lambdaHandler(
+  'delete-at-source',
+  builtOnce(() => createDeleteAtSourceHandler(environmentAccountJob())),
+);

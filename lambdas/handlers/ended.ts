@@ -4,9 +4,10 @@
  */
 
 import type { RecordDeps } from '../core/ingest.ts';
-import { jsonLogger, type Logger } from '../core/log.ts';
+import type { Logger } from '../core/log.ts';
 import { type ExecutionStatusChange, recordStoppedExecution } from '../core/stopped-execution.ts';
-import { environmentIndex, environmentLedger } from './environment.ts';
+import { environmentIndex, environmentLedger, environmentLogger } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { builtOnce } from './runtime.ts';
 
 export interface ExecutionStatusChangeEvent {
@@ -28,6 +29,13 @@ export const createEndedHandler =
     return { recorded: entry !== undefined };
   };
 
-export const handler = builtOnce(() =>
-  createEndedHandler({ index: environmentIndex(), ledger: environmentLedger(), logger: jsonLogger }),
+export const handler = lambdaHandler(
+  'ended',
+  builtOnce(() =>
+    createEndedHandler({
+      index: environmentIndex(),
+      ledger: environmentLedger(),
+      logger: environmentLogger(),
+    }),
+  ),
 );

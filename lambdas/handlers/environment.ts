@@ -15,7 +15,6 @@ import { S3ArchiveStore } from '../aws/s3-store.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
 import { readinessConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { jsonLogger } from '../core/log.ts';
 import { ENV_VARS } from '../core/names.ts';
 import { adapterCache } from '../providers/index.ts';
 import { observability } from './observability.ts';
@@ -76,5 +75,5 @@ export const environmentAccountJob = () => ({
   adapterFor: environmentAdapters(),
   index: environmentIndex(),
   store: environmentStore(),
-  logger: jsonLogger,
+  logger: environmentLogger(),
 });

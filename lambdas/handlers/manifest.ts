@@ -1,8 +1,9 @@
 /** Daily manifest of the UTC day that just ended, chained to the one before. */
-import { jsonLogger, type Logger } from '../core/log.ts';
+import type { Logger } from '../core/log.ts';
 import { previousUtcDay, writeManifest } from '../core/manifest.ts';
 import type { ComplianceStore, RecordingIndex } from '../core/ports.ts';
-import { environmentIndex, environmentStore } from './environment.ts';
+import { environmentIndex, environmentLogger, environmentStore } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { builtOnce } from './runtime.ts';
 
 export interface ManifestHandlerDeps {
@@ -19,6 +20,13 @@ export const createManifestHandler = (deps: ManifestHandlerDeps) => async (event
   return written;
 };
 
-export const handler = builtOnce(() =>
-  createManifestHandler({ index: environmentIndex(), store: environmentStore(), logger: jsonLogger }),
+export const handler = lambdaHandler(
+  'manifest',
+  builtOnce(() =>
+    createManifestHandler({
+      index: environmentIndex(),
+      store: environmentStore(),
+      logger: environmentLogger(),
+    }),
+  ),
 );

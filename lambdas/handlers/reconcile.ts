@@ -11,6 +11,7 @@ import {
 } from '../core/reconcile.ts';
 import { emfLine, writeStdout } from './emf.ts';
 import { environmentAccountJob } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { type AccountJobDeps, builtOnce } from './runtime.ts';
 
 export interface ReconcileHandlerDeps extends AccountJobDeps<RecordingSource, RecordingIndex> {
@@ -60,4 +61,7 @@ export const createReconcileHandler = (deps: ReconcileHandlerDeps) => async () =
   return { key, gaps };
 };
 
-export const handler = builtOnce(() => createReconcileHandler(environmentAccountJob()));
+export const handler = lambdaHandler(
+  'reconcile',
+  builtOnce(() => createReconcileHandler(environmentAccountJob())),
+);

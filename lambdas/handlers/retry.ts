@@ -1,10 +1,10 @@
 /** Scheduled retry of failed recordings (EventBridge passes `{}` or `{ "accountId": "..." }`). */
 import { retryConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import { jsonLogger } from '../core/log.ts';
 import { ENV_VARS } from '../core/names.ts';
 import { RETRIES_EXHAUSTED_MESSAGE, type RetryDeps, type RetryRequest, retryFailed } from '../core/retry.ts';
-import { environmentIndex, environmentStarter } from './environment.ts';
+import { environmentIndex, environmentLogger, environmentStarter } from './environment.ts';
+import { lambdaHandler } from './observability.ts';
 import { builtOnce } from './runtime.ts';
 
 export const createRetryHandler =
@@ -29,11 +29,14 @@ export const createRetryHandler =
     return result;
   };
 
-export const handler = builtOnce(() =>
-  createRetryHandler({
-    index: environmentIndex(),
-    starter: environmentStarter(),
-    retry: retryConfig.parse(JSON.parse(process.env[ENV_VARS.retry] ?? '{}')),
-    logger: jsonLogger,
-  }),
+export const handler = lambdaHandler(
+  'retry',
+  builtOnce(() =>
+    createRetryHandler({
+      index: environmentIndex(),
+      starter: environmentStarter(),
+      retry: retryConfig.parse(JSON.parse(process.env[ENV_VARS.retry] ?? '{}')),
+      logger: environmentLogger(),
+    }),
+  ),
 );

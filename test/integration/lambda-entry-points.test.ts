@@ -1,0 +1,129 @@
+/**
+ * The scheduled and event-driven Lambda functions through their entry points (`handler`), as
+ * Lambda runs them: dependencies built from the environment (lambdas/handlers/environment.ts)
+ * inside lambdaHandler, against the local stack's servers and an AWS shim (Secrets Manager),
+ * reached through the SDK's AWS_ENDPOINT_URL_* variables. These five once threw on every
+ * invocation: they built their SDK clients before lambdaHandler had loaded Powertools.
+ */
+
+import { text } from 'node:stream/consumers';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionName, recordingId } from '../../lambdas/core/ids.ts';
+import { ENV_VARS } from '../../lambdas/core/names.ts';
+import { harvest } from '../../local/harvest.ts';
+import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
+import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
+import { LOCAL_REGION } from '../../local/template.ts';
+import { accountOf, simulatorOf } from '../helpers/simulators.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { type AwsShims, startAwsShims } from './aws-shims.ts';
+
+const REF = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+const ACCOUNTS_KEY = 'config/accounts.json';
+const SECRET = 'callvault/accounts/vb';
+
+describe('the Lambda entry points', { timeout: 120_000 }, () => {
+  let simulator: VoipbinSimulator;
+  let stack: TestStack;
+  let shims: AwsShims;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    simulator = simulatorOf('voipbin', 1, { prefix: 'vb' });
+    await simulator.start();
+    // Every download cut short: the harvest leaves the recording failed, for the retry job.
+    simulator.inject({ kind: 'truncate', on: 'audio', times: Number.POSITIVE_INFINITY, fraction: 0.5 });
+    const account = accountOf('voipbin', simulator, 'vb');
+    stack = await startTestStack([account]);
+    expect((await harvest(stack))[0]).toMatchObject({ failed: 1 });
+    simulator.clearFaults();
+
+    const { auth, ...publicPart } = account;
+    shims = await startAwsShims({ secrets: { [SECRET]: JSON.stringify({ auth }) } });
+    const s3 = new S3Client({
+      region: LOCAL_REGION,
+      endpoint: stack.endpoints.s3,
+      credentials: stack.endpoints.credentials,
+      forcePathStyle: true,
+    });
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: LOCAL_BUCKET,
+        Key: ACCOUNTS_KEY,
+        Body: JSON.stringify([{ ...publicPart, secret: SECRET }]),
+      }),
+    );
+    s3.destroy();
+
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: stack.endpoints.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: stack.endpoints.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
+      AWS_ENDPOINT_URL_SFN: stack.endpoints.stepFunctions,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: shims.endpoint,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      [ENV_VARS.tableName]: LOCAL_TABLE,
+      [ENV_VARS.bucketName]: LOCAL_BUCKET,
+      [ENV_VARS.stateMachineArn]: stack.stepFunctions.stateMachineArn,
+      [ENV_VARS.accountsBucket]: LOCAL_BUCKET,
+      [ENV_VARS.accountsKey]: ACCOUNTS_KEY,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    process.env = saved;
+    await shims?.close();
+    await stack?.dispose();
+    await simulator?.stop();
+  });
+
+  it('retry: hands the failed recording to the workflow again, which archives it', async () => {
+    const { handler } = await import('../../lambdas/handlers/retry.ts');
+    const result = await handler({ ignoreBackoff: true });
+    expect(result.started).toEqual([executionName(REF, 1)]);
+    await stack.waitFor(result.started);
+    expect(await stack.runtime.index.get(recordingId(REF))).toMatchObject({
+      status: 'archived',
+      sha256: simulator.audio('vb-00000').sha256(),
+    });
+  });
+
+  it('ended: records an execution that timed out without an outcome as failed', async () => {
+    const { handler } = await import('../../lambdas/handlers/ended.ts');
+    const lost = { ...REF, providerRecordingId: 'vb-lost' };
+    const result = await handler({
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: { name: executionName(lost), status: 'TIMED_OUT', input: JSON.stringify({ ref: lost }) },
+    });
+    expect(result).toEqual({ recorded: true });
+    expect(await stack.runtime.index.get(recordingId(lost))).toMatchObject({
+      status: 'failed',
+      errorName: 'ExecutionTimedOut',
+    });
+  });
+
+  it('manifest: writes the day the recording was archived into the archive bucket', async () => {
+    const { handler } = await import('../../lambdas/handlers/manifest.ts');
+    const entry = await stack.runtime.index.get(recordingId(REF));
+    const day = entry?.archivedAt?.slice(0, 10) ?? '';
+    const written = await handler({ date: day });
+    expect(written).toMatchObject({ recordings: 1 });
+    const manifest = await text(await stack.archive.store.readVersion(written.key));
+    expect(manifest).toContain(recordingId(REF));
+  });
+
+  it('reconcile: checks the account read from the accounts file and its secret, and finds no gap', async () => {
+    const { handler } = await import('../../lambdas/handlers/reconcile.ts');
+    const result = await handler({});
+    expect(result.gaps).toBe(0);
+    expect(shims.calls).toContain('SecretsManager.GetSecretValue');
+  });
+
+  it('delete-at-source: runs over the configured accounts (none deletes at source here)', async () => {
+    const { handler } = await import('../../lambdas/handlers/delete-at-source.ts');
+    expect(await handler({})).toEqual({ deleted: 0, unverified: 0, failed: 0 });
+  });
+});
