@@ -1,13 +1,16 @@
 /**
- * The scheduled and event-driven Lambda functions through their entry points (`handler`), as
+ * Lambda functions through their entry points (`handler`), as
  * Lambda runs them: dependencies built from the environment (lambdas/handlers/environment.ts)
  * inside lambdaHandler, against the local stack's servers and an AWS shim (Secrets Manager),
- * reached through the SDK's AWS_ENDPOINT_URL_* variables. These five once threw on every
- * invocation: they built their SDK clients before lambdaHandler had loaded Powertools.
+ * reached through the SDK's AWS_ENDPOINT_URL_* variables. Retry, ended, manifest, reconcile and
+ * delete-at-source once threw on every invocation: they built their SDK clients before
+ * lambdaHandler had loaded Powertools.
  */
 
+import { createHash } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import { ENV_VARS } from '../../lambdas/core/names.ts';
@@ -120,6 +123,21 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
     const result = await handler({});
     expect(result.gaps).toBe(0);
     expect(shims.calls).toContain('SecretsManager.GetSecretValue');
+  });
+
+  it('query: finds the recording, and its audio route redirects to a link that serves its bytes', async () => {
+    const { handler } = await import('../../lambdas/handlers/query.ts');
+    const request = (routeKey: string, extra: Partial<APIGatewayProxyEventV2> = {}) =>
+      handler({ routeKey, ...extra } as APIGatewayProxyEventV2);
+    const found = await request('GET /recordings', { queryStringParameters: { account: 'vb' } });
+    expect(found.statusCode).toBe(200);
+    expect(JSON.parse(found.body ?? '{}').items.map((item: { id: string }) => item.id)).toContain(
+      recordingId(REF),
+    );
+    const audio = await request('GET /recordings/{id}/audio', { pathParameters: { id: recordingId(REF) } });
+    expect(audio.statusCode).toBe(302);
+    const bytes = Buffer.from(await (await fetch(String(audio.headers?.location))).arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(simulator.audio('vb-00000').sha256());
   });
 
   it('delete-at-source: runs over the configured accounts (none deletes at source here)', async () => {
