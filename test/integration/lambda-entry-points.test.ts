@@ -1,8 +1,8 @@
 /**
- * Lambda functions through their entry points (`handler`), as
- * Lambda runs them: dependencies built from the environment (lambdas/handlers/environment.ts)
- * inside lambdaHandler, against the local stack's servers and an AWS shim (Secrets Manager),
- * reached through the SDK's AWS_ENDPOINT_URL_* variables. Retry, ended, manifest, reconcile and
+ * Lambda functions through their entry points (`handler`), as Lambda runs them: dependencies built
+ * from the environment (lambdas/handlers/environment.ts) inside lambdaHandler, against the local
+ * stack's servers and an AWS shim (Secrets Manager), reached through the SDK's AWS_ENDPOINT_URL_*
+ * variables. Retry, ended, manifest, reconcile and
  * delete-at-source once threw on every invocation: they built their SDK clients before
  * lambdaHandler had loaded Powertools.
  */
