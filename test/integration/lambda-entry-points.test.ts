@@ -11,9 +11,11 @@ import { createHash } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import { ENV_VARS } from '../../lambdas/core/names.ts';
+import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { RETRIES_EXHAUSTED_MESSAGE } from '../../lambdas/core/retry.ts';
 import { harvest } from '../../local/harvest.ts';
 import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
@@ -67,10 +69,14 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
       AWS_ENDPOINT_URL_SFN: stack.endpoints.stepFunctions,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: shims.endpoint,
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // Errors only, through the global console (Powertools' dev mode: the same JSON items,
+      // indented), where the test reads the retry job's limit line.
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_DEV: 'true',
       [ENV_VARS.tableName]: LOCAL_TABLE,
       [ENV_VARS.bucketName]: LOCAL_BUCKET,
       [ENV_VARS.stateMachineArn]: stack.stepFunctions.stateMachineArn,
+      [ENV_VARS.retry]: JSON.stringify({ maxAttempts: 2 }),
       [ENV_VARS.accountsBucket]: LOCAL_BUCKET,
       [ENV_VARS.accountsKey]: ACCOUNTS_KEY,
     });
@@ -106,6 +112,23 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       status: 'failed',
       errorName: 'ExecutionTimedOut',
     });
+  });
+
+  it('retry: logs recordings at the retry limit in the line the RetriesExhausted metric filter counts', async () => {
+    const { handler } = await import('../../lambdas/handlers/retry.ts');
+    const lost = recordingId({ ...REF, providerRecordingId: 'vb-lost' });
+    // Its second failed round (the first was the timed-out execution): the limit is 2 here.
+    const entry = await stack.runtime.index.get(lost);
+    await stack.runtime.index.put({ ...(entry as IndexEntry), round: 1 });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect((await handler({})).exhausted).toEqual([lost]);
+      // The filter is `{ $.message = "…" }` on the function's log group (lib/constructs/failed-retries.ts).
+      const items = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as { message: string });
+      expect(items.map((item) => item.message)).toContain(RETRIES_EXHAUSTED_MESSAGE);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('manifest: writes the day the recording was archived into the archive bucket', async () => {
