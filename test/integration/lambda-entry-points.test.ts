@@ -7,7 +7,7 @@
  * lambdaHandler had loaded Powertools.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { text } from 'node:stream/consumers';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -17,6 +17,7 @@ import { ENV_VARS } from '../../lambdas/core/names.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { RETRIES_EXHAUSTED_MESSAGE } from '../../lambdas/core/retry.ts';
 import { harvest } from '../../local/harvest.ts';
+import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
 import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
 import { LOCAL_REGION } from '../../local/template.ts';
@@ -27,6 +28,7 @@ import { type AwsShims, startAwsShims } from './aws-shims.ts';
 const REF = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
 const ACCOUNTS_KEY = 'config/accounts.json';
 const SECRET = 'callvault/accounts/vb';
+const WEBHOOK_SECRET = 'hook-secret-vb';
 
 describe('the Lambda entry points', { timeout: 120_000 }, () => {
   let simulator: VoipbinSimulator;
@@ -45,7 +47,9 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
     simulator.clearFaults();
 
     const { auth, ...publicPart } = account;
-    shims = await startAwsShims({ secrets: { [SECRET]: JSON.stringify({ auth }) } });
+    shims = await startAwsShims({
+      secrets: { [SECRET]: JSON.stringify({ auth, webhook: { secret: WEBHOOK_SECRET } }) },
+    });
     const s3 = new S3Client({
       region: LOCAL_REGION,
       endpoint: stack.endpoints.s3,
@@ -161,6 +165,30 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
     expect(audio.statusCode).toBe(302);
     const bytes = Buffer.from(await (await fetch(String(audio.headers?.location))).arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(simulator.audio('vb-00000').sha256());
+  });
+
+  it('intake: takes a signed webhook and starts the workflow, which archives the recording', async () => {
+    const { handler } = await import('../../lambdas/handlers/intake.ts');
+    const [recording] = sampleRecordings(1, { start: new Date(Date.UTC(2026, 10, 2, 9)) });
+    simulator.add({ ...(recording as SimRecording), id: 'vb-hook' });
+    const body = JSON.stringify({ type: 'recording_finished', data: { id: 'vb-hook', status: 'ended' } });
+    const answer = await handler({
+      routeKey: 'POST /webhooks/{accountId}',
+      pathParameters: { accountId: 'vb' },
+      headers: {
+        'content-type': 'application/json',
+        'x-voipbin-signature': createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex'),
+      },
+      body,
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2);
+    expect(answer.statusCode).toBe(202);
+    const hooked = { ...REF, providerRecordingId: 'vb-hook' };
+    await stack.waitFor([executionName(hooked)]);
+    expect(await stack.runtime.index.get(recordingId(hooked))).toMatchObject({
+      status: 'archived',
+      sha256: simulator.audio('vb-hook').sha256(),
+    });
   });
 
   it('delete-at-source: runs over the configured accounts (none deletes at source here)', async () => {
