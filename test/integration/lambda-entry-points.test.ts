@@ -1,8 +1,10 @@
 /**
- * Lambda functions through their entry points (`handler`), as Lambda runs them: dependencies built
- * from the environment (lambdas/handlers/environment.ts) inside lambdaHandler, against the local
- * stack's servers and an AWS shim (Secrets Manager), reached through the SDK's AWS_ENDPOINT_URL_*
- * variables. Retry, ended, manifest, reconcile and
+ * Every Lambda function (the eleven of lib/constructs/app-function.ts) through its entry point
+ * (`handler`), as Lambda runs it: dependencies built from the environment
+ * (lambdas/handlers/environment.ts) inside lambdaHandler, against the local stack's servers and an
+ * AWS shim (Secrets Manager), reached through the SDK's AWS_ENDPOINT_URL_* variables. The local
+ * stack itself runs the handlers' factories with its own clients, so only this runs the deployed
+ * wiring. Retry, ended, manifest, reconcile and
  * delete-at-source once threw on every invocation: they built their SDK clients before
  * lambdaHandler had loaded Powertools.
  */
@@ -80,6 +82,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       [ENV_VARS.tableName]: LOCAL_TABLE,
       [ENV_VARS.bucketName]: LOCAL_BUCKET,
       [ENV_VARS.stateMachineArn]: stack.stepFunctions.stateMachineArn,
+      [ENV_VARS.sweepStateMachineArn]: stack.sweepFunctions.stateMachineArn,
       [ENV_VARS.retry]: JSON.stringify({ maxAttempts: 2 }),
       [ENV_VARS.accountsBucket]: LOCAL_BUCKET,
       [ENV_VARS.accountsKey]: ACCOUNTS_KEY,
@@ -188,6 +191,42 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
     expect(await stack.runtime.index.get(recordingId(hooked))).toMatchObject({
       status: 'archived',
       sha256: simulator.audio('vb-hook').sha256(),
+    });
+  });
+
+  it('sweep-step: lists the account, read from the accounts file, and hands the new recording over', async () => {
+    const { handler } = await import('../../lambdas/handlers/sweep-step.ts');
+    const [recording] = sampleRecordings(1, { start: new Date(Date.UTC(2026, 10, 2, 10)) });
+    simulator.add({ ...(recording as SimRecording), id: 'vb-swept' });
+    // As the sweep workflow runs its units: the state of one is the input of the next.
+    let state: Awaited<ReturnType<typeof handler>> | { accountId: string } = { accountId: 'vb' };
+    for (let unit = 0; unit < 10 && !('status' in state && state.status === 'done'); unit += 1)
+      state = await handler({ state, execution: 'entry-point-sweep' });
+    expect(state).toMatchObject({ status: 'done', progress: { started: 1 } });
+    const swept = { ...REF, providerRecordingId: 'vb-swept' };
+    await stack.waitFor([executionName(swept)]);
+    expect(await stack.runtime.index.get(recordingId(swept))).toMatchObject({ status: 'archived' });
+  });
+
+  it('check, archive and record: the ingest steps, chained as the workflow does, archive a recording', async () => {
+    const [check, archive, record] = await Promise.all([
+      import('../../lambdas/handlers/check.ts'),
+      import('../../lambdas/handlers/archive.ts'),
+      import('../../lambdas/handlers/record.ts'),
+    ]);
+    const [recording] = sampleRecordings(1, { start: new Date(Date.UTC(2026, 10, 2, 11)) });
+    simulator.add({ ...(recording as SimRecording), id: 'vb-steps' });
+    const ref = { ...REF, providerRecordingId: 'vb-steps' };
+    const checked = await check.handler({ ref });
+    expect(checked.decision).toBe('archive');
+    // Archive's result goes to `$.archive`; RecordArchived gets `{ state: $, outcome }`.
+    const archived = { ...checked, archive: await archive.handler(checked) };
+    expect(await record.handler({ state: archived, outcome: 'archived' })).toMatchObject({
+      status: 'archived',
+    });
+    expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({
+      status: 'archived',
+      sha256: simulator.audio('vb-steps').sha256(),
     });
   });
 
