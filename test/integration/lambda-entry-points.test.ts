@@ -4,14 +4,12 @@
  * (lambdas/handlers/environment.ts) inside lambdaHandler, against the local stack's servers and an
  * AWS shim (Secrets Manager), reached through the SDK's AWS_ENDPOINT_URL_* variables. The local
  * stack itself runs the handlers' factories with its own clients, so only this runs the deployed
- * wiring. Retry, ended, manifest, reconcile and
- * delete-at-source once threw on every invocation: they built their SDK clients before
- * lambdaHandler had loaded Powertools.
+ * wiring. Retry, ended, manifest, reconcile and delete-at-source once threw on every invocation:
+ * they built their SDK clients before lambdaHandler had loaded Powertools.
  */
-
 import { createHash, createHmac } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
@@ -38,6 +36,15 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
   let shims: AwsShims;
   const saved = { ...process.env };
 
+  /** A recording the provider lists from now on, made after the harvest. */
+  const addRecording = (id: string, startHourUtc: number) => {
+    const [recording] = sampleRecordings(1, {
+      start: new Date(Date.UTC(2026, 10, 2, startHourUtc)),
+      makeId: () => id,
+    });
+    simulator.add(recording as SimRecording);
+  };
+
   beforeAll(async () => {
     simulator = simulatorOf('voipbin', 1, { prefix: 'vb' });
     await simulator.start();
@@ -52,20 +59,13 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
     shims = await startAwsShims({
       secrets: { [SECRET]: JSON.stringify({ auth, webhook: { secret: WEBHOOK_SECRET } }) },
     });
-    const s3 = new S3Client({
-      region: LOCAL_REGION,
-      endpoint: stack.endpoints.s3,
-      credentials: stack.endpoints.credentials,
-      forcePathStyle: true,
-    });
-    await s3.send(
+    await stack.archive.s3.send(
       new PutObjectCommand({
         Bucket: LOCAL_BUCKET,
         Key: ACCOUNTS_KEY,
         Body: JSON.stringify([{ ...publicPart, secret: SECRET }]),
       }),
     );
-    s3.destroy();
 
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
@@ -172,8 +172,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
 
   it('intake: takes a signed webhook and starts the workflow, which archives the recording', async () => {
     const { handler } = await import('../../lambdas/handlers/intake.ts');
-    const [recording] = sampleRecordings(1, { start: new Date(Date.UTC(2026, 10, 2, 9)) });
-    simulator.add({ ...(recording as SimRecording), id: 'vb-hook' });
+    addRecording('vb-hook', 9);
     const body = JSON.stringify({ type: 'recording_finished', data: { id: 'vb-hook', status: 'ended' } });
     const answer = await handler({
       routeKey: 'POST /webhooks/{accountId}',
@@ -196,8 +195,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
 
   it('sweep-step: lists the account, read from the accounts file, and hands the new recording over', async () => {
     const { handler } = await import('../../lambdas/handlers/sweep-step.ts');
-    const [recording] = sampleRecordings(1, { start: new Date(Date.UTC(2026, 10, 2, 10)) });
-    simulator.add({ ...(recording as SimRecording), id: 'vb-swept' });
+    addRecording('vb-swept', 10);
     // As the sweep workflow runs its units: the state of one is the input of the next.
     let state: Awaited<ReturnType<typeof handler>> | { accountId: string } = { accountId: 'vb' };
     for (let unit = 0; unit < 10 && !('status' in state && state.status === 'done'); unit += 1)
@@ -214,8 +212,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       import('../../lambdas/handlers/archive.ts'),
       import('../../lambdas/handlers/record.ts'),
     ]);
-    const [recording] = sampleRecordings(1, { start: new Date(Date.UTC(2026, 10, 2, 11)) });
-    simulator.add({ ...(recording as SimRecording), id: 'vb-steps' });
+    addRecording('vb-steps', 11);
     const ref = { ...REF, providerRecordingId: 'vb-steps' };
     const checked = await check.handler({ ref });
     expect(checked.decision).toBe('archive');
