@@ -49,7 +49,30 @@ export type LogEvents = {
     referenceId?: string;
     tmCreate?: string;
   };
+  'infobip listing file without a url skipped': {
+    account: string;
+    provider: string;
+    page: string;
+    item: number;
+    messageId?: string;
+    recordedAt?: string;
+  };
+  'restcomm listing recording without a sid skipped': {
+    account: string;
+    provider: string;
+    page: string;
+    item: number;
+    callSid?: string;
+    dateCreated?: string;
+  };
   'dialogtech recording without a readable date': { account: string; sid: string; date?: string };
+  'dialogtech list entry without a sid skipped': {
+    account: string;
+    provider: string;
+    list: string;
+    item: number;
+    date?: string;
+  };
   'sweep done': {
     accountId: string;
     listed: number;
@@ -123,8 +146,14 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
     `${f.account}: Bandwidth listing item ${f.item} of ${f.page} has no recordingId; skipped`,
   'voipbin listing item without an id skipped': (f) =>
     `${f.account}: VoIPBin listing item ${f.item} of ${f.page} has no id; skipped`,
+  'infobip listing file without a url skipped': (f) =>
+    `${f.account}: Infobip listing file ${f.item} of ${f.page} has no url naming the file; skipped`,
+  'restcomm listing recording without a sid skipped': (f) =>
+    `${f.account}: Restcomm listing recording ${f.item} of ${f.page} has no sid; skipped`,
   'dialogtech recording without a readable date': (f) =>
     `${f.account}: DialogTech recording ${f.sid} has no readable date (${f.date ?? 'none'})`,
+  'dialogtech list entry without a sid skipped': (f) =>
+    `${f.account}: DialogTech list ${f.list} has an entry (${f.item}) without a sid; skipped`,
   'sweep done': (f) =>
     `${f.accountId}: swept, ${f.listed} listed, ${f.started} started, ${f.alreadyDone} already done, ${f.alreadyRunning} running`,
   'sweep failed': (f) => `${f.account}: sweep failed: ${f.error}: ${f.reason}`,

@@ -97,10 +97,25 @@ export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, o
     if (envelope.data === undefined || envelope.data === '') return [];
     if (!isObject(envelope.data)) throw unreadable(response, query);
     const items = asArray(envelope.data.recording as Item | Item[] | undefined);
-    if (!items.every((item) => isObject(item) && toText(item.sid) !== undefined)) {
-      throw unreadable(response, query);
-    }
-    return items;
+    if (!items.every(isObject)) throw unreadable(response, query);
+    return items.filter((item, index) => hasSid(item, index, pair));
+  }
+
+  /**
+   * The sid names the recording and its download. A list entry without one cannot be fetched,
+   * but failing the list for it would stop every later sweep of it: it is reported and the rest
+   * of the list is listed.
+   */
+  function hasSid(item: Item, index: number, pair: { type: string; id: string | number }): boolean {
+    if (toText(item.sid) !== undefined) return true;
+    logger?.warn('dialogtech list entry without a sid skipped', {
+      account: account.id,
+      provider: 'dialogtech',
+      list: `${pair.type} ${pair.id}`,
+      item: index,
+      date: toText(item.date),
+    });
+    return false;
   }
 
   /**

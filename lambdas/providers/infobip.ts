@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '../core/errors.ts';
+import { silentLogger } from '../core/log.ts';
 import type { AudioDownload, ListPage, ListWindow, WebhookRecording } from '../core/ports.ts';
 import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
@@ -30,13 +31,17 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
     headers: { authorization },
   });
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const logger = options.logger ?? silentLogger;
 
-  /** One page of the listing; `previousPageIds` is what the page before held, if known. */
+  /**
+   * One page of the listing; `previousPageIds` is what the page before held, if known. `ended`:
+   * the page was empty, which alone ends the listing (a page of files without a url does not).
+   */
   async function filesPage(
     page: number,
     filter: { messageId?: string },
     previousPageIds?: string,
-  ): Promise<{ files: FileEntry[]; pageIds: string }> {
+  ): Promise<{ files: FileEntry[]; pageIds: string; ended: boolean }> {
     const query = { page, pageSize, messageId: filter.messageId };
     const response = await http.requestText(FILES_PATH, {
       query,
@@ -44,15 +49,34 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
       headers: { accept: 'application/json' },
     });
     http.expectOk(response, FILES_PATH, query);
-    const files = parseFilesPage(response.text, query);
+    const entries = parseFilesPage(response.text, query);
     // A server that ignores `page` would hand out page 1 forever; stop instead of looping.
-    const pageIds = files.map(fileIdOf).join(',');
-    if (files.length > 0 && pageIds === previousPageIds) {
+    const pageIds = entries.map((entry) => fileIdOf(entry) || JSON.stringify(entry)).join(',');
+    if (entries.length > 0 && pageIds === previousPageIds) {
       throw new ProviderResponseError(
         `${http.who} answered page ${page} of ${http.describe(http.url(FILES_PATH, query))} with the same files as page ${page - 1}: it does not page`,
       );
     }
-    return { files, pageIds };
+    const files = entries.filter((entry, index) => hasFileId(entry, index, query));
+    return { files, pageIds, ended: entries.length === 0 };
+  }
+
+  /**
+   * The file id is the `url`, which the reference always shows. An entry without one cannot be
+   * fetched, but failing the page for it would stop every later sweep there (and the files
+   * expire after two months): it is reported and the rest of the page is listed.
+   */
+  function hasFileId(entry: FileEntry, index: number, query: Record<string, string | number | undefined>) {
+    if (fileIdOf(entry) !== '') return true;
+    logger.warn('infobip listing file without a url skipped', {
+      account: account.id,
+      provider: 'infobip',
+      page: http.describe(http.url(FILES_PATH, query)),
+      item: index,
+      messageId: toText(entry.messageId),
+      recordedAt: toText(entry.recordedAt),
+    });
+    return false;
   }
 
   /**
@@ -62,8 +86,8 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
   async function* allPages(filter: { messageId?: string } = {}): AsyncGenerator<FileEntry[]> {
     let previousPageIds: string | undefined;
     for (let page = FIRST_PAGE; ; page += 1) {
-      const { files, pageIds } = await filesPage(page, filter, previousPageIds);
-      if (files.length === 0) return;
+      const { files, pageIds, ended } = await filesPage(page, filter, previousPageIds);
+      if (ended) return;
       previousPageIds = pageIds;
       yield files;
     }
@@ -81,8 +105,8 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
       throw new ProviderResponseError(`${http.who}: listing position ${position} is not a page`);
     }
     const digest = (ids: string) => createHash('sha256').update(ids).digest('hex').slice(0, 16);
-    const { files, pageIds } = await filesPage(page, {});
-    if (files.length > 0 && previous && digest(pageIds) === previous) {
+    const { files, pageIds, ended } = await filesPage(page, {});
+    if (!ended && previous && digest(pageIds) === previous) {
       throw new ProviderResponseError(
         `${http.who} answered page ${page} of ${http.describe(http.url(FILES_PATH, { page, pageSize }))} with the same files as page ${page - 1}: it does not page`,
       );
@@ -96,7 +120,7 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
       seen.add(recording.providerRecordingId);
       if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
-    if (files.length === 0) return { recordings };
+    if (ended) return { recordings };
     return { recordings, next: `${page + 1}:${digest(pageIds)}` };
   }
 
@@ -139,9 +163,7 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
       }
     }
     return entries.map((entry, index) => {
-      if (!isObject(entry) || fileIdOf(entry) === '') {
-        throw wrongShape(`file #${index + 1} without a "url" naming the file`);
-      }
+      if (!isObject(entry)) throw wrongShape(`file #${index + 1} that is not a file entry`);
       return entry;
     });
   }
@@ -229,7 +251,8 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
       let newestFirst = true;
       let previous: number | undefined;
       for await (const files of allPages()) {
-        let pageReachesWindow = false;
+        // A page of files without a url places nothing: it cannot end the listing.
+        let pageReachesWindow = files.length === 0;
         for (const file of files) {
           const recording = toRecording(file);
           const at = recording.startedAt === undefined ? undefined : Date.parse(recording.startedAt);

@@ -6,6 +6,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
+import { silentLogger } from '../core/log.ts';
 import type { ProviderAdapter, WebhookRecording } from '../core/ports.ts';
 import type { Direction, Recording, RecordingRef } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
@@ -55,6 +56,7 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
   // No default headers: the audio URLs are public, so credentials go only with API calls below.
   const http = accountHttp(account, options, { secrets: [authorization.slice('Basic '.length)] });
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const logger = options.logger ?? silentLogger;
   const accountPath = `${API_VERSION}/Accounts/${encodeURIComponent(accountSid)}`;
   const recordingPath = (sid: string) => `${accountPath}/Recordings/${encodeURIComponent(sid)}`;
 
@@ -133,7 +135,8 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
     const page = parseListPage(http, response, url);
     const seen = new Set<string>();
     const recordings: Recording[] = [];
-    for (const entry of page.recordings) {
+    for (const [index, entry] of page.recordings.entries()) {
+      if (!hasSid(entry, index, url)) continue;
       const recording = toRecording(entry);
       if (seen.has(recording.providerRecordingId)) continue;
       seen.add(recording.providerRecordingId);
@@ -143,6 +146,24 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
     if (next?.href === url.href) throw sameNextPageTwice(http, url);
     return { recordings, next: next?.href };
   };
+
+  /**
+   * A recording's sid is its identity and its download path. One listed without it cannot be
+   * fetched, but failing the page for it would stop every later sweep there: it is reported and
+   * the rest of the page is listed.
+   */
+  function hasSid({ fields }: RestcommEntry, index: number, url: URL): boolean {
+    if (toText(fields.sid)) return true;
+    logger.warn('restcomm listing recording without a sid skipped', {
+      account: account.id,
+      provider: 'restcomm',
+      page: http.describe(url),
+      item: index,
+      callSid: toText(fields.call_sid),
+      dateCreated: toText(fields.date_created),
+    });
+    return false;
+  }
 
   async function get(ref: RecordingRef): Promise<Recording> {
     const url = http.url(`${recordingPath(ref.providerRecordingId)}.json`);
@@ -260,7 +281,7 @@ function parseDocument(
   return { xml: false, document: http.parseJson(response.text, url) };
 }
 
-/** A listing page in XML or JSON; each recording must carry a sid. */
+/** A listing page in XML or JSON; the adapter skips a recording without a sid. */
 export function parseListPage(http: ProviderHttp, response: TextResponse, url: URL): RestcommListPage {
   const { xml, document } = parseDocument(http, response, url);
   if (xml) {
@@ -297,30 +318,36 @@ export function parseListPage(http: ProviderHttp, response: TextResponse, url: U
 
 function fromJson(http: ProviderHttp, entry: unknown, url: URL, text: string): RestcommEntry {
   const fields = asObject(entry);
-  if (!fields || !toText(fields.sid)) throw shapeError(http, url, 'a recording without a "sid"', text);
+  if (!fields) throw shapeError(http, url, 'a recording that is not an object', text);
   return { fields, raw: entry };
 }
 
 /** `<Sid>`, `<DateCreated>`, `<FileUri>` → `sid`, `date_created`, `file_uri`. */
 function fromXml(http: ProviderHttp, entry: unknown, url: URL, text: string): RestcommEntry {
   const element = asObject(entry);
+  if (!element) throw shapeError(http, url, 'a <Recording> that is not an element', text);
   const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(element ?? {})) {
+  for (const [key, value] of Object.entries(element)) {
     fields[key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()] = value;
   }
-  if (!toText(fields.sid)) throw shapeError(http, url, 'a <Recording> without a <Sid>', text);
   return { fields, raw: entry };
 }
 
-/** One recording's resource, in XML or JSON (from a bare array, its first element). */
+/** One recording's resource, in XML or JSON (from a bare array, its first element); it must carry a sid. */
 export function parseRecording(http: ProviderHttp, response: TextResponse, url: URL): RestcommEntry {
   const { xml, document } = parseDocument(http, response, url);
-  if (xml) {
-    const element = asObject(asObject(document)?.RestcommResponse)?.Recording;
-    return fromXml(http, element, url, response.text);
+  const entry = xml
+    ? fromXml(http, asObject(asObject(document)?.RestcommResponse)?.Recording, url, response.text)
+    : fromJson(http, Array.isArray(document) ? document[0] : document, url, response.text);
+  if (!toText(entry.fields.sid)) {
+    throw shapeError(
+      http,
+      url,
+      xml ? 'a <Recording> without a <Sid>' : 'a recording without a "sid"',
+      response.text,
+    );
   }
-  const entry = Array.isArray(document) ? document[0] : document;
-  return fromJson(http, entry, url, response.text);
+  return entry;
 }
 
 /**

@@ -136,13 +136,19 @@ export abstract class ProviderSimulator {
   }
 
   /**
-   * The listing renders this recording without its id field (`recordingId`, `id`), which the
-   * providers' OpenAPI schemas mark optional. Only simulators whose provider has such a schema
-   * honour it (Bandwidth, VoIPBin).
+   * The listing renders this recording without its id field: `recordingId` and `id`, which
+   * Bandwidth's and VoIPBin's OpenAPI schemas mark optional; Infobip's `url`, Restcomm's and
+   * DialogTech's `sid`, which their references always show.
    */
   listWithoutId(id: string): void {
     this.require(id);
     this.idlessInListing.add(id);
+  }
+
+  /** A listing's rendering of `recording`: without `idField` if listWithoutId named it. */
+  protected asListed(recording: SimRecording, fields: Record<string, string>, idField: string) {
+    if (!this.idlessInListing.has(recording.id)) return fields;
+    return Object.fromEntries(Object.entries(fields).filter(([name]) => name !== idField));
   }
 
   /**

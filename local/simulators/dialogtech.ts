@@ -238,7 +238,7 @@ export class DialogtechSimulator extends ProviderSimulator {
     );
     return [
       '<recording>',
-      `<sid>${escapeXml(recording.id)}</sid>`,
+      this.idlessInListing.has(recording.id) ? '' : `<sid>${escapeXml(recording.id)}</sid>`,
       `<dnis>${escapeXml(digits(recording.to))}</dnis>`,
       `<number_connected>${escapeXml(digits(recording.extra?.numberConnected ?? recording.from))}</number_connected>`,
       `<minutes>${(recording.durationSec / 60).toFixed(1)}</minutes>`,

@@ -126,7 +126,9 @@ export class InfobipSimulator extends ProviderSimulator {
       .filter((recording) => !messageId || recording.callId === messageId)
       .filter((recording) => !number || recording.to.replace(/^\+/, '') === number);
     // No total and no "last page" flag: past the end a page is simply empty.
-    const files = matching.slice((page - 1) * pageSize, page * pageSize).map((r) => this.fileEntry(r));
+    const files = matching
+      .slice((page - 1) * pageSize, page * pageSize)
+      .map((recording) => this.asListed(recording, this.fileEntry(recording), 'url'));
     if (this.wantsXml(request.headers.accept)) {
       this.text(response, 200, filesXml(files), 'application/xml');
     } else {

@@ -237,7 +237,9 @@ export class RestcommSimulator extends ProviderSimulator {
           : `${pathUri}?Page=${page + 1}&PageSize=${pageSize}&AfterSid=${lastSid}`,
       last_page_uri: `${pathUri}?Page=${lastPage}&PageSize=${pageSize}`,
     };
-    const recordings = items.map((recording) => this.recordingJson(recording));
+    const recordings = items.map((recording) =>
+      this.asListed(recording, this.recordingJson(recording), 'sid'),
+    );
     if (!xml) {
       this.json(response, 200, { ...paging, recordings });
       return;

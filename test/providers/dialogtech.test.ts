@@ -468,13 +468,11 @@ describe('dialogtech malformed answers', () => {
     await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderAuthError);
   });
 
-  it('rejects JSON, sid-less records and foreign 404 pages instead of guessing', async () => {
+  it('rejects JSON, records that are not elements and foreign 404 pages instead of guessing', async () => {
     answer = () => ({ status: 200, type: 'application/json', body: '{"result":"success"}' });
     await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
-    answer = xml(
-      200,
-      '<response><result>success</result><data><recording><dnis>1</dnis></recording></data></response>',
-    );
+    // A sid-less record is skipped instead (listing-item-without-id.test.ts).
+    answer = xml(200, '<response><result>success</result><data><recording>1</recording></data></response>');
     await expect(collect(canned.list({}))).rejects.toBeInstanceOf(errors.ProviderResponseError);
     // A 404 that is not DialogTech's XML (wrong baseUrl) is neither an empty list nor a gone file.
     answer = () => ({ status: 404, type: 'text/html', body: '<html><body>Not Found</body></html>' });

@@ -525,7 +525,7 @@ describe('infobip malformed and unusual bodies', () => {
   it.each([
     ['an object of the wrong shape', '{"data":[]}', 'application/json', /neither a "files" array/],
     ['"files" that is not an array', '{"files":{"url":"x"}}', 'application/json', /not an array/],
-    ['a file without url', '{"files":[{"messageId":"m"}]}', 'application/json', /without a "url"/],
+    ['a file that is not an object', '{"files":["m"]}', 'application/json', /not a file entry/],
     [
       'XML with another root',
       '<error><text>x</text></error>',

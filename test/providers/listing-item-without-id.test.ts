@@ -1,18 +1,31 @@
 /**
  * Issue 8 item 6: `recordingId` (Bandwidth) and `id` (VoIPBin) are optional in the providers'
- * OpenAPI schemas. One item without it must not fail the whole listing (and so every later
- * sweep at the same place): it is skipped with a warning naming the account and the page.
+ * OpenAPI schemas; Infobip's `url` and Restcomm's and DialogTech's `sid` are always in their references, but a
+ * provider that leaves one out once must not lose the rest either. One item without its id must
+ * not fail the whole listing (and so every later sweep at the same place): it is skipped with a
+ * warning naming the account and the page.
  */
 import { describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../../lambdas/core/log.ts';
 import type { ProviderAdapter } from '../../lambdas/core/ports.ts';
+import { listPages } from '../../lambdas/providers/adapter.ts';
 import { createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
+import { createDialogtechAdapter } from '../../lambdas/providers/dialogtech.ts';
+import { createInfobipAdapter } from '../../lambdas/providers/infobip.ts';
+import { createRestcommAdapter } from '../../lambdas/providers/restcomm.ts';
 import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
+import {
+  DialogtechSimulator,
+  dialogtechRecordings,
+  dialogtechSimulatorAccount,
+} from '../../local/simulators/dialogtech.ts';
+import { InfobipSimulator, infobipSimulatorAccount } from '../../local/simulators/infobip.ts';
+import { RestcommSimulator, restcommSimulatorAccount } from '../../local/simulators/restcomm.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { FAST } from '../helpers/retry.ts';
-import { listAll } from '../helpers/streams.ts';
+import { collect, listAll } from '../helpers/streams.ts';
 import { started, teardown } from '../helpers/teardown.ts';
 
 const START = new Date('2026-11-01T09:00:00.000Z');
@@ -91,6 +104,76 @@ describe('a listing item without its id', () => {
       item: 1,
       referenceId: 'call-rec-3',
       page: expect.stringContaining('/v1.0/recordings?page_size=2'),
+    });
+  });
+
+  it('Infobip: is skipped and reported; a page holding only such files does not end the listing', async () => {
+    const recordings = sampleRecordings(6, { start: START });
+    const sim = await started(new InfobipSimulator({ recordings }), later);
+    // Newest first, two a page: the first page holds rec-00005 and rec-00004, both without a url.
+    sim.listWithoutId('rec-00005');
+    sim.listWithoutId('rec-00004');
+    const { logger, warnings } = recordingLogger();
+    const adapter = createInfobipAdapter(infobipSimulatorAccount(sim, 'ib-main'), {
+      ...FAST,
+      logger,
+      pageSize: 2,
+    });
+
+    expect(await ids(adapter)).toEqual(['rec-00000', 'rec-00001', 'rec-00002', 'rec-00003']);
+    expect(warnings.map((warning) => warning.fields)).toEqual([
+      expect.objectContaining({ account: 'ib-main', provider: 'infobip', item: 0, messageId: 'call-rec-5' }),
+      expect.objectContaining({ account: 'ib-main', provider: 'infobip', item: 1, messageId: 'call-rec-4' }),
+    ]);
+    expect(warnings[0]?.fields?.page).toContain('/voice/ivr/1/files?page=1&pageSize=2');
+    expect(warnings[0]?.message).toContain('without a url');
+    // The sweep's checkpointed paging goes on past that page too.
+    const paged = await collect(listPages(adapter.listPage, {}));
+    expect(paged.map((recording) => recording.providerRecordingId).sort()).toEqual(await ids(adapter));
+  });
+
+  it('Restcomm: is skipped and reported, in JSON and in XML; paging goes on past it', async () => {
+    const recordings = sampleRecordings(6, { start: START });
+    // Oldest first, two a page; pages after the first are XML (a next_page_uri without `.json`).
+    const sim = await started(new RestcommSimulator({ recordings, nextPageUri: 'without-suffix' }), later);
+    sim.listWithoutId('rec-00001');
+    sim.listWithoutId('rec-00003');
+    const { logger, warnings } = recordingLogger();
+    const adapter = createRestcommAdapter(restcommSimulatorAccount(sim, 'rc-main'), {
+      ...FAST,
+      logger,
+      pageSize: 2,
+    });
+
+    expect(await ids(adapter)).toEqual(['rec-00000', 'rec-00002', 'rec-00004', 'rec-00005']);
+    expect(warnings.map((warning) => warning.fields)).toEqual([
+      expect.objectContaining({ account: 'rc-main', provider: 'restcomm', item: 1, callSid: 'call-rec-1' }),
+      expect.objectContaining({ account: 'rc-main', provider: 'restcomm', item: 1, callSid: 'call-rec-3' }),
+    ]);
+    expect(warnings[0]?.fields?.page).toContain('/Recordings.json?');
+    expect(warnings[1]?.fields?.page).not.toContain('/Recordings.json?');
+    expect(warnings[0]?.message).toContain('without a sid');
+  });
+
+  it('DialogTech: is skipped and reported with account and list; the rest of the list is listed', async () => {
+    const recordings = dialogtechRecordings(3, { start: START });
+    const sim = await started(new DialogtechSimulator({ recordings }), later);
+    const idless = recordings[1]?.id as string;
+    sim.listWithoutId(idless);
+    const { logger, warnings } = recordingLogger();
+    const adapter = createDialogtechAdapter(dialogtechSimulatorAccount(sim, 'dt-main'), { ...FAST, logger });
+
+    expect(await ids(adapter)).toEqual(
+      recordings
+        .map((recording) => recording.id)
+        .filter((id) => id !== idless)
+        .sort(),
+    );
+    expectOneWarning(warnings, 'without a sid', {
+      account: 'dt-main',
+      provider: 'dialogtech',
+      list: 'recorded_calls 1',
+      item: 1,
     });
   });
 });

@@ -323,7 +323,7 @@ describe('restcomm faults', () => {
 describe('restcomm malformed bodies', () => {
   const cases: Array<[string, Answer, RegExp]> = [
     ['JSON without recordings', jsonAnswer({ page: 0, total: 3 }), /without a "recordings" list/],
-    ['a recording without a sid', jsonAnswer({ recordings: [{ duration: '1' }] }), /without a "sid"/],
+    ['a recording that is not an object', jsonAnswer({ recordings: ['RE1'] }), /not an object/],
     [
       'a body that is not JSON',
       { status: 200, contentType: 'application/json', body: 'Service OK' },

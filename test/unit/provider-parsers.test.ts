@@ -127,7 +127,7 @@ describe('Restcomm listing pages (parseListPage)', () => {
 
   it.each([
     ['JSON without a list', '{"page": 0}', /JSON without a "recordings" list/],
-    ['a recording without a sid', '{"recordings": [{"call_sid": "CA1"}]}', /a recording without a "sid"/],
+    ['a recording that is not an object', '{"recordings": ["RE1"]}', /a recording that is not an object/],
     ['XML without <Recordings>', '<RestcommResponse/>', /XML without <Recordings>/],
     ['broken XML', '<RestcommResponse><Recordings>', /a body that is not well-formed XML/],
   ])('refuses %s', (_name, text, message) => {
