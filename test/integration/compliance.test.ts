@@ -13,6 +13,7 @@ import { recordingId } from '../../lambdas/core/ids.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
 import { manifestKey, verifyManifests, writeManifest } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
 import { createDeleteAtSourceHandler } from '../../lambdas/handlers/delete-at-source.ts';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
 import { type ComplianceContext, runDeleteAtSource, runReconcile } from '../../local/compliance.ts';
@@ -105,6 +106,40 @@ describe('compliance archive on the local stack', () => {
     });
     bandwidth.markDeleted('r-bw-late');
     expect((await reconcile()).exitCode).toBe(0);
+  });
+
+  it('reads the archived objects back several at a time, and reports what one at a time would', async () => {
+    const store = stack.archive.store;
+    let reading = 0;
+    let mostAtOnce = 0;
+    // The real store, counting the reads under way (from the request to the end of the body).
+    const counting: LocalArchiveStore = Object.assign(Object.create(store), {
+      async readVersion(key: string, versionId?: string) {
+        reading += 1;
+        mostAtOnce = Math.max(mostAtOnce, reading);
+        const body = await store.readVersion(key, versionId);
+        body.once('close', () => {
+          reading -= 1;
+        });
+        return body;
+      },
+    });
+    const account = config.accounts.find((candidate) => candidate.id === 'rc');
+    if (!account) throw new Error('no account rc');
+    const check = async (withStore: LocalArchiveStore) =>
+      (
+        await reconcileAccount({
+          account,
+          source: await stack.runtime.adapterFor('rc'),
+          index: stack.archive.index,
+          store: withStore,
+        })
+      ).report;
+
+    expect(await check(counting)).toEqual(await check(store));
+    expect((await check(counting)).archived).toBe(4);
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(mostAtOnce).toBeLessThanOrEqual(VERIFY_CONCURRENCY);
   });
 
   it('finds a recording that appeared after the harvest, a deleted object, altered bytes and an orphan; repair fixes all but the orphan', async () => {
