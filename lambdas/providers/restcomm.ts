@@ -324,7 +324,8 @@ function fromJson(http: ProviderHttp, entry: unknown, url: URL, text: string): R
 
 /** `<Sid>`, `<DateCreated>`, `<FileUri>` → `sid`, `date_created`, `file_uri`. */
 function fromXml(http: ProviderHttp, entry: unknown, url: URL, text: string): RestcommEntry {
-  const element = asObject(entry);
+  // An empty `<Recording/>` parses as "": an element without fields (so without a sid).
+  const element = entry === '' ? {} : asObject(entry);
   if (!element) throw shapeError(http, url, 'a <Recording> that is not an element', text);
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(element)) {

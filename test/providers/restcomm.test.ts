@@ -368,6 +368,29 @@ describe('restcomm malformed bodies', () => {
     await expect(collect(rawAdapter(server.baseUrl).list({}))).rejects.toThrow(/same next_page_uri twice/);
   });
 
+  it('skips an empty <Recording/> like a recording without a sid, and lists the rest of the page', async () => {
+    const recording = (sid: string) =>
+      `<Recording><Sid>${sid}</Sid><DateCreated>Tue, 5 Jan 2016 08:51:07 +0200</DateCreated></Recording>`;
+    const server = await rawServer(() => ({
+      status: 200,
+      contentType: 'application/xml',
+      body: `<RestcommResponse><Recordings nextpageuri="null">${recording('RE1')}<Recording/>${recording('RE2')}<Recording></Recording></Recordings></RestcommResponse>`,
+    }));
+    const listed = await collect(rawAdapter(server.baseUrl).list({}));
+    expect(listed.map((entry) => entry.providerRecordingId)).toEqual(['RE1', 'RE2']);
+  });
+
+  it('rejects a <Recording> that holds only text as not an element', async () => {
+    const server = await rawServer(() => ({
+      status: 200,
+      contentType: 'application/xml',
+      body: '<RestcommResponse><Recordings nextpageuri="null"><Recording>RE1</Recording><Recording/></Recordings></RestcommResponse>',
+    }));
+    await expect(collect(rawAdapter(server.baseUrl).list({}))).rejects.toThrow(
+      /a <Recording> that is not an element/,
+    );
+  });
+
   it('reads an XML listing with paging attributes and a single recording', async () => {
     const server = await rawServer((url) =>
       url.searchParams.get('Page') === '1'
