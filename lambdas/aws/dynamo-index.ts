@@ -3,7 +3,8 @@
  * - recording items, keyed by `id`, with `sortKey` = `{startedAt}#{id}` for time-ordered queries
  *   on six GSIs (see INDEX_PARTITIONS), so every listing is a Query, never a Scan; the sparse
  *   `byStatus` (`openStatus`, only while an entry is not archived) lists failed entries of any age;
- * - cursor items (`cursor#{accountId}`), invisible to the GSIs.
+ * - cursor items (`cursor#{accountId}`) and reconcile's read-back progress (`verify#{accountId}`),
+ *   invisible to the GSIs.
  * The GSIs project the `listing` map (the entry without `raw`) and the `failures` counter, not the
  * provider's raw record: a listing reads and writes a fraction of the item, and `get` returns it whole.
  * No transactions (the local DynamoDB has none): every write is a single conditional item write.
@@ -23,7 +24,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
 import { INDEX_NAMES, INDEX_PARTITIONS, type IndexName } from '../core/names.ts';
-import type { ComplianceIndex, EntryStatus, IndexEntry, IndexPage, IndexQuery } from '../core/ports.ts';
+import type {
+  ComplianceIndex,
+  EntryStatus,
+  IndexEntry,
+  IndexPage,
+  IndexQuery,
+  VerificationProgress,
+  VerificationProgressStore,
+} from '../core/ports.ts';
 import { CALL_FIELDS } from '../core/recording.ts';
 import { documentClient } from './document-client.ts';
 import { ExpressionBuilder, updateExpression } from './dynamo-expressions.ts';
@@ -85,7 +94,7 @@ export function normalizeNumber(number: string): string {
   return number.replace(/\D/g, '');
 }
 
-export class DynamoRecordingIndex implements ComplianceIndex {
+export class DynamoRecordingIndex implements ComplianceIndex, VerificationProgressStore {
   private readonly db: DynamoDBDocumentClient;
 
   constructor(
@@ -268,6 +277,22 @@ export class DynamoRecordingIndex implements ComplianceIndex {
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     }
+  }
+
+  async getVerification(accountId: string): Promise<VerificationProgress | undefined> {
+    const result = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { id: `verify#${accountId}` }, ConsistentRead: true }),
+    );
+    return result.Item?.progress as VerificationProgress | undefined;
+  }
+
+  async setVerification(accountId: string, progress: VerificationProgress): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { id: `verify#${accountId}`, entity: 'verify', progress, updatedAt: new Date().toISOString() },
+      }),
+    );
   }
 }
 

@@ -236,6 +236,24 @@ export interface ComplianceIndex extends RecordingIndex {
   ): Promise<boolean>;
 }
 
+/**
+ * Where an account's rotating read-back of archived objects stands (reconcile re-reads the
+ * archive a time-boxed slice per run, in id order, and picks up where the last run stopped).
+ */
+export interface VerificationProgress {
+  /** The last id verified in the pass under way; none when the next run starts a new pass. */
+  after?: string;
+  /** When the pass under way started. */
+  passStartedAt?: string;
+  /** The last complete pass: every object archived before `startedAt` was re-read by `completedAt`. */
+  lastPass?: { startedAt: string; completedAt: string };
+}
+
+export interface VerificationProgressStore {
+  getVerification(accountId: string): Promise<VerificationProgress | undefined>;
+  setVerification(accountId: string, progress: VerificationProgress): Promise<void>;
+}
+
 export interface StoredObject {
   bucket: string;
   key: string;

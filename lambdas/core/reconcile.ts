@@ -17,6 +17,8 @@ import type {
   ComplianceStore,
   IndexEntry,
   RecordingIndex,
+  VerificationProgress,
+  VerificationProgressStore,
   WorkflowStarter,
 } from './ports.ts';
 import type { Recording, RecordingRef } from './recording.ts';
@@ -39,7 +41,18 @@ export interface AccountReconcile {
   listed: number;
   /** Index entries of the account with status `archived`. */
   archived: number;
+  /** Only for a time-boxed read-back (the deployed job): how far its rotating pass is. */
+  verification?: VerificationReport;
   gaps: Gap[];
+}
+
+export interface VerificationReport {
+  /** Archived objects re-read and hashed by this run. */
+  objects: number;
+  /** Archived objects the pass under way has still to re-read (0: this run completed it). */
+  remaining: number;
+  passStartedAt: string;
+  lastPass?: { startedAt: string; completedAt: string };
 }
 
 export interface ReconcileReport {
@@ -57,6 +70,12 @@ export interface ReconcileDeps {
   index: RecordingIndex;
   store: ComplianceStore;
   now?: () => Date;
+  /**
+   * Re-read only until `deadline` (epoch ms, read from `clock`), resuming where the account's
+   * last run stopped: an archive too large to re-read in one run is re-read over several.
+   * Without it every archived object is re-read.
+   */
+  verification?: { progress: VerificationProgressStore; deadline: number; clock?: () => number };
 }
 
 /** A gap plus what repair needs to act on it (kept out of the printed report). */
@@ -68,6 +87,8 @@ export interface FoundGap extends Gap {
 const DAY_MS = 86_400_000;
 /** Objects read back at once; each holds only its stream's buffers. */
 export const VERIFY_CONCURRENCY = 16;
+/** Objects read between two looks at a time-boxed run's deadline. */
+const VERIFY_SLICE = VERIFY_CONCURRENCY * 4;
 
 /** Where the deployed daily reconcile writes its report: `reports/reconcile/{yyyy}/{mm}/{dd}.json` (UTC). */
 export function reconcileReportKey(now: Date): string {
@@ -156,13 +177,7 @@ export async function reconcileAccount(
   }
 
   const archived = entries.filter((entry) => entry.status === 'archived');
-  // Every archived object is read back and hashed. Against S3 each read first waits out its own
-  // latency: one at a time, ~12,000 objects filled the Lambda's 15 minutes (bench/reconcile.ts).
-  const verifications = await pMap(
-    archived,
-    async (entry) => ({ entry, verified: await verifyObject(store, entry) }),
-    { concurrency: VERIFY_CONCURRENCY },
-  );
+  const { verifications, report: verification } = await verifyArchived(archived, deps, new Date(now));
   for (const { entry, verified } of verifications) {
     if (verified.ok) continue;
     gaps.push({
@@ -200,9 +215,57 @@ export async function reconcileAccount(
       provider: account.provider,
       listed: listed.length,
       archived: archived.length,
+      ...(verification ? { verification } : {}),
       gaps: gaps.map(printable),
     },
     gaps,
+  };
+}
+
+/**
+ * Re-reads and hashes archived objects, 16 at a time: against S3 each read first waits out its
+ * own latency (one at a time, ~12,000 objects filled the Lambda's 15 minutes; bench/reconcile.ts).
+ * A time-boxed run goes in id order from where the account's last run stopped, until its
+ * deadline, and saves where it stopped; the pass wraps round once every object was re-read.
+ */
+async function verifyArchived(
+  archived: IndexEntry[],
+  deps: ReconcileDeps,
+  now: Date,
+): Promise<{
+  verifications: { entry: IndexEntry; verified: Awaited<ReturnType<typeof verifyObject>> }[];
+  report?: VerificationReport;
+}> {
+  const budget = deps.verification;
+  const ordered = budget ? [...archived].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : archived;
+  const saved = budget ? await budget.progress.getVerification(deps.account.id) : undefined;
+  const resuming = saved?.after !== undefined && saved.passStartedAt !== undefined;
+  const passStartedAt = resuming ? (saved.passStartedAt as string) : now.toISOString();
+  let next = resuming ? ordered.findIndex((entry) => entry.id > (saved.after as string)) : 0;
+  if (next < 0) next = ordered.length;
+  const clock = budget?.clock ?? Date.now;
+  const verifications = [];
+  while (next < ordered.length && !(budget && clock() >= budget.deadline)) {
+    const slice = ordered.slice(next, next + VERIFY_SLICE);
+    verifications.push(
+      ...(await pMap(slice, async (entry) => ({ entry, verified: await verifyObject(deps.store, entry) }), {
+        concurrency: VERIFY_CONCURRENCY,
+      })),
+    );
+    next += slice.length;
+  }
+  if (!budget) return { verifications };
+  const remaining = ordered.length - next;
+  const lastPass =
+    remaining === 0 ? { startedAt: passStartedAt, completedAt: now.toISOString() } : saved?.lastPass;
+  const progress: VerificationProgress =
+    remaining === 0
+      ? { ...(lastPass ? { lastPass } : {}) }
+      : { after: ordered[next - 1]?.id ?? saved?.after, passStartedAt, ...(lastPass ? { lastPass } : {}) };
+  await budget.progress.setVerification(deps.account.id, progress);
+  return {
+    verifications,
+    report: { objects: verifications.length, remaining, passStartedAt, ...(lastPass ? { lastPass } : {}) },
   };
 }
 

@@ -142,7 +142,7 @@ export function observability(): Observability {
 }
 
 /** Wraps a handler: request id in every log item, a subsegment per invocation, failures logged. */
-export function lambdaHandler<E, R>(name: string, run: (event: E) => Promise<R>) {
+export function lambdaHandler<E, R>(name: string, run: (event: E, context?: Context) => Promise<R>) {
   return async (event: E, context?: Context): Promise<R> => {
     loading ??= load();
     loaded ??= await loading;
@@ -156,7 +156,7 @@ export function lambdaHandler<E, R>(name: string, run: (event: E) => Promise<R>)
       tracer.addServiceNameAnnotation();
     }
     try {
-      return await run(event);
+      return await run(event, context);
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       // Warn, not error: typed errors such as RecordingNotReadyError are how the workflow routes

@@ -76,7 +76,7 @@ export function once<T>(make: () => T): () => T {
 }
 
 /** A handler whose dependencies are built on its first event, once per Lambda container. */
-export function builtOnce<E, R>(make: () => (event: E) => R): (event: E) => R {
+export function builtOnce<E, R, C>(make: () => (event: E, context?: C) => R): (event: E, context?: C) => R {
   const built = once(make);
-  return (event) => built()(event);
+  return (event, context) => built()(event, context);
 }

@@ -59,6 +59,7 @@ export class ComplianceSchedules extends Construct {
       memorySize: 1024,
     });
     store.bindIndex(this.reconcileFunction, 'read');
+    store.bindVerificationProgress(this.reconcileFunction);
     store.bindBucket(this.reconcileFunction, {
       [ARCHIVE_KEY_PREFIX]: { access: 'readList', reason: RECORDINGS_READ },
       [RECONCILE_REPORT_PREFIX]: {

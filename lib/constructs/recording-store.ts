@@ -309,6 +309,21 @@ export class RecordingStore extends Construct {
     if (access === 'readPatch') grantIndexPatch(this.table, fn);
   }
 
+  /**
+   * Lets `fn` (with `read` index access) save reconcile's read-back progress: PutItem on the
+   * `verify#…` items only, never on a recording.
+   */
+  public bindVerificationProgress(fn: AppFunction): void {
+    fn.addEnvironment(ENV_VARS.tableName, this.table.tableName);
+    grantKeyUse(this.table.encryptionKey, fn, true);
+    Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['verify#*'] } },
+    });
+  }
+
   /** Tells `fn` the table the provider slots live in, and grants their `slots#…` items only. */
   public bindProviderSlots(fn: AppFunction): void {
     fn.addEnvironment(ENV_VARS.tableName, this.table.tableName);

@@ -231,6 +231,17 @@ describe('daily compliance jobs', () => {
     expect(puts('manifest')[0]).toContain('/manifests/*');
   });
 
+  it('reconcile writes to the index only its read-back progress: PutItem on verify#… items', () => {
+    const writes = statementsOf(template, 'reconcile').filter((statement) =>
+      actionsOf(statement).some((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action)),
+    );
+    expect(writes).toHaveLength(1);
+    expect(actionsOf(writes[0] as Statement)).toEqual(['dynamodb:PutItem']);
+    expect(writes[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['verify#*'] },
+    });
+  });
+
   it('nothing in the stack may delete objects, bypass governance retention or change locks', () => {
     for (const statement of allStatements()) {
       for (const action of actionsOf(statement)) {
