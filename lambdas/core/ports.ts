@@ -245,8 +245,13 @@ export interface VerificationProgress {
   after?: string;
   /** When the pass under way started. */
   passStartedAt?: string;
-  /** The last complete pass: every object archived before `startedAt` was re-read by `completedAt`. */
-  lastPass?: { startedAt: string; completedAt: string };
+  lastPass?: CompletePass;
+}
+
+/** A whole pass: every object archived before `startedAt` was re-read by the run started at `completedAt`. */
+export interface CompletePass {
+  startedAt: string;
+  completedAt: string;
 }
 
 export interface VerificationProgressStore {

@@ -13,6 +13,7 @@ import { handOver } from './hand-over.ts';
 import { recordingId } from './ids.ts';
 import { type ArchiveDeps, downloadToStore, hashStream } from './ingest.ts';
 import type {
+  CompletePass,
   ComplianceIndex,
   ComplianceStore,
   IndexEntry,
@@ -52,7 +53,7 @@ export interface VerificationReport {
   /** Archived objects the pass under way has still to re-read (0: this run completed it). */
   remaining: number;
   passStartedAt: string;
-  lastPass?: { startedAt: string; completedAt: string };
+  lastPass?: CompletePass;
 }
 
 export interface ReconcileReport {
@@ -237,6 +238,7 @@ async function verifyArchived(
   report?: VerificationReport;
 }> {
   const budget = deps.verification;
+  // Code-unit order, the order the resume's `>` compares ids in.
   const ordered = budget ? [...archived].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : archived;
   const saved = budget ? await budget.progress.getVerification(deps.account.id) : undefined;
   const resuming = saved?.after !== undefined && saved.passStartedAt !== undefined;
@@ -256,17 +258,13 @@ async function verifyArchived(
   }
   if (!budget) return { verifications };
   const remaining = ordered.length - next;
-  const lastPass =
+  const lastPass: CompletePass | undefined =
     remaining === 0 ? { startedAt: passStartedAt, completedAt: now.toISOString() } : saved?.lastPass;
+  const kept = lastPass ? { lastPass } : {};
   const progress: VerificationProgress =
-    remaining === 0
-      ? { ...(lastPass ? { lastPass } : {}) }
-      : { after: ordered[next - 1]?.id ?? saved?.after, passStartedAt, ...(lastPass ? { lastPass } : {}) };
+    remaining === 0 ? kept : { after: ordered[next - 1]?.id ?? saved?.after, passStartedAt, ...kept };
   await budget.progress.setVerification(deps.account.id, progress);
-  return {
-    verifications,
-    report: { objects: verifications.length, remaining, passStartedAt, ...(lastPass ? { lastPass } : {}) },
-  };
+  return { verifications, report: { objects: verifications.length, remaining, passStartedAt, ...kept } };
 }
 
 function safeDecode(text: string): string {
