@@ -1,4 +1,5 @@
-import { extname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { type CfnRole, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -38,6 +39,20 @@ export interface AppFunctionProps
    * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: RetentionDays;
+}
+
+/**
+ * callvault's own package-lock.json, found from this module (source in lib/ or the build in
+ * dist/lib/), not from the working directory as NodejsFunction would: the local stack synthesizes
+ * wherever the CLI is run, and a user's own project must not become the functions' project root.
+ */
+function ownLockFile(): string {
+  for (let directory = import.meta.dirname; ; directory = dirname(directory)) {
+    const candidate = join(directory, 'package-lock.json');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(directory) === directory)
+      throw new Error(`no package-lock.json above ${import.meta.dirname}: run callvault from its checkout`);
+  }
 }
 
 /**
@@ -87,6 +102,7 @@ export class AppFunction extends NodejsFunction {
         new URL(`../../lambdas/handlers/${handlerName}${extname(import.meta.url)}`, import.meta.url),
       ),
       handler: 'handler',
+      depsLockFilePath: ownLockFile(),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: 512,

@@ -14,9 +14,10 @@ export interface CliResult {
 /** Runs the CLI; resolves with its exit code and output, whether or not it succeeded. */
 export function runCli(
   args: string[],
-  options: { timeout: number; env?: Record<string, string>; nodeArgs?: string[] },
+  options: { timeout: number; env?: Record<string, string>; nodeArgs?: string[]; cwd?: string },
 ): Promise<CliResult> {
   return promisify(execFile)(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
+    cwd: options.cwd,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     timeout: options.timeout,
   }).then(

@@ -16,14 +16,16 @@ const bundled = JSON.parse(readFileSync(join(ROOT, 'dist/cli/inputs.json'), 'utf
 >;
 
 /**
- * Runs the CLI; resolves with its output, exit code and the project-relative modules it loaded: a
- * file of the bundle counts as the modules it holds.
+ * Runs the CLI from a directory of the user's (no package.json or lock file of callvault's: the
+ * first run's synthesis must still find callvault's own); resolves with its output, exit code and
+ * the project-relative modules it loaded: a file of the bundle counts as the modules it holds.
  */
 async function callvault(...args: string[]) {
   const log = join(work, `modules-${process.hrtime.bigint()}.log`);
   writeFileSync(log, '');
   const result = await runCli(args, {
     timeout: 90_000,
+    cwd: work,
     env: { MODULE_LOG: log },
     nodeArgs: ['--import', join(import.meta.dirname, 'module-log.mjs')],
   });
