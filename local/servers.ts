@@ -72,51 +72,81 @@ export async function startServersHere(
   buckets: string[],
   credentials: LocalCredentials,
 ): Promise<LocalServers> {
-  const s3Directory = join(dataDir, 's3');
-  const dynamoDirectory = join(dataDir, 'dynamodb');
-  mkdirSync(s3Directory, { recursive: true });
-  mkdirSync(dynamoDirectory, { recursive: true });
-  // Loaded here: a process whose servers run in a worker never loads them itself.
-  const [
-    { default: S3rver },
-    { default: s3rverAccount },
-    { default: dynalite },
-    { patchS3rver },
-    { guardServer, refuseJson, refuseS3 },
-  ] = await Promise.all([
-    import('s3rver'),
-    import('s3rver/lib/models/account.js'),
-    import('dynalite'),
-    import('./s3rver-patches.ts'),
-    import('./sigv4.ts'),
+  const [s3, dynamo] = await Promise.all([
+    startS3Here(dataDir, buckets, credentials),
+    startIndexServer(dataDir, credentials),
   ]);
+  return {
+    s3Endpoint: s3.endpoint,
+    dynamoEndpoint: dynamo.endpoint,
+    async close() {
+      await Promise.all([s3.close(), dynamo.close()]);
+    },
+  };
+}
 
+interface Server {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+async function startS3Here(
+  dataDir: string,
+  buckets: string[],
+  credentials: LocalCredentials,
+): Promise<Server> {
+  const directory = join(dataDir, 's3');
+  mkdirSync(directory, { recursive: true });
+  // Loaded here: a process whose servers run in a worker never loads them itself.
+  const [{ default: S3rver }, { default: s3rverAccount }, { patchS3rver }, { guardServer, refuseS3 }] =
+    await Promise.all([
+      import('s3rver'),
+      import('s3rver/lib/models/account.js'),
+      import('./s3rver-patches.ts'),
+      import('./sigv4.ts'),
+    ]);
   patchS3rver();
   const s3 = new S3rver({
     address: '127.0.0.1',
     port: 0,
-    directory: s3Directory,
+    directory,
     silent: true,
     configureBuckets: buckets.map((name) => ({ name })),
   });
-  const s3Address = await s3.run();
+  const address = await s3.run();
   // Checked before s3rver, which does not verify v4 signatures and serves unsigned requests; it
   // still looks the key up in its own registry.
   s3rverAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
-  const s3Guard = guardServer(s3.httpServer, credentials, refuseS3);
+  const guard = guardServer(s3.httpServer, credentials, refuseS3);
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    async close() {
+      await guard.drain();
+      await s3.close();
+    },
+  };
+}
 
-  const dynamo = dynalite({ path: dynamoDirectory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const dynamoGuard = guardServer(dynamo, credentials, refuseJson, { readBody: true });
+/**
+ * The DynamoDB server alone, in this thread: what reading the index needs (`recordings list`,
+ * `status`), without loading s3rver and its web framework.
+ */
+export async function startIndexServer(dataDir: string, credentials: LocalCredentials): Promise<Server> {
+  const directory = join(dataDir, 'dynamodb');
+  mkdirSync(directory, { recursive: true });
+  const [{ default: dynalite }, { guardServer, refuseJson }] = await Promise.all([
+    import('dynalite'),
+    import('./sigv4.ts'),
+  ]);
+  const dynamo = dynalite({ path: directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const guard = guardServer(dynamo, credentials, refuseJson, { readBody: true });
   dynamo.listen(0, '127.0.0.1');
   await once(dynamo, 'listening');
-  const dynamoAddress = dynamo.address() as AddressInfo;
-
+  const address = dynamo.address() as AddressInfo;
   return {
-    s3Endpoint: `http://127.0.0.1:${s3Address.port}`,
-    dynamoEndpoint: `http://127.0.0.1:${dynamoAddress.port}`,
+    endpoint: `http://127.0.0.1:${address.port}`,
     async close() {
-      await Promise.all([s3Guard.drain(), dynamoGuard.drain()]);
-      await s3.close();
+      await guard.drain();
       dynamo.closeAllConnections();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },

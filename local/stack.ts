@@ -32,7 +32,8 @@ import { startLocalStack } from './stack/owned.ts';
 import { runningServe } from './stack/serve-file.ts';
 import type { ExecutionStatus, LocalStepFunctions } from './step-functions.ts';
 
-export { LOCAL_BUCKET, LOCAL_TABLE, openLocalArchive } from './stack/archive.ts';
+export { LOCAL_BUCKET, openLocalArchive } from './stack/archive.ts';
+export { LOCAL_TABLE, openLocalIndex } from './stack/local-index.ts';
 export { startLocalStack } from './stack/owned.ts';
 export { publishServe, runningServe } from './stack/serve-file.ts';
 export { sweepExecutionName, sweepOutcome } from './stack/wiring.ts';
@@ -114,16 +115,20 @@ export interface LocalEndpoints {
   credentials: LocalCredentials;
 }
 
-/** The archive in a data directory: its clients, without the workflow. */
-export interface LocalArchive {
+/** The index in a data directory: its entries and sweep journal, without the store. */
+export interface LocalIndex {
   index: DynamoRecordingIndex;
   /** Each account's last sweep (what `callvault status` shows). */
   sweeps: DynamoSweepJournal;
+  dynamo: DynamoDBClient;
+  close(): Promise<void>;
+}
+
+/** The archive in a data directory: its clients, without the workflow. */
+export interface LocalArchive extends LocalIndex {
   /** Enforces Object Lock's rules itself: s3rver has none. */
   store: LocalArchiveStore;
   s3: S3Client;
-  dynamo: DynamoDBClient;
-  close(): Promise<void>;
 }
 
 /** The local stack for a data directory: attached to a running `serve`, or owned by this process. */

@@ -7,13 +7,24 @@ import { InvalidArgumentError, Option } from 'commander';
 import type { CallvaultConfig } from '../../lambdas/core/config.ts';
 import { describeLogEvent, type Logger } from '../../lambdas/core/log.ts';
 import type { HarvestProgress } from '../../local/harvest.ts';
-import type { LocalArchive } from '../../local/stack.ts';
+import type { LocalArchive, LocalIndex } from '../../local/stack.ts';
 
 export const DEFAULT_DATA_DIR = '.callvault';
 
 /** `--data-dir`, as every command that reads or writes the local archive takes it. */
 export function dataDirOption(): Option {
   return new Option('--data-dir <dir>', 'where the local archive lives').default(DEFAULT_DATA_DIR);
+}
+
+/** The data directory's index alone (no S3 server or client): for commands that only read entries. */
+export async function withLocalIndex<T>(dataDir: string, use: (index: LocalIndex) => Promise<T>): Promise<T> {
+  const { openLocalIndex } = await import('../../local/stack/local-index.ts');
+  const index = await openLocalIndex(resolve(dataDir));
+  try {
+    return await use(index);
+  } finally {
+    await index.close();
+  }
 }
 
 /** Opens the local archive in `dataDir` (the stack loads only now), uses it, and closes it. */

@@ -9,7 +9,7 @@ import { UsageError } from '../../lambdas/core/errors.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../../lambdas/core/ports.ts';
 import { CALL_FIELDS, ENTRY_STATUSES, PROVIDERS, type ProviderName } from '../../lambdas/core/recording.ts';
 import type { LocalArchive } from '../../local/stack.ts';
-import { choice, dataDirOption, withLocalArchive } from './common.ts';
+import { choice, dataDirOption, withLocalArchive, withLocalIndex } from './common.ts';
 import { registerRecordingCompliance } from './recordings-compliance.ts';
 import { registerRetryCommand } from './retry.ts';
 
@@ -58,12 +58,12 @@ function isoOption(name: string) {
 
 /** Every entry matching the query, across pages. */
 async function listAll(dataDir: string, query: IndexQuery): Promise<IndexEntry[]> {
-  return withLocalArchive(dataDir, async (archive) => {
+  return withLocalIndex(dataDir, async ({ index }) => {
     try {
       const entries: IndexEntry[] = [];
       let cursor: string | undefined;
       do {
-        const page = await archive.index.query({ ...query, cursor, limit: 500 });
+        const page = await index.query({ ...query, cursor, limit: 500 });
         entries.push(...page.items);
         cursor = page.cursor;
       } while (cursor);

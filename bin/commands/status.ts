@@ -219,11 +219,11 @@ export async function runStatus(
       dynamo.destroy();
     }
   }
-  const { openLocalArchive } = await import('../../local/stack.ts');
-  const archive = await openLocalArchive(resolve(options.dataDir));
+  const { openLocalIndex } = await import('../../local/stack/local-index.ts');
+  const local = await openLocalIndex(resolve(options.dataDir));
   try {
-    const accounts = await accountsFor(options, archive.sweeps);
-    const statuses = await collectStatus(accounts, archive);
+    const accounts = await accountsFor(options, local.sweeps);
+    const statuses = await collectStatus(accounts, local);
     return options.json ? JSON.stringify(statuses, null, 2) : formatStatus(statuses);
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
@@ -232,7 +232,7 @@ export async function runStatus(
       `no archive in ${resolve(options.dataDir)}: run "callvault harvest" or "callvault demo" first`,
     );
   } finally {
-    await archive.close();
+    await local.close();
   }
 }
 

@@ -4,18 +4,16 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DynamoRecordingIndex } from '../../lambdas/aws/dynamo-index.ts';
-import { DynamoSweepJournal } from '../../lambdas/aws/dynamo-sweep-journal.ts';
 import type { RetentionConfig } from '../../lambdas/core/config.ts';
 import { LocalArchiveStore } from '../locked-store.ts';
 import { startLocalServers } from '../servers.ts';
 import { randomCredentials } from '../sigv4.ts';
 import type { LocalArchive } from '../stack.ts';
 import { clients } from './clients.ts';
+import { indexOf } from './local-index.ts';
 import { runningServe } from './serve-file.ts';
 
 export const LOCAL_BUCKET = 'callvault-audio';
-export const LOCAL_TABLE = 'callvault-index';
 
 export function archiveOf(
   s3: S3Client,
@@ -23,16 +21,14 @@ export function archiveOf(
   closeServers: () => Promise<void>,
   retention?: RetentionConfig,
 ): LocalArchive {
+  const index = indexOf(dynamo, closeServers);
   return {
-    index: new DynamoRecordingIndex(dynamo, LOCAL_TABLE),
-    sweeps: new DynamoSweepJournal(dynamo, LOCAL_TABLE),
+    ...index,
     store: new LocalArchiveStore(s3, LOCAL_BUCKET, retention),
     s3,
-    dynamo,
     async close() {
       s3.destroy();
-      dynamo.destroy();
-      await closeServers();
+      await index.close();
     },
   };
 }
@@ -47,11 +43,15 @@ export async function openLocalArchive(
 ): Promise<LocalArchive> {
   const serving = runningServe(dataDir);
   if (serving) {
-    const { s3, dynamo } = clients(serving);
+    const { s3, dynamo } = await clients(serving);
     return archiveOf(s3, dynamo, async () => {}, options.retention);
   }
   const credentials = randomCredentials();
   const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials);
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
+  const { s3, dynamo } = await clients({
+    s3: servers.s3Endpoint,
+    dynamodb: servers.dynamoEndpoint,
+    credentials,
+  });
   return archiveOf(s3, dynamo, () => servers.close(), options.retention);
 }

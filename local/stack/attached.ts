@@ -25,7 +25,7 @@ export async function attachLocalStack(
     SFNClient,
     SfnWorkflowStarter,
   } = modules;
-  const { s3, dynamo } = clients(serving);
+  const { s3, dynamo } = await clients(serving);
   const archive = archiveOf(s3, dynamo, async () => {}, options.config.retention);
   const sfn = new SFNClient({
     region: LOCAL_REGION,

@@ -13,8 +13,9 @@ import { type LocalCredentials, randomCredentials } from '../sigv4.ts';
 import type { EndedExecution, LocalStackOptions, OwnedLocalStack } from '../stack.ts';
 import type { LocalStepFunctionsOptions, TaskHandler } from '../step-functions.ts';
 import { LOCAL_REGION, SWEEP_STATE_MACHINE_PATH } from '../template.ts';
-import { archiveOf, LOCAL_BUCKET, LOCAL_TABLE } from './archive.ts';
+import { archiveOf, LOCAL_BUCKET } from './archive.ts';
 import { clients } from './clients.ts';
+import { LOCAL_TABLE } from './local-index.ts';
 import { runtimeFor, stackApi, workflowModules } from './wiring.ts';
 
 /** Starts the servers and runs the synthesized workflow in this process. */
@@ -59,7 +60,11 @@ async function openStack(
     SFNClient,
     SfnWorkflowStarter,
   } = modules;
-  const { s3, dynamo } = clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
+  const { s3, dynamo } = await clients({
+    s3: servers.s3Endpoint,
+    dynamodb: servers.dynamoEndpoint,
+    credentials,
+  });
   const archive = archiveOf(s3, dynamo, () => servers.close(), options.config.retention);
   await ensureIndexTable(
     dynamo,

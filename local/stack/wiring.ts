@@ -10,7 +10,7 @@ import type { WorkflowStarter } from '../../lambdas/core/ports.ts';
 import type { SweepState } from '../../lambdas/core/sweep.ts';
 import type { Runtime } from '../../lambdas/handlers/runtime.ts';
 import type { EndedExecution, LocalArchive, LocalStack, LocalStackOptions } from '../stack.ts';
-import { LOCAL_TABLE } from './archive.ts';
+import { LOCAL_TABLE } from './local-index.ts';
 
 /**
  * What running the workflow takes beyond the archive: handlers, providers, the Step Functions

@@ -52,6 +52,13 @@ const WORKFLOW_ONLY = [
   /^dist\/lambdas\/handlers\//,
 ];
 
+/** What reading the index alone must not load either: the S3 server and client. */
+const STORE_ONLY = [
+  /^node_modules\/s3rver\//,
+  /^node_modules\/koa\//,
+  /^node_modules\/@aws-sdk\/client-s3\//,
+];
+
 describe('CLI start-up', () => {
   let simulator: VoipbinSimulator;
   let config: string;
@@ -94,7 +101,7 @@ describe('CLI start-up', () => {
     const listed = await callvault('recordings', 'list', '--json', '--data-dir', dataDir);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toHaveLength(2);
-    for (const pattern of WORKFLOW_ONLY)
+    for (const pattern of [...WORKFLOW_ONLY, ...STORE_ONLY])
       expect(listed.modules.filter((path) => pattern.test(path))).toEqual([]);
 
     const status = await callvault('status', '--data-dir', dataDir);
@@ -105,15 +112,28 @@ describe('CLI start-up', () => {
     expect(
       status.modules.filter((path) => path.includes('cloudwatch') || path.includes('status-metrics')),
     ).toEqual([]);
-    for (const pattern of WORKFLOW_ONLY)
+    for (const pattern of [...WORKFLOW_ONLY, ...STORE_ONLY])
       expect(status.modules.filter((path) => pattern.test(path))).toEqual([]);
+    // `recordings get` does open the store: the patterns above do match what it loads.
+    const id = (JSON.parse(listed.stdout) as { id: string }[])[0]?.id ?? '';
+    const got = await callvault(
+      'recordings',
+      'get',
+      id,
+      '--output',
+      join(work, 'got.wav'),
+      '--data-dir',
+      dataDir,
+    );
+    expect(got.code).toBe(0);
+    for (const pattern of STORE_ONLY) expect(got.modules.some((path) => pattern.test(path))).toBe(true);
   }, 120_000);
 
   it('lists a new data directory without loading the workflow, and says there is no archive', async () => {
     const listed = await callvault('recordings', 'list', '--data-dir', join(work, 'new'));
     expect(listed.code).toBe(2);
     expect(listed.stderr).toContain('no archive in');
-    for (const pattern of WORKFLOW_ONLY)
+    for (const pattern of [...WORKFLOW_ONLY, ...STORE_ONLY])
       expect(listed.modules.filter((path) => pattern.test(path))).toEqual([]);
   });
 });
