@@ -23,7 +23,11 @@ const latencyMs = Number(process.argv[3] ?? 20);
 const dataDir = mkdtempSync(join(import.meta.dirname, '.work-reconcile-'));
 const credentials = randomCredentials();
 const servers = await startLocalServers(dataDir, [LOCAL_BUCKET], credentials, { worker: true });
-const { s3, dynamo } = await clients({ s3: servers.s3Endpoint, dynamodb: servers.dynamoEndpoint, credentials });
+const { s3, dynamo } = await clients({
+  s3: servers.s3Endpoint,
+  dynamodb: servers.dynamoEndpoint,
+  credentials,
+});
 
 const body = Buffer.alloc(8_000, 7); // 0.5 s of the simulators' 8 kHz 16-bit audio
 const sha256 = createHash('sha256').update(body).digest('hex');
