@@ -23,6 +23,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
+import { listingOrder, UNDATED } from '../core/ids.ts';
 import { INDEX_NAMES, INDEX_PARTITIONS, type IndexName } from '../core/names.ts';
 import type {
   ComplianceIndex,
@@ -74,7 +75,6 @@ const DESCRIPTION_FIELDS = [
   'readiness',
 ] as const satisfies readonly (keyof IndexEntry)[];
 
-const NO_DATE = '0000-00-00T00:00:00.000Z';
 const END_OF_TIME = '9999-12-31T23:59:59.999Z';
 
 type StoredItem = Omit<IndexEntry, 'failures'> & {
@@ -307,7 +307,7 @@ export function toItem(entry: IndexEntry): StoredItem {
   return {
     ...entry,
     entity: 'recording',
-    sortKey: `${entry.startedAt ?? NO_DATE}#${entry.id}`,
+    sortKey: listingOrder(entry),
     fromNumber: entry.from ? normalizeNumber(entry.from) || undefined : undefined,
     toNumber: entry.to ? normalizeNumber(entry.to) || undefined : undefined,
     providerShard: `${entry.provider}#${shard}`,
@@ -339,7 +339,7 @@ function derivedKeys(
     keys.push(['openStatus', fields.status === 'archived' ? undefined : fields.status]);
   if (fields.provider !== undefined) keys.push(['providerShard', `${fields.provider}#${shardOf(id)}`]);
   if (fields.startedAt !== undefined || remove.includes('startedAt'))
-    keys.push(['sortKey', `${fields.startedAt ?? NO_DATE}#${id}`]);
+    keys.push(['sortKey', listingOrder({ startedAt: fields.startedAt, id })]);
   return keys;
 }
 
@@ -409,7 +409,7 @@ export interface QueryPlan {
  * key is a filter.
  */
 export function planQuery(query: IndexQuery, tableName: string): QueryPlan {
-  const lower = `${query.since ?? NO_DATE}#`;
+  const lower = `${query.since ?? UNDATED}#`;
   const upper = `${query.until ?? END_OF_TIME}#`;
   const shards = (prefix: string) => Array.from({ length: SHARDS }, (_, shard) => `${prefix}${shard}`);
   const { accountId, provider, status } = query;

@@ -3,6 +3,17 @@ import { createHash } from 'node:crypto';
 import { ARCHIVE_KEY_PREFIX } from './names.ts';
 import type { RecordingRef } from './recording.ts';
 
+/** Where an entry without a start time sorts: before every dated one. */
+export const UNDATED = '0000-00-00T00:00:00.000Z';
+
+/**
+ * The order the index lists entries in, as one comparable string: start time, then id (unique,
+ * so it also marks a position in a listing that resumes after it).
+ */
+export function listingOrder(entry: { startedAt?: string; id: string }): string {
+  return `${entry.startedAt ?? UNDATED}#${entry.id}`;
+}
+
 /** 32 hex chars identifying (account, provider recording): the index key and the CLI's `<id>`. */
 export function recordingId(ref: Pick<RecordingRef, 'accountId' | 'providerRecordingId'>): string {
   return createHash('sha256')

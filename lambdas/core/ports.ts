@@ -216,6 +216,7 @@ export interface RecordingIndex {
    * existing entry won. Counters survive every write; a `failed` write counts one more failure.
    */
   put(entry: IndexEntry): Promise<boolean>;
+  /** Entries in `listingOrder` (ids.ts): by start time, then id. */
   query(query: IndexQuery): Promise<IndexPage>;
   /** Entries whose status is `failed`, whatever their age (a sparse index), oldest first per page. */
   listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage>;
@@ -238,12 +239,12 @@ export interface ComplianceIndex extends RecordingIndex {
 
 /**
  * Where an account's rotating read-back of archived objects stands (reconcile re-reads the
- * archive a time-boxed slice per run, in id order, and picks up where the last run stopped).
+ * archive a time-boxed slice per run, in listing order, and picks up where the last run stopped).
  */
 export interface VerificationProgress {
-  /** The last id verified in the pass under way; none when the next run starts a new pass. */
-  after?: string;
-  /** When the pass under way started. */
+  /** `listingOrder` of the last entry verified in the pass under way; none: from the start. */
+  position?: string;
+  /** When the pass under way started; none when the next run starts a new pass. */
   passStartedAt?: string;
   lastPass?: CompletePass;
 }

@@ -10,7 +10,7 @@ import pMap from 'p-map';
 import type { AccountConfig } from './config.ts';
 import { providerRetentionDays } from './config.ts';
 import { handOver } from './hand-over.ts';
-import { recordingId } from './ids.ts';
+import { listingOrder, recordingId } from './ids.ts';
 import { type ArchiveDeps, downloadToStore, hashStream } from './ingest.ts';
 import type {
   CompletePass,
@@ -90,6 +90,8 @@ const DAY_MS = 86_400_000;
 export const VERIFY_CONCURRENCY = 16;
 /** Objects read between two looks at a time-boxed run's deadline. */
 const VERIFY_SLICE = VERIFY_CONCURRENCY * 4;
+/** Recordings or objects looked up in the index at once (BatchGetItem takes 100 keys). */
+const LOOKUP_BATCH = 100;
 
 /** Where the deployed daily reconcile writes its report: `reports/reconcile/{yyyy}/{mm}/{dd}.json` (UTC). */
 export function reconcileReportKey(now: Date): string {
@@ -100,12 +102,7 @@ export function reconcileReportKey(now: Date): string {
 /** Every entry of the index, or of one account, across pages. */
 export async function indexEntries(index: RecordingIndex, accountId?: string): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await index.query({ accountId, cursor, limit: 500 });
-    entries.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
+  for await (const entry of eachIndexEntry(index, accountId)) entries.push(entry);
   return entries;
 }
 
@@ -130,92 +127,47 @@ export async function verifyObject(
   return { ok: true };
 }
 
+/** Entries of the account (or of the whole index), page by page, in `listingOrder`. */
+export async function* eachIndexEntry(index: RecordingIndex, accountId?: string): AsyncGenerator<IndexEntry> {
+  let cursor: string | undefined;
+  do {
+    const page = await index.query({ accountId, cursor, limit: 500 });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
+async function* inBatches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * Neither side is held whole: the provider's listing, the index and the store are each streamed
+ * and looked up in batches, so an account of millions of recordings takes the memory of a batch.
+ */
 export async function reconcileAccount(
   deps: ReconcileDeps,
 ): Promise<{ report: AccountReconcile; gaps: FoundGap[] }> {
-  const { account, index, store } = deps;
-  const now = (deps.now?.() ?? new Date()).getTime();
-  const listed: Recording[] = [];
-  for await (const recording of deps.source.list({})) listed.push(recording);
-  const entries = await indexEntries(index, account.id);
-  const byId = new Map(entries.map((entry) => [entry.id, entry]));
+  const { account } = deps;
+  const now = deps.now?.() ?? new Date();
   const gaps: FoundGap[] = [];
-
-  const retentionDays = providerRetentionDays(account);
-  const warningDays = account.expiryWarningDays ?? 7;
-  for (const recording of listed) {
-    const id = recordingId(recording);
-    const entry = byId.get(id);
-    if (entry?.status === 'archived' || entry?.status === 'erased' || recording.readiness === 'gone')
-      continue;
-    const ref: RecordingRef = {
-      accountId: account.id,
-      provider: recording.provider,
-      providerRecordingId: recording.providerRecordingId,
-      callId: recording.callId,
-    };
-    const base = { id, providerRecordingId: recording.providerRecordingId, ref, entry };
-    if (recording.readiness === 'ready') {
-      gaps.push({
-        ...base,
-        kind: 'missing',
-        detail: entry
-          ? `ready at the provider, index entry is ${entry.status}${entry.reason ? `: ${entry.reason}` : ''}`
-          : 'ready at the provider, never archived',
-      });
-    }
-    if (retentionDays !== undefined && recording.startedAt) {
-      const expiresAt = Date.parse(recording.startedAt) + retentionDays * DAY_MS;
-      if (expiresAt - now <= warningDays * DAY_MS) {
-        const daysLeft = Math.max(0, Math.floor((expiresAt - now) / DAY_MS));
-        gaps.push({
-          ...base,
-          kind: 'expiring',
-          detail: `not archived; the provider deletes it at ${new Date(expiresAt).toISOString()} (${daysLeft} days left, retention ${retentionDays} days)`,
-        });
-      }
-    }
-  }
-
-  const archived = entries.filter((entry) => entry.status === 'archived');
-  const { verifications, report: verification } = await verifyArchived(archived, deps, new Date(now));
-  for (const { entry, verified } of verifications) {
-    if (verified.ok) continue;
-    gaps.push({
-      kind: verified.kind,
-      id: entry.id,
-      providerRecordingId: entry.providerRecordingId,
-      key: entry.key,
-      detail: verified.detail,
-      entry,
-      ref: {
-        accountId: entry.accountId,
-        provider: entry.provider,
-        providerRecordingId: entry.providerRecordingId,
-        callId: entry.callId,
-      },
-    });
-  }
-
-  const knownKeys = new Set(entries.map((entry) => entry.key).filter(Boolean));
-  for await (const object of store.list(`recordings/${encodeURIComponent(account.id)}/`)) {
-    if (knownKeys.has(object.key)) continue;
-    const name = object.key.slice(object.key.lastIndexOf('/') + 1);
-    const dot = name.lastIndexOf('.');
-    gaps.push({
-      kind: 'orphan-object',
-      providerRecordingId: safeDecode(dot > 0 ? name.slice(0, dot) : name),
-      key: object.key,
-      detail: `${object.bytes} bytes with no index entry (an archive step whose record step has not run yet looks the same)`,
-    });
-  }
-
+  const listed = await checkListing(deps, now.getTime(), gaps);
+  const { archived, report: verification } = await verifyArchived(deps, now, gaps);
+  await findOrphans(deps, gaps);
   return {
     report: {
       accountId: account.id,
       provider: account.provider,
-      listed: listed.length,
-      archived: archived.length,
+      listed,
+      archived,
       ...(verification ? { verification } : {}),
       gaps: gaps.map(printable),
     },
@@ -223,48 +175,157 @@ export async function reconcileAccount(
   };
 }
 
+/** The provider's side: every recording it lists that is ready but not archived, or about to expire. */
+async function checkListing(deps: ReconcileDeps, now: number, gaps: FoundGap[]): Promise<number> {
+  const { account, index } = deps;
+  const retentionDays = providerRetentionDays(account);
+  const warningDays = account.expiryWarningDays ?? 7;
+  let listed = 0;
+  for await (const batch of inBatches(deps.source.list({}), LOOKUP_BATCH)) {
+    listed += batch.length;
+    const entries = await index.getMany(batch.map((recording) => recordingId(recording)));
+    for (const recording of batch) {
+      const id = recordingId(recording);
+      const entry = entries.get(id);
+      if (entry?.status === 'archived' || entry?.status === 'erased' || recording.readiness === 'gone')
+        continue;
+      const ref: RecordingRef = {
+        accountId: account.id,
+        provider: recording.provider,
+        providerRecordingId: recording.providerRecordingId,
+        callId: recording.callId,
+      };
+      const base = { id, providerRecordingId: recording.providerRecordingId, ref, entry };
+      if (recording.readiness === 'ready') {
+        gaps.push({
+          ...base,
+          kind: 'missing',
+          detail: entry
+            ? `ready at the provider, index entry is ${entry.status}${entry.reason ? `: ${entry.reason}` : ''}`
+            : 'ready at the provider, never archived',
+        });
+      }
+      if (retentionDays !== undefined && recording.startedAt) {
+        const expiresAt = Date.parse(recording.startedAt) + retentionDays * DAY_MS;
+        if (expiresAt - now <= warningDays * DAY_MS) {
+          const daysLeft = Math.max(0, Math.floor((expiresAt - now) / DAY_MS));
+          gaps.push({
+            ...base,
+            kind: 'expiring',
+            detail: `not archived; the provider deletes it at ${new Date(expiresAt).toISOString()} (${daysLeft} days left, retention ${retentionDays} days)`,
+          });
+        }
+      }
+    }
+  }
+  return listed;
+}
+
 /**
  * Re-reads and hashes archived objects, 16 at a time: against S3 each read first waits out its
  * own latency (one at a time, ~12,000 objects filled the Lambda's 15 minutes; bench/reconcile.ts).
- * A time-boxed run goes in id order from where the account's last run stopped, until its
+ * A time-boxed run goes in listing order from where the account's last run stopped, until its
  * deadline, and saves where it stopped; the pass wraps round once every object was re-read.
+ * An entry listed behind that position after the pass started waits for the next pass.
  */
 async function verifyArchived(
-  archived: IndexEntry[],
   deps: ReconcileDeps,
   now: Date,
-): Promise<{
-  verifications: { entry: IndexEntry; verified: Awaited<ReturnType<typeof verifyObject>> }[];
-  report?: VerificationReport;
-}> {
+  gaps: FoundGap[],
+): Promise<{ archived: number; report?: VerificationReport }> {
   const budget = deps.verification;
-  // Code-unit order, the order the resume's `>` compares ids in.
-  const ordered = budget ? [...archived].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : archived;
   const saved = budget ? await budget.progress.getVerification(deps.account.id) : undefined;
-  const resuming = saved?.after !== undefined && saved.passStartedAt !== undefined;
-  const passStartedAt = resuming ? (saved.passStartedAt as string) : now.toISOString();
-  let next = resuming ? ordered.findIndex((entry) => entry.id > (saved.after as string)) : 0;
-  if (next < 0) next = ordered.length;
-  const clock = budget?.clock ?? Date.now;
-  const verifications = [];
-  while (next < ordered.length && !(budget && clock() >= budget.deadline)) {
-    const slice = ordered.slice(next, next + VERIFY_SLICE);
-    verifications.push(
-      ...(await pMap(slice, async (entry) => ({ entry, verified: await verifyObject(deps.store, entry) }), {
-        concurrency: VERIFY_CONCURRENCY,
-      })),
-    );
-    next += slice.length;
+  const passStartedAt = saved?.passStartedAt ?? now.toISOString();
+  const after = saved?.passStartedAt !== undefined ? saved.position : undefined;
+  const timeUp = budget ? () => (budget.clock ?? Date.now)() >= budget.deadline : () => false;
+  let archived = 0;
+  let objects = 0;
+  let remaining = 0;
+  let position = after;
+  let stopped = timeUp();
+  let slice: IndexEntry[] = [];
+  const verifySlice = async () => {
+    const verified = await pMap(slice, (entry) => verifyObject(deps.store, entry), {
+      concurrency: VERIFY_CONCURRENCY,
+    });
+    slice.forEach((entry, at) => {
+      const outcome = verified[at];
+      if (outcome && !outcome.ok) gaps.push(objectGap(entry, outcome));
+    });
+    objects += slice.length;
+    position = listingOrder(slice[slice.length - 1] as IndexEntry);
+    slice = [];
+    stopped = timeUp();
+  };
+  for await (const entry of eachIndexEntry(deps.index, deps.account.id)) {
+    if (entry.status !== 'archived') continue;
+    archived += 1;
+    if (after !== undefined && listingOrder(entry) <= after) continue;
+    if (stopped) {
+      remaining += 1;
+      continue;
+    }
+    slice.push(entry);
+    if (slice.length === VERIFY_SLICE) await verifySlice();
   }
-  if (!budget) return { verifications };
-  const remaining = ordered.length - next;
+  if (slice.length > 0) await verifySlice();
+  if (!budget) return { archived };
   const lastPass: CompletePass | undefined =
     remaining === 0 ? { startedAt: passStartedAt, completedAt: now.toISOString() } : saved?.lastPass;
   const kept = lastPass ? { lastPass } : {};
   const progress: VerificationProgress =
-    remaining === 0 ? kept : { after: ordered[next - 1]?.id ?? saved?.after, passStartedAt, ...kept };
+    remaining === 0 ? kept : { ...(position !== undefined ? { position } : {}), passStartedAt, ...kept };
   await budget.progress.setVerification(deps.account.id, progress);
-  return { verifications, report: { objects: verifications.length, remaining, passStartedAt, ...kept } };
+  return { archived, report: { objects, remaining, passStartedAt, ...kept } };
+}
+
+function objectGap(
+  entry: IndexEntry,
+  verified: { kind: 'object-missing' | 'hash-mismatch'; detail: string },
+): FoundGap {
+  return {
+    kind: verified.kind,
+    id: entry.id,
+    providerRecordingId: entry.providerRecordingId,
+    key: entry.key,
+    detail: verified.detail,
+    entry,
+    ref: {
+      accountId: entry.accountId,
+      provider: entry.provider,
+      providerRecordingId: entry.providerRecordingId,
+      callId: entry.callId,
+    },
+  };
+}
+
+/**
+ * The store's side: objects under the account's prefix that no entry names. The entry an object
+ * belongs to is found from its key (`{prefix}/{yyyy}/{mm}/{dd}/{providerRecordingId}.{ext}`).
+ */
+async function findOrphans(deps: ReconcileDeps, gaps: FoundGap[]): Promise<void> {
+  const { account } = deps;
+  for await (const batch of inBatches(
+    deps.store.list(`recordings/${encodeURIComponent(account.id)}/`),
+    LOOKUP_BATCH,
+  )) {
+    const named = batch.map((object) => {
+      const name = object.key.slice(object.key.lastIndexOf('/') + 1);
+      const dot = name.lastIndexOf('.');
+      const providerRecordingId = safeDecode(dot > 0 ? name.slice(0, dot) : name);
+      return { object, providerRecordingId, id: recordingId({ accountId: account.id, providerRecordingId }) };
+    });
+    const entries = await deps.index.getMany(named.map(({ id }) => id));
+    for (const { object, providerRecordingId, id } of named) {
+      if (entries.get(id)?.key === object.key) continue;
+      gaps.push({
+        kind: 'orphan-object',
+        providerRecordingId,
+        key: object.key,
+        detail: `${object.bytes} bytes with no index entry (an archive step whose record step has not run yet looks the same)`,
+      });
+    }
+  }
 }
 
 function safeDecode(text: string): string {

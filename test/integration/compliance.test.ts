@@ -152,28 +152,35 @@ describe('compliance archive on the local stack', () => {
     ];
     await stack.archive.s3.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: first.key }));
     await putBytes(second.key as string, 'not the audio any more');
-    await putBytes('recordings/rc/2026/11/01/stray.wav', 'orphan');
+    const stray = 'recordings/rc/2026/11/01/stray.wav';
+    await putBytes(stray, 'orphan');
+    // Beside an archived recording's object, one its entry does not name: an orphan too.
+    const sibling = (second.key as string).replace(/\.[^./]+$/, '.mp3');
+    await putBytes(sibling, 'a second copy');
 
     const before = await reconcile();
     expect(before.exitCode).toBe(1);
     const kinds = (before.report.accounts[0]?.gaps ?? []).map((gap) => [gap.kind, gap.providerRecordingId]);
+    const orphans = [
+      [sibling, second.providerRecordingId],
+      [stray, 'stray'],
+    ].sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1));
     expect(kinds).toEqual([
       ['missing', late.id],
       ['object-missing', first.providerRecordingId],
       ['hash-mismatch', second.providerRecordingId],
-      ['orphan-object', 'stray'],
+      ...orphans.map(([, name]) => ['orphan-object', name]),
     ]);
 
     const after = await reconcile(true);
     expect(after.repair).toMatchObject({ rearchived: [first.id, second.id], failed: [] });
     expect(after.repair?.started).toHaveLength(1);
-    expect(after.report.accounts[0]?.gaps.map((gap) => gap.kind)).toEqual(['orphan-object']);
+    expect(after.report.accounts[0]?.gaps.map((gap) => gap.key)).toEqual(orphans.map(([key]) => key));
     expect(after.report.accounts[0]).toMatchObject({ listed: 5, archived: 5 });
     // The bytes archived again are the provider's, as first indexed.
     expect((await entryOf('rc', first.providerRecordingId)).sha256).toBe(first.sha256);
-    await stack.archive.s3.send(
-      new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: 'recordings/rc/2026/11/01/stray.wav' }),
-    );
+    for (const [key] of orphans)
+      await stack.archive.s3.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }));
   });
 
   it('dry-run deletes nothing; a recording whose archive fails verification is never deleted at source', async () => {

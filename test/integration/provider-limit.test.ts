@@ -52,14 +52,15 @@ describe('maxConcurrency through the local workflow', () => {
       simWith(8, 'ctl'),
       simWith(6, 'rl'),
     ]);
-    // Slow bodies (about 0.3 s each), so downloads overlap unless something holds them back.
+    // Slow bodies (about 0.6 s each), so downloads overlap unless something holds them back, even
+    // on a loaded machine where each recording's steps before its download take longer.
     for (const sim of [limited, control])
       sim.inject({
         kind: 'slow',
         on: 'audio',
         times: Number.POSITIVE_INFINITY,
         chunkBytes: 2048,
-        chunkDelayMs: 30,
+        chunkDelayMs: 60,
       });
     // Every audio request is answered 429 until all 25 are spent. A download gives up (busy) at
     // its fifth 429; six recordings can absorb at most 6 × 4 = 24 without one giving up, however

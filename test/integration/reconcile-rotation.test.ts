@@ -7,6 +7,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallvaultConfig, parseConfig } from '../../lambdas/core/config.ts';
+import { listingOrder } from '../../lambdas/core/ids.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { indexEntries, reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
@@ -27,7 +28,7 @@ describe('reconcile re-reads a large archive over several runs', () => {
   let restcomm: RestcommSimulator;
   let stack: TestStack;
   let config: CallvaultConfig;
-  let byId: IndexEntry[];
+  let inOrder: IndexEntry[];
 
   beforeAll(async () => {
     restcomm = new RestcommSimulator({ recordings: restcommRecordings(RECORDINGS, { prefix: 'rot' }) });
@@ -35,8 +36,10 @@ describe('reconcile re-reads a large archive over several runs', () => {
     config = parseConfig({ accounts: [restcommSimulatorAccount(restcomm, 'rc')] });
     stack = await startTestStack(config.accounts);
     expect(harvestSucceeded(await harvest(stack))).toBe(true);
-    byId = (await indexEntries(stack.archive.index, 'rc')).sort((a, b) => (a.id < b.id ? -1 : 1));
-    expect(byId).toHaveLength(RECORDINGS);
+    inOrder = (await indexEntries(stack.archive.index, 'rc')).sort((a, b) =>
+      listingOrder(a) < listingOrder(b) ? -1 : 1,
+    );
+    expect(inOrder).toHaveLength(RECORDINGS);
   }, 120_000);
 
   afterAll(async () => {
@@ -47,8 +50,8 @@ describe('reconcile re-reads a large archive over several runs', () => {
   it('each run re-reads one slice until its deadline and resumes after it; the last slice completes the pass', async () => {
     const account = config.accounts[0];
     if (!account) throw new Error('no account');
-    // The object last in id order no longer holds its bytes: only the run that reaches it can tell.
-    const altered = byId[byId.length - 1] as IndexEntry;
+    // The object last in listing order no longer holds its bytes: only the run that reaches it can tell.
+    const altered = inOrder[inOrder.length - 1] as IndexEntry;
     await stack.archive.s3.send(
       new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: altered.key, Body: 'not the audio any more' }),
     );
@@ -76,7 +79,7 @@ describe('reconcile re-reads a large archive over several runs', () => {
     });
     expect(first.gaps).toEqual([]);
     expect(await stack.archive.index.getVerification('rc')).toEqual({
-      after: byId[slice - 1]?.id,
+      position: listingOrder(inOrder[slice - 1] as IndexEntry),
       passStartedAt: '2026-12-01T04:00:00.000Z',
     });
 
@@ -99,7 +102,7 @@ describe('reconcile re-reads a large archive over several runs', () => {
     expect(third.gaps.map((gap) => [gap.kind, gap.id])).toEqual([['hash-mismatch', altered.id]]);
     expect(third.archived).toBe(RECORDINGS);
 
-    // The next run starts a new pass from the first id, and still knows when the last one ended.
+    // The next run starts a new pass from the first entry, and still knows when the last one ended.
     const fourth = await run('2026-12-04T04:00:00.000Z');
     expect(fourth.verification).toEqual({
       objects: slice,
@@ -108,7 +111,7 @@ describe('reconcile re-reads a large archive over several runs', () => {
       lastPass,
     });
     expect(await stack.archive.index.getVerification('rc')).toEqual({
-      after: byId[slice - 1]?.id,
+      position: listingOrder(inOrder[slice - 1] as IndexEntry),
       passStartedAt: '2026-12-04T04:00:00.000Z',
       lastPass,
     });
@@ -128,12 +131,21 @@ describe('reconcile re-reads a large archive over several runs', () => {
     // An hour: the whole pass under way, to its end.
     await job(undefined, { getRemainingTimeInMillis: () => 3_600_000 });
     const completed = await stack.archive.index.getVerification('rc');
-    expect(saved?.after).toBeDefined();
-    expect(completed?.after).toBeUndefined();
+    expect(saved?.position).toBeDefined();
+    expect(completed?.position).toBeUndefined();
+    expect(completed?.passStartedAt).toBeUndefined();
     expect(completed?.lastPass?.startedAt).toBe(saved?.passStartedAt);
     // Without a context (the local CLI) every object is re-read, and no progress is kept.
     const { key } = await job();
     expect(key).toMatch(/^reports\/reconcile\//);
     expect(await stack.archive.index.getVerification('rc')).toEqual(completed);
+    // A new pass that gets no time at all still starts: the run after it completes that pass.
+    await job(undefined, { getRemainingTimeInMillis: () => REPORT_MARGIN_MS });
+    const started = await stack.archive.index.getVerification('rc');
+    expect(started).toEqual({ passStartedAt: expect.any(String), lastPass: completed?.lastPass });
+    await job(undefined, { getRemainingTimeInMillis: () => 3_600_000 });
+    expect((await stack.archive.index.getVerification('rc'))?.lastPass?.startedAt).toBe(
+      started?.passStartedAt,
+    );
   });
 });
