@@ -7,7 +7,7 @@
  */
 import type { AccountConfig } from './config.ts';
 import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
-import { indexEntries, verifyObject } from './reconcile.ts';
+import { eachIndexEntry, verifyObject } from './reconcile.ts';
 import type { RecordingRef } from './recording.ts';
 
 /** What delete-at-source needs of an adapter. */
@@ -56,26 +56,27 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
   for (const account of deps.accounts) {
     if (!account.deleteAtSource) continue;
     const cutoff = now.getTime() - account.deleteAtSource.afterDays * DAY_MS;
-    const due = (await indexEntries(deps.index, account.id)).filter(
-      (entry) =>
+    // The account's entries are walked page by page (patching one does not move it in the
+    // listing), so an account of millions takes a page of memory; the deleter is made at the first due.
+    let deleter: SourceDeleter | undefined;
+    for await (const entry of eachIndexEntry(deps.index, account.id)) {
+      const due =
         entry.status === 'archived' &&
         !entry.deletedAtSourceAt &&
         entry.archivedAt !== undefined &&
-        Date.parse(entry.archivedAt) <= cutoff,
-    );
-    if (due.length === 0) continue;
-    const deleter = deps.dryRun ? undefined : await deps.deleterFor(account.id);
-    for (const entry of due) {
+        Date.parse(entry.archivedAt) <= cutoff;
+      if (!due) continue;
       const item = itemOf(entry);
       const verified = await verifyObject(deps.store, entry);
       if (!verified.ok) {
         result.unverified.push({ ...item, detail: `${verified.kind}: ${verified.detail}` });
         continue;
       }
-      if (!deleter) {
+      if (deps.dryRun) {
         result.deleted.push(item);
         continue;
       }
+      deleter ??= await deps.deleterFor(account.id);
       try {
         const answer = await deleter.delete({
           accountId: entry.accountId,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { UsageError } from './errors.ts';
 import { hashStream } from './ingest.ts';
 import type { ComplianceStore, RecordingIndex } from './ports.ts';
-import { indexEntries } from './reconcile.ts';
+import { eachIndexEntry } from './reconcile.ts';
 
 export const MANIFEST_PREFIX = 'manifests/';
 
@@ -87,11 +87,10 @@ export async function writeManifest(
       `${later[0]} already exists: a manifest is written once, and the chain only grows forward (from ${existing.at(-1)})`,
     );
   }
-  const entries = (await indexEntries(deps.index))
-    .filter((entry) => entry.archivedAt?.startsWith(date) || entry.erasedAt?.startsWith(date))
-    .sort((a, b) => (a.archivedAt ?? '').localeCompare(b.archivedAt ?? '') || a.id.localeCompare(b.id));
-  const lines: string[] = [];
-  for (const entry of entries) {
+  // The index is walked page by page and only the day's lines are kept, not its entries.
+  const day: ManifestLine[] = [];
+  for await (const entry of eachIndexEntry(deps.index)) {
+    if (!entry.archivedAt?.startsWith(date) && !entry.erasedAt?.startsWith(date)) continue;
     const erased = entry.status === 'erased';
     const head = !erased && entry.key ? await deps.store.head(entry.key) : undefined;
     const line: ManifestLine = {
@@ -103,8 +102,10 @@ export async function writeManifest(
       archivedAt: entry.archivedAt ?? null,
     };
     if (erased && entry.erasedAt) line.erasedAt = entry.erasedAt;
-    lines.push(JSON.stringify(line));
+    day.push(line);
   }
+  day.sort((a, b) => (a.archivedAt ?? '').localeCompare(b.archivedAt ?? '') || a.id.localeCompare(b.id));
+  const lines = day.map((line) => JSON.stringify(line));
   const previous = existing.at(-1) ?? null;
   const chain: ChainLine = {
     previousManifest: previous,
@@ -113,7 +114,7 @@ export async function writeManifest(
   lines.push(JSON.stringify(chain));
   const text = `${lines.join('\n')}\n`;
   await deps.store.putDocument(key, text, 'application/x-ndjson');
-  return { key, recordings: entries.length, sha256: sha256Of(text), previousManifest: previous };
+  return { key, recordings: day.length, sha256: sha256Of(text), previousManifest: previous };
 }
 
 export interface VerifyFailure {

@@ -99,13 +99,6 @@ export function reconcileReportKey(now: Date): string {
   return `reports/reconcile/${year}/${month}/${day}.json`;
 }
 
-/** Every entry of the index, or of one account, across pages. */
-export async function indexEntries(index: RecordingIndex, accountId?: string): Promise<IndexEntry[]> {
-  const entries: IndexEntry[] = [];
-  for await (const entry of eachIndexEntry(index, accountId)) entries.push(entry);
-  return entries;
-}
-
 /** Whether the stored object matches the entry's size and SHA-256, re-read from the store. */
 export async function verifyObject(
   store: ComplianceStore,
