@@ -116,6 +116,7 @@ export class CallvaultStack extends Stack {
       accounts,
       accountConfig: this.accounts,
       store: this.store,
+      verificationMaxAgeDays: config.alarms?.verificationMaxAgeDays,
     });
     if (props.webhookApi ?? true) {
       this.webhookApi = new WebhookApi(this, 'WebhookApi', {

@@ -213,6 +213,8 @@ const deploymentSettings = {
           message: 'must be an SNS topic ARN (arn:aws:sns:region:account:name)',
         })
         .optional(),
+      /** Alarm when an account's archive was not re-read in full by reconcile for this long. Default 7. */
+      verificationMaxAgeDays: z.number().int().min(1).max(3653).optional(),
     })
     .optional(),
   /** Tags on every resource of the stack, for cost allocation. */

@@ -27,13 +27,40 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
+/**
+ * The daily compliance jobs' metrics, one EMF line per run (handlers/emf.ts): per account where
+ * one is checked, and per job (`stage`), so one alarm per job covers every account.
+ */
+export const JOB_METRICS = {
+  ReconcileGaps: { unit: 'Count', description: 'gaps reconcile found' },
+  ExpiringRecordings: { unit: 'Count', description: 'unarchived recordings the provider deletes soon' },
+  VerifiedPassAgeSeconds: {
+    unit: 'Seconds',
+    description:
+      "since the last complete re-read of the account's archive started (or the pass under way, if none completed)",
+  },
+  DeletedAtSource: { unit: 'Count', description: 'recordings deleted at the provider' },
+  DeleteAtSourceUnverified: {
+    unit: 'Count',
+    description: 'archives due for delete-at-source that did not verify',
+  },
+  DeleteAtSourceFailed: { unit: 'Count', description: 'deletions the provider refused or failed' },
+} as const satisfies Record<string, { unit: MetricUnit; description: string }>;
+
+export type JobMetricName = keyof typeof JOB_METRICS;
+
 /** Metrics a log metric filter derives from a logged event: no dimensions. */
 export const LOG_METRICS = {
   RetriesExhausted: { unit: 'Count', description: 'failed recordings that reached the retry limit' },
 } as const satisfies Record<string, { unit: MetricUnit; description: string }>;
 
 /** Dimension names, as they appear in CloudWatch. */
-export const DIMENSIONS = { service: 'service', account: 'account', provider: 'provider' } as const;
+export const DIMENSIONS = {
+  service: 'service',
+  account: 'account',
+  provider: 'provider',
+  stage: 'stage',
+} as const;
 
 /** Each metric is published twice: per account (and its provider) and for the whole service. */
 export const DIMENSION_SETS = [

@@ -17,7 +17,7 @@ export const createDeleteAtSourceHandler = (deps: DeleteAtSourceHandlerDeps) => 
   });
   (deps.emit ?? writeStdout)(
     emfLine(
-      { Stage: 'delete-at-source' },
+      { stage: 'delete-at-source' },
       {
         DeletedAtSource: result.deleted.length,
         DeleteAtSourceUnverified: result.unverified.length,

@@ -1,31 +1,37 @@
 /**
- * CloudWatch Embedded Metric Format: one JSON line on stdout becomes metrics, with no SDK call
- * and no cloudwatch:PutMetricData permission (Lambda's log delivery carries it).
+ * CloudWatch Embedded Metric Format for the daily jobs: one JSON line on stdout becomes metrics,
+ * with no SDK call and no cloudwatch:PutMetricData permission (Lambda's log delivery carries it).
+ * Names, units and the namespace are core/metrics.ts's, which the alarms read too.
  */
-export const METRIC_NAMESPACE = 'Callvault';
+import { DIMENSIONS, JOB_METRICS, type JobMetricName, METRICS_NAMESPACE } from '../core/metrics.ts';
 
-/**
- * `dimensionSets` defaults to one set of every dimension given; more sets publish the same values
- * under each (e.g. per account and for the whole stack, so one alarm covers every account).
- */
+/** Where a job's line is published: per account (when it names one) and per job. */
+export type JobDimensions = { stage: string; account?: string };
+
 export function emfLine(
-  dimensions: Record<string, string>,
-  metrics: Record<string, number>,
+  dimensions: JobDimensions,
+  metrics: Partial<Record<JobMetricName, number>>,
   now: Date = new Date(),
-  dimensionSets: string[][] = [Object.keys(dimensions)],
 ): string {
+  const named: Record<string, string> = { [DIMENSIONS.stage]: dimensions.stage };
+  if (dimensions.account !== undefined) named[DIMENSIONS.account] = dimensions.account;
+  // Each dimension on its own set: the same values per account and for the job as a whole.
+  const dimensionSets = Object.keys(named).map((name) => [name]);
   return JSON.stringify({
     _aws: {
       Timestamp: now.getTime(),
       CloudWatchMetrics: [
         {
-          Namespace: METRIC_NAMESPACE,
+          Namespace: METRICS_NAMESPACE,
           Dimensions: dimensionSets,
-          Metrics: Object.keys(metrics).map((name) => ({ Name: name, Unit: 'Count' })),
+          Metrics: (Object.keys(metrics) as JobMetricName[]).map((name) => ({
+            Name: name,
+            Unit: JOB_METRICS[name].unit,
+          })),
         },
       ],
     },
-    ...dimensions,
+    ...named,
     ...metrics,
   });
 }

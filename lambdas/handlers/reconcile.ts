@@ -1,6 +1,7 @@
 /**
  * Daily reconcile of every account: the report goes to `reports/reconcile/{yyyy}/{mm}/{dd}.json`
- * in the bucket, and `ReconcileGaps` / `ExpiringRecordings` per account (and per stage) go out as metrics.
+ * in the bucket, and `ReconcileGaps`, `ExpiringRecordings` and `VerifiedPassAgeSeconds` per account (and per stage)
+ * go out as metrics.
  */
 import type { RecordingIndex, VerificationProgressStore } from '../core/ports.ts';
 import {
@@ -8,6 +9,7 @@ import {
   type RecordingSource,
   reconcileAccount,
   reconcileReportKey,
+  type VerificationReport,
 } from '../core/reconcile.ts';
 import { emfLine, writeStdout } from './emf.ts';
 import { environmentAccountJob } from './environment.ts';
@@ -53,16 +55,14 @@ export const createReconcileHandler =
         });
         report.accounts.push(checked);
         const expiring = checked.gaps.filter((gap) => gap.kind === 'expiring').length;
-        (deps.emit ?? writeStdout)(
-          // Per account, and per stage for the stack's alarms: an alarm per account would put
-          // hundreds of accounts past CloudFormation's 500 resources (the report names the account).
-          emfLine(
-            { Account: account.id, Stage: 'reconcile' },
-            { ReconcileGaps: checked.gaps.length, ExpiringRecordings: expiring },
-            now,
-            [['Account'], ['Stage']],
-          ),
-        );
+        const metrics: Parameters<typeof emfLine>[1] = {
+          ReconcileGaps: checked.gaps.length,
+          ExpiringRecordings: expiring,
+        };
+        if (checked.verification) metrics.VerifiedPassAgeSeconds = verifiedPassAge(checked.verification, now);
+        // Per account, and per stage for the stack's alarms: an alarm per account would put
+        // hundreds of accounts past CloudFormation's 500 resources (the report names the account).
+        (deps.emit ?? writeStdout)(emfLine({ stage: 'reconcile', account: account.id }, metrics, now));
       } catch (error) {
         failed.push(account.id);
         deps.logger.error('reconcile failed', {
@@ -80,6 +80,15 @@ export const createReconcileHandler =
     if (failed.length > 0) throw new Error(`reconcile could not check accounts ${failed.join(', ')}`);
     return { key, gaps };
   };
+
+/**
+ * How stale the proof is that every archived object still hashes: seconds since the last complete
+ * pass started (what it re-read was read after that), or since the pass under way started.
+ */
+export function verifiedPassAge(verification: VerificationReport, now: Date): number {
+  const since = verification.lastPass?.startedAt ?? verification.passStartedAt;
+  return Math.max(0, Math.round((now.getTime() - Date.parse(since)) / 1000));
+}
 
 export const handler = lambdaHandler(
   'reconcile',

@@ -1,12 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import type { PublicAccount } from '../../lambdas/aws/accounts.ts';
+import { DIMENSIONS, type JobMetricName, METRICS_NAMESPACE } from '../../lambdas/core/metrics.ts';
 import { ARCHIVE_KEY_PREFIX } from '../../lambdas/core/names.ts';
-import { METRIC_NAMESPACE } from '../../lambdas/handlers/emf.ts';
 import { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
@@ -22,6 +21,13 @@ export interface ComplianceSchedulesProps {
   readonly accountConfig: AccountConfig;
   /** The archive the jobs check and report into, and the index they check it against. */
   readonly store: RecordingStore;
+  /**
+   * Alarm when an account's archive has not been re-read in full for this long: the daily
+   * reconcile re-reads a time-boxed share per run, so a very large archive, or runs that keep
+   * failing, leave the proof stale.
+   * @default 7
+   */
+  readonly verificationMaxAgeDays?: number;
 }
 
 const RECORDINGS_READ =
@@ -116,35 +122,47 @@ export class ComplianceSchedules extends Construct {
         alarmOnAny(
           this,
           'DeleteAtSourceUnverified',
-          this.metric('DeleteAtSourceUnverified', { Stage: 'delete-at-source' }),
+          this.metric('DeleteAtSourceUnverified', 'delete-at-source'),
           'An archive due for delete-at-source did not verify (object missing or bytes changed): it was not deleted at the provider.',
         ),
       );
     }
 
+    const maxAgeDays = props.verificationMaxAgeDays ?? 7;
     // Stack-wide, not per account: two alarms per account would put hundreds of accounts past
     // CloudFormation's 500 resources. The day's report names the accounts and their gaps.
     this.alarms.push(
       alarmOnAny(
         this,
         'ReconcileGaps',
-        this.metric('ReconcileGaps', { Stage: 'reconcile' }),
+        this.metric('ReconcileGaps', 'reconcile'),
         'Reconcile found gaps (missing, object-missing, hash-mismatch, orphan-object or expiring): see reports/reconcile/ for the accounts.',
       ),
+      new Alarm(this, 'VerificationOverdue', {
+        alarmDescription: `An account's archive was not re-read and re-hashed in full for over ${maxAgeDays} days: see the verification of reports/reconcile/ for the accounts.`,
+        // Maximum over every account: the stalest one decides.
+        metric: this.metric('VerifiedPassAgeSeconds', 'reconcile'),
+        threshold: maxAgeDays * 86_400,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // No line at all is the job's own failure, which its Errors alarm reports.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       alarmOnAny(
         this,
         'ExpiringRecordings',
-        this.metric('ExpiringRecordings', { Stage: 'reconcile' }),
+        this.metric('ExpiringRecordings', 'reconcile'),
         'Recordings are not archived and the provider deletes them soon: see reports/reconcile/ for the accounts.',
       ),
     );
   }
 
-  private metric(name: string, dimensionsMap: Record<string, string>): Metric {
+  /** A job's metric over every account: its per-stage set (handlers/emf.ts). */
+  private metric(name: JobMetricName, stage: string): Metric {
     return new Metric({
-      namespace: METRIC_NAMESPACE,
+      namespace: METRICS_NAMESPACE,
       metricName: name,
-      dimensionsMap,
+      dimensionsMap: { [DIMENSIONS.stage]: stage },
       period: Duration.days(1),
       statistic: 'Maximum',
     });

@@ -252,21 +252,29 @@ describe('daily compliance jobs', () => {
     }
   });
 
-  it('alarms on any reconcile gap and any expiring recording (one alarm each for all accounts), on unverified deletes and job errors', () => {
+  it('alarms on any reconcile gap and any expiring recording (one alarm each for all accounts), on a read-back older than a week, on unverified deletes and job errors', () => {
     for (const metric of ['ReconcileGaps', 'ExpiringRecordings']) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
         (alarm) => alarm.Properties.MetricName === metric,
       );
       expect(alarms).toHaveLength(1);
       expect(alarms[0]?.Properties).toMatchObject({
-        Namespace: 'Callvault',
-        Dimensions: [{ Name: 'Stage', Value: 'reconcile' }],
+        Namespace: 'callvault',
+        Dimensions: [{ Name: 'stage', Value: 'reconcile' }],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'Callvault',
+      Namespace: 'callvault',
+      MetricName: 'VerifiedPassAgeSeconds',
+      Dimensions: [{ Name: 'stage', Value: 'reconcile' }],
+      Statistic: 'Maximum',
+      Threshold: 7 * 86_400,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'callvault',
       MetricName: 'DeleteAtSourceUnverified',
       Threshold: 1,
     });

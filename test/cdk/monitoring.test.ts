@@ -4,7 +4,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Alarm, CfnAlarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../lambdas/core/config.ts';
-import { DIMENSION_SETS, LOG_METRICS, METRICS, METRICS_NAMESPACE } from '../../lambdas/core/metrics.ts';
+import {
+  DIMENSION_SETS,
+  DIMENSIONS,
+  JOB_METRICS,
+  LOG_METRICS,
+  METRICS,
+  METRICS_NAMESPACE,
+} from '../../lambdas/core/metrics.ts';
 import { CallvaultStack } from '../../lib/callvault-stack.ts';
 import { sweepAlarmWindow } from '../../lib/constructs/monitoring.ts';
 import { CDK_CONTEXT } from '../../lib/feature-flags.ts';
@@ -119,6 +126,20 @@ describe('every alarm reaches someone', () => {
       TopicArn: topicArn,
     });
     existing.hasOutput('AlarmTopicArn', { Value: topicArn });
+  });
+
+  it("takes the read-back's alarm age from the config", () => {
+    const { template: monthly } = synthExample({
+      ...(exampleConfig as Json),
+      alarms: { verificationMaxAgeDays: 30 },
+    });
+    monthly.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'VerifiedPassAgeSeconds',
+      Threshold: 30 * 86_400,
+    });
+    expect(() =>
+      parseDeployConfig({ ...(exampleConfig as Json), alarms: { verificationMaxAgeDays: 0 } }),
+    ).toThrow(/alarms\.verificationMaxAgeDays/);
   });
 
   it('refuses an alarm setting that is not an email or a topic ARN, naming the field', () => {
@@ -256,6 +277,11 @@ describe('dashboard and outputs', () => {
     for (const [name, dimensions] of read) {
       if (name in LOG_METRICS) {
         expect(dimensions).toEqual([]);
+        continue;
+      }
+      // The daily jobs' metrics are alarmed on per job, over every account (handlers/emf.ts).
+      if (name in JOB_METRICS) {
+        expect(dimensions).toEqual([DIMENSIONS.stage]);
         continue;
       }
       expect(Object.keys(METRICS)).toContain(name);

@@ -308,21 +308,21 @@ describe('compliance archive on the local stack', () => {
     const metrics = lines.map((line) => JSON.parse(line));
     expect(metrics).toEqual([
       expect.objectContaining({
-        Account: 'rc',
-        Stage: 'reconcile',
+        account: 'rc',
+        stage: 'reconcile',
         ReconcileGaps: stored.accounts[0]?.gaps.length,
         ExpiringRecordings: 0,
       }),
       expect.objectContaining({
-        Account: 'bw',
-        Stage: 'reconcile',
+        account: 'bw',
+        stage: 'reconcile',
         ReconcileGaps: stored.accounts[1]?.gaps.length,
         ExpiringRecordings: 0,
       }),
     ]);
     expect(metrics[0]._aws.CloudWatchMetrics[0]).toEqual({
-      Namespace: 'Callvault',
-      Dimensions: [['Account'], ['Stage']],
+      Namespace: 'callvault',
+      Dimensions: [['stage'], ['account']],
       Metrics: [
         { Name: 'ReconcileGaps', Unit: 'Count' },
         { Name: 'ExpiringRecordings', Unit: 'Count' },

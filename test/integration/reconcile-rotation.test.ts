@@ -119,19 +119,26 @@ describe('reconcile re-reads a large archive over several runs', () => {
   });
 
   it("the deployed job time-boxes the read-back from Lambda's remaining time", async () => {
+    let now = new Date('2026-12-05T04:00:00.000Z');
+    const lines: string[] = [];
     const job = createReconcileHandler({
       ...stack.runtime,
       index: stack.archive.index,
       store: stack.archive.store,
       logger: silentLogger,
-      emit: () => undefined,
+      emit: (line) => lines.push(line),
+      now: () => now,
     });
+    const passAge = () => JSON.parse(lines.at(-1) as string).VerifiedPassAgeSeconds;
     // Nothing left beyond the report's margin: the account is still reconciled, no object re-read.
     await job(undefined, { getRemainingTimeInMillis: () => REPORT_MARGIN_MS });
     const saved = await stack.archive.index.getVerification('rc');
     // An hour: the whole pass under way, to its end.
+    now = new Date('2026-12-06T04:00:00.000Z');
     await job(undefined, { getRemainingTimeInMillis: () => 3_600_000 });
     const completed = await stack.archive.index.getVerification('rc');
+    // The proof is as old as the start of the pass just completed (what the overdue alarm reads).
+    expect(passAge()).toBe((now.getTime() - Date.parse(saved?.passStartedAt as string)) / 1000);
     expect(saved?.position).toBeDefined();
     expect(completed?.position).toBeUndefined();
     expect(completed?.passStartedAt).toBeUndefined();
@@ -139,6 +146,7 @@ describe('reconcile re-reads a large archive over several runs', () => {
     // Without a context (the local CLI) every object is re-read, and no progress is kept.
     const { key } = await job();
     expect(key).toMatch(/^reports\/reconcile\//);
+    expect(passAge()).toBeUndefined();
     expect(await stack.archive.index.getVerification('rc')).toEqual(completed);
     // A new pass that gets no time at all still starts: the run after it completes that pass.
     await job(undefined, { getRemainingTimeInMillis: () => REPORT_MARGIN_MS });
