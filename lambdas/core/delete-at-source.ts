@@ -3,9 +3,11 @@
  * recording archived at least `deleteAtSource.afterDays` ago is deleted at its provider only if
  * its object exists now and its bytes, re-read from the store, match the indexed size and
  * SHA-256. One that fails is never deleted, only reported. Each deletion is written to the
- * entry (`deletedAtSourceAt`, the provider's answer), so it is done once.
+ * entry (`deletedAtSourceAt`, the provider's answer), so it is done once, and a run that runs out
+ * of time leaves the rest to the next: nothing is lost by stopping anywhere.
  */
-import type { AccountConfig } from './config.ts';
+import pMap from 'p-map';
+import { type AccountConfig, maxConcurrencyOf } from './config.ts';
 import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
 import { eachIndexEntry, verifyObject } from './reconcile.ts';
 import type { RecordingRef } from './recording.ts';
@@ -16,12 +18,15 @@ export interface SourceDeleter {
 }
 
 export interface DeleteAtSourceDeps {
-  accounts: readonly Pick<AccountConfig, 'id' | 'provider' | 'deleteAtSource'>[];
+  accounts: readonly Pick<AccountConfig, 'id' | 'provider' | 'deleteAtSource' | 'maxConcurrency'>[];
   deleterFor(accountId: string): Promise<SourceDeleter>;
   index: ComplianceIndex;
   store: ComplianceStore;
   dryRun?: boolean;
   now?: () => Date;
+  /** Start no recording after this (epoch ms, read from `clock`): the deployed job's time box. */
+  deadline?: number;
+  clock?: () => number;
 }
 
 export interface DeleteAtSourceItem {
@@ -40,6 +45,8 @@ export interface DeleteAtSourceResult {
   unverified: DeleteAtSourceItem[];
   /** Verified, but the provider refused or failed the deletion. */
   failed: DeleteAtSourceItem[];
+  /** Due, but not reached before the deadline: the next run takes them. */
+  remaining: number;
   dryRun: boolean;
 }
 
@@ -51,55 +58,71 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
     deleted: [],
     unverified: [],
     failed: [],
+    remaining: 0,
     dryRun: deps.dryRun ?? false,
   };
+  const timeUp = () => deps.deadline !== undefined && (deps.clock ?? Date.now)() >= deps.deadline;
   for (const account of deps.accounts) {
     if (!account.deleteAtSource) continue;
     const cutoff = now.getTime() - account.deleteAtSource.afterDays * DAY_MS;
     // The account's entries are walked page by page (patching one does not move it in the
-    // listing), so an account of millions takes a page of memory; the deleter is made at the first due.
-    let deleter: SourceDeleter | undefined;
-    for await (const entry of eachIndexEntry(deps.index, account.id)) {
-      const due =
-        entry.status === 'archived' &&
-        !entry.deletedAtSourceAt &&
-        entry.archivedAt !== undefined &&
-        Date.parse(entry.archivedAt) <= cutoff;
-      if (!due) continue;
-      const item = itemOf(entry);
-      const verified = await verifyObject(deps.store, entry);
-      if (!verified.ok) {
-        result.unverified.push({ ...item, detail: `${verified.kind}: ${verified.detail}` });
-        continue;
-      }
-      if (deps.dryRun) {
-        result.deleted.push(item);
-        continue;
-      }
-      deleter ??= await deps.deleterFor(account.id);
-      try {
-        const answer = await deleter.delete({
-          accountId: entry.accountId,
-          provider: entry.provider,
-          providerRecordingId: entry.providerRecordingId,
-          callId: entry.callId,
-        });
-        const at = (deps.now?.() ?? new Date()).toISOString();
-        await deps.index.patch(
-          entry.id,
-          {
-            deletedAtSourceAt: at,
-            deleteAtSourceAnswer: `HTTP ${answer.status}${answer.alreadyGone ? ', already gone' : ', deleted'}`,
-            updatedAt: at,
-          },
-          { expectStatus: 'archived' },
-        );
-        result.deleted.push(item);
-      } catch (error) {
-        result.failed.push({ ...item, detail: `${(error as Error).name}: ${(error as Error).message}` });
-      }
-    }
+    // listing), so an account of millions takes a page of memory. Each recording is re-read and
+    // deleted as the account's provider allows at once (its maxConcurrency); the deleter is made
+    // at the first one due.
+    let deleter: Promise<SourceDeleter> | undefined;
+    await pMap(
+      eachIndexEntry(deps.index, account.id),
+      async (entry) => {
+        const due =
+          entry.status === 'archived' &&
+          !entry.deletedAtSourceAt &&
+          entry.archivedAt !== undefined &&
+          Date.parse(entry.archivedAt) <= cutoff;
+        if (!due) return;
+        if (timeUp()) {
+          result.remaining += 1;
+          return;
+        }
+        const item = itemOf(entry);
+        const verified = await verifyObject(deps.store, entry);
+        if (!verified.ok) {
+          result.unverified.push({ ...item, detail: `${verified.kind}: ${verified.detail}` });
+          return;
+        }
+        if (deps.dryRun) {
+          result.deleted.push(item);
+          return;
+        }
+        deleter ??= deps.deleterFor(account.id);
+        const source = await deleter;
+        try {
+          const answer = await source.delete({
+            accountId: entry.accountId,
+            provider: entry.provider,
+            providerRecordingId: entry.providerRecordingId,
+            callId: entry.callId,
+          });
+          const at = (deps.now?.() ?? new Date()).toISOString();
+          await deps.index.patch(
+            entry.id,
+            {
+              deletedAtSourceAt: at,
+              deleteAtSourceAnswer: `HTTP ${answer.status}${answer.alreadyGone ? ', already gone' : ', deleted'}`,
+              updatedAt: at,
+            },
+            { expectStatus: 'archived' },
+          );
+          result.deleted.push(item);
+        } catch (error) {
+          result.failed.push({ ...item, detail: `${(error as Error).name}: ${(error as Error).message}` });
+        }
+      },
+      { concurrency: maxConcurrencyOf(account) },
+    );
   }
+  // By account and id: the same report whatever order the concurrent ones finished in.
+  for (const items of [result.deleted, result.unverified, result.failed])
+    items.sort((a, b) => a.accountId.localeCompare(b.accountId) || a.id.localeCompare(b.id));
   return result;
 }
 

@@ -45,6 +45,7 @@ export const JOB_METRICS = {
     description: 'archives due for delete-at-source that did not verify',
   },
   DeleteAtSourceFailed: { unit: 'Count', description: 'deletions the provider refused or failed' },
+  DeleteAtSourceRemaining: { unit: 'Count', description: "due, left to the next run by this run's time box" },
 } as const satisfies Record<string, { unit: MetricUnit; description: string }>;
 
 export type JobMetricName = keyof typeof JOB_METRICS;

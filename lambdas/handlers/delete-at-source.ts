@@ -8,32 +8,44 @@ import { type AccountJobDeps, builtOnce } from './runtime.ts';
 
 export type DeleteAtSourceHandlerDeps = AccountJobDeps<SourceDeleter, ComplianceIndex>;
 
-export const createDeleteAtSourceHandler = (deps: DeleteAtSourceHandlerDeps) => async () => {
-  const result = await deleteAtSource({
-    accounts: await deps.accounts.list(),
-    deleterFor: deps.adapterFor,
-    index: deps.index,
-    store: deps.store,
-  });
-  (deps.emit ?? writeStdout)(
-    emfLine(
-      { stage: 'delete-at-source' },
-      {
-        DeletedAtSource: result.deleted.length,
-        DeleteAtSourceUnverified: result.unverified.length,
-        DeleteAtSourceFailed: result.failed.length,
-      },
-    ),
-  );
-  for (const item of [...result.unverified, ...result.failed]) {
-    deps.logger.warn('not deleted at source', { account: item.accountId, id: item.id, reason: item.detail });
-  }
-  return {
-    deleted: result.deleted.length,
-    unverified: result.unverified.length,
-    failed: result.failed.length,
+/** Kept free at the end of the invocation: the recordings under way finish, the metrics go out. */
+export const DELETE_MARGIN_MS = 60_000;
+
+export const createDeleteAtSourceHandler =
+  (deps: DeleteAtSourceHandlerDeps) =>
+  async (_event?: unknown, context?: { getRemainingTimeInMillis(): number }) => {
+    const result = await deleteAtSource({
+      accounts: await deps.accounts.list(),
+      deleterFor: deps.adapterFor,
+      index: deps.index,
+      store: deps.store,
+      ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - DELETE_MARGIN_MS } : {}),
+    });
+    (deps.emit ?? writeStdout)(
+      emfLine(
+        { stage: 'delete-at-source' },
+        {
+          DeletedAtSource: result.deleted.length,
+          DeleteAtSourceUnverified: result.unverified.length,
+          DeleteAtSourceFailed: result.failed.length,
+          DeleteAtSourceRemaining: result.remaining,
+        },
+      ),
+    );
+    for (const item of [...result.unverified, ...result.failed]) {
+      deps.logger.warn('not deleted at source', {
+        account: item.accountId,
+        id: item.id,
+        reason: item.detail,
+      });
+    }
+    return {
+      deleted: result.deleted.length,
+      unverified: result.unverified.length,
+      failed: result.failed.length,
+      remaining: result.remaining,
+    };
   };
-};
 
 export const handler = lambdaHandler(
   'delete-at-source',

@@ -14,7 +14,7 @@ import { silentLogger } from '../../lambdas/core/log.ts';
 import { manifestKey, verifyManifests, writeManifest } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
-import { createDeleteAtSourceHandler } from '../../lambdas/handlers/delete-at-source.ts';
+import { createDeleteAtSourceHandler, DELETE_MARGIN_MS } from '../../lambdas/handlers/delete-at-source.ts';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
 import { type ComplianceContext, runDeleteAtSource, runReconcile } from '../../local/compliance.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
@@ -192,6 +192,27 @@ describe('compliance archive on the local stack', () => {
     expect(dry.result.unverified.map((item) => item.id)).toEqual([tampered.id]);
     expect(restcomm.count('delete')).toBe(0);
 
+    // The deployed job with no time left beyond its margin: everything due is left to the next run.
+    const lines: string[] = [];
+    const boxed = createDeleteAtSourceHandler({
+      ...stack.runtime,
+      index: stack.archive.index,
+      store: stack.archive.store,
+      logger: silentLogger,
+      emit: (line) => lines.push(line),
+    });
+    expect(await boxed(undefined, { getRemainingTimeInMillis: () => DELETE_MARGIN_MS })).toEqual({
+      deleted: 0,
+      unverified: 0,
+      failed: 0,
+      remaining: 5,
+    });
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      stage: 'delete-at-source',
+      DeleteAtSourceRemaining: 5,
+    });
+    expect(restcomm.count('delete')).toBe(0);
+
     const real = await runDeleteAtSource(context, config);
     expect(real.exitCode).toBe(1);
     expect(real.result.deleted).toHaveLength(4);
@@ -332,7 +353,7 @@ describe('compliance archive on the local stack', () => {
     const deleteJob = createDeleteAtSourceHandler(jobDeps);
     // Everything due was deleted at source already: nothing is asked of the provider again.
     const deletesBefore = restcomm.count('delete');
-    expect(await deleteJob()).toEqual({ deleted: 0, unverified: 0, failed: 0 });
+    expect(await deleteJob()).toEqual({ deleted: 0, unverified: 0, failed: 0, remaining: 0 });
     expect(restcomm.count('delete')).toBe(deletesBefore);
   });
 
