@@ -41,6 +41,17 @@ export const FAST_PROVIDERS = { logger: silentLogger, adapterOptions: { retry: F
 /** FAST_PROVIDERS with the workflow's Retry intervals shortened too. */
 export const FAST_STACK = { ...FAST_PROVIDERS, retryIntervalScale: 0.002 };
 
+/** What a deployed daily job is handed, here on the test stack: its index and store; metric lines go to `emit`. */
+export function jobDepsOf(stack: TestStack, emit: (line: string) => void) {
+  return {
+    ...stack.runtime,
+    index: stack.archive.index,
+    store: stack.archive.store,
+    logger: silentLogger,
+    emit,
+  };
+}
+
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `callvault-${name}-`));
 
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true });

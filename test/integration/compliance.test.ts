@@ -10,7 +10,6 @@ import { type CallvaultConfig, parseConfig } from '../../lambdas/core/config.ts'
 import { eraseRecording, holdRecording, releaseRecording } from '../../lambdas/core/erasure.ts';
 import { ObjectLockedError } from '../../lambdas/core/errors.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
-import { silentLogger } from '../../lambdas/core/log.ts';
 import { manifestKey, verifyManifests, writeManifest } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
@@ -28,7 +27,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { LOCAL_BUCKET } from '../../local/stack.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { jobDepsOf, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = 86_400_000;
 
@@ -194,13 +193,7 @@ describe('compliance archive on the local stack', () => {
 
     // The deployed job with no time left beyond its margin: everything due is left to the next run.
     const lines: string[] = [];
-    const boxed = createDeleteAtSourceHandler({
-      ...stack.runtime,
-      index: stack.archive.index,
-      store: stack.archive.store,
-      logger: silentLogger,
-      emit: (line) => lines.push(line),
-    });
+    const boxed = createDeleteAtSourceHandler(jobDepsOf(stack, (line) => lines.push(line)));
     expect(await boxed(undefined, { getRemainingTimeInMillis: () => DELETE_MARGIN_MS })).toEqual({
       deleted: 0,
       unverified: 0,
@@ -311,13 +304,7 @@ describe('compliance archive on the local stack', () => {
     const lines: string[] = [];
     const now = new Date();
     // What the deployed jobs get: the archive's index and store, metric lines on stdout.
-    const jobDeps = {
-      ...stack.runtime,
-      index: stack.archive.index,
-      store: stack.archive.store,
-      logger: silentLogger,
-      emit: (line: string) => lines.push(line),
-    };
+    const jobDeps = jobDepsOf(stack, (line) => lines.push(line));
     const reconcileJob = createReconcileHandler({ ...jobDeps, now: () => now });
     const { key, gaps } = await reconcileJob();
     expect(key).toBe(

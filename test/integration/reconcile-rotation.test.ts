@@ -8,7 +8,6 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallvaultConfig, parseConfig } from '../../lambdas/core/config.ts';
 import { listingOrder } from '../../lambdas/core/ids.ts';
-import { silentLogger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { eachIndexEntry, reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
 import { createReconcileHandler, REPORT_MARGIN_MS } from '../../lambdas/handlers/reconcile.ts';
@@ -19,7 +18,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { LOCAL_BUCKET } from '../../local/stack.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { jobDepsOf, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 /** More objects than two of reconcile's slices (4 × its concurrency each). */
 const RECORDINGS = VERIFY_CONCURRENCY * 4 * 2 + 22;
@@ -122,11 +121,7 @@ describe('reconcile re-reads a large archive over several runs', () => {
     let now = new Date('2026-12-05T04:00:00.000Z');
     const lines: string[] = [];
     const job = createReconcileHandler({
-      ...stack.runtime,
-      index: stack.archive.index,
-      store: stack.archive.store,
-      logger: silentLogger,
-      emit: (line) => lines.push(line),
+      ...jobDepsOf(stack, (line) => lines.push(line)),
       now: () => now,
     });
     const passAge = () => JSON.parse(lines.at(-1) as string).VerifiedPassAgeSeconds;
