@@ -8,9 +8,11 @@
  */
 import pMap from 'p-map';
 import { type AccountConfig, maxConcurrencyOf } from './config.ts';
+import { eachIndexEntry } from './index-walk.ts';
 import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
-import { eachIndexEntry, verifyObject } from './reconcile.ts';
-import type { RecordingRef } from './recording.ts';
+import { verifyObject } from './reconcile.ts';
+import { type RecordingRef, refOf } from './recording.ts';
+import { isSpent, type TimeBox } from './time-box.ts';
 
 /** What delete-at-source needs of an adapter. */
 export interface SourceDeleter {
@@ -24,9 +26,8 @@ export interface DeleteAtSourceDeps {
   store: ComplianceStore;
   dryRun?: boolean;
   now?: () => Date;
-  /** Start no recording after this (epoch ms, read from `clock`): the deployed job's time box. */
-  deadline?: number;
-  clock?: () => number;
+  /** Start no recording once it is spent: the deployed job's time box. */
+  timeBox?: TimeBox;
 }
 
 export interface DeleteAtSourceItem {
@@ -61,7 +62,6 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
     remaining: 0,
     dryRun: deps.dryRun ?? false,
   };
-  const timeUp = () => deps.deadline !== undefined && (deps.clock ?? Date.now)() >= deps.deadline;
   for (const account of deps.accounts) {
     if (!account.deleteAtSource) continue;
     const cutoff = now.getTime() - account.deleteAtSource.afterDays * DAY_MS;
@@ -79,7 +79,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
           entry.archivedAt !== undefined &&
           Date.parse(entry.archivedAt) <= cutoff;
         if (!due) return;
-        if (timeUp()) {
+        if (isSpent(deps.timeBox)) {
           result.remaining += 1;
           return;
         }
@@ -96,12 +96,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
         deleter ??= deps.deleterFor(account.id);
         const source = await deleter;
         try {
-          const answer = await source.delete({
-            accountId: entry.accountId,
-            provider: entry.provider,
-            providerRecordingId: entry.providerRecordingId,
-            callId: entry.callId,
-          });
+          const answer = await source.delete(refOf(entry));
           const at = (deps.now?.() ?? new Date()).toISOString();
           await deps.index.patch(
             entry.id,

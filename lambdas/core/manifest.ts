@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from './errors.ts';
+import { eachIndexEntry } from './index-walk.ts';
 import { hashStream } from './ingest.ts';
 import type { ComplianceStore, RecordingIndex } from './ports.ts';
-import { eachIndexEntry } from './reconcile.ts';
 
 export const MANIFEST_PREFIX = 'manifests/';
 

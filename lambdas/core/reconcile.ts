@@ -11,6 +11,7 @@ import type { AccountConfig } from './config.ts';
 import { providerRetentionDays } from './config.ts';
 import { handOver } from './hand-over.ts';
 import { listingOrder, recordingId } from './ids.ts';
+import { eachIndexEntry } from './index-walk.ts';
 import { type ArchiveDeps, downloadToStore, hashStream } from './ingest.ts';
 import type {
   CompletePass,
@@ -22,7 +23,8 @@ import type {
   VerificationProgressStore,
   WorkflowStarter,
 } from './ports.ts';
-import type { Recording, RecordingRef } from './recording.ts';
+import { type Recording, type RecordingRef, refOf } from './recording.ts';
+import { isSpent, type TimeBox } from './time-box.ts';
 
 export const GAP_KINDS = ['missing', 'object-missing', 'hash-mismatch', 'orphan-object', 'expiring'] as const;
 export type GapKind = (typeof GAP_KINDS)[number];
@@ -76,7 +78,7 @@ export interface ReconcileDeps {
    * last run stopped: an archive too large to re-read in one run is re-read over several.
    * Without it every archived object is re-read.
    */
-  verification?: { progress: VerificationProgressStore; deadline: number; clock?: () => number };
+  verification?: { progress: VerificationProgressStore } & TimeBox;
 }
 
 /** A gap plus what repair needs to act on it (kept out of the printed report). */
@@ -118,16 +120,6 @@ export async function verifyObject(
     };
   }
   return { ok: true };
-}
-
-/** Entries of the account (or of the whole index), page by page, in `listingOrder`. */
-export async function* eachIndexEntry(index: RecordingIndex, accountId?: string): AsyncGenerator<IndexEntry> {
-  let cursor: string | undefined;
-  do {
-    const page = await index.query({ accountId, cursor, limit: 500 });
-    yield* page.items;
-    cursor = page.cursor;
-  } while (cursor);
 }
 
 async function* inBatches<T>(items: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
@@ -182,13 +174,7 @@ async function checkListing(deps: ReconcileDeps, now: number, gaps: FoundGap[]):
       const entry = entries.get(id);
       if (entry?.status === 'archived' || entry?.status === 'erased' || recording.readiness === 'gone')
         continue;
-      const ref: RecordingRef = {
-        accountId: account.id,
-        provider: recording.provider,
-        providerRecordingId: recording.providerRecordingId,
-        callId: recording.callId,
-      };
-      const base = { id, providerRecordingId: recording.providerRecordingId, ref, entry };
+      const base = { id, providerRecordingId: recording.providerRecordingId, ref: refOf(recording), entry };
       if (recording.readiness === 'ready') {
         gaps.push({
           ...base,
@@ -230,7 +216,7 @@ async function verifyArchived(
   const saved = budget ? await budget.progress.getVerification(deps.account.id) : undefined;
   const passStartedAt = saved?.passStartedAt ?? now.toISOString();
   const after = saved?.passStartedAt !== undefined ? saved.position : undefined;
-  const timeUp = budget ? () => (budget.clock ?? Date.now)() >= budget.deadline : () => false;
+  const timeUp = () => isSpent(budget);
   let archived = 0;
   let objects = 0;
   let remaining = 0;
@@ -283,12 +269,7 @@ function objectGap(
     key: entry.key,
     detail: verified.detail,
     entry,
-    ref: {
-      accountId: entry.accountId,
-      provider: entry.provider,
-      providerRecordingId: entry.providerRecordingId,
-      callId: entry.callId,
-    },
+    ref: refOf(entry),
   };
 }
 

@@ -35,6 +35,14 @@ export interface RecordingRef {
   callId?: string;
 }
 
+/** Only the ref of a recording or an index entry: what hand-over and an adapter's delete are given. */
+export function refOf(recording: RecordingRef): RecordingRef {
+  const { accountId, provider, providerRecordingId, callId } = recording;
+  return callId === undefined
+    ? { accountId, provider, providerRecordingId }
+    : { accountId, provider, providerRecordingId, callId };
+}
+
 export interface Recording extends RecordingRef {
   from?: string;
   to?: string;

@@ -7,6 +7,7 @@
 import type { RetryConfig } from './config.ts';
 import { handOver } from './hand-over.ts';
 import type { IndexEntry, RecordingIndex, WorkflowStarter } from './ports.ts';
+import { refOf } from './recording.ts';
 
 /** The log message the stack's metric filter counts (the "retries exhausted" alarm). */
 export const RETRIES_EXHAUSTED_MESSAGE = 'failed recordings reached the retry limit';
@@ -64,14 +65,8 @@ export async function retryFailed(request: RetryRequest, deps: RetryDeps): Promi
       result.notDue += 1;
       return;
     }
-    const ref = {
-      accountId: entry.accountId,
-      provider: entry.provider,
-      providerRecordingId: entry.providerRecordingId,
-      callId: entry.callId,
-    };
     try {
-      const handed = await handOver({ ref }, entry, deps.starter);
+      const handed = await handOver({ ref: refOf(entry) }, entry, deps.starter);
       if (handed.outcome === 'started') result.started.push(handed.name);
       else if (handed.outcome === 'running') result.running += 1;
     } catch (error) {

@@ -19,7 +19,9 @@ export const createDeleteAtSourceHandler =
       deleterFor: deps.adapterFor,
       index: deps.index,
       store: deps.store,
-      ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - DELETE_MARGIN_MS } : {}),
+      ...(context
+        ? { timeBox: { deadline: Date.now() + context.getRemainingTimeInMillis() - DELETE_MARGIN_MS } }
+        : {}),
     });
     (deps.emit ?? writeStdout)(
       emfLine(

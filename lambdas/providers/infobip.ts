@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { ProviderResponseError, RecordingGoneError, WebhookParseError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
 import type { AudioDownload, ListPage, ListWindow, WebhookRecording } from '../core/ports.ts';
-import type { KnownRecording, Recording, RecordingRef } from '../core/recording.ts';
+import { type KnownRecording, type Recording, type RecordingRef, refOf } from '../core/recording.ts';
 import { toUtcIso } from '../core/time.ts';
 import { type AdapterFactory, accountHttp, adapterFrom, goneRecording, windowBounds } from './adapter.ts';
 import { basicAuth } from './http.ts';
@@ -334,10 +334,7 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
         }
         const recording = toRecording(entry);
         return {
-          accountId: recording.accountId,
-          provider: recording.provider,
-          providerRecordingId: recording.providerRecordingId,
-          callId: recording.callId,
+          ...refOf(recording),
           hints: {
             from: recording.from,
             to: recording.to,

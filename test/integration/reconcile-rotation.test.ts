@@ -8,8 +8,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallvaultConfig, parseConfig } from '../../lambdas/core/config.ts';
 import { listingOrder } from '../../lambdas/core/ids.ts';
+import { eachIndexEntry } from '../../lambdas/core/index-walk.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
-import { eachIndexEntry, reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
+import { reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
 import { createReconcileHandler, REPORT_MARGIN_MS } from '../../lambdas/handlers/reconcile.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import {

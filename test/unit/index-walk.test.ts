@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { eachIndexEntry } from '../../lambdas/core/index-walk.ts';
 import type { IndexQuery } from '../../lambdas/core/ports.ts';
-import { eachIndexEntry } from '../../lambdas/core/reconcile.ts';
 import { FakeIndex } from './fakes.ts';
 
 /** The fake index answering in pages of three, as DynamoDB does when a page fills its 1 MB. */
