@@ -137,6 +137,7 @@ export class CallvaultStack extends Stack {
       table: this.store.table,
       webhookApi: this.webhookApi?.httpApi,
       encryptionKey: this.encryptionKey,
+      deletesAtSource: this.compliance.deleteAtSourceFunction !== undefined,
     });
     Aspects.of(this).add(new LogRetention(config.logRetentionDays ?? 365));
     for (const [key, value] of Object.entries(config.tags ?? {})) Tags.of(this).add(key, value);

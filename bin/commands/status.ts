@@ -54,20 +54,20 @@ const FIGURE_HEADERS: Record<StatusFigure, string> = {
   archiveLatencyP50Seconds: 'latency p50',
   archiveLatencyP99Seconds: 'latency p99',
   sweepListed: 'listed 24h',
+  reconcileGaps: 'gaps',
+  verifiedPassAgeSeconds: 'verified pass age',
+  deleteAtSourceRemaining: 'delete backlog',
 };
 
 /** The metric columns (`--deployed`), each figure shown in its metric's unit. */
 async function metricColumns(
   statuses: readonly AccountStatus[],
 ): Promise<{ headers: string[]; rows: string[][] }> {
-  const [{ METRICS }, { STATUS_FIGURES }] = await Promise.all([
-    import('../../lambdas/core/metrics.ts'),
-    import('../../lambdas/core/status-metrics.ts'),
-  ]);
+  const { STATUS_FIGURES, unitOf } = await import('../../lambdas/core/status-metrics.ts');
   const figures = Object.keys(STATUS_FIGURES) as StatusFigure[];
   const shown = (figure: StatusFigure, value: number | undefined): string => {
     if (value === undefined) return '';
-    const unit = METRICS[STATUS_FIGURES[figure].metric].unit;
+    const unit = unitOf(figure);
     if (unit === 'Bytes') return byteSize(value);
     if (unit === 'Seconds') return duration(Math.round(value));
     return String(value);

@@ -4,11 +4,23 @@
  * account's dimensions. The queries are built and the answers folded here; the call itself is
  * an adapter's (lambdas/aws/cloudwatch-metrics.ts).
  */
-import { METRICS_NAMESPACE, type MetricName, metricDimensions } from './metrics.ts';
+import {
+  DIMENSIONS,
+  JOB_METRICS,
+  type JobMetricName,
+  METRICS,
+  METRICS_NAMESPACE,
+  type MetricName,
+  metricDimensions,
+} from './metrics.ts';
+
+/** A metric the functions emit (METRICS) or one the daily jobs emit (JOB_METRICS). */
+export type StatusMetricName = MetricName | JobMetricName;
 
 /**
  * The figures shown per account, each one statistic of one metric: `Sum` for counts and bytes, a
- * percentile for latencies (as the dashboard graphs them).
+ * percentile for latencies (as the dashboard graphs them), `Maximum` for what a daily job last
+ * reported of the account (one run a day; none in the window leaves the figure unknown).
  */
 export const STATUS_FIGURES = {
   recordingsArchived: { metric: 'RecordingsArchived', stat: 'Sum' },
@@ -17,14 +29,34 @@ export const STATUS_FIGURES = {
   archiveLatencyP50Seconds: { metric: 'ArchiveLatencySeconds', stat: 'p50' },
   archiveLatencyP99Seconds: { metric: 'ArchiveLatencySeconds', stat: 'p99' },
   sweepListed: { metric: 'SweepListed', stat: 'Sum' },
-} as const satisfies Record<string, { metric: MetricName; stat: 'Sum' | `p${number}` }>;
+  reconcileGaps: { metric: 'ReconcileGaps', stat: 'Maximum' },
+  verifiedPassAgeSeconds: { metric: 'VerifiedPassAgeSeconds', stat: 'Maximum' },
+  deleteAtSourceRemaining: { metric: 'DeleteAtSourceRemaining', stat: 'Maximum' },
+} as const satisfies Record<string, { metric: StatusMetricName; stat: 'Sum' | 'Maximum' | `p${number}` }>;
 
 export type StatusFigure = keyof typeof STATUS_FIGURES;
 
 /** The metrics the figures read, each named once. */
-export const STATUS_METRIC_NAMES: readonly MetricName[] = [
+export const STATUS_METRIC_NAMES: readonly StatusMetricName[] = [
   ...new Set(Object.values(STATUS_FIGURES).map((figure) => figure.metric)),
 ];
+
+/** A figure's unit, from the module that names its metric. */
+export function unitOf(figure: StatusFigure): string {
+  const { metric } = STATUS_FIGURES[figure];
+  return metric in JOB_METRICS
+    ? JOB_METRICS[metric as JobMetricName].unit
+    : METRICS[metric as MetricName].unit;
+}
+
+/**
+ * The dimensions an account's series of the metric is published under: the functions' set
+ * (service, account, provider), or the daily jobs' account set (handlers/emf.ts).
+ */
+function dimensionsOf(metric: StatusMetricName, account: { id: string; provider: string }) {
+  const named = metric in JOB_METRICS ? { [DIMENSIONS.account]: account.id } : metricDimensions(account);
+  return Object.entries(named).map(([Name, Value]) => ({ Name, Value }));
+}
 
 const WINDOW_MS = 24 * 3_600_000;
 
@@ -35,8 +67,8 @@ export interface MetricWindow {
 }
 
 /**
- * One account's figures over the window (UTC ISO-8601 bounds). A count without data is 0 (the
- * functions emit only when something happened); a latency without data is absent.
+ * One account's figures over the window (UTC ISO-8601 bounds). A summed count without data is 0
+ * (the functions emit only when something happened); any other figure without data is absent.
  */
 export type AccountMetrics = { from: string; to: string } & Partial<Record<StatusFigure, number>>;
 
@@ -62,7 +94,7 @@ export interface MetricAnswer {
 /** A figure CloudWatch did not answer (its query's status), so it is shown as unknown, not 0. */
 export interface UnreadFigure {
   accountId: string;
-  metric: MetricName;
+  metric: StatusMetricName;
   status: string;
 }
 
@@ -93,7 +125,6 @@ interface PlannedQuery {
 function planQueries(accounts: readonly { id: string; provider: string }[]): PlannedQuery[] {
   const planned: PlannedQuery[] = [];
   for (const account of accounts) {
-    const Dimensions = Object.entries(metricDimensions(account)).map(([Name, Value]) => ({ Name, Value }));
     for (const figure of Object.keys(STATUS_FIGURES) as StatusFigure[]) {
       const { metric, stat } = STATUS_FIGURES[figure];
       planned.push({
@@ -103,7 +134,11 @@ function planQueries(accounts: readonly { id: string; provider: string }[]): Pla
           // Ids must start with a lower-case letter and be unique within a call.
           Id: `q${planned.length}`,
           MetricStat: {
-            Metric: { Namespace: METRICS_NAMESPACE, MetricName: metric, Dimensions },
+            Metric: {
+              Namespace: METRICS_NAMESPACE,
+              MetricName: metric,
+              Dimensions: dimensionsOf(metric, account),
+            },
             Period: WINDOW_MS / 1000,
             Stat: stat,
           },
@@ -150,7 +185,7 @@ export async function readStatusMetrics(
       continue;
     }
     const answered = values.get(query.Id) ?? [];
-    // A sum adds whatever periods come back; a percentile of the one period has one value, or none.
+    // A sum adds whatever periods come back; any other statistic of the one period has one value, or none.
     if (STATUS_FIGURES[figure].stat === 'Sum')
       metrics[figure] = answered.reduce((sum, value) => sum + value, 0);
     else if (answered[0] !== undefined) metrics[figure] = answered[0];

@@ -1,14 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import type { PublicAccount } from '../../lambdas/aws/accounts.ts';
-import { DIMENSIONS, type JobMetricName, METRICS_NAMESPACE } from '../../lambdas/core/metrics.ts';
 import { ARCHIVE_KEY_PREFIX } from '../../lambdas/core/names.ts';
 import { AccountConfig } from './account-config.ts';
 import { alarmOnAny } from './alarms.ts';
 import { AppFunction } from './app-function.ts';
+import { jobMetric } from './metrics.ts';
 import type { RecordingStore } from './recording-store.ts';
 
 export const RECONCILE_REPORT_PREFIX = 'reports/reconcile/';
@@ -122,7 +122,7 @@ export class ComplianceSchedules extends Construct {
         alarmOnAny(
           this,
           'DeleteAtSourceUnverified',
-          this.metric('DeleteAtSourceUnverified', 'delete-at-source'),
+          jobMetric('DeleteAtSourceUnverified', 'delete-at-source'),
           'An archive due for delete-at-source did not verify (object missing or bytes changed): it was not deleted at the provider.',
         ),
       );
@@ -135,13 +135,13 @@ export class ComplianceSchedules extends Construct {
       alarmOnAny(
         this,
         'ReconcileGaps',
-        this.metric('ReconcileGaps', 'reconcile'),
+        jobMetric('ReconcileGaps', 'reconcile'),
         'Reconcile found gaps (missing, object-missing, hash-mismatch, orphan-object or expiring): see reports/reconcile/ for the accounts.',
       ),
       new Alarm(this, 'VerificationOverdue', {
         alarmDescription: `An account's archive was not re-read and re-hashed in full for over ${maxAgeDays} days: see the verification of reports/reconcile/ for the accounts.`,
         // Maximum over every account: the stalest one decides.
-        metric: this.metric('VerifiedPassAgeSeconds', 'reconcile'),
+        metric: jobMetric('VerifiedPassAgeSeconds', 'reconcile'),
         threshold: maxAgeDays * 86_400,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -151,21 +151,10 @@ export class ComplianceSchedules extends Construct {
       alarmOnAny(
         this,
         'ExpiringRecordings',
-        this.metric('ExpiringRecordings', 'reconcile'),
+        jobMetric('ExpiringRecordings', 'reconcile'),
         'Recordings are not archived and the provider deletes them soon: see reports/reconcile/ for the accounts.',
       ),
     );
-  }
-
-  /** A job's metric over every account: its per-stage set (handlers/emf.ts). */
-  private metric(name: JobMetricName, stage: string): Metric {
-    return new Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: name,
-      dimensionsMap: { [DIMENSIONS.stage]: stage },
-      period: Duration.days(1),
-      statistic: 'Maximum',
-    });
   }
 
   private daily(id: string, fn: AppFunction, schedule: string, description: string): void {

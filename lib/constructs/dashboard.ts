@@ -1,9 +1,9 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Dashboard, GraphWidget, type IMetric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { Dashboard, GraphWidget, type IMetric, MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { appMetric, type MeteredAccount, perProvider } from './metrics.ts';
+import { appMetric, jobMetric, type MeteredAccount, perProvider } from './metrics.ts';
 
 export interface CallvaultDashboardProps {
   readonly dashboardName: string;
@@ -16,11 +16,17 @@ export interface CallvaultDashboardProps {
    * @default callvault's own rejections only
    */
   readonly webhookApi?: HttpApi;
+  /**
+   * Whether an account deletes at source, whose daily outcome is then graphed.
+   * @default false
+   */
+  readonly deletesAtSource?: boolean;
 }
 
 /**
  * One page for the operator: archived per provider, bytes, latency (p50/p99, recording end →
- * archived), failures, sweep lag per account, webhook answers.
+ * archived), failures, sweep lag per account, webhook answers, and what the daily compliance jobs
+ * found (reconcile's gaps and the age of the stalest proof; delete-at-source's outcome).
  */
 export class CallvaultDashboard extends Construct {
   public readonly dashboard: Dashboard;
@@ -78,6 +84,36 @@ export class CallvaultDashboard extends Construct {
           : [],
         [appMetric('WebhooksRejected', 'service', { label: 'rejected by callvault' })],
       ),
+    );
+    const day = Duration.days(1);
+    const daily = (name: Parameters<typeof jobMetric>[0], stage: string, label: string) =>
+      jobMetric(name, stage, { period: day, statistic: 'Sum', label });
+    this.dashboard.addWidgets(
+      graph(
+        'Reconcile (per day)',
+        [
+          daily('ReconcileGaps', 'reconcile', 'gaps'),
+          daily('ExpiringRecordings', 'reconcile', 'expiring unarchived'),
+        ],
+        [
+          new MathExpression({
+            label: 'days since the stalest account was re-read in full',
+            period: day,
+            expression: 'age / 86400',
+            usingMetrics: { age: jobMetric('VerifiedPassAgeSeconds', 'reconcile', { period: day }) },
+          }),
+        ],
+      ),
+      ...(props.deletesAtSource
+        ? [
+            graph('Delete-at-source (per day)', [
+              daily('DeletedAtSource', 'delete-at-source', 'deleted'),
+              daily('DeleteAtSourceUnverified', 'delete-at-source', 'not verified (kept)'),
+              daily('DeleteAtSourceFailed', 'delete-at-source', 'provider refused or failed'),
+              daily('DeleteAtSourceRemaining', 'delete-at-source', 'left to the next run'),
+            ]),
+          ]
+        : []),
     );
     this.url = `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${props.dashboardName}`;
   }

@@ -1,6 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE, type MetricName, metricDimensions } from '../../lambdas/core/metrics.ts';
+import {
+  DIMENSIONS,
+  type JobMetricName,
+  METRICS_NAMESPACE,
+  type MetricName,
+  metricDimensions,
+} from '../../lambdas/core/metrics.ts';
 
 export interface MeteredAccount {
   readonly id: string;
@@ -22,6 +28,21 @@ export function appMetric(
     dimensionsMap: metricDimensions(account),
     statistic: 'Sum',
     period: Duration.minutes(5),
+    ...options,
+  });
+}
+
+/**
+ * A daily job's metric over every account: its per-job (`stage`) set (handlers/emf.ts), one
+ * datapoint a day per account, so daily by default.
+ */
+export function jobMetric(name: JobMetricName, stage: string, options: MetricOptions = {}): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { [DIMENSIONS.stage]: stage },
+    period: Duration.days(1),
+    statistic: 'Maximum',
     ...options,
   });
 }

@@ -66,6 +66,11 @@ export interface MonitoringProps {
    * @default a key of the topic's own
    */
   readonly encryptionKey?: IKey;
+  /**
+   * Whether an account deletes at source: the dashboard then graphs delete-at-source's outcome.
+   * @default false
+   */
+  readonly deletesAtSource?: boolean;
 }
 
 /**
@@ -175,6 +180,7 @@ export class Monitoring extends Construct {
       accounts: props.accounts,
       stateMachine: machine,
       webhookApi: props.webhookApi,
+      deletesAtSource: props.deletesAtSource,
     });
   }
 

@@ -10,6 +10,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   actionsOf,
+  dashboardBody,
+  dashboardTitles,
   exampleConfig,
   nagReport,
   resourcesOf,
@@ -284,6 +286,32 @@ describe('daily compliance jobs', () => {
         /^callvault daily/.test(alarm.Properties.AlarmDescription),
     );
     expect(jobErrors).toHaveLength(3);
+  });
+
+  it("the dashboard graphs the jobs' daily outcome: reconcile's gaps and proof age, delete-at-source's deletions and backlog", () => {
+    const body = dashboardBody(template);
+    const widgets = (
+      JSON.parse(body) as { widgets: { properties: { title: string; metrics: unknown[][] } }[] }
+    ).widgets;
+    const metricsOf = (title: string) =>
+      widgets
+        .find((widget) => widget.properties.title.startsWith(title))
+        ?.properties.metrics.filter((row) => row[0] === 'callvault')
+        .map((row) => row.slice(1, 4));
+    expect(metricsOf('Reconcile')).toEqual([
+      ['ReconcileGaps', 'stage', 'reconcile'],
+      ['ExpiringRecordings', 'stage', 'reconcile'],
+      ['VerifiedPassAgeSeconds', 'stage', 'reconcile'],
+    ]);
+    expect(body).toContain('age / 86400');
+    expect(metricsOf('Delete-at-source')).toEqual(
+      ['DeletedAtSource', 'DeleteAtSourceUnverified', 'DeleteAtSourceFailed', 'DeleteAtSourceRemaining'].map(
+        (name) => [name, 'stage', 'delete-at-source'],
+      ),
+    );
+    expect(dashboardTitles(dashboardBody(plain)).some((title) => title.startsWith('Delete-at-source'))).toBe(
+      false,
+    );
   });
 });
 

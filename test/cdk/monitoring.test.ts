@@ -15,22 +15,21 @@ import {
 import { CallvaultStack } from '../../lib/callvault-stack.ts';
 import { sweepAlarmWindow } from '../../lib/constructs/monitoring.ts';
 import { CDK_CONTEXT } from '../../lib/feature-flags.ts';
-import { exampleConfig, functionOf, logicalIdOf, synthExample, unbundledApp } from './synth.ts';
+import {
+  dashboardBody,
+  dashboardTitles,
+  exampleConfig,
+  functionOf,
+  logicalIdOf,
+  synthExample,
+  unbundledApp,
+} from './synth.ts';
 
 type Json = Record<string, unknown>;
 const { template } = synthExample();
 const alarms = () => Object.entries(template.findResources('AWS::CloudWatch::Alarm'));
 const topicId = logicalIdOf(template, 'AWS::SNS::Topic', '/Monitoring/AlarmTopic/Resource');
 const accounts = parseDeployConfig(exampleConfig).accounts;
-
-/** An Fn::Join of strings and tokens as one string (tokens as `{{...}}`, quote-free: they sit in JSON strings). */
-function joined(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return parts
-    .map((part) => (typeof part === 'string' ? part : `{{${JSON.stringify(part).replace(/"/g, "'")}}}`))
-    .join('');
-}
 
 /** [name, dimension names] of every callvault metric a dashboard body or an alarm reads. */
 function callvaultMetricsOfDashboard(body: string): Array<[string, string[]]> {
@@ -258,13 +257,18 @@ describe('operator alarms', () => {
 
 describe('dashboard and outputs', () => {
   it('has the dashboard, and every callvault metric it and the alarms read is one the functions emit', () => {
-    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-    expect(dashboards).toHaveLength(1);
-    const body = joined(dashboards[0]?.Properties.DashboardBody);
-    const titles = (JSON.parse(body) as { widgets: { properties: { title: string } }[] }).widgets.map(
-      (widget) => widget.properties.title,
-    );
-    for (const topic of ['per provider', 'Bytes', 'latency', 'Failures', 'Sweep lag', 'Webhook answers'])
+    expect(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))).toHaveLength(1);
+    const body = dashboardBody(template);
+    const titles = dashboardTitles(body);
+    for (const topic of [
+      'per provider',
+      'Bytes',
+      'latency',
+      'Failures',
+      'Sweep lag',
+      'Webhook answers',
+      'Reconcile',
+    ])
       expect(titles.some((title) => title.includes(topic))).toBe(true);
     expect(body).toContain('"stat":"p50"');
     expect(body).toContain('"stat":"p99"');

@@ -139,3 +139,19 @@ export function definitionOf(
     .join('');
   return JSON.parse(text);
 }
+
+/** The stack's one dashboard body as a string (tokens as `{{...}}`, quote-free: they sit in JSON strings). */
+export function dashboardBody(template: Template): string {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body = dashboard?.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
+  if (typeof body === 'string') return body;
+  return body['Fn::Join'][1]
+    .map((part) => (typeof part === 'string' ? part : `{{${JSON.stringify(part).replace(/"/g, "'")}}}`))
+    .join('');
+}
+
+export function dashboardTitles(body: string): string[] {
+  return (JSON.parse(body) as { widgets: { properties: { title: string } }[] }).widgets.map(
+    (widget) => widget.properties.title,
+  );
+}

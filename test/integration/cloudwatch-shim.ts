@@ -54,11 +54,12 @@ const sameDimensions = (wanted: { Name: string; Value: string }[], point: Record
   wanted.length === Object.keys(point).length && wanted.every(({ Name, Value }) => point[Name] === Value);
 
 const PERCENTILE = /^p(\d+(?:\.\d+)?)$/;
-const answerable = (stat: string) => stat === 'Sum' || PERCENTILE.test(stat);
+const answerable = (stat: string) => stat === 'Sum' || stat === 'Maximum' || PERCENTILE.test(stat);
 
-/** The sum or a percentile (nearest rank) of one period's values. */
+/** The sum, the maximum or a percentile (nearest rank) of one period's values. */
 function statistic(stat: string, values: number[]): number {
   if (stat === 'Sum') return values.reduce((sum, value) => sum + value, 0);
+  if (stat === 'Maximum') return Math.max(...values);
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.ceil((Number(PERCENTILE.exec(stat)?.[1]) / 100) * sorted.length);
   return sorted[Math.max(0, rank - 1)] ?? Number.NaN;

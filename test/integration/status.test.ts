@@ -27,7 +27,8 @@ const HOUR = 3_600_000;
 const accountDimensions = (account: string) => ({ service: 'callvault', account, provider: 'voipbin' });
 
 const deniedNote = (errorName: string) =>
-  'metrics not read: RecordingsArchived, BytesArchived, ArchiveFailures, ArchiveLatencySeconds, SweepListed ' +
+  'metrics not read: RecordingsArchived, BytesArchived, ArchiveFailures, ArchiveLatencySeconds, SweepListed, ' +
+  'ReconcileGaps, VerifiedPassAgeSeconds, DeleteAtSourceRemaining ' +
   `(cloudwatch:GetMetricData denied: ${errorName})`;
 
 describe('callvault status', () => {
@@ -65,6 +66,12 @@ describe('callvault status', () => {
     // Ten latencies, 10 s to 100 s: p50 is 50 s and p99 100 s (nearest rank).
     ...Array.from({ length: 10 }, (_, n) => emitted('vb', 'ArchiveLatencySeconds', 10 * (n + 1), n + 1)),
     emitted('vb', 'SweepListed', 3, 1),
+    // The daily jobs publish per account under the account alone (and per job, which does not count).
+    emitted('vb', 'ReconcileGaps', 2, 20, { account: 'vb' }),
+    emitted('vb', 'VerifiedPassAgeSeconds', 3 * 86_400, 20, { account: 'vb' }),
+    emitted('vb', 'VerifiedPassAgeSeconds', 86_400, 44, { account: 'vb' }),
+    emitted('vb', 'ReconcileGaps', 9, 20, { stage: 'reconcile' }),
+    emitted('vb-bad', 'DeleteAtSourceRemaining', 40, 19, { account: 'vb-bad' }),
     emitted('vb-bad', 'ArchiveFailures', 1, 4),
     emitted('vb-bad', 'ArchiveFailures', 1, 5),
   ];
@@ -202,8 +209,10 @@ describe('callvault status', () => {
       archiveLatencyP50Seconds: 50,
       archiveLatencyP99Seconds: 100,
       sweepListed: 3,
+      reconcileGaps: 2,
+      verifiedPassAgeSeconds: 3 * 86_400,
     });
-    // No data: counts are 0, latencies absent.
+    // No data: summed counts are 0; latencies and what the daily jobs last reported absent.
     expect(bad?.metrics).toEqual({
       from: good?.metrics?.from,
       to: good?.metrics?.to,
@@ -211,6 +220,7 @@ describe('callvault status', () => {
       bytesArchived: 0,
       archiveFailures: 2,
       sweepListed: 0,
+      deleteAtSourceRemaining: 40,
     });
     const to = Date.parse(good?.metrics?.to ?? '');
     expect(good?.metrics?.to).toMatch(/:00\.000Z$/);
@@ -218,10 +228,10 @@ describe('callvault status', () => {
     expect(to - Date.parse(good?.metrics?.from ?? '')).toBe(24 * HOUR);
     expect(shims.calls).toEqual(['CloudFormation.DescribeStacks', 'CloudWatch.GetMetricData']);
 
-    // One call: six queries for each of the three accounts, over the window, one period.
+    // One call: nine queries for each of the three accounts, over the window, one period.
     const [request] = shims.metricDataRequests;
     expect(shims.metricDataRequests).toHaveLength(1);
-    expect(request?.MetricDataQueries).toHaveLength(18);
+    expect(request?.MetricDataQueries).toHaveLength(27);
     expect(request?.StartTime).toBe(Date.parse(good?.metrics?.from ?? '') / 1000);
     expect(request?.EndTime).toBe(to / 1000);
     const queriesOf = (account: string) =>
@@ -229,16 +239,20 @@ describe('callvault status', () => {
         MetricStat.Metric.Dimensions?.some(({ Name, Value }) => Name === 'account' && Value === account),
       ).map(({ MetricStat, ReturnData }) => ({ ...MetricStat, ReturnData }));
     const dimensions = Object.entries(accountDimensions('vb')).map(([Name, Value]) => ({ Name, Value }));
+    const jobDimensions = [{ Name: 'account', Value: 'vb' }];
     expect(queriesOf('vb')).toEqual(
       [
-        ['RecordingsArchived', 'Sum'],
-        ['BytesArchived', 'Sum'],
-        ['ArchiveFailures', 'Sum'],
-        ['ArchiveLatencySeconds', 'p50'],
-        ['ArchiveLatencySeconds', 'p99'],
-        ['SweepListed', 'Sum'],
-      ].map(([MetricName, Stat]) => ({
-        Metric: { Namespace: 'callvault', MetricName, Dimensions: dimensions },
+        ['RecordingsArchived', 'Sum', dimensions],
+        ['BytesArchived', 'Sum', dimensions],
+        ['ArchiveFailures', 'Sum', dimensions],
+        ['ArchiveLatencySeconds', 'p50', dimensions],
+        ['ArchiveLatencySeconds', 'p99', dimensions],
+        ['SweepListed', 'Sum', dimensions],
+        ['ReconcileGaps', 'Maximum', jobDimensions],
+        ['VerifiedPassAgeSeconds', 'Maximum', jobDimensions],
+        ['DeleteAtSourceRemaining', 'Maximum', jobDimensions],
+      ].map(([MetricName, Stat, Dimensions]) => ({
+        Metric: { Namespace: 'callvault', MetricName, Dimensions },
         Period: 86_400,
         Stat,
         ReturnData: true,
@@ -247,12 +261,12 @@ describe('callvault status', () => {
 
     const text = await runStatus({ deployed: true, stack: 'Callvault', dataDir: '.' });
     expect(text).toMatch(
-      /^account .* oldest failed\s+archived 24h\s+bytes 24h\s+failures 24h\s+latency p50\s+latency p99\s+listed 24h$/m,
+      /^account .* oldest failed\s+archived 24h\s+bytes 24h\s+failures 24h\s+latency p50\s+latency p99\s+listed 24h\s+gaps\s+verified pass age\s+delete backlog$/m,
     );
     expect(text).toMatch(
-      /^vb\s+voipbin\s+\S+Z\s+succeeded\s+\S+\s+3\s+1\s+0\s+2 d\s+3\s+6\.0 kB\s+0\s+50 s\s+100 s\s+3$/m,
+      /^vb\s+voipbin\s+\S+Z\s+succeeded\s+\S+\s+3\s+1\s+0\s+2 d\s+3\s+6\.0 kB\s+0\s+50 s\s+100 s\s+3\s+2\s+3 d\s*$/m,
     );
-    expect(text).toMatch(/^vb-bad\s+voipbin\s+\S+Z\s+failed\s+0\s+0\s+0\s+0\s+0 B\s+2\s+0$/m);
+    expect(text).toMatch(/^vb-bad\s+voipbin\s+\S+Z\s+failed\s+0\s+0\s+0\s+0\s+0 B\s+2\s+0\s+40$/m);
     expect(text).not.toContain('metrics not read');
 
     await expect(runStatus({ deployed: true, stack: 'Nope', dataDir: '.' })).rejects.toThrow(
@@ -303,7 +317,7 @@ describe('callvault status', () => {
       deployedAt(partial);
       const text = await runStatus({ deployed: true, stack: 'Callvault', dataDir: '.' });
       expect(text).toMatch(
-        /^vb\s+voipbin\s+\S+Z\s+succeeded\s+\S+\s+3\s+1\s+0\s+2 d\s+3\s+0\s+50 s\s+100 s\s+3$/m,
+        /^vb\s+voipbin\s+\S+Z\s+succeeded\s+\S+\s+3\s+1\s+0\s+2 d\s+3\s+0\s+50 s\s+100 s\s+3\s+2\s+3 d\s*$/m,
       );
       const note = text.split('\n').at(-1) ?? '';
       expect(note).toMatch(/^metrics CloudWatch did not answer, shown empty: /);
@@ -325,7 +339,7 @@ describe('callvault status', () => {
   });
 
   it('reads at most 500 queries a call, and every page of each', async () => {
-    // 90 accounts are 540 queries: a call of 500 and one of 40.
+    // 90 accounts are 810 queries (nine each): a call of 500 and one of 310.
     const many = Array.from({ length: 90 }, (_, n) => ({ id: `acct${n}`, provider: 'voipbin' }));
     const paged = await startAwsShims({
       metrics: {
@@ -343,15 +357,16 @@ describe('callvault status', () => {
       expect(many.map((account) => figures.get(account.id)?.recordingsArchived)).toEqual(
         many.map((_, n) => n + 1),
       );
-      // The first call's queries hold 84 of the values (accounts 0 to 83), four pages of 25; the second's 6.
+      // The first call's queries hold 56 of the values (accounts 0 to 55), three pages of 25; the
+      // second's 34, two pages.
       expect(
         paged.metricDataRequests.map((request) => [request.MetricDataQueries.length, request.NextToken]),
       ).toEqual([
         [500, undefined],
         [500, '25'],
         [500, '50'],
-        [500, '75'],
-        [40, undefined],
+        [310, undefined],
+        [310, '25'],
       ]);
       expect(new Set(paged.metricDataRequests[0]?.MetricDataQueries.map(({ Id }) => Id)).size).toBe(500);
     } finally {
