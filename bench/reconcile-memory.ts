@@ -74,6 +74,8 @@ const index: RecordingIndex = {
   },
   put: async () => true,
   listFailed: async () => ({ items: [] }),
+  // Neither is read by reconcile.
+  archivedOn: async function* () {},
   getCursor: async () => undefined,
   setCursor: async () => undefined,
 };

@@ -1,8 +1,9 @@
 /**
  * The recording index on DynamoDB. One table:
  * - recording items, keyed by `id`, with `sortKey` = `{startedAt}#{id}` for time-ordered queries
- *   on six GSIs (see INDEX_PARTITIONS), so every listing is a Query, never a Scan; the sparse
- *   `byStatus` (`openStatus`, only while an entry is not archived) lists failed entries of any age;
+ *   on the GSIs of INDEX_PARTITIONS, so every listing is a Query, never a Scan; the sparse
+ *   `byStatus` (`openStatus`, only while an entry is not archived) lists failed entries of any age,
+ *   and `byArchived` (sorted by `archivedAt`) a day's archives, for its manifest;
  * - cursor items (`cursor#{accountId}`) and reconcile's read-back progress (`verify#{accountId}`),
  *   invisible to the GSIs.
  * The GSIs project the `listing` map (the entry without `raw`) and the `failures` counter, not the
@@ -24,7 +25,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { UsageError } from '../core/errors.ts';
 import { listingOrder, UNDATED } from '../core/ids.ts';
-import { INDEX_NAMES, INDEX_PARTITIONS, type IndexName } from '../core/names.ts';
+import { INDEX_NAMES, INDEX_PARTITIONS, INDEX_SORT_KEYS, type IndexName } from '../core/names.ts';
 import type {
   ComplianceIndex,
   EntryStatus,
@@ -171,6 +172,29 @@ export class DynamoRecordingIndex implements ComplianceIndex, VerificationProgre
       ),
     );
     return { ...entry, ...known };
+  }
+
+  async *archivedOn(day: string): AsyncGenerator<IndexEntry> {
+    for (let shard = 0; shard < SHARDS; shard += 1) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX_NAMES.byArchived,
+            KeyConditionExpression: '#pk = :shard AND begins_with(#at, :day)',
+            ExpressionAttributeNames: {
+              '#pk': INDEX_PARTITIONS.byArchived,
+              '#at': INDEX_SORT_KEYS.byArchived,
+            },
+            ExpressionAttributeValues: { ':shard': String(shard), ':day': day },
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) yield toEntry(item);
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
   }
 
   async listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage> {

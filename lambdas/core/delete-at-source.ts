@@ -71,7 +71,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
     // at the first one due.
     let deleter: Promise<SourceDeleter> | undefined;
     await pMap(
-      eachIndexEntry(deps.index, account.id),
+      eachIndexEntry(deps.index, { accountId: account.id }),
       async (entry) => {
         const due =
           entry.status === 'archived' &&

@@ -39,14 +39,15 @@ export const INDEX_NAMES = {
   byTo: 'byTo',
   byStatus: 'byStatus',
   byTime: 'byTime',
+  byArchived: 'byArchived',
 } as const;
 export type IndexName = (typeof INDEX_NAMES)[keyof typeof INDEX_NAMES];
 
 /**
- * The partition attribute of each GSI; every GSI sorts by `sortKey`. `byStatus` is sparse: only
- * entries that are not archived carry `openStatus`. `byTime` and `byProvider` spread their
- * entries over shards by a hash of the id, so no partition takes every write: a listing queries
- * each shard and merges them in time order.
+ * The partition attribute of each GSI (its sort attribute: INDEX_SORT_KEYS). `byStatus` is sparse:
+ * only entries that are not archived carry `openStatus`. `byTime`, `byArchived` and `byProvider`
+ * spread their entries over shards by a hash of the id, so no partition takes every write: a
+ * listing queries each shard and merges them in time order.
  */
 export const INDEX_PARTITIONS: Record<IndexName, string> = {
   byAccount: 'accountId',
@@ -55,6 +56,22 @@ export const INDEX_PARTITIONS: Record<IndexName, string> = {
   byTo: 'toNumber',
   byStatus: 'openStatus',
   byTime: 'timeShard',
+  byArchived: 'timeShard',
+};
+
+/**
+ * The sort attribute of each GSI: the listing order (`sortKey`, start time then id), except
+ * `byArchived`, sparse on `archivedAt` (only archived, or once archived, entries carry it): what a
+ * day's manifest reads, whatever the size of the whole index.
+ */
+export const INDEX_SORT_KEYS: Record<IndexName, string> = {
+  byAccount: 'sortKey',
+  byProvider: 'sortKey',
+  byFrom: 'sortKey',
+  byTo: 'sortKey',
+  byStatus: 'sortKey',
+  byTime: 'sortKey',
+  byArchived: 'archivedAt',
 };
 
 /** What every GSI projects besides its keys. */

@@ -218,6 +218,12 @@ export interface RecordingIndex {
   put(entry: IndexEntry): Promise<boolean>;
   /** Entries in `listingOrder` (ids.ts): by start time, then id. */
   query(query: IndexQuery): Promise<IndexPage>;
+  /**
+   * Entries archived that UTC day (`yyyy-mm-dd`: `archivedAt` starts with it), read from an index
+   * of archive times, so a day costs its own entries, not the whole index. In no particular order;
+   * an entry erased since is among them (its `archivedAt` stays).
+   */
+  archivedOn(day: string): AsyncIterable<IndexEntry>;
   /** Entries whose status is `failed`, whatever their age (a sparse index), oldest first per page. */
   listFailed(query: { accountId?: string; cursor?: string; limit?: number }): Promise<IndexPage>;
   getCursor(accountId: string): Promise<string | undefined>;

@@ -236,7 +236,7 @@ async function verifyArchived(
     slice = [];
     stopped = timeUp();
   };
-  for await (const entry of eachIndexEntry(deps.index, deps.account.id)) {
+  for await (const entry of eachIndexEntry(deps.index, { accountId: deps.account.id })) {
     if (entry.status !== 'archived') continue;
     archived += 1;
     if (after !== undefined && listingOrder(entry) <= after) continue;

@@ -27,6 +27,8 @@ import {
   ENV_VARS,
   INDEX_NAMES,
   INDEX_PARTITIONS,
+  INDEX_SORT_KEYS,
+  type IndexName,
   PROJECTED_ATTRIBUTES,
 } from '../../lambdas/core/names.ts';
 import type { AppFunction } from './app-function.ts';
@@ -286,12 +288,11 @@ export class RecordingStore extends Construct {
     });
     // Listings read only the projection (the entry without the provider's raw record), so a GSI
     // write costs a fraction of the item's size.
-    const sortKey = { name: 'sortKey', type: AttributeType.STRING };
     for (const [indexName, partition] of Object.entries(INDEX_PARTITIONS)) {
       this.table.addGlobalSecondaryIndex({
         indexName,
         partitionKey: { name: partition, type: AttributeType.STRING },
-        sortKey,
+        sortKey: { name: INDEX_SORT_KEYS[indexName as IndexName], type: AttributeType.STRING },
         projectionType: ProjectionType.INCLUDE,
         nonKeyAttributes: [...PROJECTED_ATTRIBUTES],
       });

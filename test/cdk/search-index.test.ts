@@ -1,6 +1,11 @@
 /** The index table's GSIs: one per filter, each projecting the listing, never the raw record. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { INDEX_NAMES, INDEX_PARTITIONS, PROJECTED_ATTRIBUTES } from '../../lambdas/core/names.ts';
+import {
+  INDEX_NAMES,
+  INDEX_PARTITIONS,
+  INDEX_SORT_KEYS,
+  PROJECTED_ATTRIBUTES,
+} from '../../lambdas/core/names.ts';
 import { synthesizeTemplate } from '../../local/template.ts';
 
 describe('the recording index GSIs', () => {
@@ -38,7 +43,7 @@ describe('the recording index GSIs', () => {
           AttributeName: INDEX_PARTITIONS[index.IndexName as keyof typeof INDEX_PARTITIONS],
           KeyType: 'HASH',
         },
-        { AttributeName: 'sortKey', KeyType: 'RANGE' },
+        { AttributeName: INDEX_SORT_KEYS[index.IndexName as keyof typeof INDEX_SORT_KEYS], KeyType: 'RANGE' },
       ]);
       expect(index.Projection).toEqual({
         ProjectionType: 'INCLUDE',
@@ -49,5 +54,10 @@ describe('the recording index GSIs', () => {
     expect(INDEX_PARTITIONS.byStatus).toBe('openStatus');
     expect(INDEX_PARTITIONS.byTime).toBe('timeShard');
     expect(INDEX_PARTITIONS.byProvider).toBe('providerShard');
+    // A day's manifest reads that day's archives only, sharded like the time index.
+    expect([INDEX_PARTITIONS.byArchived, INDEX_SORT_KEYS.byArchived]).toEqual(['timeShard', 'archivedAt']);
+    expect(Object.entries(INDEX_SORT_KEYS).filter(([, key]) => key !== 'sortKey')).toEqual([
+      ['byArchived', 'archivedAt'],
+    ]);
   });
 });

@@ -37,7 +37,7 @@ describe('reconcile re-reads a large archive over several runs', () => {
     stack = await startTestStack(config.accounts);
     expect(harvestSucceeded(await harvest(stack))).toBe(true);
     inOrder = [];
-    for await (const entry of eachIndexEntry(stack.archive.index, 'rc')) inOrder.push(entry);
+    for await (const entry of eachIndexEntry(stack.archive.index, { accountId: 'rc' })) inOrder.push(entry);
     // Sorted here, not trusted: the index's own order is what the pass relies on.
     inOrder.sort((a, b) => (listingOrder(a) < listingOrder(b) ? -1 : 1));
     expect(inOrder).toHaveLength(RECORDINGS);

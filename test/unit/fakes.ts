@@ -69,6 +69,9 @@ export class FakeIndex implements RecordingIndex {
   async query(_query: IndexQuery): Promise<IndexPage> {
     return { items: [...this.entries.values()] };
   }
+  async *archivedOn(day: string): AsyncGenerator<IndexEntry> {
+    for (const entry of this.entries.values()) if (entry.archivedAt?.startsWith(day)) yield entry;
+  }
   async listFailed(query: { accountId?: string }): Promise<IndexPage> {
     return {
       items: [...this.entries.values()].filter(

@@ -29,7 +29,7 @@ describe('eachIndexEntry (what reconcile, delete-at-source and manifests walk)',
       });
     }
     const walked: string[] = [];
-    for await (const entry of eachIndexEntry(index, 'a')) walked.push(entry.id);
+    for await (const entry of eachIndexEntry(index, { accountId: 'a' })) walked.push(entry.id);
     expect(walked).toEqual(['id0', 'id1', 'id2', 'id3', 'id4', 'id5', 'id6', 'id7']);
     expect(index.queries.map((query) => query.cursor)).toEqual([undefined, '3', '6']);
   });
