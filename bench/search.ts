@@ -8,15 +8,13 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import pMap from 'p-map';
-import { documentClient } from '../lambdas/aws/document-client.ts';
-import { planQuery, toItem } from '../lambdas/aws/dynamo-index.ts';
+import { planQuery } from '../lambdas/aws/dynamo-index.ts';
 import { parseConfig } from '../lambdas/core/config.ts';
 import { silentLogger } from '../lambdas/core/log.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../lambdas/core/ports.ts';
 import { PROVIDERS } from '../lambdas/core/recording.ts';
 import { LOCAL_TABLE, startLocalStack } from '../local/stack.ts';
+import { seedIndex } from './seed-index.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const count = Number(process.argv[2] ?? 100_000);
@@ -64,23 +62,7 @@ async function main() {
   });
   const stack = await startLocalStack({ config, dataDir, logger: silentLogger });
   try {
-    const db = documentClient(stack.archive.dynamo);
-    const seeded = performance.now();
-    const batches = Array.from({ length: Math.ceil(count / 25) }, (_, batch) => batch);
-    await pMap(
-      batches,
-      async (batch) => {
-        let requests = Array.from({ length: Math.min(25, count - batch * 25) }, (_, k) => ({
-          PutRequest: { Item: toItem(entry(batch * 25 + k)) },
-        }));
-        while (requests.length > 0) {
-          const result = await db.send(new BatchWriteCommand({ RequestItems: { [LOCAL_TABLE]: requests } }));
-          requests = (result.UnprocessedItems?.[LOCAL_TABLE] ?? []) as typeof requests;
-        }
-      },
-      { concurrency: 8 },
-    );
-    const seedSeconds = (performance.now() - seeded) / 1000;
+    const seedSeconds = await seedIndex(stack, count, entry);
     console.log(`seeded ${count} entries in ${seedSeconds.toFixed(1)} s`);
 
     const filters: [string, IndexQuery][] = [
