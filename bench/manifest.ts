@@ -6,15 +6,12 @@
  *
  *   npx tsx bench/manifest.ts [entries=30000]     # prints one JSON line
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from '../lambdas/core/config.ts';
 import { eachIndexEntry } from '../lambdas/core/index-walk.ts';
-import { silentLogger } from '../lambdas/core/log.ts';
 import { writeManifest } from '../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../lambdas/core/ports.ts';
-import { startLocalStack } from '../local/stack.ts';
-import { seedIndex } from './seed-index.ts';
+import { seededStack } from './seed-index.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const count = Number(process.argv[2] ?? 30_000);
@@ -41,14 +38,8 @@ function entry(n: number): IndexEntry {
   };
 }
 
-rmSync(dataDir, { recursive: true, force: true });
-mkdirSync(dataDir, { recursive: true });
-const config = parseConfig({
-  accounts: [{ id: 'acct-0', provider: 'voipbin', baseUrl: 'http://127.0.0.1:9', auth: { token: 't' } }],
-});
-const stack = await startLocalStack({ config, dataDir, logger: silentLogger });
+const { stack, seedSeconds } = await seededStack(dataDir, count, entry);
 try {
-  const seedSeconds = await seedIndex(stack, count, entry);
   const day = new Date(start + 45 * DAY_MS).toISOString().slice(0, 10);
   const { index, store } = stack.archive;
 

@@ -5,16 +5,14 @@
  *
  *   npx tsx bench/search.ts [entries]     # default 100000; writes bench/results-search.json
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { planQuery } from '../lambdas/aws/dynamo-index.ts';
-import { parseConfig } from '../lambdas/core/config.ts';
-import { silentLogger } from '../lambdas/core/log.ts';
 import type { EntryStatus, IndexEntry, IndexQuery } from '../lambdas/core/ports.ts';
 import { PROVIDERS } from '../lambdas/core/recording.ts';
-import { LOCAL_TABLE, startLocalStack } from '../local/stack.ts';
-import { seedIndex } from './seed-index.ts';
+import { LOCAL_TABLE } from '../local/stack.ts';
+import { seededStack } from './seed-index.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const count = Number(process.argv[2] ?? 100_000);
@@ -55,14 +53,8 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 async function main() {
-  rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const config = parseConfig({
-    accounts: [{ id: 'acct-0', provider: 'voipbin', baseUrl: 'http://127.0.0.1:9', auth: { token: 't' } }],
-  });
-  const stack = await startLocalStack({ config, dataDir, logger: silentLogger });
+  const { stack, seedSeconds } = await seededStack(dataDir, count, entry);
   try {
-    const seedSeconds = await seedIndex(stack, count, entry);
     console.log(`seeded ${count} entries in ${seedSeconds.toFixed(1)} s`);
 
     const filters: [string, IndexQuery][] = [
