@@ -47,7 +47,8 @@ export type IndexName = (typeof INDEX_NAMES)[keyof typeof INDEX_NAMES];
  * The partition attribute of each GSI (its sort attribute: INDEX_SORT_KEYS). `byStatus` is sparse:
  * only entries that are not archived carry `openStatus`. `byTime`, `byArchived` and `byProvider`
  * spread their entries over shards by a hash of the id, so no partition takes every write: a
- * listing queries each shard and merges them in time order.
+ * listing queries each shard and merges them in time order (a day's archives are read shard after
+ * shard, in no order).
  */
 export const INDEX_PARTITIONS: Record<IndexName, string> = {
   byAccount: 'accountId',

@@ -216,12 +216,11 @@ async function verifyArchived(
   const saved = budget ? await budget.progress.getVerification(deps.account.id) : undefined;
   const passStartedAt = saved?.passStartedAt ?? now.toISOString();
   const after = saved?.passStartedAt !== undefined ? saved.position : undefined;
-  const timeUp = () => isSpent(budget);
   let archived = 0;
   let objects = 0;
   let remaining = 0;
   let position = after;
-  let stopped = timeUp();
+  let stopped = isSpent(budget);
   let slice: IndexEntry[] = [];
   const verifySlice = async () => {
     const verified = await pMap(slice, (entry) => verifyObject(deps.store, entry), {
@@ -234,7 +233,7 @@ async function verifyArchived(
     objects += slice.length;
     position = listingOrder(slice[slice.length - 1] as IndexEntry);
     slice = [];
-    stopped = timeUp();
+    stopped = isSpent(budget);
   };
   for await (const entry of eachIndexEntry(deps.index, { accountId: deps.account.id })) {
     if (entry.status !== 'archived') continue;

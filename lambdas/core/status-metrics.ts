@@ -41,12 +41,12 @@ export const STATUS_METRIC_NAMES: readonly StatusMetricName[] = [
   ...new Set(Object.values(STATUS_FIGURES).map((figure) => figure.metric)),
 ];
 
+const isJobMetric = (metric: StatusMetricName): metric is JobMetricName => metric in JOB_METRICS;
+
 /** A figure's unit, from the module that names its metric. */
 export function unitOf(figure: StatusFigure): string {
   const { metric } = STATUS_FIGURES[figure];
-  return metric in JOB_METRICS
-    ? JOB_METRICS[metric as JobMetricName].unit
-    : METRICS[metric as MetricName].unit;
+  return isJobMetric(metric) ? JOB_METRICS[metric].unit : METRICS[metric].unit;
 }
 
 /**
@@ -54,7 +54,7 @@ export function unitOf(figure: StatusFigure): string {
  * (service, account, provider), or the daily jobs' account set (handlers/emf.ts).
  */
 function dimensionsOf(metric: StatusMetricName, account: { id: string; provider: string }) {
-  const named = metric in JOB_METRICS ? { [DIMENSIONS.account]: account.id } : metricDimensions(account);
+  const named = isJobMetric(metric) ? { [DIMENSIONS.account]: account.id } : metricDimensions(account);
   return Object.entries(named).map(([Name, Value]) => ({ Name, Value }));
 }
 

@@ -3,6 +3,7 @@ import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Dashboard, GraphWidget, type IMetric, MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { JobMetricName } from '../../lambdas/core/metrics.ts';
 import { appMetric, jobMetric, type MeteredAccount, perProvider } from './metrics.ts';
 
 export interface CallvaultDashboardProps {
@@ -86,7 +87,7 @@ export class CallvaultDashboard extends Construct {
       ),
     );
     const day = Duration.days(1);
-    const daily = (name: Parameters<typeof jobMetric>[0], stage: string, label: string) =>
+    const daily = (name: JobMetricName, stage: string, label: string) =>
       jobMetric(name, stage, { period: day, statistic: 'Sum', label });
     this.dashboard.addWidgets(
       graph(

@@ -131,23 +131,24 @@ export function definitionOf(
 } {
   const id = logicalIdOf(template, 'AWS::StepFunctions::StateMachine', path);
   const machine = template.findResources('AWS::StepFunctions::StateMachine')[id] as Json;
-  const definition = (machine.Properties as Json).DefinitionString as {
-    'Fn::Join': [string, unknown[]];
-  };
-  const text = definition['Fn::Join'][1]
-    .map((part) => (typeof part === 'string' ? part : `{{${JSON.stringify(part).replace(/"/g, "'")}}}`))
-    .join('');
-  return JSON.parse(text);
+  return JSON.parse(joinedText((machine.Properties as Json).DefinitionString));
 }
 
-/** The stack's one dashboard body as a string (tokens as `{{...}}`, quote-free: they sit in JSON strings). */
-export function dashboardBody(template: Template): string {
-  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-  const body = dashboard?.Properties.DashboardBody as string | { 'Fn::Join': [string, unknown[]] };
-  if (typeof body === 'string') return body;
-  return body['Fn::Join'][1]
+/**
+ * A template string CDK may emit as an Fn::Join of strings and intrinsics, as one string: each
+ * intrinsic as `{{...}}`, quote-free, as it sits inside a JSON string.
+ */
+function joinedText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
     .map((part) => (typeof part === 'string' ? part : `{{${JSON.stringify(part).replace(/"/g, "'")}}}`))
     .join('');
+}
+
+/** The stack's one dashboard body as a string (intrinsics as `{{...}}`). */
+export function dashboardBody(template: Template): string {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  return joinedText(dashboard?.Properties.DashboardBody);
 }
 
 export function dashboardTitles(body: string): string[] {
