@@ -8,7 +8,7 @@ import type { CallvaultConfig } from '../lambdas/core/config.ts';
 import { type DeleteAtSourceResult, deleteAtSource } from '../lambdas/core/delete-at-source.ts';
 import { ConfigError } from '../lambdas/core/errors.ts';
 import { type VerifyResult, verifyManifests, writeManifest } from '../lambdas/core/manifest.ts';
-import type { ProviderAdapter, WorkflowStarter } from '../lambdas/core/ports.ts';
+import type { ProviderAdapter, ProviderSlots, WorkflowStarter } from '../lambdas/core/ports.ts';
 import {
   type FoundGap,
   type ReconcileReport,
@@ -25,6 +25,8 @@ import type { LocalArchive } from './stack.ts';
 export interface ComplianceContext {
   archive: LocalArchive;
   adapterFor(accountId: string): Promise<ProviderAdapter>;
+  /** The accounts' provider slots, shared with a harvest running beside (delete-at-source). */
+  slots?: ProviderSlots;
   starter?: WorkflowStarter;
   waitFor?(names: readonly string[]): Promise<unknown>;
 }
@@ -116,6 +118,7 @@ export async function runDeleteAtSource(
     deleterFor: stack.adapterFor,
     index: stack.archive.index,
     store: stack.archive.store,
+    slots: stack.slots,
     dryRun: options.dryRun,
   });
   return { result, exitCode: result.unverified.length + result.failed.length > 0 ? 1 : 0 };
@@ -133,6 +136,10 @@ export function formatDeleteAtSource(result: DeleteAtSourceResult): string {
     lines.push(`  NOT deleted ${item.accountId} ${item.providerRecordingId} (${item.id}): ${item.detail}`);
   for (const item of result.failed)
     lines.push(`  failed ${item.accountId} ${item.providerRecordingId} (${item.id}): ${item.detail}`);
+  if (result.remaining > 0)
+    lines.push(
+      `  left to the next run: ${result.remaining} (the provider was busy: all its slots taken, or 429)`,
+    );
   return lines.join('\n');
 }
 

@@ -16,18 +16,22 @@ export async function openCompliance(
     return {
       archive: stack.archive,
       adapterFor: stack.runtime.adapterFor,
+      slots: stack.runtime.slots,
       starter: stack.runtime.starter,
       waitFor: (names) => stack.waitFor(names),
       close: () => stack.close(),
     };
   }
-  const { openLocalArchive } = await import('../../local/stack.ts');
+  const { LOCAL_TABLE, openLocalArchive } = await import('../../local/stack.ts');
   const { StaticAccountDirectory } = await import('../../lambdas/aws/accounts.ts');
   const { adapterCache } = await import('../../lambdas/providers/index.ts');
+  const { DynamoProviderSlots } = await import('../../lambdas/aws/dynamo-slots.ts');
   const archive = await openLocalArchive(resolve(dataDir), { retention: config.retention });
   return {
     archive,
     adapterFor: adapterCache(new StaticAccountDirectory(config.accounts), { logger: quiet }),
+    // In the table a `serve` beside may be harvesting into: its slots are theirs too.
+    slots: new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE),
     close: () => archive.close(),
   };
 }

@@ -4,12 +4,16 @@
  * its object exists now and its bytes, re-read from the store, match the indexed size and
  * SHA-256. One that fails is never deleted, only reported. Each deletion is written to the
  * entry (`deletedAtSourceAt`, the provider's answer), so it is done once, and a run that runs out
- * of time leaves the rest to the next: nothing is lost by stopping anywhere.
+ * of time leaves the rest to the next: nothing is lost by stopping anywhere. Each deletion holds
+ * one of the account's provider slots, the limit ingest shares, so the daily job never pushes a
+ * provider past `maxConcurrency`; a provider too busy for it leaves the deletion to the next run.
  */
 import pMap from 'p-map';
 import { type AccountConfig, maxConcurrencyOf } from './config.ts';
+import { ProviderBusyError } from './errors.ts';
 import { eachIndexEntry } from './index-walk.ts';
-import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
+import type { ComplianceIndex, ComplianceStore, IndexEntry, ProviderSlots } from './ports.ts';
+import { withProviderSlot } from './provider-slots.ts';
 import { verifyObject } from './reconcile.ts';
 import { type RecordingRef, refOf } from './recording.ts';
 import { isSpent, type TimeBox } from './time-box.ts';
@@ -24,6 +28,8 @@ export interface DeleteAtSourceDeps {
   deleterFor(accountId: string): Promise<SourceDeleter>;
   index: ComplianceIndex;
   store: ComplianceStore;
+  /** The account's provider slots, shared with ingest; without them, `maxConcurrency` per run. */
+  slots?: ProviderSlots;
   dryRun?: boolean;
   now?: () => Date;
   /** Start no recording once it is spent: the deployed job's time box. */
@@ -46,7 +52,7 @@ export interface DeleteAtSourceResult {
   unverified: DeleteAtSourceItem[];
   /** Verified, but the provider refused or failed the deletion. */
   failed: DeleteAtSourceItem[];
-  /** Due, but not reached before the deadline: the next run takes them. */
+  /** Due, but not reached before the deadline, or the provider was busy: the next run takes them. */
   remaining: number;
   dryRun: boolean;
 }
@@ -96,7 +102,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
         deleter ??= deps.deleterFor(account.id);
         const source = await deleter;
         try {
-          const answer = await source.delete(refOf(entry));
+          const answer = await withProviderSlot(deps.slots, account, () => source.delete(refOf(entry)));
           const at = (deps.now?.() ?? new Date()).toISOString();
           await deps.index.patch(
             entry.id,
@@ -109,6 +115,11 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
           );
           result.deleted.push(item);
         } catch (error) {
+          // No slot free, or a 429 the transport's retries did not outlast: not a refusal.
+          if (error instanceof ProviderBusyError) {
+            result.remaining += 1;
+            return;
+          }
           result.failed.push({ ...item, detail: `${(error as Error).name}: ${(error as Error).message}` });
         }
       },

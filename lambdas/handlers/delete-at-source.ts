@@ -1,12 +1,15 @@
 /** Daily verified delete-at-source for the accounts that turned it on. */
 import { deleteAtSource, type SourceDeleter } from '../core/delete-at-source.ts';
-import type { ComplianceIndex } from '../core/ports.ts';
+import type { ComplianceIndex, ProviderSlots } from '../core/ports.ts';
 import { emfLine, writeStdout } from './emf.ts';
-import { environmentAccountJob } from './environment.ts';
+import { environmentAccountJob, environmentSlots } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
 import { type AccountJobDeps, builtOnce } from './runtime.ts';
 
-export type DeleteAtSourceHandlerDeps = AccountJobDeps<SourceDeleter, ComplianceIndex>;
+export type DeleteAtSourceHandlerDeps = AccountJobDeps<SourceDeleter, ComplianceIndex> & {
+  /** The provider slots ingest takes: a deletion is a provider request like a download. */
+  slots?: ProviderSlots;
+};
 
 /** Kept free at the end of the invocation: the recordings under way finish, the metrics go out. */
 export const DELETE_MARGIN_MS = 60_000;
@@ -19,6 +22,7 @@ export const createDeleteAtSourceHandler =
       deleterFor: deps.adapterFor,
       index: deps.index,
       store: deps.store,
+      slots: deps.slots,
       ...(context
         ? { timeBox: { deadline: Date.now() + context.getRemainingTimeInMillis() - DELETE_MARGIN_MS } }
         : {}),
@@ -51,5 +55,5 @@ export const createDeleteAtSourceHandler =
 
 export const handler = lambdaHandler(
   'delete-at-source',
-  builtOnce(() => createDeleteAtSourceHandler(environmentAccountJob())),
+  builtOnce(() => createDeleteAtSourceHandler({ ...environmentAccountJob(), slots: environmentSlots() })),
 );

@@ -112,8 +112,10 @@ export class ComplianceSchedules extends Construct {
         handlerName: 'delete-at-source',
         timeout: Duration.minutes(15),
       });
-      // Reads the index and the objects (to verify), records the deletion on the entry: nothing more.
+      // Reads the index and the objects (to verify), records the deletion on the entry, and holds
+      // a provider slot for each deletion, as ingest does for its requests: nothing more.
       store.bindIndex(fn, 'readPatch');
+      store.bindProviderSlots(fn);
       store.bindBucket(fn, { [ARCHIVE_KEY_PREFIX]: { access: 'read', reason: RECORDINGS_READ } });
       deletingConfig.bind(fn);
       this.daily('DeleteAtSource', fn, 'cron(0 5 * * ? *)', 'callvault daily verified delete-at-source');

@@ -191,7 +191,7 @@ describe('daily compliance jobs', () => {
     expect(JSON.stringify(plain.findResources('AWS::Lambda::Function'))).not.toContain('delete-at-source');
   });
 
-  it('delete-at-source: reads index and objects, updates entries, reads only the secret of the deleting account', () => {
+  it('delete-at-source: reads index and objects, updates entries and its provider slots, reads only the secret of the deleting account', () => {
     const statements = statementsOf(template, 'delete-at-source').filter(
       (statement) => !actionsOf(statement).some((action) => /^(logs|xray|kms):/.test(action)),
     );
@@ -205,6 +205,11 @@ describe('daily compliance jobs', () => {
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
     ]);
+    // A deletion holds one of the account's provider slots, as ingest's requests do.
+    const slots = statements.filter((statement) =>
+      JSON.stringify(statement.Condition ?? {}).includes('slots#*'),
+    );
+    expect(slots.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     const secrets = statements.filter((statement) =>
       actionsOf(statement).includes('secretsmanager:GetSecretValue'),
     );

@@ -6,7 +6,8 @@
  */
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CallvaultConfig, parseConfig } from '../../lambdas/core/config.ts';
+import { DynamoProviderSlots } from '../../lambdas/aws/dynamo-slots.ts';
+import { type CallvaultConfig, maxConcurrencyOf, parseConfig } from '../../lambdas/core/config.ts';
 import { eraseRecording, holdRecording, releaseRecording } from '../../lambdas/core/erasure.ts';
 import { ObjectLockedError } from '../../lambdas/core/errors.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
@@ -15,7 +16,12 @@ import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
 import { createDeleteAtSourceHandler, DELETE_MARGIN_MS } from '../../lambdas/handlers/delete-at-source.ts';
 import { createReconcileHandler } from '../../lambdas/handlers/reconcile.ts';
-import { type ComplianceContext, runDeleteAtSource, runReconcile } from '../../local/compliance.ts';
+import {
+  type ComplianceContext,
+  formatDeleteAtSource,
+  runDeleteAtSource,
+  runReconcile,
+} from '../../local/compliance.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import { LocalArchiveStore } from '../../local/locked-store.ts';
 import { BandwidthSimulator, bandwidthSimulatorAccount } from '../../local/simulators/bandwidth.ts';
@@ -26,7 +32,7 @@ import {
   restcommSid,
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
-import { LOCAL_BUCKET } from '../../local/stack.ts';
+import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
 import { jobDepsOf, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = 86_400_000;
@@ -65,6 +71,7 @@ describe('compliance archive on the local stack', () => {
     context = {
       archive: stack.archive,
       adapterFor: stack.runtime.adapterFor,
+      slots: stack.runtime.slots,
       starter: stack.runtime.starter,
       waitFor: (names) => stack.waitFor(names),
     };
@@ -206,6 +213,22 @@ describe('compliance archive on the local stack', () => {
     });
     expect(restcomm.count('delete')).toBe(0);
 
+    // Every provider slot of the account held (by a harvest elsewhere): the deletions wait for
+    // one, then are left to the next run, neither pushing the provider past its limit nor failing.
+    const rc = config.accounts.find((account) => account.id === 'rc');
+    if (!rc) throw new Error('no account rc');
+    const holder = new DynamoProviderSlots(stack.archive.dynamo, LOCAL_TABLE);
+    const leases = await Promise.all(
+      Array.from({ length: maxConcurrencyOf(rc) }, () => holder.acquire('rc', maxConcurrencyOf(rc))),
+    );
+    const busy = createDeleteAtSourceHandler({
+      ...jobDepsOf(stack, () => undefined),
+      slots: new DynamoProviderSlots(stack.archive.dynamo, LOCAL_TABLE, { waitMs: 200 }),
+    });
+    expect(await busy()).toEqual({ deleted: 0, unverified: 1, failed: 0, remaining: 4 });
+    expect(restcomm.count('delete')).toBe(0);
+    await Promise.all(leases.map((lease) => lease.release()));
+
     const real = await runDeleteAtSource(context, config);
     expect(real.exitCode).toBe(1);
     expect(real.result.deleted).toHaveLength(4);
@@ -224,6 +247,11 @@ describe('compliance archive on the local stack', () => {
     expect(gaps.map((gap) => [gap.kind, gap.id])).toEqual([['hash-mismatch', tampered.id]]);
     // Repaired from the provider, which still has it; then it verifies and is deleted.
     expect((await reconcile(true)).exitCode).toBe(0);
+    // A 429 that outlasts the transport's retries leaves it to the next run, and slows the account.
+    restcomm.inject({ kind: 'rate-limit', on: 'delete', times: 5, retryAfterSeconds: 0 });
+    const throttled = await runDeleteAtSource(context, config);
+    expect(throttled).toMatchObject({ exitCode: 0, result: { deleted: [], failed: [], remaining: 1 } });
+    expect(formatDeleteAtSource(throttled.result)).toContain('left to the next run: 1');
     const again = await runDeleteAtSource(context, config);
     expect(again).toMatchObject({ exitCode: 0, result: { deleted: [{ id: tampered.id }], unverified: [] } });
   });
