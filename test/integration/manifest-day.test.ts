@@ -3,9 +3,13 @@
  * time index, sorted by `archivedAt`) and its erasures from the erased entries, on the local
  * DynamoDB, so its cost follows the day, not the whole index.
  */
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRecordingIndex } from '../../lambdas/aws/dynamo-index.ts';
 import { writeManifest } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { LOCAL_TABLE } from '../../local/stack.ts';
+import { LOCAL_REGION } from '../../local/template.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = '2025-03-10';
@@ -80,5 +84,33 @@ describe("a day's manifest", () => {
     // In archive order, then by id: the same manifest whatever order the shards answered in.
     const order = recordings.map((line) => `${line.archivedAt}#${line.id}`);
     expect(order).toEqual([...order].sort());
+  });
+
+  it("follows every shard's pages to the end", async () => {
+    // DynamoDB pages at 1 MB, which this test's entries are far from: a client that asks for two
+    // items a page makes dynalite page the same way, so the LastEvaluatedKey loop is what is read.
+    const client = new DynamoDBClient({
+      endpoint: stack.endpoints.dynamodb,
+      region: LOCAL_REGION,
+      credentials: stack.endpoints.credentials,
+    });
+    let queries = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === QueryCommand.name) {
+          queries += 1;
+          (args.input as { Limit?: number }).Limit = 2;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'twoItemPages' },
+    );
+    const read: string[] = [];
+    for await (const entry of new DynamoRecordingIndex(client, LOCAL_TABLE).archivedOn(DAY))
+      read.push(entry.id);
+    client.destroy();
+    expect(read.sort()).toEqual(Array.from({ length: 40 }, (_, n) => `day-${n}`).sort());
+    // Eight first pages hold 16 at most: all 40 came from following LastEvaluatedKey, 20 pages or more.
+    expect(queries).toBeGreaterThanOrEqual(20);
   });
 });
