@@ -25,6 +25,13 @@ import { asArray, asObject, looksLikeXml, toNumber, toText } from './parse.ts';
 
 const API_VERSION = '2012-04-24';
 const DEFAULT_PAGE_SIZE = 100;
+/**
+ * Restcomm lists at most `Limit` of the matching recordings, however they are paged: 10,000
+ * unless asked (the answer's `limit`). The doc gives no maximum, so callvault does not ask.
+ */
+export const RESTCOMM_LIST_LIMIT = 10_000;
+/** The query parameters a listing is filtered and ordered by, kept on every page of it. */
+const LISTING_FILTERS = ['PageSize', 'SortBy', 'StartTime', 'EndTime'] as const;
 
 /** One recording in the JSON field names (`sid`, `date_created`, `call_sid`, …), and as received. */
 export interface RestcommEntry {
@@ -36,6 +43,8 @@ export interface RestcommEntry {
 export interface RestcommListPage {
   recordings: RestcommEntry[];
   nextPageUri: unknown;
+  /** The answer's `limit`: how many recordings the whole listing holds at most. */
+  limit: number;
 }
 
 /**
@@ -142,10 +151,49 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
       seen.add(recording.providerRecordingId);
       if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
-    const next = nextPageUrl(page.nextPageUri, filters, url);
+    // Each page keeps the filters of the one before: a listing continued past the limit has its own StartTime.
+    const kept = Object.fromEntries(
+      LISTING_FILTERS.flatMap((key) => {
+        const value = url.searchParams.get(key);
+        return value === null ? [] : [[key, value]];
+      }),
+    );
+    const next = nextPageUrl(page.nextPageUri, kept, url);
     if (next?.href === url.href) throw sameNextPageTwice(http, url);
-    return { recordings, next: next?.href };
+    if (next) return { recordings, next: next.href };
+    // The last page. Restcomm ends every listing at its limit, so one that got there may have
+    // stopped short of the window's end: a new listing goes on from the second of its last
+    // recording (inclusive: recordings of that second are listed again, and de-duplicated).
+    const pageNumber = Number(url.searchParams.get('Page') ?? 0);
+    const listedSoFar =
+      pageNumber * Number(url.searchParams.get('PageSize') ?? pageSize) + page.recordings.length;
+    if (listedSoFar < page.limit) return { recordings };
+    const from = continuedFrom(page, url);
+    return {
+      recordings,
+      next: http.url(`${accountPath}/Recordings.json`, { ...kept, StartTime: from, Page: 0 }).href,
+    };
   };
+
+  /** Where a listing that reached Restcomm's limit goes on: its last recording's second. */
+  function continuedFrom(page: RestcommListPage, url: URL): string {
+    const lastCreated = toUtcIso(page.recordings.at(-1)?.fields.date_created, account.timeZone);
+    if (!lastCreated) {
+      throw new ProviderResponseError(
+        `${http.who}: a listing that reached its limit of ${page.limit} recordings (${http.describe(url)}) ends with one that has no date_created, so it cannot go on past it`,
+      );
+    }
+    const from = restcommTime(Math.floor(Date.parse(lastCreated) / 1000) * 1000);
+    const current = url.searchParams.get('StartTime');
+    // A StartTime that does not move on would list the same recordings for ever: more than the
+    // limit share one second, or the answer is not oldest first as asked.
+    if (current !== null && from <= current) {
+      throw new ProviderResponseError(
+        `${http.who}: a listing from ${current} reached its limit of ${page.limit} recordings and ends at ${from}, so it cannot advance: more than ${page.limit} recordings share that second, or they are not sorted oldest first`,
+      );
+    }
+    return from;
+  }
 
   /**
    * A recording's sid is its identity and its download path. One listed without it cannot be
@@ -295,6 +343,7 @@ export function parseListPage(http: ProviderHttp, response: TextResponse, url: U
         fromXml(http, entry, url, response.text),
       ),
       nextPageUri: list['@_nextpageuri'],
+      limit: listLimit(list['@_limit']),
     };
   }
   // The deprecated per-call listing answers a bare array; the account listing an object.
@@ -302,6 +351,7 @@ export function parseListPage(http: ProviderHttp, response: TextResponse, url: U
     return {
       recordings: document.map((entry) => fromJson(http, entry, url, response.text)),
       nextPageUri: null,
+      limit: Number.POSITIVE_INFINITY,
     };
   }
   const body = asObject(document);
@@ -313,7 +363,14 @@ export function parseListPage(http: ProviderHttp, response: TextResponse, url: U
       fromJson(http, entry, url, response.text),
     ),
     nextPageUri: body.next_page_uri,
+    limit: listLimit(body.limit),
   };
+}
+
+/** The answer's `limit`, or Restcomm's default when it sends none a number can be read from. */
+function listLimit(value: unknown): number {
+  const limit = toNumber(value);
+  return limit !== undefined && Number.isInteger(limit) && limit > 0 ? limit : RESTCOMM_LIST_LIMIT;
 }
 
 function fromJson(http: ProviderHttp, entry: unknown, url: URL, text: string): RestcommEntry {

@@ -41,6 +41,8 @@ export interface RestcommSimulatorOptions extends SimulatorOptions {
   /** The server's offset from UTC in minutes, used in every date it renders (+0900 in the docs). */
   utcOffsetMinutes?: number;
   nextPageUri?: NextPageUriStyle;
+  /** How many of the matching recordings a listing holds at most without `Limit`: 10,000 as Restcomm. */
+  listLimit?: number;
 }
 
 type Route =
@@ -55,6 +57,7 @@ export class RestcommSimulator extends ProviderSimulator {
   readonly authToken: string;
   utcOffsetMinutes: number;
   nextPageUriStyle: NextPageUriStyle;
+  listLimit: number;
   /** The query of every listing request, for tests that check which filters were sent. */
   readonly listQueries: URLSearchParams[] = [];
   /** Audio requests that carried credentials; the audio is public, so a careful client sends none. */
@@ -66,6 +69,7 @@ export class RestcommSimulator extends ProviderSimulator {
     this.authToken = options.authToken ?? 'sim-auth-token-5e1d9c';
     this.utcOffsetMinutes = options.utcOffsetMinutes ?? 9 * 60;
     this.nextPageUriStyle = options.nextPageUri ?? 'as-requested';
+    this.listLimit = options.listLimit ?? 10_000;
   }
 
   protected override basePath(): string {
@@ -176,6 +180,7 @@ export class RestcommSimulator extends ProviderSimulator {
     this.listQueries.push(new URLSearchParams(query));
     const pageSize = Number(query.get('PageSize') ?? DEFAULT_PAGE_SIZE);
     const page = Number(query.get('Page') ?? 0);
+    const limit = Number(query.get('Limit') ?? this.listLimit);
     const startTime = restcommFilterTime(query.get('StartTime'));
     const endTime = restcommFilterTime(query.get('EndTime'));
     const order = sortOrder(query.get('SortBy'));
@@ -184,6 +189,8 @@ export class RestcommSimulator extends ProviderSimulator {
       pageSize < 1 ||
       !Number.isInteger(page) ||
       page < 0 ||
+      !Number.isInteger(limit) ||
+      limit < 1 ||
       startTime === null ||
       endTime === null ||
       !order
@@ -193,7 +200,7 @@ export class RestcommSimulator extends ProviderSimulator {
     }
     const callSid = query.get('CallSid');
     // Deleted recordings stay in the ordering so that an AfterSid cursor naming one still works.
-    const ordered = [...this.recordings.values()]
+    const matching = [...this.recordings.values()]
       .filter(
         (recording) =>
           (startTime === undefined || recording.startedAt.getTime() >= startTime) &&
@@ -201,9 +208,11 @@ export class RestcommSimulator extends ProviderSimulator {
           (!callSid || recording.callId === callSid),
       )
       .sort(order);
+    // The listing holds the first `limit` live ones of them, and ends there, however it is paged.
+    const total = matching.filter((recording) => !recording.deleted).length;
+    const ordered = withinLimit(matching, limit);
     const live = ordered.filter((recording) => !recording.deleted);
-    const total = live.length;
-    const lastPage = Math.floor(total / pageSize);
+    const lastPage = Math.floor(live.length / pageSize);
     if (page > lastPage) {
       this.empty(response, 400);
       return;
@@ -225,6 +234,7 @@ export class RestcommSimulator extends ProviderSimulator {
       num_pages: lastPage,
       page_size: pageSize,
       total,
+      limit,
       start: String(page * pageSize),
       end: String(page === lastPage ? page * pageSize + items.length : page * pageSize + pageSize - 1),
       uri: pathUri,
@@ -249,6 +259,7 @@ export class RestcommSimulator extends ProviderSimulator {
       ['numpages', paging.num_pages],
       ['pagesize', paging.page_size],
       ['total', paging.total],
+      ['limit', paging.limit],
       ['start', paging.start],
       ['end', paging.end],
       ['uri', paging.uri],
@@ -395,6 +406,13 @@ function restcommFilterTime(value: string | null): number | undefined | null {
 type Order = (a: SimRecording, b: SimRecording) => number;
 
 /** `SortBy=DateCreated|Duration|CallSid[:asc|:desc]`; ascending when no direction is given. */
+/** The recordings up to and including the `limit`-th live one (deleted ones stay in between). */
+function withinLimit(ordered: SimRecording[], limit: number): SimRecording[] {
+  let live = 0;
+  const end = ordered.findIndex((recording) => !recording.deleted && ++live === limit);
+  return end < 0 ? ordered : ordered.slice(0, end + 1);
+}
+
 function sortOrder(value: string | null): Order | undefined {
   const [attribute = 'DateCreated', direction = 'asc'] = (value ?? 'DateCreated:asc').split(':');
   const sign = direction === 'desc' ? -1 : direction === 'asc' ? 1 : 0;

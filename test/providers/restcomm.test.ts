@@ -130,6 +130,39 @@ describe('restcomm list', () => {
     }
   });
 
+  it('goes on past the limit Restcomm ends every listing at, from the second of the last one listed', async () => {
+    // Five a listing (10,000 on the real server). The server's bounds are inclusive, so the
+    // window asks for 13 (09:01 to 09:13): four listings, each from the last one's last recording.
+    const sim = await startSim({ recordings: restcommRecordings(14), listLimit: 5 });
+    const adapter = adapterFor(sim, {}, { pageSize: 2 });
+    const listed = await collect(adapter.list({ since: minute(1), until: minute(13) }));
+    expect(listed.map((r) => r.startedAt)).toEqual(Array.from({ length: 12 }, (_, i) => minute(1 + i)));
+    const starts = sim.listQueries
+      .filter((query) => query.get('Page') === '0')
+      .map((q) => q.get('StartTime'));
+    expect(starts).toEqual([
+      '2026-11-01T09:01:00',
+      '2026-11-01T09:05:00',
+      '2026-11-01T09:09:00',
+      '2026-11-01T09:13:00',
+    ]);
+    for (const query of sim.listQueries) expect(query.get('EndTime')).toBe('2026-11-01T09:13:00');
+
+    // The whole account (no window), as the deep pass lists it.
+    expect(await collect(adapter.list({}))).toHaveLength(14);
+  });
+
+  it('refuses a listing at its limit that cannot move on: more than the limit share one second', async () => {
+    const sameSecond = restcommRecordings(6).map((recording) => ({
+      ...recording,
+      startedAt: new Date(START),
+    }));
+    const sim = await startSim({ recordings: sameSecond, listLimit: 3 });
+    await expect(collect(adapterFor(sim).list({ since: minute(0) }))).rejects.toThrow(
+      /reached its limit of 3 recordings and ends at 2026-11-01T09:00:00, so it cannot advance/,
+    );
+  });
+
   it('yields each recording once even when pages overlap', async () => {
     const sim = await startSim({ recordings: restcommRecordings(10) });
     const ids = sim.liveRecordings().map((r) => r.id);
