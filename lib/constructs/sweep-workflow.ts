@@ -29,12 +29,15 @@ export interface SweepWorkflowProps {
 }
 
 /**
- * Errors a later attempt of the same unit may not meet: the provider or AWS busy, the Lambda
+ * Errors a later attempt of the same unit may not meet: the provider or AWS busy (a 429 past the
+ * transport's retries is ProviderBusyError, DynamoDB throttling AwsThrottledError), the Lambda
  * service itself, a page whose hand-over was throttled. The checkpoint makes a retry redo only
- * the unit that failed.
+ * the unit that failed; the retries (~10 minutes in all) stay within the sweep's lease.
  */
 const TRANSIENT_ERRORS = [
   'ProviderUnavailableError',
+  'ProviderBusyError',
+  'AwsThrottledError',
   'SweepIncompleteError',
   'States.Timeout',
   'Lambda.TooManyRequestsException',

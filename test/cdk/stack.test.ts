@@ -521,6 +521,8 @@ describe('sweep workflow', () => {
     const retried = page.Retry.flatMap((retrier) => retrier.ErrorEquals);
     for (const error of [
       'ProviderUnavailableError',
+      'ProviderBusyError',
+      'AwsThrottledError',
       'SweepIncompleteError',
       'Lambda.TooManyRequestsException',
       'Lambda.ServiceException',

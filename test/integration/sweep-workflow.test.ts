@@ -147,6 +147,18 @@ describe('sweep workflow on the local stack', () => {
     expect(harvestSucceeded([summary as NonNullable<typeof summary>])).toBe(true);
     stack.stepFunctions.throttleStarts(0);
   }, 180_000);
+
+  it("a provider's 429 that outlasts the transport's retries is retried by the workflow, not a failed pass", async () => {
+    const { simulator, open } = await setUp(4);
+    const stack = await open();
+    later(() => stack.close());
+    // The listing answers 429 five times: the first attempt and the transport's four retries.
+    simulator.inject({ kind: 'rate-limit', on: 'list', times: 5, retryAfterSeconds: 0 });
+    const [summary] = await harvest(stack);
+    expect(summary).toMatchObject({ listed: 4, archived: 4, failed: 0 });
+    expect(summary?.sweepError).toBeUndefined();
+    expect(simulator.requests.filter((request) => request.status === 429)).toHaveLength(5);
+  }, 180_000);
 });
 
 async function sfnOf(stack: OwnedLocalStack) {
