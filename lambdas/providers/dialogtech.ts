@@ -1,6 +1,7 @@
 import {
   ProviderAuthError,
   ProviderResponseError,
+  ProviderUnavailableError,
   RecordingGoneError,
   RecordingNotReadyError,
   WebhookParseError,
@@ -16,7 +17,9 @@ const API_PATH = 'ibp_api.php';
 
 /** The words DialogTech puts in `result_description` that change what a failure means. */
 const PROCESSING = /being processed/i;
-const NOT_FOUND = /file not found|error in (retrieving|removing) recording/i;
+const NOT_FOUND = /file not found/i;
+/** A 404 too, but the file is there: DialogTech failed to read or remove it, and may not next time. */
+const FAILED_ON_FILE = /error in (retrieving|removing) recording/i;
 const NO_RESULTS = /no results returned/i;
 const BAD_KEY = /invalid api_key/i;
 
@@ -182,6 +185,11 @@ export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, o
         `${http.who}: recording ${sid} is still being processed by DialogTech (HTTP ${answer.status})`,
       );
     }
+    if (envelope?.result === 'failed' && FAILED_ON_FILE.test(envelope.description)) {
+      throw new ProviderUnavailableError(
+        `${http.who}: DialogTech could not read recording ${sid} (HTTP ${answer.status}: ${envelope.description}); trying again later`,
+      );
+    }
     if (envelope?.result === 'failed' && (answer.status === 404 || NOT_FOUND.test(envelope.description))) {
       throw new RecordingGoneError(
         `${http.who}: recording ${sid} is gone (HTTP ${answer.status}: ${envelope.description})`,
@@ -299,7 +307,13 @@ export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, o
       if (response.status === 200 && envelope.result === 'success') {
         return { status: response.status, alreadyGone: false };
       }
-      // "File not found" / "Error in removing recording": already gone, which is what we wanted.
+      // "Error in removing recording" is a removal that failed, not a file already gone.
+      if (envelope.result === 'failed' && FAILED_ON_FILE.test(envelope.description)) {
+        throw new ProviderUnavailableError(
+          `${http.who}: DialogTech could not remove recording ${ref.providerRecordingId} (HTTP ${response.status}: ${envelope.description}); trying again later`,
+        );
+      }
+      // "File not found": already gone, which is what we wanted.
       if (envelope.result === 'failed' && (response.status === 404 || NOT_FOUND.test(envelope.description))) {
         return { status: response.status, alreadyGone: true };
       }

@@ -101,6 +101,8 @@ export class DialogtechSimulator extends ProviderSimulator {
   readonly timeZone: string;
   private readonly declaredLists: DialogtechList[];
   private readonly mp3Cache = new Map<string, SyntheticMp3>();
+  /** Sids whose download and removal fail with the documented "Error in retrieving/removing recording" 404. */
+  readonly failingFiles = new Set<string>();
 
   constructor(options: DialogtechSimulatorOptions = {}) {
     super(options);
@@ -212,8 +214,8 @@ export class DialogtechSimulator extends ProviderSimulator {
     const format = (params.get('format') ?? 'wav').replace(/^\./, '').toLowerCase();
     if (format !== 'wav' && format !== 'mp3') return failed(400, 'Allowed formats are .mp3 or .wav');
     const recording = this.recordings.get(sid);
-    if (!recording) return failed(404, 'Error in retrieving recording');
-    if (recording.deleted) return failed(404, 'File not found');
+    if (!recording || recording.deleted) return failed(404, 'File not found');
+    if (this.failingFiles.has(sid)) return failed(404, 'Error in retrieving recording');
     if (!this.isReady(recording)) return failed(202, PROCESSING);
     if (format === 'mp3') await this.sendAudio(response, `${sid}${MP3_KEY}`, 'audio/mpeg');
     else await this.sendAudio(response, sid, 'audio/wav');
@@ -224,8 +226,8 @@ export class DialogtechSimulator extends ProviderSimulator {
     const sid = params.get('sid');
     if (!sid) return failed(400, 'Parameter sid is required');
     const recording = this.recordings.get(sid);
-    if (!recording) return failed(404, 'Error in removing recording');
-    if (recording.deleted) return failed(404, 'File not found');
+    if (!recording || recording.deleted) return failed(404, 'File not found');
+    if (this.failingFiles.has(sid)) return failed(404, 'Error in removing recording');
     if (!this.isReady(recording)) return failed(202, PROCESSING);
     // delete_now=0 schedules a removal for later, which the simulator never carries out.
     if (params.get('delete_now') === '1') recording.deleted = true;

@@ -274,7 +274,23 @@ describe('dialogtech readiness and download', () => {
 
     const unknown = await adapter.get(ref('0999999999999999'));
     expect(unknown.readiness).toBe('gone');
-    expect(unknown.raw).toMatchObject({ description: 'Error in retrieving recording' });
+    expect(unknown.raw).toMatchObject({ description: 'File not found' });
+  });
+
+  it('"Error in retrieving recording" (a 404 too) is a failure to try again, not a gone recording', async () => {
+    const sid = '0955500000000005';
+    addRecording(sid);
+    sim.failingFiles.add(sid);
+    try {
+      for (const attempt of [adapter.get(ref(sid)), adapter.download(ref(sid))]) {
+        const error = await thrown(attempt);
+        expect(error).toBeInstanceOf(errors.ProviderUnavailableError);
+        expect(error.message).toContain(`could not read recording ${sid}`);
+      }
+    } finally {
+      sim.failingFiles.delete(sid);
+    }
+    expect((await adapter.get(ref(sid))).readiness).toBe('ready');
   });
 
   it('turns a 400 (missing sid) into ProviderResponseError with the description', async () => {
@@ -321,6 +337,18 @@ describe('dialogtech delete', () => {
       alreadyGone: true,
     });
     expect(adapter.supportsDelete).toBe(true);
+  });
+
+  it('"Error in removing recording" is a removal that failed: an error, never "already gone"', async () => {
+    const sid = '0955500000000006';
+    addRecording(sid);
+    sim.failingFiles.add(sid);
+    const error = await thrown(adapter.delete(ref(sid)));
+    sim.failingFiles.delete(sid);
+    expect(error).toBeInstanceOf(errors.ProviderUnavailableError);
+    expect(error.message).toContain(`could not remove recording ${sid}`);
+    expect(sim.recordings.get(sid)?.deleted).toBeFalsy();
+    await expect(adapter.delete(ref(sid))).resolves.toEqual({ status: 200, alreadyGone: false });
   });
 });
 
