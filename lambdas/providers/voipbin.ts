@@ -262,9 +262,12 @@ export const createVoipbinAdapter: AdapterFactory<'voipbin'> = (account, options
       return http.openAudio(path, {
         query: authQuery,
         onStatus: (response) => {
+          // The recording was just read as ended and not deleted: a missing file is one the
+          // storage has not caught up with ("the file may not be ready"), so it is asked again
+          // later, within the readiness deadline, rather than skipped as gone.
           if (response.status === 404) {
-            throw new RecordingGoneError(
-              `${http.who}: the file of recording ${ref.providerRecordingId} no longer exists (HTTP 404)`,
+            throw new RecordingNotReadyError(
+              `${http.who}: recording ${ref.providerRecordingId} has ended but its file is not there yet (HTTP 404)`,
             );
           }
         },

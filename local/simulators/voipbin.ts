@@ -32,6 +32,8 @@ export interface VoipbinDownloadMode {
   zip?: boolean;
   /** Answer 302 to a storage path first, as the real API hands out bucket URLs. */
   redirect?: boolean;
+  /** 404 though the recording has ended: its file has not reached storage yet. */
+  fileMissing?: boolean;
 }
 
 const DEFAULT_TOKEN = 'voipbin-sim-token-eyJhbGciOiJIUzI1NiJ9';
@@ -176,6 +178,10 @@ export class VoipbinSimulator extends ProviderSimulator {
         return;
       }
       const mode = this.downloadModes.get(id) ?? {};
+      if (mode.fileMissing) {
+        this.notFound(response);
+        return;
+      }
       if (mode.redirect) {
         const location = `/storage/recordings/${encodeURIComponent(id)}.${mode.zip ? 'zip' : 'wav'}`;
         response.writeHead(302, { location, 'content-length': 0 });

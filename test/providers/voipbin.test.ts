@@ -14,7 +14,7 @@ import {
 } from '../../local/simulators/voipbin.ts';
 import { listen, shut } from '../helpers/http-server.ts';
 import { FAST } from '../helpers/retry.ts';
-import { listAll, readAll, sha256 } from '../helpers/streams.ts';
+import { drain, listAll, readAll, sha256 } from '../helpers/streams.ts';
 
 const START = Date.UTC(2026, 10, 1, 9, 0, 0);
 const uuid = (index: number, prefix = '0000') =>
@@ -292,6 +292,16 @@ describe('voipbin readiness and downloads', () => {
     });
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ message: 'Not Found' });
+  });
+
+  it('an ended recording whose file is not in storage yet (404) is not ready, not gone', async () => {
+    sim.setDownloadMode(id(5), { fileMissing: true });
+    const error = await adapter.download(ref(id(5))).catch((thrown: Error) => thrown);
+    expect(error).toBeInstanceOf(errors.RecordingNotReadyError);
+    expect((error as Error).message).toContain('has ended but its file is not there yet');
+    sim.setDownloadMode(id(5), {});
+    const download = await adapter.download(ref(id(5)));
+    expect((await drain(download)).sha256).toBe(sim.audio(id(5)).sha256());
   });
 
   it('passes a ZIP through untouched', async () => {
