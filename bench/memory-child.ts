@@ -39,7 +39,7 @@ if (mode === 'archive') {
   idleRss = resetPeak();
   const result = await archiveRecording(
     { ref: recording, recording: { ...recording, raw: undefined } },
-    { adapterFor: async () => adapter, store: archive.store },
+    { adapterFor: async () => adapter, index: archive.index, store: archive.store },
   );
   peakRss = kib('VmHWM');
   await archive.close();

@@ -2,7 +2,7 @@
  * `--deployed --stack <name>`: a command on the deployed archive, with the operator's own AWS
  * credentials. The stack's outputs name the table and the bucket; nothing else is configured.
  */
-import type { ComplianceIndex, ComplianceStore } from '../../lambdas/core/ports.ts';
+import type { ComplianceIndex, ComplianceStore, WorkflowStarter } from '../../lambdas/core/ports.ts';
 
 /** The outputs of a deployed stack (CloudFormation DescribeStacks). */
 export async function stackOutputs(stackName: string): Promise<Record<string, string>> {
@@ -31,29 +31,46 @@ export async function requireOutput(
   throw new UsageError(`stack ${stackName} has no ${name} output: is it a callvault stack?`);
 }
 
-/** The deployed index and store, for as long as `use` runs. */
+/** The deployed index and store, and the ingest workflow's executions, for as long as `use` runs. */
 export async function withDeployedArchive<T>(
   stackName: string,
-  use: (archive: { index: ComplianceIndex; store: ComplianceStore }) => Promise<T>,
+  use: (archive: {
+    index: ComplianceIndex;
+    store: ComplianceStore;
+    ingest: Pick<WorkflowStarter, 'status'>;
+  }) => Promise<T>,
 ): Promise<T> {
-  const [{ DynamoDBClient }, { S3Client }, { DynamoRecordingIndex }, { S3ArchiveStore }] = await Promise.all([
+  const [
+    { DynamoDBClient },
+    { S3Client },
+    { SFNClient },
+    { DynamoRecordingIndex },
+    { S3ArchiveStore },
+    { SfnWorkflowStarter },
+  ] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
     import('@aws-sdk/client-s3'),
+    import('@aws-sdk/client-sfn'),
     import('../../lambdas/aws/dynamo-index.ts'),
     import('../../lambdas/aws/s3-store.ts'),
+    import('../../lambdas/aws/sfn-starter.ts'),
   ]);
   const outputs = await stackOutputs(stackName);
   const tableName = await requireOutput(outputs, stackName, 'TableName');
   const bucketName = await requireOutput(outputs, stackName, 'BucketName');
+  const stateMachineArn = await requireOutput(outputs, stackName, 'StateMachineArn');
   const dynamo = new DynamoDBClient({});
   const s3 = new S3Client({});
+  const sfn = new SFNClient({});
   try {
     return await use({
       index: new DynamoRecordingIndex(dynamo, tableName),
       store: new S3ArchiveStore(s3, bucketName),
+      ingest: new SfnWorkflowStarter(sfn, stateMachineArn),
     });
   } finally {
     dynamo.destroy();
     s3.destroy();
+    sfn.destroy();
   }
 }

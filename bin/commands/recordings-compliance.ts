@@ -4,6 +4,7 @@
  * credentials: no function of the stack may delete an object).
  */
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ErasureDeps } from '../../lambdas/core/erasure.ts';
 import { dataDirOption, withLocalArchive } from './common.ts';
@@ -19,7 +20,33 @@ async function withArchive<T>(options: ArchiveOptions, use: (archive: ErasureDep
     const { withDeployedArchive } = await import('./deployed.ts');
     return withDeployedArchive(options.stack, use);
   }
-  return withLocalArchive(options.dataDir, use);
+  return withLocalArchive(options.dataDir, async (archive) =>
+    use({ ...archive, ingest: await servedIngest(options.dataDir) }),
+  );
+}
+
+/**
+ * The ingest workflow of a `serve` running on the data directory, where local executions run
+ * while it does; without one, none is running (an unfinished one resumes at the next start,
+ * and its Archive step then finds the recording erased).
+ */
+async function servedIngest(dataDir: string): Promise<ErasureDeps['ingest']> {
+  const { runningServe } = await import('../../local/stack.ts');
+  const serving = runningServe(resolve(dataDir));
+  if (!serving) return undefined;
+  const [{ SFNClient }, { SfnWorkflowStarter }, { LOCAL_STATE_MACHINE_ARN }, { LOCAL_REGION }] =
+    await Promise.all([
+      import('@aws-sdk/client-sfn'),
+      import('../../lambdas/aws/sfn-starter.ts'),
+      import('../../local/step-functions.ts'),
+      import('../../local/template.ts'),
+    ]);
+  const sfn = new SFNClient({
+    region: LOCAL_REGION,
+    credentials: serving.credentials,
+    endpoint: serving.stepFunctions,
+  });
+  return new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN);
 }
 
 /** Where the archive is: the local data directory, or the deployed stack. */

@@ -6,11 +6,18 @@
  * a compliance-mode retention; governance-mode retention is bypassed, as it allows.
  */
 import { ObjectLockedError, UsageError } from './errors.ts';
-import type { ComplianceIndex, ComplianceStore, IndexEntry } from './ports.ts';
+import { firstRound } from './hand-over.ts';
+import { executionName } from './ids.ts';
+import type { ComplianceIndex, ComplianceStore, IndexEntry, WorkflowStarter } from './ports.ts';
 
 export interface ErasureDeps {
   index: ComplianceIndex;
   store: ComplianceStore;
+  /**
+   * The ingest workflow, asked whether the recording's execution is running: erasing a recording
+   * not archived yet while its Archive step downloads would leave an unindexed object behind.
+   */
+  ingest?: Pick<WorkflowStarter, 'status'>;
   now?: () => Date;
 }
 
@@ -62,6 +69,7 @@ export async function eraseRecording(
       `recording ${id} is under legal hold (set by ${entry.legalHold.by} at ${entry.legalHold.at}${entry.legalHold.reason ? `: ${entry.legalHold.reason}` : ''}); release it first`,
     );
   }
+  if (entry.status !== 'archived' && deps.ingest) await refuseWhileArchiving(entry, deps.ingest);
   let versionsDeleted = 0;
   if (entry.key) {
     const state = await deps.store.head(entry.key);
@@ -88,4 +96,24 @@ export async function eraseRecording(
     throw new UsageError(`recording ${id} changed while it was being erased; run the erasure again`);
   const { raw: _raw, from: _from, to: _to, errorName: _errorName, ...kept } = entry;
   return { entry: { ...kept, ...tombstone }, versionsDeleted };
+}
+
+/**
+ * An entry that is not archived may have an execution under way: its round's (still running
+ * after a crash of its record step) or the next one's (a retry, a sweep). Its Archive step reads
+ * the entry just before downloading, but one already downloading would still write the object.
+ */
+async function refuseWhileArchiving(
+  entry: IndexEntry,
+  ingest: Pick<WorkflowStarter, 'status'>,
+): Promise<void> {
+  const rounds = new Set([entry.round ?? 0, firstRound(entry) ?? 0]);
+  for (const round of rounds) {
+    const name = executionName(entry, round);
+    if ((await ingest.status(name)) === 'running') {
+      throw new UsageError(
+        `recording ${entry.id} is being archived right now (execution ${name}); erase it once that execution has ended`,
+      );
+    }
+  }
 }

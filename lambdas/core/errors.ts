@@ -64,6 +64,11 @@ export class RecordingGoneError extends CallvaultError {
   readonly retryable = false;
 }
 
+/** The recording was erased while its execution ran: it is never archived again. */
+export class RecordingErasedError extends CallvaultError {
+  readonly retryable = false;
+}
+
 /**
  * The audio body was not what it claimed: shorter than Content-Length, cut by a reset, or an
  * XML/JSON error document where audio was expected. A fresh download may succeed.

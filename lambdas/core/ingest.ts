@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type AudioFormat, SNIFF_BYTES, sniffAudioFormat } from './audio-format.ts';
 import type { ReadinessConfig } from './config.ts';
-import { InvalidAudioError } from './errors.ts';
+import { InvalidAudioError, RecordingErasedError } from './errors.ts';
 import { objectKeyPrefix, recordingId } from './ids.ts';
 import type {
   ArchiveStore,
@@ -17,6 +17,7 @@ import type {
   ProviderAdapter,
   ProviderSlots,
   RecordingIndex,
+  StoredObject,
   SweepLedger,
 } from './ports.ts';
 import { withProviderSlot } from './provider-slots.ts';
@@ -72,7 +73,10 @@ export interface IngestDeps {
 
 /** What each step uses of the dependencies. */
 export type CheckDeps = Pick<IngestDeps, 'adapterFor' | 'index' | 'readiness' | 'slots' | 'now'>;
-export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store' | 'slots'>;
+export type ArchiveDeps = Pick<IngestDeps, 'adapterFor' | 'store' | 'slots'> & {
+  /** Read just before the download: an erasure since CheckReadiness stops the archive. */
+  index: Pick<RecordingIndex, 'get'>;
+};
 export type RecordDeps = Pick<IngestDeps, 'index' | 'now'> & {
   /** The sweeps' in-flight counters (absent: nothing is paced). */
   ledger?: Pick<SweepLedger, 'addInFlight'>;
@@ -143,10 +147,7 @@ export async function checkReadiness(state: IngestState, deps: CheckDeps): Promi
  * only completes an object once the counted, hashed stream ended cleanly.
  */
 export async function archiveRecording(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
-  const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
-  const found = await deps.store.find(prefix);
-  // Only this recording's own object counts as recovered: it names the recording it holds.
-  const stored = found?.metadata?.['callvault-recording-id'] === recordingId(state.ref) ? found : undefined;
+  const stored = await findStored(state, deps.store);
   if (stored) {
     const body = await deps.store.read(stored.key);
     const { bytes, sha256 } = await hashStream(body);
@@ -163,11 +164,32 @@ export async function archiveRecording(state: IngestState, deps: ArchiveDeps): P
 }
 
 /**
- * Downloads the recording from the provider into the store under its key, whatever the store
- * holds there (reconcile's repair: a new object version where the bucket is versioned).
+ * This recording's object, if an earlier round stored it. The key's date folder is the start time
+ * that round knew, which a later round may not (or may newly) know: every key this round can tell
+ * is looked at, its own first, then the hints' date, then `undated/`. So an object stored undated
+ * is found once the date is known, and one stored dated is found while the hints (the index's
+ * entry, a listing) carry its date.
  */
-export async function downloadToStore(state: IngestState, deps: ArchiveDeps): Promise<ArchiveResult> {
-  const prefix = objectKeyPrefix(state.ref, state.recording?.startedAt);
+async function findStored(state: IngestState, store: ArchiveStore): Promise<StoredObject | undefined> {
+  const dates = [state.recording?.startedAt, state.hints?.startedAt, undefined];
+  for (const prefix of new Set(dates.map((startedAt) => objectKeyPrefix(state.ref, startedAt)))) {
+    const found = await store.find(prefix);
+    // Only this recording's own object counts as recovered: it names the recording it holds.
+    if (found?.metadata?.['callvault-recording-id'] === recordingId(state.ref)) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Downloads the recording from the provider into the store under its key, whatever the store
+ * holds there (reconcile's repair: a new object version where the bucket is versioned). The key
+ * is `prefix` plus the audio's extension; by default the prefix of the recording's start date.
+ */
+export async function downloadToStore(
+  state: IngestState,
+  deps: ArchiveDeps,
+  prefix = objectKeyPrefix(state.ref, state.recording?.startedAt),
+): Promise<ArchiveResult> {
   const adapter = await deps.adapterFor(state.ref.accountId);
   return withProviderSlot(deps.slots, adapter.account, () => streamToStore(state, deps, adapter, prefix));
 }
@@ -179,6 +201,14 @@ async function streamToStore(
   adapter: ProviderAdapter,
   prefix: string,
 ): Promise<ArchiveResult> {
+  // The slot may have taken long to come: an erasure in the meantime must not be undone by an
+  // object written now (an Object Lock retention would then keep it).
+  const entry = await deps.index.get(recordingId(state.ref));
+  if (entry?.status === 'erased') {
+    throw new RecordingErasedError(
+      `recording ${state.ref.providerRecordingId} of account ${state.ref.accountId} was erased at ${entry.erasedAt}: not archived`,
+    );
+  }
   const download = await adapter.download(state.ref);
   const { head, body } = await peek(download.body, SNIFF_BYTES);
   const format = sniffAudioFormat(head);

@@ -24,6 +24,7 @@ import type {
   WorkflowStarter,
 } from './ports.ts';
 import { type Recording, type RecordingRef, refOf } from './recording.ts';
+import { retryInput } from './retry.ts';
 import { isSpent, type TimeBox } from './time-box.ts';
 
 export const GAP_KINDS = ['missing', 'object-missing', 'hash-mismatch', 'orphan-object', 'expiring'] as const;
@@ -345,10 +346,16 @@ export async function repairGaps(gaps: readonly FoundGap[], deps: RepairDeps): P
     if (!gap.ref) continue;
     try {
       if (gap.kind === 'missing') {
-        const handed = await handOver({ ref: gap.ref }, gap.entry, deps.starter);
+        // What the index knows of the call goes along: the round stores the audio under the
+        // key an earlier round of it may have stored it under already.
+        const input = gap.entry ? { ...retryInput(gap.entry), ref: gap.ref } : { ref: gap.ref };
+        const handed = await handOver(input, gap.entry, deps.starter);
         if (handed.outcome === 'started') result.started.push(handed.name);
       } else if (gap.kind === 'object-missing' || gap.kind === 'hash-mismatch') {
         const entry = gap.entry as IndexEntry;
+        // Into the entry's own key, whichever date folder it is in (stored undated, the date
+        // may be known since); a new key only where the index names none.
+        const keyPrefix = entry.key?.slice(0, entry.key.lastIndexOf('.') + 1) || undefined;
         const archive = await downloadToStore(
           {
             ref: gap.ref,
@@ -360,6 +367,7 @@ export async function repairGaps(gaps: readonly FoundGap[], deps: RepairDeps): P
             },
           },
           deps,
+          keyPrefix,
         );
         const now = (deps.now?.() ?? new Date()).toISOString();
         const updated = await deps.index.patch(

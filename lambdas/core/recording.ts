@@ -18,6 +18,12 @@ export const CALL_FIELDS = [
 ] as const satisfies readonly (keyof IndexEntry)[];
 
 /**
+ * What an entry keeps of the call across rounds (never its readiness or status: those are asked
+ * anew), handed to the next round as hints, so it knows the start date the audio was stored under.
+ */
+export const DESCRIBED_FIELDS = [...CALL_FIELDS, 'channels'] as const;
+
+/**
  * `ready`: the audio can be downloaded now. `pending`: still processing at the provider.
  * `gone`: deleted or expired at the provider; it will never become ready.
  */

@@ -6,11 +6,20 @@
  */
 import type { RetryConfig } from './config.ts';
 import { handOver } from './hand-over.ts';
+import type { IngestState } from './ingest.ts';
 import type { IndexEntry, RecordingIndex, WorkflowStarter } from './ports.ts';
-import { refOf } from './recording.ts';
+import { DESCRIBED_FIELDS, definedOnly, type KnownRecording, refOf } from './recording.ts';
 
 /** The log message the stack's metric filter counts (the "retries exhausted" alarm). */
 export const RETRIES_EXHAUSTED_MESSAGE = 'failed recordings reached the retry limit';
+
+/** The execution input that hands an index entry's recording over again, with what it knows. */
+export function retryInput(entry: IndexEntry): IngestState {
+  const hints: KnownRecording = definedOnly(
+    Object.fromEntries(DESCRIBED_FIELDS.map((field) => [field, entry[field]])),
+  );
+  return Object.keys(hints).length > 0 ? { ref: refOf(entry), hints } : { ref: refOf(entry) };
+}
 
 export interface RetryDeps {
   index: RecordingIndex;
@@ -66,7 +75,7 @@ export async function retryFailed(request: RetryRequest, deps: RetryDeps): Promi
       return;
     }
     try {
-      const handed = await handOver({ ref: refOf(entry) }, entry, deps.starter);
+      const handed = await handOver(retryInput(entry), entry, deps.starter);
       if (handed.outcome === 'started') result.started.push(handed.name);
       else if (handed.outcome === 'running') result.running += 1;
     } catch (error) {

@@ -4,8 +4,9 @@
  * see it. Fed by Step Functions' "Execution Status Change" event (EventBridge in AWS, the local
  * runner locally).
  */
-import { type IngestState, type RecordDeps, recordOutcome } from './ingest.ts';
+import { type IngestState, type RecordDeps, type RecordingSummary, recordOutcome } from './ingest.ts';
 import type { IndexEntry } from './ports.ts';
+import { DESCRIBED_FIELDS, definedOnly } from './recording.ts';
 
 /** The `detail` of a Step Functions "Execution Status Change" event (the fields used). */
 export interface ExecutionStatusChange {
@@ -47,11 +48,22 @@ export async function recordStoppedExecution(
   const round = input.round ?? Number(/-r(\d+)$/.exec(detail.name)?.[1] ?? 0);
   const state: IngestState = {
     ...input,
+    recording: input.recording ?? describedByHints(input),
     round,
     reason: stopped.reason,
     error: { Error: stopped.errorName, Cause: stopped.reason },
   };
   return recordOutcome(state, 'failed', deps);
+}
+
+/**
+ * What the execution's input told of the call (a sweep's listing, a callback's fields), kept on
+ * the failed entry: the next round is handed it back, so it stores the audio under the same key.
+ */
+function describedByHints({ ref, hints }: IngestState): RecordingSummary | undefined {
+  if (!hints) return undefined;
+  const described = Object.fromEntries(DESCRIBED_FIELDS.map((field) => [field, hints[field]]));
+  return { ...ref, ...definedOnly(described) } as RecordingSummary;
 }
 
 function parseInput(input: string | null | undefined): IngestState | undefined {

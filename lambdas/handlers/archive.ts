@@ -1,6 +1,6 @@
 /** Workflow task: stream the audio from the provider into S3. Throws typed errors for Retry/Catch. */
 import { type ArchiveDeps, archiveRecording, type IngestState } from '../core/ingest.ts';
-import { environmentAdapters, environmentSlots, environmentStore } from './environment.ts';
+import { environmentAdapters, environmentIndex, environmentSlots, environmentStore } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
 import { builtOnce } from './runtime.ts';
 
@@ -12,6 +12,7 @@ export const handler = lambdaHandler(
   builtOnce(() =>
     createArchiveHandler({
       adapterFor: environmentAdapters(),
+      index: environmentIndex(),
       store: environmentStore(),
       slots: environmentSlots(),
     }),

@@ -110,7 +110,8 @@ export class IngestWorkflow extends Construct {
       'Object keys are made per recording at run time (recordings/{account}/{date}/{name}.{ext}): ' +
         'get/put/abort-multipart are limited to the archive prefix, no delete.',
     );
-    // The table for the provider slots only: the archive step never touches recordings.
+    // Reads the recording's entry (erased since the check?); writes only the provider slots.
+    store.bindIndex(this.archiveFunction, 'get');
     store.bindProviderSlots(this.archiveFunction);
     accounts.bind(this.archiveFunction);
 
@@ -154,6 +155,8 @@ export class IngestWorkflow extends Construct {
       .addRetry(transient)
       .addCatch(wait, { errors: ['RecordingNotReadyError'], resultPath: '$.error' })
       .addCatch(recordSkipped, { errors: ['RecordingGoneError'], resultPath: '$.error' })
+      // Erased while this execution ran: the tombstone is its outcome, nothing is written.
+      .addCatch(new Succeed(this, 'Erased'), { errors: ['RecordingErasedError'], resultPath: '$.error' })
       .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const route = new Choice(this, 'Route')

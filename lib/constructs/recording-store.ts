@@ -41,11 +41,12 @@ const INDEX_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamo
 const INDEX_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /**
- * How a function uses the recording index: `read` (items and GSIs), `readPatch` (read, and
+ * How a function uses the recording index: `get` (one entry by id, GetItem on the table alone),
+ * `read` (items and GSIs), `readPatch` (read, and
  * UpdateItem of compliance fields on existing entries, no PutItem), `readWrite` (read, and
  * conditional single-item writes).
  */
-export type IndexAccess = 'read' | 'readPatch' | 'readWrite';
+export type IndexAccess = 'get' | 'read' | 'readPatch' | 'readWrite';
 
 /**
  * How a function uses the objects under one bucket prefix: `read` (GetObject), `readList` (and
@@ -304,6 +305,15 @@ export class RecordingStore extends Construct {
     fn.addEnvironment(ENV_VARS.tableName, this.table.tableName);
     if (access === 'readWrite') {
       grantIndexReadWrite(this.table, fn);
+      return;
+    }
+    if (access === 'get') {
+      grantKeyUse(this.table.encryptionKey, fn, false);
+      Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['dynamodb:GetItem'],
+        resourceArns: [this.table.tableArn],
+      });
       return;
     }
     grantIndexRead(this.table, fn);

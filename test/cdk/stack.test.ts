@@ -120,7 +120,7 @@ describe('IAM: each function gets exactly what it uses', () => {
     expectAccountsRead(statements);
   });
 
-  it('archive: read/write on the audio objects under recordings/ only, secrets read, no DynamoDB', () => {
+  it('archive: read/write on the audio objects under recordings/ only, secrets read, its entry read by id', () => {
     const statements = withoutSlots(statementsOf(template, 'archive'));
     expect(actions(statements, 's3:')).toEqual(
       new Set(['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload']),
@@ -135,7 +135,10 @@ describe('IAM: each function gets exactly what it uses', () => {
     const list = s3.find((statement) => actionsOf(statement).includes('s3:ListBucket'));
     expect(list?.Resource).toEqual({ 'Fn::GetAtt': [bucketId, 'Arn'] });
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': [`${ARCHIVE_KEY_PREFIX}*`] } });
-    expect(actions(statements, 'dynamodb:').size).toBe(0);
+    // One GetItem before the download (erased since the check?): no query, no write, no GSI.
+    const dynamo = withPrefix(statements, 'dynamodb:');
+    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:GetItem']);
+    expect(dynamo[0]?.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
     expect(actions(statements, 'secretsmanager:')).toContain('secretsmanager:GetSecretValue');
   });
 
@@ -554,6 +557,7 @@ describe('ingest workflow', () => {
         'AlreadyDone',
         'Archive',
         'CheckReadiness',
+        'Erased',
         'IngestFailed',
         'RecordArchived',
         'RecordFailed',
@@ -609,6 +613,9 @@ describe('ingest workflow', () => {
     const archive = states.Archive as Record<string, unknown>;
     expect(catchTarget(archive, 'RecordingNotReadyError')).toBe('WaitForRecording');
     expect(catchTarget(archive, 'RecordingGoneError')).toBe('RecordSkipped');
+    // Erased while it ran: the tombstone stands, the execution writes nothing.
+    expect(catchTarget(archive, 'RecordingErasedError')).toBe('Erased');
+    expect(states.Erased?.Type).toBe('Succeed');
     // The specific catchers come before the catch-all.
     expect(errorsOf(archive.Catch).at(-1)).toBe('States.ALL');
     expect(states.RecordFailed?.Next).toBe('IngestFailed');

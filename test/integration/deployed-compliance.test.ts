@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { type SimRecording, sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { LOCAL_TABLE } from '../../local/stack.ts';
+import { LOCAL_STATE_MACHINE_ARN } from '../../local/step-functions.ts';
 import { LOCAL_REGION } from '../../local/template.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -22,6 +25,8 @@ describe('hold, release and erase on the deployed archive', () => {
       AWS_ENDPOINT_URL_CLOUDFORMATION: shims.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
       AWS_ENDPOINT_URL_S3: bucket.endpoint,
+      // The test stack's own Step Functions: the ingest executions are really running there.
+      AWS_ENDPOINT_URL_SFN: stack.endpoints.stepFunctions,
       AWS_ACCESS_KEY_ID: stack.endpoints.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: stack.endpoints.credentials.secretAccessKey,
     };
@@ -50,7 +55,11 @@ describe('hold, release and erase on the deployed archive', () => {
     simulator = new VoipbinSimulator({ recordings: [] });
     await simulator.start();
     stack = await startTestStack([voipbinSimulatorAccount(simulator, 'vb')]);
-    shims = await startAwsShims({ stacks: { Callvault: { TableName: LOCAL_TABLE, BucketName: BUCKET } } });
+    shims = await startAwsShims({
+      stacks: {
+        Callvault: { TableName: LOCAL_TABLE, BucketName: BUCKET, StateMachineArn: LOCAL_STATE_MACHINE_ARN },
+      },
+    });
     bucket = await startObjectLockShim(BUCKET);
   }, 120_000);
   afterAll(async () => {
@@ -114,5 +123,35 @@ describe('hold, release and erase on the deployed archive', () => {
     expect(refused.output).toContain('compliance-mode retention until 2031-11-30T10:00:00.000Z');
     expect(bucket.objects.get(entry.key as string)?.versions).toEqual(['v1']);
     expect((await stack.runtime.index.get(entry.id))?.status).toBe('archived');
+  }, 60_000);
+
+  it('refuses to erase a recording whose execution may be archiving it right now; erases it once that ended', async () => {
+    // Failed once; the retry's execution (round 1) waits for the provider to finish processing.
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-busy' };
+    const [busy] = sampleRecordings(1, { start: new Date(Date.now() - 60_000), makeId: () => 'vb-busy' });
+    simulator.add({ ...(busy as SimRecording), readyAt: Number.POSITIVE_INFINITY });
+    const id = recordingId(ref);
+    await stack.runtime.index.put({
+      id,
+      ...ref,
+      status: 'failed',
+      reason: 'provider down',
+      round: 0,
+      updatedAt: new Date().toISOString(),
+    });
+    const name = executionName(ref, 1);
+    expect(await stack.runtime.starter.start(name, { ref, round: 1 })).toBe('started');
+
+    const refused = await callvault('erase', id, '--reason', 'subject request');
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(`recording ${id} is being archived right now (execution ${name})`);
+    expect((await stack.runtime.index.get(id))?.status).toBe('failed');
+
+    // Deleted at the provider: the execution ends (skipped), and the erasure goes through.
+    simulator.markDeleted('vb-busy');
+    await stack.waitFor([name]);
+    const erased = await callvault('erase', id, '--reason', 'subject request');
+    expect(erased).toMatchObject({ code: 0 });
+    expect((await stack.runtime.index.get(id))?.status).toBe('erased');
   }, 60_000);
 });

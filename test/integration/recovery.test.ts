@@ -5,7 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { eraseRecording } from '../../lambdas/core/erasure.ts';
 import { handOver } from '../../lambdas/core/hand-over.ts';
 import { executionName, objectKeyPrefix, recordingId } from '../../lambdas/core/ids.ts';
 import type { IngestState } from '../../lambdas/core/ingest.ts';
@@ -13,6 +15,7 @@ import { createArchiveHandler } from '../../lambdas/handlers/archive.ts';
 import { createCheckHandler } from '../../lambdas/handlers/check.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
+import { LOCAL_BUCKET } from '../../local/stack.ts';
 import { accountOf, type SampleOptions, simulatorOf } from '../helpers/simulators.ts';
 import { removeDir, startTestStack, type TestStack, tempDir } from '../helpers/stack.ts';
 import { started, teardown } from '../helpers/teardown.ts';
@@ -150,6 +153,44 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
     const summary = await harvest(stack);
     expect(summary[0]).toMatchObject({ archived: 1, failed: 0 });
     expect(stack.stepFunctions.executions.has(executionName(ref, 1))).toBe(true);
+  });
+
+  it('an erasure between the readiness check and the archive step stops the archive: no download, no object', async () => {
+    const simulator = await voipbin(1);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    const id = recordingId(ref);
+    await stack.runtime.index.put({
+      id,
+      ...ref,
+      status: 'failed',
+      reason: 'down',
+      round: 0,
+      updatedAt: new Date().toISOString(),
+    });
+    // The entry is erased while CheckReadiness asks the provider, after it read the index.
+    const adapterFor = stack.runtime.adapterFor;
+    stack.runtime.adapterFor = async (accountId) => {
+      const adapter = await adapterFor(accountId);
+      return {
+        ...adapter,
+        get: async (...args) => {
+          await eraseRecording(id, 'subject request', stack.archive);
+          return adapter.get(...args);
+        },
+      };
+    };
+    const name = executionName(ref, 1);
+    await stack.runtime.starter.start(name, { ref, round: 1 });
+    const [ended] = await stack.waitFor([name]);
+    expect(ended).toMatchObject({ status: 'SUCCEEDED' });
+    expect(audioRequestsFor(simulator, 'vb-00000')).toBe(0);
+    const stored = await stack.archive.s3.send(
+      new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'recordings/vb/' }),
+    );
+    expect(stored.KeyCount).toBe(0);
+    expect(await stack.runtime.index.get(id)).toMatchObject({ status: 'erased', reason: 'subject request' });
+    stack.runtime.adapterFor = adapterFor;
   });
 
   it('refuses a second execution of the same name, also after a restart on the same data directory', async () => {

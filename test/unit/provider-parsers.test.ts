@@ -103,6 +103,8 @@ describe('Restcomm listing pages (parseListPage)', () => {
     expect(page).toEqual({
       recordings: [{ fields: { sid: 'RE1', call_sid: 'CA1' }, raw: { sid: 'RE1', call_sid: 'CA1' } }],
       nextPageUri: '/next',
+      // No `limit` in the answer: Restcomm's default.
+      limit: 10_000,
     });
   });
 
@@ -122,6 +124,7 @@ describe('Restcomm listing pages (parseListPage)', () => {
     expect(parseListPage(http, answer('<RestcommResponse><Recordings/></RestcommResponse>'), url)).toEqual({
       recordings: [],
       nextPageUri: undefined,
+      limit: 10_000,
     });
   });
 
