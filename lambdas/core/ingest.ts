@@ -239,12 +239,21 @@ async function streamToStore(
   };
 }
 
+/**
+ * What recordOutcome wrote, and whether the index took it: an archived or erased entry, a later
+ * round's, or this round's same outcome written already (a retried task) wins instead.
+ */
+export interface RecordedOutcome {
+  entry: IndexEntry;
+  written: boolean;
+}
+
 /** Step 3: writes the outcome to the index. An archived entry is never overwritten. */
 export async function recordOutcome(
   state: IngestState,
   outcome: IngestOutcome,
   deps: RecordDeps,
-): Promise<IndexEntry> {
+): Promise<RecordedOutcome> {
   const now = (deps.now?.() ?? new Date()).toISOString();
   const recording = state.recording;
   const entry: IndexEntry = {
@@ -284,12 +293,12 @@ export async function recordOutcome(
     entry.reason = state.reason ?? failure.message;
     entry.errorName = failure.name;
   }
-  await deps.index.put(entry);
+  const written = await deps.index.put(entry);
   if (state.paced && deps.ledger) {
     // Advisory: a decrement lost here leaves the counter high until the sweep finds it stale.
     await deps.ledger.addInFlight(entry.accountId, -1).catch(() => undefined);
   }
-  return entry;
+  return { entry, written };
 }
 
 function summarize(recording: Recording, hints: IngestState['hints']): RecordingSummary {

@@ -39,7 +39,21 @@ export type LogEvents = {
     page: string;
     item: number;
     callId?: string;
+    conferenceId?: string;
     startTime?: string;
+  };
+  'bandwidth conference without a usable id skipped': {
+    account: string;
+    provider: string;
+    page: string;
+    item: number;
+    name?: string;
+    createdTime?: string;
+  };
+  'bandwidth conference gone before its recordings were listed': {
+    account: string;
+    provider: string;
+    conferenceId: string;
   };
   'voipbin listing item without an id skipped': {
     account: string;
@@ -92,6 +106,7 @@ export type LogEvents = {
     recordings?: string[];
   };
   'recording indexed': { id: string; account: string; status: string; reason?: string };
+  'recording outcome not indexed': { id: string; account: string; status: string };
   'request failed': { route?: string; error: string; reason: string };
   'scheduled sweep': { account: string; listed: number; started: number };
   'scheduled sweep failed': { account: string; reason: string };
@@ -144,6 +159,10 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
     `${f.account}: Bandwidth recording ${f.recordingId} has unknown status ${JSON.stringify(f.status)}; treated as pending`,
   'bandwidth listing item without a recordingId skipped': (f) =>
     `${f.account}: Bandwidth listing item ${f.item} of ${f.page} has no recordingId; skipped`,
+  'bandwidth conference without a usable id skipped': (f) =>
+    `${f.account}: Bandwidth conference ${f.item} of ${f.page} has no usable id; its recordings cannot be listed`,
+  'bandwidth conference gone before its recordings were listed': (f) =>
+    `${f.account}: Bandwidth conference ${f.conferenceId} was listed but answered 404 for its recordings; skipped`,
   'voipbin listing item without an id skipped': (f) =>
     `${f.account}: VoIPBin listing item ${f.item} of ${f.page} has no id; skipped`,
   'infobip listing file without a url skipped': (f) =>
@@ -167,6 +186,8 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
   webhook: (f) => `webhook for ${f.account}: ${f.status} ${f.answer}`,
   'recording indexed': (f) =>
     `${f.account}: recording ${f.id} ${f.status}${f.reason ? ` (${f.reason})` : ''}`,
+  'recording outcome not indexed': (f) =>
+    `${f.account}: recording ${f.id} not indexed as ${f.status}: the entry already holds a final or later outcome`,
   'request failed': (f) => `${f.route ?? 'request'} failed: ${f.error}: ${f.reason}`,
   'scheduled sweep': (f) => `${f.account}: scheduled sweep listed ${f.listed}, started ${f.started}`,
   'scheduled sweep failed': (f) => `${f.account}: scheduled sweep failed: ${f.reason}`,

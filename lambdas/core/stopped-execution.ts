@@ -4,8 +4,13 @@
  * see it. Fed by Step Functions' "Execution Status Change" event (EventBridge in AWS, the local
  * runner locally).
  */
-import { type IngestState, type RecordDeps, type RecordingSummary, recordOutcome } from './ingest.ts';
-import type { IndexEntry } from './ports.ts';
+import {
+  type IngestState,
+  type RecordDeps,
+  type RecordedOutcome,
+  type RecordingSummary,
+  recordOutcome,
+} from './ingest.ts';
 import { DESCRIBED_FIELDS, definedOnly } from './recording.ts';
 
 /** The `detail` of a Step Functions "Execution Status Change" event (the fields used). */
@@ -31,7 +36,7 @@ const STOPPED: Record<string, { errorName: string; reason: string }> = {
 export async function recordStoppedExecution(
   detail: ExecutionStatusChange,
   deps: RecordDeps,
-): Promise<IndexEntry | undefined> {
+): Promise<RecordedOutcome | undefined> {
   if (detail.status === 'FAILED' && detail.error === RECORDED_FAILURE) return undefined;
   const stopped =
     STOPPED[detail.status] ??

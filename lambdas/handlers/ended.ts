@@ -17,16 +17,17 @@ export interface ExecutionStatusChangeEvent {
 
 export const createEndedHandler =
   (deps: RecordDeps & { logger: Logger }) => async (event: ExecutionStatusChangeEvent) => {
-    const entry = await recordStoppedExecution(event.detail, deps);
-    if (entry) {
+    const recorded = await recordStoppedExecution(event.detail, deps);
+    // Not written: the entry has a final or later outcome already (archived, erased, a retry's).
+    if (recorded?.written) {
       deps.logger.warn('execution ended without an outcome; recorded as failed', {
         execution: event.detail.name,
         status: event.detail.status,
-        id: entry.id,
-        account: entry.accountId,
+        id: recorded.entry.id,
+        account: recorded.entry.accountId,
       });
     }
-    return { recorded: entry !== undefined };
+    return { recorded: recorded?.written ?? false };
   };
 
 export const handler = lambdaHandler(

@@ -14,7 +14,17 @@ export interface RecordEvent {
 
 export const createRecordHandler =
   (deps: RecordDeps & { logger: Logger; metrics: Metrics }) => async (event: RecordEvent) => {
-    const entry = await recordOutcome(event.state, event.outcome, deps);
+    const { entry, written } = await recordOutcome(event.state, event.outcome, deps);
+    if (!written) {
+      // A retried task whose first write landed, or an entry archived or erased meanwhile: what
+      // the index holds stands, and nothing is counted twice.
+      deps.logger.info('recording outcome not indexed', {
+        id: entry.id,
+        account: entry.accountId,
+        status: entry.status,
+      });
+      return { id: entry.id, status: entry.status, reason: entry.reason, indexed: false };
+    }
     deps.logger.info('recording indexed', {
       id: entry.id,
       account: entry.accountId,
@@ -32,7 +42,7 @@ export const createRecordHandler =
     } else {
       deps.metrics.add('RecordingsSkipped', 1, dimensions);
     }
-    return { id: entry.id, status: entry.status, reason: entry.reason };
+    return { id: entry.id, status: entry.status, reason: entry.reason, indexed: true };
   };
 
 export const handler = lambdaHandler(

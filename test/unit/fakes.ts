@@ -52,7 +52,7 @@ export class FakeIndex implements RecordingIndex {
   async put(entry: IndexEntry): Promise<boolean> {
     this.puts.push(entry);
     const existing = this.entries.get(entry.id);
-    if (existing?.status === 'archived') return false;
+    if (existing?.status === 'archived' || existing?.status === 'erased') return false;
     // As DynamoRecordingIndex: a later round wins, the same round and status count once.
     if (entry.status !== 'archived' && entry.round !== undefined && existing?.round !== undefined) {
       if (existing.round > entry.round) return false;

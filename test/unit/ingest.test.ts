@@ -353,7 +353,8 @@ describe('recordOutcome', () => {
       },
       archive,
     };
-    const entry = await recordOutcome(state, 'archived', deps);
+    const { entry, written } = await recordOutcome(state, 'archived', deps);
+    expect(written).toBe(true);
     const now = new Date(T0).toISOString();
     expect(entry).toMatchObject({
       id: recordingId(REF),
@@ -384,7 +385,7 @@ describe('recordOutcome', () => {
   it('records a failure from the Catch error, with only the ref known', async () => {
     const { deps } = setup();
     const cause = JSON.stringify({ errorType: 'ProviderUnavailableError', errorMessage: 'HTTP 503' });
-    const entry = await recordOutcome(
+    const { entry } = await recordOutcome(
       { ref: REF, error: { Error: 'ProviderUnavailableError', Cause: cause } },
       'failed',
       deps,
@@ -401,7 +402,7 @@ describe('recordOutcome', () => {
 
   it('prefers the state reason for a skip', async () => {
     const { deps } = setup();
-    const entry = await recordOutcome(
+    const { entry } = await recordOutcome(
       { ref: REF, reason: 'gone at the provider (deleted or expired)' },
       'skipped',
       deps,

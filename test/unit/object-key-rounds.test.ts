@@ -83,10 +83,12 @@ describe('the failed entry and the next round', () => {
         raw: { id: 'rec-1' },
       },
     });
-    const entry = await recordStoppedExecution(
-      { name: 'n', status: 'FAILED', error: 'Lambda.TooManyRequestsException', input },
-      { index, now: () => new Date('2026-11-02T00:00:00.000Z') },
-    );
+    const entry = (
+      await recordStoppedExecution(
+        { name: 'n', status: 'FAILED', error: 'Lambda.TooManyRequestsException', input },
+        { index, now: () => new Date('2026-11-02T00:00:00.000Z') },
+      )
+    )?.entry;
     expect(entry).toMatchObject({ status: 'failed', startedAt: DATE, from: '+1555', direction: 'inbound' });
     expect(entry?.readiness).toBeUndefined();
     expect(entry?.raw).toBeUndefined();

@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StaticAccountDirectory } from '../../lambdas/aws/accounts.ts';
 import type { AccountConfig } from '../../lambdas/core/config.ts';
+import { recordingId } from '../../lambdas/core/ids.ts';
 import { describeLogEvent, silentLogger } from '../../lambdas/core/log.ts';
 import {
   DIMENSION_SETS,
@@ -193,6 +194,48 @@ describe('EMF metrics behind the Metrics port', () => {
       BytesArchived: { value: 4096, account: 'vb-main', provider: 'voipbin' },
       ArchiveLatencySeconds: { value: 180, account: 'vb-main', provider: 'voipbin' },
     });
+  });
+
+  it('an outcome the index refuses (a retried task, an entry erased meanwhile) is neither counted nor logged as indexed', async () => {
+    const index = new FakeIndex();
+    const events: string[] = [];
+    const counted: string[] = [];
+    const record = createRecordHandler({
+      index,
+      logger: { info: (event) => events.push(event), warn() {}, error() {} },
+      metrics: { add: (name) => counted.push(name) } satisfies Metrics,
+    });
+    const ref = { accountId: 'vb-main', provider: 'voipbin' as const, providerRecordingId: 'r-2' };
+    const archive = {
+      bucket: 'b',
+      key: 'recordings/vb-main/r-2.wav',
+      bytes: 1,
+      sha256: 'ab',
+      contentType: 'audio/wav',
+      recovered: false,
+    };
+    expect(await record({ outcome: 'archived', state: { ref, archive } })).toMatchObject({ indexed: true });
+    // The same task again, its first write having landed: nothing more is counted.
+    expect(await record({ outcome: 'archived', state: { ref, archive } })).toMatchObject({ indexed: false });
+    expect(counted.filter((name) => name === 'RecordingsArchived')).toHaveLength(1);
+
+    const erased = { ...ref, providerRecordingId: 'r-3' };
+    await index.put({
+      ...erased,
+      id: recordingId(erased),
+      status: 'erased',
+      updatedAt: '2026-11-02T10:00:00.000Z',
+    });
+    expect(await record({ outcome: 'archived', state: { ref: erased, archive } })).toMatchObject({
+      indexed: false,
+    });
+    expect(index.entries.get(recordingId(erased))?.status).toBe('erased');
+    expect(counted.filter((name) => name === 'RecordingsArchived')).toHaveLength(1);
+    expect(events).toEqual([
+      'recording indexed',
+      'recording outcome not indexed',
+      'recording outcome not indexed',
+    ]);
   });
 });
 

@@ -77,7 +77,9 @@ describe('recordStoppedExecution', () => {
 
   it('records a timed-out or aborted execution as failed, in its round', async () => {
     const { index, now } = deps();
-    const entry = await recordStoppedExecution({ name: 'vb-x-r2', status: 'ABORTED', input }, { index, now });
+    const entry = (
+      await recordStoppedExecution({ name: 'vb-x-r2', status: 'ABORTED', input }, { index, now })
+    )?.entry;
     expect(entry).toMatchObject({ status: 'failed', round: 2, errorName: 'ExecutionAborted' });
     expect(index.entries.get(entry?.id ?? '')).toMatchObject({ failures: 1 });
   });
@@ -98,10 +100,12 @@ describe('recordStoppedExecution', () => {
 
   it('keeps the cause of an unexpected failure out of the reason: the error name only', async () => {
     const { index, now } = deps();
-    const entry = await recordStoppedExecution(
-      { name: 'n', status: 'FAILED', error: 'States.Runtime', input },
-      { index, now },
-    );
+    const entry = (
+      await recordStoppedExecution(
+        { name: 'n', status: 'FAILED', error: 'States.Runtime', input },
+        { index, now },
+      )
+    )?.entry;
     expect(entry?.reason).toBe('the execution failed (States.Runtime) before recording an outcome');
   });
 });
