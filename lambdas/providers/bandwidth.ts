@@ -1,6 +1,6 @@
 import { ProviderResponseError, WebhookParseError } from '../core/errors.ts';
 import { silentLogger } from '../core/log.ts';
-import type { ProviderAdapter, WebhookRecording } from '../core/ports.ts';
+import type { ListPage, ProviderAdapter, WebhookRecording } from '../core/ports.ts';
 import {
   type Direction,
   definedOnly,
@@ -15,6 +15,7 @@ import {
   adapterFrom,
   goneRecording,
   openAudioOrAskRecording,
+  type WindowBounds,
   windowBounds,
 } from './adapter.ts';
 import { basicAuth, type ProviderHttp, type RequestOptions } from './http.ts';
@@ -23,8 +24,35 @@ import { isObject, toNumber, toText } from './parse.ts';
 /** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
 export const BANDWIDTH_LIST_CAP = 1000;
 
-/** Recording events that announce a finished recording; every other `eventType` is ignored. */
+/**
+ * Bandwidth's cap on one conference listing answer (`pageSize`: 1 to 1000, default 1000); more
+ * conferences come by the `Link: <…>; rel="next"` header, which is the only paging followed.
+ */
+export const BANDWIDTH_CONFERENCE_PAGE_CAP = 1000;
+
+/**
+ * How many conferences one listing unit reads the recordings of (one request each) before it
+ * hands over what it found and checkpoints, so a unit stays a bounded number of requests.
+ */
+export const CONFERENCES_PER_UNIT = 25;
+
+/**
+ * How long before the window's start a conference may have been created and still have a
+ * recording starting inside the window. Conferences are listed by creation time only; one that
+ * completed before the window cannot have a recording in it and costs no request.
+ */
+export const CONFERENCE_LOOKBACK_MS = 24 * 3_600_000;
+
+/** Call recording events that announce a finished recording; every other `eventType` is ignored. */
 const RECORDING_EVENTS = new Set(['recordingAvailable', 'recordingComplete']);
+/** The one conference recording event: "the recording is available for download". */
+const CONFERENCE_RECORDING_EVENT = 'conferenceRecordingAvailable';
+
+/** How far apart a conference's times and its recordings' may be, from clocks that disagree. */
+const CLOCK_SLACK_MS = 60_000;
+
+/** The position of the listing's conference part (call recordings come first). */
+const CONFERENCES_POSITION = 'conferences';
 
 /**
  * Status words of a downloadable recording. The OpenAPI describes `complete`, but its own example
@@ -39,8 +67,45 @@ const TERMINAL_STATUSES = new Set(['error', 'deleted', 'absent']);
  */
 const PENDING_STATUSES = new Set(['processing', 'partial']);
 
-/** One element of the listing, or the single-recording answer (`callRecordingMetadata`). */
+/**
+ * One element of a listing, or the single-recording answer (`callRecordingMetadata`, or
+ * `conferenceRecordingMetadata` under /conferences).
+ */
 type RecordingMetadata = Record<string, unknown> & { recordingId: string };
+
+/** One element of the conference listing (the `conference` schema, without its members). */
+type ConferenceItem = Record<string, unknown> & { id: string };
+
+/**
+ * A conference recording's providerRecordingId: `{conferenceId}/{recordingId}`, the two ids its
+ * API path nests. A conference recording has no call id to be addressed by, and its recordingId
+ * alone is not known to be distinct from every call recording's, so both ids make the one id.
+ */
+export function conferenceRecordingId(conferenceId: string, recordingId: string): string {
+  return `${conferenceId}/${recordingId}`;
+}
+
+/** The conference and recording ids of a conference recording's ref; undefined for a call's. */
+export function conferenceRecordingOf(
+  ref: Pick<RecordingRef, 'providerRecordingId' | 'callId'>,
+): { conferenceId: string; recordingId: string } | undefined {
+  if (ref.callId) return undefined;
+  const slash = ref.providerRecordingId.indexOf('/');
+  if (slash <= 0 || slash === ref.providerRecordingId.length - 1) return undefined;
+  return {
+    conferenceId: ref.providerRecordingId.slice(0, slash),
+    recordingId: ref.providerRecordingId.slice(slash + 1),
+  };
+}
+
+/**
+ * Where a listing is. Call recordings first, by `minStartTime` slices (a bare ISO time, as
+ * positions always were, so a checkpoint of an older version resumes); then conferences:
+ * `conferences?page={the next link's query}&after={last conference read}&at={its createdTime}`.
+ */
+type Position =
+  | { phase: 'calls'; minStartTime?: string }
+  | { phase: 'conferences'; page?: string; after?: string; at?: string };
 
 export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, options = {}) => {
   const { accountId, username, password } = account.auth;
@@ -52,10 +117,24 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
   });
   const accountPath = `/api/v2/accounts/${encodeURIComponent(accountId)}`;
 
+  const conferencesPath = `${accountPath}/conferences`;
+  const conferencePageSize = Math.min(
+    BANDWIDTH_CONFERENCE_PAGE_CAP,
+    Math.max(1, Math.floor(options.pageSize ?? BANDWIDTH_CONFERENCE_PAGE_CAP)),
+  );
+
+  function conferenceRecordingsPath(conferenceId: string): string {
+    return `${conferencesPath}/${encodeURIComponent(conferenceId)}/recordings`;
+  }
+
   function recordingPath(ref: RecordingRef): string {
+    const conference = conferenceRecordingOf(ref);
+    if (conference) {
+      return `${conferenceRecordingsPath(conference.conferenceId)}/${encodeURIComponent(conference.recordingId)}`;
+    }
     if (!ref.callId) {
       throw new ProviderResponseError(
-        `${http.who}: recording ${ref.providerRecordingId} has no call id, and Bandwidth can only address a recording through its call (/calls/{callId}/recordings/{recordingId}); take callId from the listing or the recordingAvailable callback`,
+        `${http.who}: recording ${ref.providerRecordingId} has no call id, and Bandwidth can only address a call recording through its call (/calls/{callId}/recordings/{recordingId}) and a conference recording as {conferenceId}/{recordingId}; take callId from the listing or the recordingAvailable callback`,
       );
     }
     return `${accountPath}/calls/${encodeURIComponent(ref.callId)}/recordings/${encodeURIComponent(ref.providerRecordingId)}`;
@@ -66,6 +145,12 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
   }
 
   function toRecording(record: RecordingMetadata, knownCallId?: string): Recording {
+    const callId = toText(record.callId) ?? knownCallId;
+    const conferenceId = toText(record.conferenceId);
+    // Not documented in the call recordings listing; if one shows up there, it is still addressable.
+    if (!callId && conferenceId && !conferenceId.includes('/')) {
+      return toConferenceRecording(record, conferenceId);
+    }
     const status = toText(record.status);
     return {
       accountId: account.id,
@@ -83,6 +168,25 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
       readiness: readinessOf(status, record),
       providerStatus: status,
       // parentCallId, transferCallerId, transferTo, transcription and mediaUrl stay here only.
+      raw: record,
+    };
+  }
+
+  /** `conferenceRecordingMetadata`: no call, no parties, no direction; the conference name in raw. */
+  function toConferenceRecording(record: RecordingMetadata, conferenceId: string): Recording {
+    const status = toText(record.status);
+    return {
+      accountId: account.id,
+      provider: 'bandwidth',
+      providerRecordingId: conferenceRecordingId(conferenceId, record.recordingId),
+      direction: 'unknown',
+      startedAt: toUtcIso(record.startTime, account.timeZone),
+      endedAt: toUtcIso(record.endTime, account.timeZone),
+      durationSec: isoDurationSeconds(record.duration),
+      format: toText(record.fileFormat)?.toLowerCase(),
+      channels: toNumber(record.channels),
+      readiness: readinessOf(status, record),
+      providerStatus: status,
       raw: record,
     };
   }
@@ -123,58 +227,288 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
    * failing the answer for it would stop every later sweep at the same place: it is reported
    * and the rest of the answer is listed.
    */
-  function withId(
-    item: Record<string, unknown>,
-    index: number,
-    query: RequestOptions['query'],
-  ): item is RecordingMetadata {
+  function withId(item: Record<string, unknown>, index: number, page: string): item is RecordingMetadata {
     if (isMetadata(item)) return true;
     logger.warn('bandwidth listing item without a recordingId skipped', {
       account: account.id,
       provider: 'bandwidth',
-      page: describe(`${accountPath}/recordings`, query),
+      page,
       item: index,
       callId: toText(item.callId),
+      conferenceId: toText(item.conferenceId),
       startTime: toText(item.startTime),
     });
     return false;
   }
 
+  /** Where `position` (a `next` this adapter handed out, or none) says the listing is. */
+  function readPosition(position: string | undefined): Position {
+    if (position === undefined) return { phase: 'calls' };
+    if (position === CONFERENCES_POSITION || position.startsWith(`${CONFERENCES_POSITION}?`)) {
+      const params = new URLSearchParams(position.slice(CONFERENCES_POSITION.length + 1));
+      return {
+        phase: 'conferences',
+        page: params.get('page') ?? undefined,
+        after: params.get('after') ?? undefined,
+        at: params.get('at') ?? undefined,
+      };
+    }
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(position) || toUtcIso(position) === undefined) {
+      throw new ProviderResponseError(
+        `${http.who}: listing position ${JSON.stringify(position)} is neither a minStartTime nor a conference position`,
+      );
+    }
+    return { phase: 'calls', minStartTime: position };
+  }
+
+  function conferencePosition(fields: { page?: string; after?: string; at?: string }): string {
+    const params = new URLSearchParams(
+      Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    const text = params.toString();
+    return text ? `${CONFERENCES_POSITION}?${text}` : CONFERENCES_POSITION;
+  }
+
   /**
-   * One listing request: a time slice from `minStartTime` (the position; the window's `since` at
-   * first) of at most BANDWIDTH_LIST_CAP recordings. A full answer continues from its last start.
+   * One listing unit. Call recordings: a time slice from `minStartTime` (the position; the
+   * window's `since` at first) of at most BANDWIDTH_LIST_CAP recordings; a full answer continues
+   * from its last start. Once they are done, conference recordings (`conferencePage`).
    */
   const listPage: ProviderAdapter['listPage'] = async (window, position) => {
     const bounds = windowBounds(window);
+    const at = readPosition(position);
+    if (at.phase === 'conferences') return conferencePage(bounds, at);
     const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
-    const minStartTime = position ?? iso(bounds.since);
+    const minStartTime = at.minStartTime ?? iso(bounds.since);
     const query = { minStartTime, maxStartTime: iso(bounds.until) };
     const records = await fetchList(query);
     const seen = new Set<string>();
     const recordings: Recording[] = [];
+    const page = describe(`${accountPath}/recordings`, query);
     for (const [index, record] of records.entries()) {
-      if (!withId(record, index, query) || seen.has(record.recordingId)) continue;
+      if (!withId(record, index, page) || seen.has(record.recordingId)) continue;
       seen.add(record.recordingId);
       const recording = toRecording(record);
       if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
-    if (records.length < BANDWIDTH_LIST_CAP) return { recordings };
+    // "Get Call Recordings" holds call recordings only: the conferences' come next.
+    if (records.length < BANDWIDTH_LIST_CAP) return { recordings, next: CONFERENCES_POSITION };
     return { recordings, next: nextMinStartTime(http, records, minStartTime) };
   };
+
+  /**
+   * One unit of the conference part: one conference listing answer (the first built from the
+   * window, the next ones from its `Link` header), and the recordings of at most
+   * CONFERENCES_PER_UNIT of its conferences that may hold one starting in the window, from the
+   * one after `after` on. A page of more such conferences is read in several units, each
+   * fetching the page again (by the same link) and skipping what the unit before read.
+   */
+  async function conferencePage(
+    bounds: WindowBounds,
+    at: Extract<Position, { phase: 'conferences' }>,
+  ): Promise<ListPage> {
+    const first = {
+      minCreatedTime:
+        bounds.since === undefined
+          ? undefined
+          : new Date(bounds.since - CONFERENCE_LOOKBACK_MS).toISOString(),
+      maxCreatedTime:
+        bounds.until === undefined ? undefined : new Date(bounds.until + CLOCK_SLACK_MS).toISOString(),
+      pageSize: conferencePageSize,
+    };
+    const query: Record<string, string | number | undefined> =
+      at.page === undefined ? first : { ...first, ...Object.fromEntries(new URLSearchParams(at.page)) };
+    const url = http.url(conferencesPath, query);
+    const response = await http.requestText(conferencesPath, {
+      query,
+      headers: { accept: 'application/json' },
+    });
+    if (response.status === 404) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${http.describe(url)} with HTTP 404: check the account's auth.accountId`,
+      );
+    }
+    http.expectOk(response, conferencesPath, query);
+    const json = http.parseJson(response.text, url);
+    if (!Array.isArray(json) || !json.every(isObject)) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${http.describe(url)} with JSON that is not a list of conferences: ${http.snippet(JSON.stringify(json) ?? '')}`,
+      );
+    }
+    const nextPage = nextConferencePage(response.headers.link, url, first);
+    const conferences = json.filter((item, index): item is ConferenceItem =>
+      conferenceWithId(item, index, url),
+    );
+    const recordings: Recording[] = [];
+    const seen = new Set<string>();
+    let read = 0;
+    for (let index = resumeIndex(conferences, at); index < conferences.length; index += 1) {
+      const conference = conferences[index] as ConferenceItem;
+      if (!mayHoldWindow(conference, bounds)) continue;
+      if (read === CONFERENCES_PER_UNIT) {
+        const last = conferences[index - 1] as ConferenceItem;
+        return {
+          recordings,
+          next: conferencePosition({ page: at.page, after: last.id, at: toText(last.createdTime) }),
+        };
+      }
+      read += 1;
+      for (const recording of await conferenceRecordings(conference.id)) {
+        if (seen.has(recording.providerRecordingId) || !bounds.contains(recording.startedAt)) continue;
+        seen.add(recording.providerRecordingId);
+        recordings.push(recording);
+      }
+    }
+    return nextPage === undefined
+      ? { recordings }
+      : { recordings, next: conferencePosition({ page: nextPage }) };
+  }
+
+  /**
+   * Whether a conference may hold a recording that starts in the window: not if it was created
+   * after the window or completed before it (a recording lies within its conference), give or
+   * take CLOCK_SLACK_MS. A conference without those times is asked.
+   */
+  function mayHoldWindow(conference: ConferenceItem, bounds: WindowBounds): boolean {
+    const completed = Date.parse(toText(conference.completedTime) ?? '');
+    if (bounds.until !== undefined && createdMs(conference) - CLOCK_SLACK_MS >= bounds.until) return false;
+    if (bounds.since !== undefined && completed + CLOCK_SLACK_MS < bounds.since) return false;
+    return true;
+  }
+
+  /** Where a unit resumes in a page: after `after`, or, gone from the page since, at its createdTime. */
+  function resumeIndex(conferences: ConferenceItem[], at: { after?: string; at?: string }): number {
+    if (at.after === undefined) return 0;
+    const found = conferences.findIndex((conference) => conference.id === at.after);
+    if (found >= 0) return found + 1;
+    const since = Date.parse(at.at ?? '');
+    if (Number.isNaN(since)) return 0;
+    // Conferences sharing its createdTime are read again: a repeat is harmless, a skip is not.
+    const index = conferences.findIndex((conference) => !(createdMs(conference) < since));
+    return index < 0 ? conferences.length : index;
+  }
+
+  /**
+   * The next page's query from the `Link: <{url}>; rel="next"` header, or undefined on the last
+   * page. Only its query is taken: the request goes to the configured host and the conference
+   * listing path whatever host the link names. The window's filters are kept if it drops them.
+   */
+  function nextConferencePage(
+    header: string | string[] | undefined,
+    current: URL,
+    filters: Record<string, string | number | undefined>,
+  ): string | undefined {
+    const text = Array.isArray(header) ? header.join(', ') : header;
+    if (text === undefined || text.trim() === '') return undefined;
+    const links = [...text.matchAll(/<([^>]*)>([^<]*)/g)];
+    if (links.length === 0) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${http.describe(current)} with a Link header that is not <url>; rel="next": ${http.snippet(text)}`,
+      );
+    }
+    const target = links.find((link) =>
+      /;\s*rel\s*=\s*"?([^";,]*)"?/i
+        .exec(link[2] ?? '')?.[1]
+        ?.split(/\s+/)
+        .includes('next'),
+    )?.[1];
+    if (target === undefined) return undefined;
+    let link: URL;
+    try {
+      link = new URL(target, current);
+    } catch {
+      throw new ProviderResponseError(
+        `${http.who} answered ${http.describe(current)} with a next Link that is not a URL: ${http.snippet(target)}`,
+      );
+    }
+    if (!link.pathname.replace(/\/$/, '').endsWith(conferencesPath)) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${http.describe(current)} with a next Link to another resource than the conference listing: ${http.snippet(target)}`,
+      );
+    }
+    for (const [key, value] of Object.entries(filters)) {
+      if (value !== undefined && !link.searchParams.has(key)) link.searchParams.set(key, String(value));
+    }
+    if (canonicalQuery(link.searchParams) === canonicalQuery(current.searchParams)) {
+      throw new ProviderResponseError(
+        `${http.who} answered ${http.describe(current)} with a next Link to the same page: the conference listing would never end`,
+      );
+    }
+    return link.searchParams.toString();
+  }
+
+  /**
+   * `id` is optional in the `conference` schema. A conference without one (or with a `/`, which
+   * no path segment holds) cannot be asked for its recordings: it is reported and skipped.
+   */
+  function conferenceWithId(item: Record<string, unknown>, index: number, page: URL): item is ConferenceItem {
+    if (typeof item.id === 'string' && item.id !== '' && !item.id.includes('/')) return true;
+    logger.warn('bandwidth conference without a usable id skipped', {
+      account: account.id,
+      provider: 'bandwidth',
+      page: http.describe(page),
+      item: index,
+      name: toText(item.name),
+      createdTime: toText(item.createdTime),
+    });
+    return false;
+  }
+
+  /** A conference's recordings, oldest first: the answer has no documented order. */
+  async function conferenceRecordings(conferenceId: string): Promise<Recording[]> {
+    const path = conferenceRecordingsPath(conferenceId);
+    const { status, json } = await http.getJson(path);
+    if (status === 404) {
+      // Listed a moment ago: it has expired since, and its recordings with it.
+      logger.warn('bandwidth conference gone before its recordings were listed', {
+        account: account.id,
+        provider: 'bandwidth',
+        conferenceId,
+      });
+      return [];
+    }
+    const page = describe(path);
+    const recordings = bandwidthItems(http, json, http.url(path))
+      .filter((item, index): item is RecordingMetadata => withId(item, index, page))
+      .map((record) => {
+        const other = toText(record.conferenceId);
+        if (other !== undefined && other !== conferenceId) {
+          throw new ProviderResponseError(
+            `${http.who} answered ${page} with recording ${JSON.stringify(http.redact(record.recordingId))} of another conference`,
+          );
+        }
+        return toConferenceRecording(record, conferenceId);
+      });
+    return recordings.sort(
+      (a, b) =>
+        (a.startedAt ?? '').localeCompare(b.startedAt ?? '') ||
+        a.providerRecordingId.localeCompare(b.providerRecordingId),
+    );
+  }
 
   async function get(ref: RecordingRef): Promise<Recording> {
     const path = recordingPath(ref);
     const { status, json } = await http.getJson(path);
     if (status === 404) return goneRecording(account, ref);
+    const conference = conferenceRecordingOf(ref);
+    const wanted = conference?.recordingId ?? ref.providerRecordingId;
     const record = bandwidthItems(http, json, http.url(path))
       .filter(isMetadata)
-      .find((item) => item.recordingId === ref.providerRecordingId);
+      .find(
+        (item) =>
+          item.recordingId === wanted &&
+          (conference === undefined ||
+            toText(item.conferenceId) === undefined ||
+            toText(item.conferenceId) === conference.conferenceId),
+      );
     if (!record) {
       throw new ProviderResponseError(
         `${http.who} answered ${describe(path)} with metadata for another recording: ${http.snippet(JSON.stringify(json))}`,
       );
     }
-    return toRecording(record, ref.callId);
+    return conference
+      ? toConferenceRecording(record, conference.conferenceId)
+      : toRecording(record, ref.callId);
   }
 
   const download: ProviderAdapter['download'] = async (ref) => {
@@ -189,6 +523,12 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
   };
 
   const remove: ProviderAdapter['delete'] = async (ref) => {
+    if (conferenceRecordingOf(ref)) {
+      // The OpenAPI has GET only under /conferences/{conferenceId}/recordings: nothing is sent.
+      throw new ProviderResponseError(
+        `${http.who}: recording ${ref.providerRecordingId} is a conference recording, and Bandwidth's API cannot delete conference recordings (/conferences/{conferenceId}/recordings/{recordingId} has no DELETE): it stays at Bandwidth until Bandwidth expires it`,
+      );
+    }
     // Per the OpenAPI, deleting the recording deletes its metadata, media and transcription
     // together (the media becomes inaccessible at once and is purged within 24-48 hours), so the
     // separate DELETE …/media is not needed.
@@ -223,9 +563,8 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
     if (!eventType) {
       throw new WebhookParseError(`${http.who}: the Bandwidth callback has no eventType`);
     }
+    if (eventType === CONFERENCE_RECORDING_EVENT) return [parseConferenceEvent(fields)];
     // answer, disconnect, dtmf, transcriptionAvailable… are not about a finished recording.
-    // conferenceRecordingAvailable is, but conference recordings live under /conferences and
-    // have no call id to address them by.
     if (!RECORDING_EVENTS.has(eventType)) return [];
     const recordingId = toText(fields.recordingId);
     const callId = toText(fields.callId);
@@ -263,6 +602,48 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
         }),
       },
     ];
+  }
+
+  /**
+   * `conferenceRecordingAvailable`: sent "after a conference recording has been processed";
+   * addressed by its conference (it has no call), with no parties or direction to hint.
+   */
+  function parseConferenceEvent(fields: Record<string, unknown>): WebhookRecording {
+    const eventType = CONFERENCE_RECORDING_EVENT;
+    const recordingId = toText(fields.recordingId);
+    const conferenceId = toText(fields.conferenceId);
+    if (!recordingId || !conferenceId) {
+      throw new WebhookParseError(
+        `${http.who}: the Bandwidth ${eventType} callback lacks ${recordingId ? 'conferenceId' : 'recordingId'}, which Bandwidth needs to address the recording`,
+      );
+    }
+    if (conferenceId.includes('/')) {
+      throw new WebhookParseError(
+        `${http.who}: the Bandwidth ${eventType} callback names a conferenceId with a "/", which no conference path holds`,
+      );
+    }
+    const callbackAccount = toText(fields.accountId);
+    if (callbackAccount !== undefined && callbackAccount !== accountId) {
+      throw new WebhookParseError(
+        `${http.who}: the Bandwidth ${eventType} callback for recording ${recordingId} belongs to another Bandwidth account`,
+      );
+    }
+    const status = toText(fields.status);
+    return {
+      accountId: account.id,
+      provider: 'bandwidth',
+      providerRecordingId: conferenceRecordingId(conferenceId, recordingId),
+      hints: definedOnly({
+        direction: 'unknown' as const,
+        startedAt: toUtcIso(fields.startTime, account.timeZone),
+        endedAt: toUtcIso(fields.endTime, account.timeZone),
+        durationSec: isoDurationSeconds(fields.duration),
+        format: toText(fields.fileFormat)?.toLowerCase(),
+        channels: toNumber(fields.channels),
+        providerStatus: status,
+        readiness: readinessOf(status, { ...fields, recordingId }),
+      }),
+    };
   }
 
   return adapterFrom(account, http, {
@@ -322,6 +703,19 @@ export function nextMinStartTime(
     );
   }
   return last;
+}
+
+/** A conference's createdTime in epoch ms; NaN when it has none. */
+function createdMs(conference: Record<string, unknown>): number {
+  return Date.parse(toText(conference.createdTime) ?? '');
+}
+
+/** A query as one comparable string, whatever the order of its parameters. */
+function canonicalQuery(params: URLSearchParams): string {
+  return [...params.entries()]
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .sort()
+    .join('&');
 }
 
 function isMetadata(item: Record<string, unknown>): item is RecordingMetadata {

@@ -2,11 +2,21 @@
  * A Bandwidth Voice API v2 simulator (recordings only), as the reference describes it:
  * - Basic auth with the dashboard API credentials; a wrong pair is a 401, another account's id a 403.
  * - `GET /api/v2/accounts/{accountId}/recordings?from=&to=&minStartTime=&maxStartTime=`: a JSON
- *   array of at most 1000 recordings, oldest first, minStartTime inclusive, maxStartTime
- *   exclusive, and no paging of any kind.
+ *   array of at most 1000 call recordings ("Get Call Recordings": never a conference's), oldest
+ *   first, minStartTime inclusive, maxStartTime exclusive, and no paging of any kind.
  * - `GET|DELETE /api/v2/accounts/{accountId}/calls/{callId}/recordings/{recordingId}` and
  *   `GET|DELETE …/media`; `GET /api/v2/accounts/{accountId}/calls/{callId}/recordings`.
+ * - Conferences (`addConference`): `GET …/conferences?name=&minCreatedTime=&maxCreatedTime=
+ *   &pageSize=&pageToken=`, oldest createdTime first, both bounds inclusive, at most `pageSize`
+ *   (1 to 1000, default 1000) per answer, and a `Link: <{url}>; rel="next"` header while more
+ *   remain (an opaque pageToken; a made-up one is a 400). `GET …/conferences/{conferenceId}`,
+ *   `GET …/conferences/{conferenceId}/recordings` (unordered, no cap), `GET …/recordings/
+ *   {recordingId}` and `GET …/media`. The OpenAPI has no DELETE there: it is a 405.
  * - Errors are `{"type": "…", "description": "…"}` JSON documents.
+ *
+ * A conference recording is held under `conferenceRecordingKey(conferenceId, recordingId)`, the
+ * id the adapter gives it, so `audio(key)`, `markReady(key)`, `markDeleted(key)` address it and a
+ * call recording may have the same recordingId.
  *
  * `SimRecording.extra` may carry `status` (force a status word: `error`, `partial`, `absent`,
  * `completed` as in the OpenAPI's example, an unknown one…), `mediaUrl: 'present'` (a mediaUrl
@@ -29,9 +39,30 @@ export interface BandwidthSimulatorOptions extends SimulatorOptions {
   password?: string;
 }
 
+/** Bandwidth's cap on one conference listing answer (and the default pageSize). */
+const CONFERENCE_PAGE_CAP = 1000;
+
 const ACCOUNT_PREFIX = /^\/api\/v2\/accounts\/([^/]+)(\/.*)?$/;
 const RECORDING_ROUTE = /^\/calls\/([^/]+)\/recordings\/([^/]+)(\/media)?$/;
 const CALL_RECORDINGS_ROUTE = /^\/calls\/([^/]+)\/recordings$/;
+const CONFERENCE_ROUTE = /^\/conferences\/([^/]+)$/;
+const CONFERENCE_RECORDINGS_ROUTE = /^\/conferences\/([^/]+)\/recordings$/;
+const CONFERENCE_RECORDING_ROUTE = /^\/conferences\/([^/]+)\/recordings\/([^/]+)(\/media)?$/;
+
+/** A conference as the simulator holds it. */
+export interface SimConference {
+  id: string;
+  name: string;
+  createdAt: Date;
+  /** When the last member left; none while it goes on. */
+  completedAt?: Date;
+  tag?: string;
+}
+
+/** Where the simulator keeps a conference recording: the adapter's providerRecordingId for it. */
+export function conferenceRecordingKey(conferenceId: string, recordingId: string): string {
+  return `${conferenceId}/${recordingId}`;
+}
 
 export class BandwidthSimulator extends ProviderSimulator {
   readonly accountId: string;
@@ -39,6 +70,14 @@ export class BandwidthSimulator extends ProviderSimulator {
   readonly password: string;
   /** The query string of every account listing request, as sent (for encoding checks). */
   readonly listQueries: string[] = [];
+  /** The query string of every conference listing request, as sent. */
+  readonly conferenceQueries: string[] = [];
+  readonly conferences = new Map<string, SimConference>();
+  /**
+   * The origin the conference listing's next links name (Bandwidth's own host, say); by default
+   * the simulator's. Whatever it is, the link is for the simulator's listing.
+   */
+  linkOrigin: string | undefined;
   /** Recordings whose media alone was deleted (`DELETE …/media`); their metadata stays. */
   private readonly mediaDeleted = new Set<string>();
 
@@ -49,8 +88,37 @@ export class BandwidthSimulator extends ProviderSimulator {
     this.password = options.password ?? 'sim-Pa55word!';
   }
 
+  /**
+   * A conference and its recordings (each `id` its recordingId; it may be a call recording's
+   * too). Recording `callId`s are ignored: a conference recording has none.
+   */
+  addConference(conference: SimConference, recordings: SimRecording[] = []): void {
+    this.conferences.set(conference.id, conference);
+    for (const recording of recordings) this.addConferenceRecording(conference.id, recording);
+  }
+
+  /** A recording of a conference already added; returns the key it is held under. */
+  addConferenceRecording(conferenceId: string, recording: SimRecording): string {
+    if (!this.conferences.has(conferenceId)) throw new Error(`simulator has no conference ${conferenceId}`);
+    const key = conferenceRecordingKey(conferenceId, recording.id);
+    this.add({
+      ...recording,
+      id: key,
+      callId: '',
+      extra: { ...recording.extra, conferenceId, recordingId: recording.id },
+    });
+    return key;
+  }
+
   protected classify(method: string, url: URL): Endpoint {
     const rest = ACCOUNT_PREFIX.exec(url.pathname)?.[2] ?? '';
+    const conferenceRecording = CONFERENCE_RECORDING_ROUTE.exec(rest);
+    if (conferenceRecording) {
+      if (method === 'DELETE') return 'delete';
+      return conferenceRecording[3] ? 'audio' : 'status';
+    }
+    if (rest === '/conferences' || CONFERENCE_RECORDINGS_ROUTE.test(rest)) return 'list';
+    if (CONFERENCE_ROUTE.test(rest)) return 'status';
     const recording = RECORDING_ROUTE.exec(rest);
     if (recording) {
       if (method === 'DELETE') return 'delete';
@@ -89,6 +157,47 @@ export class BandwidthSimulator extends ProviderSimulator {
     });
   }
 
+  /**
+   * The JSON body of the `conferenceRecordingAvailable` callback for the conference recording
+   * held under `key` (`conferenceRecordingKey`), with the schema's fields.
+   */
+  conferenceCallbackBody(key: string): string {
+    const recording = this.require(key);
+    const conference = this.conferences.get(recording.extra?.conferenceId ?? '');
+    if (!conference) throw new Error(`simulator recording ${key} is not a conference recording`);
+    const metadata = this.conferenceMetadata(recording);
+    const field = (name: string) => metadata[name];
+    return JSON.stringify({
+      eventType: 'conferenceRecordingAvailable',
+      eventTime: new Date(this.now()).toISOString(),
+      ...Object.fromEntries(
+        [
+          'conferenceId',
+          'name',
+          'accountId',
+          'recordingId',
+          'channels',
+          'startTime',
+          'endTime',
+          'duration',
+        ].map((name) => [name, field(name)]),
+      ),
+      fileFormat: field('fileFormat'),
+      mediaUrl: field('mediaUrl'),
+      tag: conference.tag ?? null,
+      status: field('status'),
+    });
+  }
+
+  /** POSTs a callback body (`callbackBody`, `conferenceCallbackBody`) as Bandwidth would. */
+  async postCallback(url: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'BandwidthAPI/v2', ...headers },
+      body,
+    });
+  }
+
   protected async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     if (!this.authorized(request)) {
       response.setHeader('www-authenticate', 'Basic realm="Bandwidth"');
@@ -116,10 +225,14 @@ export class BandwidthSimulator extends ProviderSimulator {
       this.listAccountRecordings(response, url.searchParams);
       return;
     }
+    if (rest.startsWith('/conferences')) {
+      await this.handleConferences(response, url, rest, method);
+      return;
+    }
     const callRecordings = CALL_RECORDINGS_ROUTE.exec(rest);
     if (callRecordings && method === 'GET') {
       const callId = decodeURIComponent(callRecordings[1] ?? '');
-      const found = this.live().filter((recording) => recording.callId === callId);
+      const found = this.liveCallRecordings().filter((recording) => recording.callId === callId);
       this.json(
         response,
         200,
@@ -186,7 +299,7 @@ export class BandwidthSimulator extends ProviderSimulator {
     const from = query.get('from');
     const to = query.get('to');
     const { minStartTime, maxStartTime } = bounds;
-    const matching = this.live().filter((recording) => {
+    const matching = this.liveCallRecordings().filter((recording) => {
       const at = recording.startedAt.getTime();
       return (
         (minStartTime === undefined || at >= minStartTime) &&
@@ -213,8 +326,190 @@ export class BandwidthSimulator extends ProviderSimulator {
 
   private find(callId: string, recordingId: string): SimRecording | undefined {
     const recording = this.recordings.get(recordingId);
-    if (!recording || recording.deleted || recording.callId !== callId) return undefined;
+    if (!recording || recording.deleted || recording.callId !== callId || isConference(recording)) {
+      return undefined;
+    }
     return recording;
+  }
+
+  /** Live call recordings: the ones "Get Call Recordings" and /calls/… know. */
+  private liveCallRecordings(): SimRecording[] {
+    return this.live().filter((recording) => !isConference(recording));
+  }
+
+  private async handleConferences(
+    response: ServerResponse,
+    url: URL,
+    rest: string,
+    method: string,
+  ): Promise<void> {
+    const recordingRoute = CONFERENCE_RECORDING_ROUTE.exec(rest);
+    if (recordingRoute && method === 'DELETE') {
+      // The OpenAPI documents GET only on conference recordings and their media.
+      this.error(response, 405, 'method-not-allowed', 'DELETE is not allowed here');
+      return;
+    }
+    if (method !== 'GET') {
+      this.error(response, 405, 'method-not-allowed', `${method} is not allowed here`);
+      return;
+    }
+    if (rest === '/conferences') {
+      this.conferenceQueries.push(url.search);
+      this.listConferences(response, url.searchParams);
+      return;
+    }
+    const conferenceId = decodeURIComponent(
+      (recordingRoute ?? CONFERENCE_RECORDINGS_ROUTE.exec(rest) ?? CONFERENCE_ROUTE.exec(rest))?.[1] ?? '',
+    );
+    const conference = this.conferences.get(conferenceId);
+    if (!conference) {
+      this.error(response, 404, 'not-found', 'Conference not found');
+      return;
+    }
+    if (CONFERENCE_ROUTE.test(rest)) {
+      this.json(response, 200, { ...this.conferenceItem(conference), activeMembers: [] });
+      return;
+    }
+    if (!recordingRoute) {
+      // No documented order: newest first here, so no client may count on one.
+      const found = this.live()
+        .filter((recording) => recording.extra?.conferenceId === conferenceId)
+        .reverse();
+      this.json(
+        response,
+        200,
+        found.map((recording) => {
+          const { recordingId, ...fields } = this.conferenceMetadata(recording);
+          return this.idlessInListing.has(recording.id) ? fields : { recordingId, ...fields };
+        }),
+      );
+      return;
+    }
+    const key = conferenceRecordingKey(conferenceId, decodeURIComponent(recordingRoute[2] ?? ''));
+    const recording = this.recordings.get(key);
+    if (!recording || recording.deleted || !isConference(recording)) {
+      this.error(response, 404, 'not-found', 'Recording not found');
+      return;
+    }
+    if (!recordingRoute[3]) {
+      const answered = this.recordings.get(this.metadataOf(key)) ?? recording;
+      this.json(
+        response,
+        200,
+        isConference(answered) ? this.conferenceMetadata(answered) : this.metadata(answered),
+      );
+      return;
+    }
+    if (!this.mediaAvailable(recording)) {
+      this.error(response, 404, 'not-found', 'Recording media not found');
+      return;
+    }
+    await this.sendAudio(
+      response,
+      key,
+      this.fileFormat(recording) === 'mp3' ? 'audio/mpeg' : 'audio/vnd.wave',
+    );
+  }
+
+  /** "Get Conferences": filters, oldest first, pageSize per answer, a next Link while more remain. */
+  private listConferences(response: ServerResponse, query: URLSearchParams): void {
+    const bounds: Record<string, number | undefined> = {};
+    for (const name of ['minCreatedTime', 'maxCreatedTime']) {
+      const value = query.get(name);
+      if (value === null) continue;
+      const at = Date.parse(value);
+      if (Number.isNaN(at)) {
+        this.error(response, 400, 'validation', `${name} must be an ISO8601 date-time, got '${value}'`);
+        return;
+      }
+      bounds[name] = at;
+    }
+    const sizeText = query.get('pageSize');
+    const pageSize = sizeText === null ? CONFERENCE_PAGE_CAP : Number(sizeText);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > CONFERENCE_PAGE_CAP) {
+      this.error(response, 400, 'validation', `pageSize must be an integer from 1 to ${CONFERENCE_PAGE_CAP}`);
+      return;
+    }
+    const token = query.get('pageToken');
+    let after: { at: number; id: string } | undefined;
+    if (token !== null) {
+      after = readPageToken(token);
+      if (!after) {
+        this.error(response, 400, 'validation', 'pageToken is not valid');
+        return;
+      }
+    }
+    const name = query.get('name');
+    const { minCreatedTime, maxCreatedTime } = bounds;
+    const matching = [...this.conferences.values()]
+      .filter((conference) => {
+        const at = conference.createdAt.getTime();
+        return (
+          (minCreatedTime === undefined || at >= minCreatedTime) &&
+          (maxCreatedTime === undefined || at <= maxCreatedTime) &&
+          (name === null || conference.name === name)
+        );
+      })
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
+      .filter(
+        (conference) =>
+          !after ||
+          conference.createdAt.getTime() > after.at ||
+          (conference.createdAt.getTime() === after.at && conference.id.localeCompare(after.id) > 0),
+      );
+    const page = matching.slice(0, pageSize);
+    const last = page.at(-1);
+    if (last && matching.length > page.length) {
+      const next = new URLSearchParams(query);
+      next.set('pageToken', pageTokenOf(last));
+      const origin = this.linkOrigin ?? new URL(this.baseUrl).origin;
+      response.setHeader(
+        'link',
+        `<${origin}/api/v2/accounts/${this.accountId}/conferences?${next.toString()}>; rel="next"`,
+      );
+    }
+    this.json(
+      response,
+      200,
+      page.map((conference) => this.conferenceItem(conference)),
+    );
+  }
+
+  /** A conference as the listing renders it (the `conference` schema, no activeMembers). */
+  private conferenceItem(conference: SimConference): Record<string, unknown> {
+    return {
+      id: conference.id,
+      name: conference.name,
+      createdTime: conference.createdAt.toISOString(),
+      completedTime: conference.completedAt?.toISOString() ?? null,
+      conferenceEventUrl: 'https://myServer.example/bandwidth/webhooks/conferenceEvent',
+      conferenceEventMethod: 'POST',
+      tag: conference.tag ?? null,
+    };
+  }
+
+  /** A conference recording as `conferenceRecordingMetadata`. */
+  private conferenceMetadata(recording: SimRecording): Record<string, unknown> {
+    const conferenceId = recording.extra?.conferenceId ?? '';
+    const recordingId = recording.extra?.recordingId ?? recording.id;
+    return {
+      accountId: this.accountId,
+      conferenceId,
+      name: this.conferences.get(conferenceId)?.name ?? null,
+      recordingId,
+      duration: isoDuration(recording.durationSec),
+      channels: recording.channels ?? 1,
+      startTime: recording.startedAt.toISOString(),
+      endTime: new Date(
+        recording.startedAt.getTime() + Math.round(recording.durationSec * 1000),
+      ).toISOString(),
+      fileFormat: this.fileFormat(recording),
+      status: this.status(recording),
+      // As the OpenAPI's example shows it: on Bandwidth's host, never this one's.
+      mediaUrl: this.mediaAvailable(recording)
+        ? `https://voice.bandwidth.com/api/v2/accounts/${this.accountId}/conferences/${conferenceId}/recordings/${recordingId}/media`
+        : null,
+    };
   }
 
   private status(recording: SimRecording): string {
@@ -268,6 +563,27 @@ export class BandwidthSimulator extends ProviderSimulator {
 
   private error(response: ServerResponse, status: number, type: string, description: string): void {
     this.json(response, status, { type, description });
+  }
+}
+
+function isConference(recording: SimRecording): boolean {
+  return recording.extra?.conferenceId !== undefined;
+}
+
+function pageTokenOf(conference: SimConference): string {
+  return Buffer.from(JSON.stringify({ at: conference.createdAt.getTime(), id: conference.id })).toString(
+    'base64url',
+  );
+}
+
+function readPageToken(token: string): { at: number; id: string } | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { at, id } = parsed as { at?: unknown; id?: unknown };
+    return typeof at === 'number' && typeof id === 'string' ? { at, id } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -42,8 +42,11 @@ describe('Bandwidth listing: 1000 per answer, no paging', () => {
       expect(listed).toHaveLength(2500);
       expect(new Set(listed.map((r) => r.providerRecordingId)).size).toBe(2500);
       expect(listed.map((r) => r.providerRecordingId)).toEqual([...sim.recordings.keys()]);
-      // 0-999, then 999-1998 (the boundary instant asked again), then 1998-2499 (short: done).
-      expect(sim.count('list')).toBe(3);
+      // 0-999, then 999-1998 (the boundary instant asked again), then 1998-2499 (short: done);
+      // then the conferences (none here).
+      expect(sim.listQueries).toHaveLength(3);
+      expect(sim.conferenceQueries).toHaveLength(1);
+      expect(sim.count('list')).toBe(4);
       expect(sim.listQueries[0]).toBe('');
       expect(sim.listQueries[1]).toBe(`?minStartTime=${encodeURIComponent('2026-11-01T09:16:39.000Z')}`);
       expect(sim.listQueries[2]).toBe('?minStartTime=2026-11-01T09%3A33%3A18.000Z');
@@ -62,7 +65,7 @@ describe('Bandwidth listing: 1000 per answer, no paging', () => {
       const ids = listed.map((r) => r.providerRecordingId);
       expect(ids).toHaveLength(1100);
       expect(new Set(ids)).toEqual(new Set(recordings.map((r) => r.id)));
-      expect(sim.count('list')).toBe(2);
+      expect(sim.listQueries).toHaveLength(2);
       expect(sim.listQueries[1]).toBe(`?minStartTime=${encodeURIComponent(shared.toISOString())}`);
     } finally {
       await stop();
@@ -294,7 +297,8 @@ describe('Bandwidth faults', () => {
     const began = Date.now();
     expect(await collect(adapter.list({}))).toHaveLength(3);
     expect(Date.now() - began).toBeGreaterThanOrEqual(950);
-    expect(sim.count('list')).toBe(before + 2);
+    // The refused call listing, its retry, and the conference listing.
+    expect(sim.count('list')).toBe(before + 3);
   });
 
   it('retries server errors and resets', async () => {
@@ -499,15 +503,28 @@ describe('Bandwidth webhooks', () => {
   });
 
   it('ignores events that are not about a finished recording', () => {
-    for (const eventType of [
-      'answer',
-      'disconnect',
-      'transcriptionAvailable',
-      'conferenceRecordingAvailable',
-    ]) {
+    for (const eventType of ['answer', 'disconnect', 'transcriptionAvailable', 'conferenceCompleted']) {
       const body = JSON.stringify({ eventType, accountId: '9900000', callId: 'c-1', recordingId: 'r-1' });
       expect(adapter.parseWebhook({ body, headers: {} })).toEqual([]);
     }
+  });
+
+  it('turns conferenceRecordingAvailable into a conference recording ref instead of dropping it', () => {
+    const body = JSON.stringify({
+      eventType: 'conferenceRecordingAvailable',
+      accountId: '9900000',
+      conferenceId: 'conf-1',
+      recordingId: 'r-1',
+      status: 'complete',
+    });
+    expect(adapter.parseWebhook({ body, headers: {} })).toEqual([
+      {
+        accountId: 'bandwidth-sim',
+        provider: 'bandwidth',
+        providerRecordingId: 'conf-1/r-1',
+        hints: { direction: 'unknown', providerStatus: 'complete', readiness: 'ready' },
+      },
+    ]);
   });
 
   it('rejects bodies that cannot name a recording', () => {
