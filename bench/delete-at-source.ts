@@ -58,6 +58,7 @@ for (const maxConcurrency of [1, 8]) {
   const result = await deleteAtSource({
     accounts: [{ id: 'bench', provider: 'bandwidth', deleteAtSource: { afterDays: 30 }, maxConcurrency }],
     deleterFor: async () => ({
+      canDelete: () => true,
       delete: async () => {
         await sleep(providerMs);
         return { status: 204, alreadyGone: false };

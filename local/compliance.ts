@@ -136,6 +136,10 @@ export function formatDeleteAtSource(result: DeleteAtSourceResult): string {
     lines.push(`  NOT deleted ${item.accountId} ${item.providerRecordingId} (${item.id}): ${item.detail}`);
   for (const item of result.failed)
     lines.push(`  failed ${item.accountId} ${item.providerRecordingId} (${item.id}): ${item.detail}`);
+  if (result.notDeletable > 0)
+    lines.push(
+      `  kept at the provider: ${result.notDeletable} its API cannot delete (Bandwidth conference recordings); the provider expires them`,
+    );
   if (result.remaining > 0)
     lines.push(
       `  left to the next run: ${result.remaining} (the provider was busy: all its slots taken, or 429)`,

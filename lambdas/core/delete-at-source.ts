@@ -20,6 +20,8 @@ import { isSpent, type TimeBox } from './time-box.ts';
 
 /** What delete-at-source needs of an adapter. */
 export interface SourceDeleter {
+  /** Whether the provider's API can delete this one (Bandwidth: not a conference recording). */
+  canDelete(ref: RecordingRef): boolean;
   delete(ref: RecordingRef): Promise<{ status: number; alreadyGone: boolean }>;
 }
 
@@ -54,6 +56,8 @@ export interface DeleteAtSourceResult {
   failed: DeleteAtSourceItem[];
   /** Due, but not reached before the deadline, or the provider was busy: the next run takes them. */
   remaining: number;
+  /** Due, but the provider's API cannot delete them: they stay until the provider expires them. */
+  notDeletable: number;
   dryRun: boolean;
 }
 
@@ -66,6 +70,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
     unverified: [],
     failed: [],
     remaining: 0,
+    notDeletable: 0,
     dryRun: deps.dryRun ?? false,
   };
   for (const account of deps.accounts) {
@@ -89,6 +94,13 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
           result.remaining += 1;
           return;
         }
+        deleter ??= deps.deleterFor(account.id);
+        const source = await deleter;
+        // Checked first: such a recording is never read back from the store for nothing.
+        if (!source.canDelete(refOf(entry))) {
+          result.notDeletable += 1;
+          return;
+        }
         const item = itemOf(entry);
         const verified = await verifyObject(deps.store, entry);
         if (!verified.ok) {
@@ -99,8 +111,6 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
           result.deleted.push(item);
           return;
         }
-        deleter ??= deps.deleterFor(account.id);
-        const source = await deleter;
         try {
           const answer = await withProviderSlot(deps.slots, account, () => source.delete(refOf(entry)));
           const at = (deps.now?.() ?? new Date()).toISOString();

@@ -109,8 +109,11 @@ export interface ProviderAdapter {
   /** Opens the audio as a counted, hashed stream. Throws RecordingNotReadyError / RecordingGoneError. */
   download(ref: RecordingRef): Promise<AudioDownload>;
 
-  /** Whether the provider has an API to delete a recording (Infobip has none: files expire). */
-  readonly supportsDelete: boolean;
+  /**
+   * Whether the provider's API can delete this recording: Infobip's can delete none (files
+   * expire), Bandwidth's no conference recording.
+   */
+  canDelete(ref: RecordingRef): boolean;
 
   /**
    * Deletes the recording at the provider. Deleting what is already gone succeeds; an adapter

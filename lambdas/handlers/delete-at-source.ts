@@ -50,6 +50,7 @@ export const createDeleteAtSourceHandler =
       unverified: result.unverified.length,
       failed: result.failed.length,
       remaining: result.remaining,
+      notDeletable: result.notDeletable,
     };
   };
 

@@ -647,7 +647,8 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
   }
 
   return adapterFrom(account, http, {
-    supportsDelete: true,
+    // Its API has DELETE for call recordings only (/conferences/…/recordings has GET alone).
+    canDelete: (ref) => conferenceRecordingOf(ref) === undefined,
     windowedListing: true,
     listPage,
     get,

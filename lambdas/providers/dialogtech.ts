@@ -260,7 +260,7 @@ export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, o
   };
 
   return adapterFrom(account, http, {
-    supportsDelete: true,
+    canDelete: () => true,
     windowedListing: false,
     listPage,
 

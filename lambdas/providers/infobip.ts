@@ -235,7 +235,7 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
   }
 
   return adapterFrom(account, http, {
-    supportsDelete: false,
+    canDelete: () => false,
 
     windowedListing: false,
     listPage,

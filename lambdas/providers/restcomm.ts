@@ -277,7 +277,7 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
   }
 
   return adapterFrom(account, http, {
-    supportsDelete: true,
+    canDelete: () => true,
     windowedListing: true,
     listPage,
     list: (window) => listPages(listPage, window, (position) => sameNextPageTwice(http, new URL(position))),

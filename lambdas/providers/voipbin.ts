@@ -241,7 +241,7 @@ export const createVoipbinAdapter: AdapterFactory<'voipbin'> = (account, options
   }
 
   return adapterFrom(account, http, {
-    supportsDelete: true,
+    canDelete: () => true,
     windowedListing: true,
     listPage,
     list,

@@ -4,8 +4,10 @@
  * /conferences/…/media, stored byte-verified, indexed once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/core/config.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import { formatDeleteAtSource, runDeleteAtSource } from '../../local/compliance.ts';
 import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import {
   BandwidthSimulator,
@@ -85,5 +87,22 @@ describe('harvest of Bandwidth conference recordings', () => {
     const again = await harvest(stack);
     expect(again[0]).toMatchObject({ listed: 4, archived: 0, alreadyDone: 4 });
     expect(sim.count('audio')).toBe(downloads);
+  });
+
+  it('delete-at-source deletes the call recordings and keeps the conference ones, which its API cannot delete', async () => {
+    const account = { ...bandwidthSimulatorAccount(sim, 'bw'), deleteAtSource: { afterDays: 0 } };
+    const config = parseConfig({ accounts: [account] });
+    const context = {
+      archive: stack.archive,
+      adapterFor: stack.runtime.adapterFor,
+      slots: stack.runtime.slots,
+    };
+    const { result, exitCode } = await runDeleteAtSource(context, config);
+    expect(exitCode).toBe(0);
+    expect(result).toMatchObject({ unverified: [], failed: [], remaining: 0, notDeletable: 2 });
+    expect(result.deleted.map((item) => item.providerRecordingId).sort()).toEqual(['bw-00000', 'bw-00001']);
+    expect(sim.count('delete')).toBe(2);
+    expect(sim.recordings.get('conf-fe23a767/cf-00000')?.deleted).toBeFalsy();
+    expect(formatDeleteAtSource(result)).toContain('kept at the provider: 2');
   });
 });

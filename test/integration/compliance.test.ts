@@ -206,6 +206,7 @@ describe('compliance archive on the local stack', () => {
       unverified: 0,
       failed: 0,
       remaining: 5,
+      notDeletable: 0,
     });
     expect(JSON.parse(lines[0] as string)).toMatchObject({
       stage: 'delete-at-source',
@@ -225,7 +226,7 @@ describe('compliance archive on the local stack', () => {
       ...jobDepsOf(stack, () => undefined),
       slots: new DynamoProviderSlots(stack.archive.dynamo, LOCAL_TABLE, { waitMs: 200 }),
     });
-    expect(await busy()).toEqual({ deleted: 0, unverified: 1, failed: 0, remaining: 4 });
+    expect(await busy()).toEqual({ deleted: 0, unverified: 1, failed: 0, remaining: 4, notDeletable: 0 });
     expect(restcomm.count('delete')).toBe(0);
     await Promise.all(leases.map((lease) => lease.release()));
 
@@ -368,7 +369,13 @@ describe('compliance archive on the local stack', () => {
     const deleteJob = createDeleteAtSourceHandler(jobDeps);
     // Everything due was deleted at source already: nothing is asked of the provider again.
     const deletesBefore = restcomm.count('delete');
-    expect(await deleteJob()).toEqual({ deleted: 0, unverified: 0, failed: 0, remaining: 0 });
+    expect(await deleteJob()).toEqual({
+      deleted: 0,
+      unverified: 0,
+      failed: 0,
+      remaining: 0,
+      notDeletable: 0,
+    });
     expect(restcomm.count('delete')).toBe(deletesBefore);
   });
 

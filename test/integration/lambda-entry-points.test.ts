@@ -229,6 +229,12 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
 
   it('delete-at-source: runs over the configured accounts (none deletes at source here)', async () => {
     const { handler } = await import('../../lambdas/handlers/delete-at-source.ts');
-    expect(await handler({})).toEqual({ deleted: 0, unverified: 0, failed: 0, remaining: 0 });
+    expect(await handler({})).toEqual({
+      deleted: 0,
+      unverified: 0,
+      failed: 0,
+      remaining: 0,
+      notDeletable: 0,
+    });
   });
 });

@@ -236,6 +236,7 @@ describe('Bandwidth conference recordings: webhook, get, download, delete', () =
 
   it('does not try to delete a conference recording: the API has no DELETE for it', async () => {
     const deletes = sim.count('delete');
+    expect(adapter.canDelete(conferenceRef('conf-a', 'r-conf-a-0'))).toBe(false);
     const error = await adapter.delete(conferenceRef('conf-a', 'r-conf-a-0')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(errors.ProviderResponseError);
     expect((error as Error).message).toContain('cannot delete conference recordings');

@@ -258,7 +258,7 @@ describe('Bandwidth recordings', () => {
     await adapter.delete(target);
     expect(sim.count('delete')).toBe(deletes + 2);
     expect(sim.requests.filter((r) => r.endpoint === 'delete').map((r) => r.status)).toEqual([204, 404]);
-    expect(adapter.supportsDelete).toBe(true);
+    expect(adapter.canDelete(target)).toBe(true);
   });
   it('reports a recording whose media alone was deleted as gone', async () => {
     const path = '/api/v2/accounts/9900000/calls/call-rec-0/recordings/rec-00000/media';

@@ -336,7 +336,7 @@ describe('dialogtech delete', () => {
       status: 404,
       alreadyGone: true,
     });
-    expect(adapter.supportsDelete).toBe(true);
+    expect(adapter.canDelete(ref(sid))).toBe(true);
   });
 
   it('"Error in removing recording" is a removal that failed: an error, never "already gone"', async () => {

@@ -279,9 +279,11 @@ describe('infobip get, download and readiness', () => {
     await expect(adapter.download(ref)).rejects.toBeInstanceOf(errors.RecordingGoneError);
   });
 
-  it('has no delete: supportsDelete is false and delete() throws without calling the server', async () => {
-    expect(adapter.supportsDelete).toBe(false);
+  it('has no delete: canDelete is false and delete() throws without calling the server', async () => {
     const live = recordings[2] as SimRecording;
+    expect(
+      adapter.canDelete({ accountId: account.id, provider: 'infobip', providerRecordingId: live.id }),
+    ).toBe(false);
     const gone = recordings[1] as SimRecording;
     for (const id of [live.id, gone.id]) {
       const error = await adapter

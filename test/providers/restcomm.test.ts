@@ -461,9 +461,9 @@ describe('restcomm delete', () => {
   it('deletes a recording and succeeds again when it is already gone', async () => {
     const sim = await startSim({ recordings: restcommRecordings(2) });
     const adapter = adapterFor(sim);
-    expect(adapter.supportsDelete).toBe(true);
     const id = sim.liveRecordings()[0]?.id ?? '';
     const ref = { accountId: 'restcomm-sim', provider: 'restcomm' as const, providerRecordingId: id };
+    expect(adapter.canDelete(ref)).toBe(true);
     await adapter.delete(ref);
     expect(sim.recordings.get(id)?.deleted).toBe(true);
     await adapter.delete(ref);

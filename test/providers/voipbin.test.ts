@@ -341,7 +341,7 @@ describe('voipbin readiness and downloads', () => {
       alreadyGone: true,
     });
     expect(sim.count('delete') - before).toBe(3);
-    expect(adapter.supportsDelete).toBe(true);
+    expect(adapter.canDelete(ref(id(7)))).toBe(true);
   });
 });
 

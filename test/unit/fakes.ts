@@ -200,7 +200,9 @@ export function recording(providerRecordingId: string, fields: Partial<Recording
 export class FakeAdapter implements ProviderAdapter {
   readonly account = ACCOUNT;
   readonly who = `voipbin account "${ACCOUNT.id}"`;
-  readonly supportsDelete = true;
+  canDelete(_ref: RecordingRef): boolean {
+    return true;
+  }
   windowedListing = true;
   readonly listWindows: ListWindow[] = [];
   /** Every listPage call: the window and the position asked for. */
