@@ -35,8 +35,10 @@ export function secretTemplate(provider: DeployAccountConfig['provider']): strin
 }
 
 export async function checkSecrets(accounts: readonly DeployAccountConfig[]): Promise<SecretCheck[]> {
-  const [{ DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient }, { accountConfig }] =
-    await Promise.all([import('@aws-sdk/client-secrets-manager'), import('../../lambdas/core/config.ts')]);
+  const [
+    { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient },
+    { accountConfig, problemFields },
+  ] = await Promise.all([import('@aws-sdk/client-secrets-manager'), import('../../lambdas/core/config.ts')]);
   const client = new SecretsManagerClient({});
   const checks: SecretCheck[] = [];
   try {
@@ -78,7 +80,7 @@ export async function checkSecrets(accounts: readonly DeployAccountConfig[]): Pr
       const parsed = accountConfig.safeParse({ ...account, ...json });
       if (!parsed.success) {
         check.state = 'invalid';
-        check.detail = `wrong or missing: ${[...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))].join(', ')}`;
+        check.detail = `wrong or missing: ${problemFields(parsed.error).join(', ')}`;
         continue;
       }
       check.webhook = parsed.data.webhook !== undefined;

@@ -12,7 +12,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type AccountConfig, accountConfig } from '../core/config.ts';
+import { type AccountConfig, accountConfig, problemFields } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { ENV_VARS } from '../core/names.ts';
 import type { AccountDirectory } from '../core/ports.ts';
@@ -93,7 +93,7 @@ export class SecretsAccountDirectory implements AccountDirectory {
     }
     const parsed = accountConfig.safeParse({ ...rest, ...(secretJson as object) });
     if (!parsed.success) {
-      const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+      const fields = problemFields(parsed.error).join(', ');
       // Only field names: the values are secrets.
       throw new ConfigError(`secret for account "${accountId}" is missing or has invalid fields: ${fields}`);
     }

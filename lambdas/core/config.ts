@@ -26,7 +26,7 @@ const nonEmpty = z.string().min(1, { message: 'is required' });
 /** `storage.example.com`, `storage.example.com:8443`, `10.0.0.7:9000`, `*.example.com`. */
 const ALLOWED_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i;
 
-const webhook = z.object({
+const webhook = z.strictObject({
   secret: nonEmpty,
   /** Still accepted during a rotation window. */
   previousSecret: nonEmpty.optional(),
@@ -53,7 +53,7 @@ const common = {
   webhook: webhook.optional(),
   /** How sweeps list this account; defaults in `sweepSettings` (lambdas/core/sweep.ts). */
   sweep: z
-    .object({
+    .strictObject({
       /**
        * How far before the cursor an incremental sweep lists again: at least the longest call plus
        * the provider's processing delay, since a recording is listed only once its call has ended.
@@ -94,10 +94,10 @@ const common = {
   /** Reconcile reports a recording not yet archived this many days before it expires (default 7). */
   expiryWarningDays: z.number().int().min(0).optional(),
   /** Delete at the provider, once the archive verifies, recordings archived this long ago. Off by default. */
-  deleteAtSource: z.object({ afterDays: z.number().int().min(0) }).optional(),
+  deleteAtSource: z.strictObject({ afterDays: z.number().int().min(0) }).optional(),
   /** Deployed only: storage classes and expiration for this account's `recordings/{id}/` prefix. */
   lifecycle: z
-    .object({
+    .strictObject({
       glacierInstantRetrievalAfterDays: z.number().int().min(0).optional(),
       deepArchiveAfterDays: z.number().int().min(1).optional(),
       expireAfterDays: z.number().int().min(1).optional(),
@@ -107,24 +107,27 @@ const common = {
   secretKmsKeyArn: z.string().startsWith('arn:', { message: 'must be a KMS key ARN' }).optional(),
 };
 
-export const infobipAccount = z.object({
+export const infobipAccount = z.strictObject({
   ...common,
   provider: z.literal('infobip'),
-  auth: z.union([z.object({ username: nonEmpty, password: nonEmpty }), z.object({ apiKey: nonEmpty })]),
+  auth: z.union([
+    z.strictObject({ username: nonEmpty, password: nonEmpty }),
+    z.strictObject({ apiKey: nonEmpty }),
+  ]),
 });
 
-export const dialogtechAccount = z.object({
+export const dialogtechAccount = z.strictObject({
   ...common,
   provider: z.literal('dialogtech'),
-  auth: z.object({ accessKey: nonEmpty, secretAccessKey: nonEmpty }),
+  auth: z.strictObject({ accessKey: nonEmpty, secretAccessKey: nonEmpty }),
   lists: z
-    .array(z.object({ type: nonEmpty, id: z.union([z.number().int(), z.string().regex(/^\d+$/)]) }))
+    .array(z.strictObject({ type: nonEmpty, id: z.union([z.number().int(), z.string().regex(/^\d+$/)]) }))
     .min(1, { message: 'needs at least one { "type", "id" } pair to list recordings from' }),
   /** `wav` or `mp3`, what recording.download is asked for. */
   format: z.enum(['wav', 'mp3']).default('wav'),
 });
 
-export const voipbinAccount = z.object({
+export const voipbinAccount = z.strictObject({
   ...common,
   provider: z.literal('voipbin'),
   /**
@@ -132,7 +135,7 @@ export const voipbinAccount = z.object({
    * credential for a deployment; a login token expires after 7 days.
    */
   auth: z
-    .object({ accesskey: nonEmpty.optional(), token: nonEmpty.optional() })
+    .strictObject({ accesskey: nonEmpty.optional(), token: nonEmpty.optional() })
     .superRefine((auth, ctx) => {
       if (auth.accesskey === undefined && auth.token === undefined) {
         ctx.addIssue({
@@ -149,16 +152,16 @@ export const voipbinAccount = z.object({
     ),
 });
 
-export const restcommAccount = z.object({
+export const restcommAccount = z.strictObject({
   ...common,
   provider: z.literal('restcomm'),
-  auth: z.object({ accountSid: nonEmpty, authToken: nonEmpty }),
+  auth: z.strictObject({ accountSid: nonEmpty, authToken: nonEmpty }),
 });
 
-export const bandwidthAccount = z.object({
+export const bandwidthAccount = z.strictObject({
   ...common,
   provider: z.literal('bandwidth'),
-  auth: z.object({ accountId: nonEmpty, username: nonEmpty, password: nonEmpty }),
+  auth: z.strictObject({ accountId: nonEmpty, username: nonEmpty, password: nonEmpty }),
 });
 
 export const accountConfig = z.discriminatedUnion('provider', [
@@ -174,17 +177,27 @@ export const accountConfig = z.discriminatedUnion('provider', [
  * Manager. Inline `auth`/`webhook` blocks are accepted and dropped, so one file serves both.
  */
 const secretless = { auth: true, webhook: true } as const;
-export const deployAccountConfig = z.discriminatedUnion('provider', [
-  infobipAccount.omit(secretless),
-  dialogtechAccount.omit(secretless),
-  voipbinAccount.omit(secretless),
-  restcommAccount.omit(secretless),
-  bandwidthAccount.omit(secretless),
-]);
+export const deployAccountConfig = z.preprocess(
+  withoutSecrets,
+  z.discriminatedUnion('provider', [
+    infobipAccount.omit(secretless),
+    dialogtechAccount.omit(secretless),
+    voipbinAccount.omit(secretless),
+    restcommAccount.omit(secretless),
+    bandwidthAccount.omit(secretless),
+  ]),
+);
+
+/** An account's fields but `auth` and `webhook`, which never reach a template. */
+function withoutSecrets(account: unknown): unknown {
+  if (typeof account !== 'object' || account === null || Array.isArray(account)) return account;
+  const { auth: _auth, webhook: _webhook, ...rest } = account as Record<string, unknown>;
+  return rest;
+}
 export type DeployAccountConfig = z.infer<typeof deployAccountConfig>;
 
 export const readinessConfig = z
-  .object({
+  .strictObject({
     initialDelaySeconds: z.number().int().min(1).default(30),
     maxDelaySeconds: z.number().int().min(1).default(900),
     deadlineSeconds: z.number().int().min(1).default(172_800),
@@ -205,7 +218,7 @@ export const LOG_RETENTION_DAYS = [
 const deploymentSettings = {
   /** Every alarm notifies this SNS topic: an existing one (`topicArn`) or one the stack creates. */
   alarms: z
-    .object({
+    .strictObject({
       email: z.string().email({ message: 'must be an email address' }).optional(),
       topicArn: z
         .string()
@@ -240,7 +253,7 @@ const deploymentSettings = {
  * `maxAttempts` executions have failed; then the entry stays `failed` with its reason.
  */
 export const retryConfig = z
-  .object({
+  .strictObject({
     maxAttempts: z.number().int().min(1).default(8),
     initialDelaySeconds: z.number().int().min(1).default(900),
     maxDelaySeconds: z.number().int().min(1).default(86_400),
@@ -260,7 +273,7 @@ const defaultRetry = {
 };
 
 /** Default retention at the bucket (S3 Object Lock): decided when the bucket is first created. */
-export const retentionConfig = z.object({
+export const retentionConfig = z.strictObject({
   mode: z.enum(['governance', 'compliance']),
   days: z.number().int().min(1),
 });
@@ -268,8 +281,8 @@ export type RetentionConfig = z.infer<typeof retentionConfig>;
 
 /** A customer-managed KMS key for the bucket, the table and the log groups. */
 export const encryptionConfig = z.union([
-  z.object({ kmsKeyArn: z.string().startsWith('arn:', { message: 'must be a KMS key ARN' }) }),
-  z.object({ createKey: z.literal(true) }),
+  z.strictObject({ kmsKeyArn: z.string().startsWith('arn:', { message: 'must be a KMS key ARN' }) }),
+  z.strictObject({ createKey: z.literal(true) }),
 ]);
 export type EncryptionConfig = z.infer<typeof encryptionConfig>;
 
@@ -328,7 +341,7 @@ function uniqueAccountIds(config: { accounts: { id: string }[] }, ctx: z.Refinem
 /** The whole configuration around its accounts: with credentials (a run) or without (a deployment). */
 function configWith<Account extends typeof accountConfig | typeof deployAccountConfig>(account: Account) {
   return z
-    .object({
+    .strictObject({
       accounts: z.array(account).min(1, { message: 'needs at least one account' }),
       readiness: readinessConfig.default(defaultReadiness),
       ...deploymentSettings,
@@ -388,14 +401,50 @@ export function parseDeployConfig(input: unknown, source = 'config'): DeployConf
 function validate<T extends z.ZodType>(schema: T, input: unknown, source: string): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const problems = result.error.issues.flatMap((issue) => {
+    // Every object is strict: a misspelt field (`timezone`) is an error, not a silent default.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map(
+        (key) => `  ${fieldPath([...issue.path, key])} is not a field callvault knows (misspelt?)`,
+      );
+    }
     const where = fieldPath(issue.path) || '(top level)';
     const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+      issue.code === 'invalid_type' ? typeProblem(issue, valueAt(input, issue.path)) : issue.message;
     // A message of its own punctuation (`: …`) follows the field path directly.
-    return `  ${where}${message.startsWith(':') ? '' : ' '}${message}`;
+    return [`  ${where}${message.startsWith(':') ? '' : ' '}${message}`];
   });
   throw new ConfigError(`${source} is invalid:\n${problems.join('\n')}`);
+}
+
+/**
+ * The fields a failed parse of an account with its secret names, and never their values (they
+ * are secrets): `auth.token`, or `webhooks (unknown field)` for one callvault does not know.
+ */
+export function problemFields(error: z.ZodError): string[] {
+  const fields = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${[...issue.path, key].join('.')} (unknown field)`)
+      : [issue.path.join('.')],
+  );
+  return [...new Set(fields)];
+}
+
+/** What is at `path` in the raw input (zod 4 does not keep it on the issue). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** `is required` when absent; otherwise what it must be and what it is (never its value: it may be a secret). */
+function typeProblem(issue: { expected: string }, value: unknown): string {
+  if (value === undefined) return 'is required';
+  const actual = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  return `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}, not ${actual}`;
 }
 
 export async function loadConfigFile(path: string): Promise<CallvaultConfig> {

@@ -19,7 +19,7 @@ import {
   windowBounds,
 } from './adapter.ts';
 import { basicAuth, type ProviderHttp, type RequestOptions } from './http.ts';
-import { isObject, toNumber, toText } from './parse.ts';
+import { isObject, jsonKind, parseWebhookJson, toNumber, toText } from './parse.ts';
 
 /** Bandwidth's cap on one listing answer: an answer this long may have been cut short. */
 export const BANDWIDTH_LIST_CAP = 1000;
@@ -151,35 +151,31 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
     if (!callId && conferenceId && !conferenceId.includes('/')) {
       return toConferenceRecording(record, conferenceId);
     }
-    const status = toText(record.status);
     return {
-      accountId: account.id,
-      provider: 'bandwidth',
+      ...mediaFields(record),
       providerRecordingId: record.recordingId,
-      callId: toText(record.callId) ?? knownCallId,
+      callId,
       from: toText(record.from),
       to: toText(record.to),
       direction: toDirection(record.direction),
-      startedAt: toUtcIso(record.startTime, account.timeZone),
-      endedAt: toUtcIso(record.endTime, account.timeZone),
-      durationSec: isoDurationSeconds(record.duration),
-      format: toText(record.fileFormat)?.toLowerCase(),
-      channels: toNumber(record.channels),
-      readiness: readinessOf(status, record),
-      providerStatus: status,
-      // parentCallId, transferCallerId, transferTo, transcription and mediaUrl stay here only.
-      raw: record,
     };
   }
 
   /** `conferenceRecordingMetadata`: no call, no parties, no direction; the conference name in raw. */
   function toConferenceRecording(record: RecordingMetadata, conferenceId: string): Recording {
+    return {
+      ...mediaFields(record),
+      providerRecordingId: conferenceRecordingId(conferenceId, record.recordingId),
+      direction: 'unknown',
+    };
+  }
+
+  /** What call and conference recording metadata say alike: times, media, status. */
+  function mediaFields(record: RecordingMetadata): Omit<Recording, 'providerRecordingId' | 'direction'> {
     const status = toText(record.status);
     return {
       accountId: account.id,
       provider: 'bandwidth',
-      providerRecordingId: conferenceRecordingId(conferenceId, record.recordingId),
-      direction: 'unknown',
       startedAt: toUtcIso(record.startTime, account.timeZone),
       endedAt: toUtcIso(record.endTime, account.timeZone),
       durationSec: isoDurationSeconds(record.duration),
@@ -187,6 +183,7 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
       channels: toNumber(record.channels),
       readiness: readinessOf(status, record),
       providerStatus: status,
+      // parentCallId, transferCallerId, transferTo, transcription, mediaUrl, a conference's name stay here only.
       raw: record,
     };
   }
@@ -540,14 +537,12 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
   };
 
   const parseWebhook: ProviderAdapter['parseWebhook'] = (request) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body);
-    } catch {
-      throw new WebhookParseError(
-        `${http.who}: the Bandwidth callback is not JSON: ${http.snippet(request.body)}`,
-      );
-    }
+    const body = parseWebhookJson(request.body, {
+      who: http.who,
+      problem: 'the Bandwidth callback is not JSON',
+      contentType: request.headers['content-type'],
+      expected: 'a JSON object or a list of them',
+    });
     const events = Array.isArray(body) ? body : [body];
     return events.flatMap((event) => parseEvent(event));
   };
@@ -555,7 +550,7 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
   function parseEvent(event: unknown): WebhookRecording[] {
     if (!isObject(event)) {
       throw new WebhookParseError(
-        `${http.who}: the Bandwidth callback is not a JSON object: ${http.snippet(JSON.stringify(event) ?? '')}`,
+        `${http.who}: the Bandwidth callback is not a JSON object (it is ${jsonKind(event)})`,
       );
     }
     const fields = event;
@@ -575,8 +570,9 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
     }
     const callbackAccount = toText(fields.accountId);
     if (callbackAccount !== undefined && callbackAccount !== accountId) {
+      // Neither its recordingId nor its accountId is repeated: both are the sender's text.
       throw new WebhookParseError(
-        `${http.who}: the Bandwidth ${eventType} callback for recording ${recordingId} belongs to another Bandwidth account`,
+        `${http.who}: the Bandwidth ${eventType} callback belongs to another Bandwidth account (its accountId is not this account's)`,
       );
     }
     const status = toText(fields.status);
@@ -625,7 +621,7 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
     const callbackAccount = toText(fields.accountId);
     if (callbackAccount !== undefined && callbackAccount !== accountId) {
       throw new WebhookParseError(
-        `${http.who}: the Bandwidth ${eventType} callback for recording ${recordingId} belongs to another Bandwidth account`,
+        `${http.who}: the Bandwidth ${eventType} callback belongs to another Bandwidth account (its accountId is not this account's)`,
       );
     }
     const status = toText(fields.status);

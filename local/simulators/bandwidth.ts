@@ -285,17 +285,8 @@ export class BandwidthSimulator extends ProviderSimulator {
   }
 
   private listAccountRecordings(response: ServerResponse, query: URLSearchParams): void {
-    const bounds: Record<string, number | undefined> = {};
-    for (const name of ['minStartTime', 'maxStartTime']) {
-      const value = query.get(name);
-      if (value === null) continue;
-      const at = Date.parse(value);
-      if (Number.isNaN(at)) {
-        this.error(response, 400, 'validation', `${name} must be an ISO8601 date-time, got '${value}'`);
-        return;
-      }
-      bounds[name] = at;
-    }
+    const bounds = this.timeBounds(response, query, ['minStartTime', 'maxStartTime']);
+    if (!bounds) return;
     const from = query.get('from');
     const to = query.get('to');
     const { minStartTime, maxStartTime } = bounds;
@@ -411,19 +402,30 @@ export class BandwidthSimulator extends ProviderSimulator {
     );
   }
 
-  /** "Get Conferences": filters, oldest first, pageSize per answer, a next Link while more remain. */
-  private listConferences(response: ServerResponse, query: URLSearchParams): void {
+  /** The named ISO 8601 filters as epoch ms; undefined (after answering 400) when one is not a date. */
+  private timeBounds(
+    response: ServerResponse,
+    query: URLSearchParams,
+    names: readonly string[],
+  ): Record<string, number | undefined> | undefined {
     const bounds: Record<string, number | undefined> = {};
-    for (const name of ['minCreatedTime', 'maxCreatedTime']) {
+    for (const name of names) {
       const value = query.get(name);
       if (value === null) continue;
       const at = Date.parse(value);
       if (Number.isNaN(at)) {
         this.error(response, 400, 'validation', `${name} must be an ISO8601 date-time, got '${value}'`);
-        return;
+        return undefined;
       }
       bounds[name] = at;
     }
+    return bounds;
+  }
+
+  /** "Get Conferences": filters, oldest first, pageSize per answer, a next Link while more remain. */
+  private listConferences(response: ServerResponse, query: URLSearchParams): void {
+    const bounds = this.timeBounds(response, query, ['minCreatedTime', 'maxCreatedTime']);
+    if (!bounds) return;
     const sizeText = query.get('pageSize');
     const pageSize = sizeText === null ? CONFERENCE_PAGE_CAP : Number(sizeText);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > CONFERENCE_PAGE_CAP) {

@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AccountConfig, parseConfig, type RetryConfig } from '../../lambdas/core/config.ts';
+import { recordingId } from '../../lambdas/core/ids.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
+import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import { type OwnedLocalStack, startLocalStack } from '../../local/stack.ts';
 import { FAST_RETRY } from './retry.ts';
 
@@ -51,6 +54,16 @@ export function jobDepsOf(stack: TestStack, emit: (line: string) => void) {
     emit,
   };
 }
+
+/** An index entry of a recording whose round 0 failed, as the retry job finds it. */
+export const failedEntry = (ref: RecordingRef, reason = 'provider down'): IndexEntry => ({
+  id: recordingId(ref),
+  ...ref,
+  status: 'failed',
+  reason,
+  round: 0,
+  updatedAt: new Date().toISOString(),
+});
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `callvault-${name}-`));
 

@@ -33,7 +33,10 @@ describe('deploy-check', () => {
           auth: { username: 'ops', password: PASSWORD },
           webhook: { secret: WEBHOOK },
         }),
-        'callvault/dt-main': JSON.stringify({ auth: { accessKey: 'AK-value' } }),
+        'callvault/dt-main': JSON.stringify({
+          auth: { accessKey: 'AK-value' },
+          webhooks: { secret: WEBHOOK },
+        }),
         'custom/voipbin': 'token=plain-text-value',
         'callvault/bw-main': JSON.stringify({
           auth: { accountId: '9900', username: 'u', password: PASSWORD },
@@ -61,7 +64,7 @@ describe('deploy-check', () => {
       { account: 'rc-main', secret: 'callvault/rc-main', state: 'missing', webhook: false },
       { account: 'bw-main', secret: 'callvault/bw-main', state: 'ok', webhook: false },
     ]);
-    expect(checks[1]?.detail).toBe('wrong or missing: auth.secretAccessKey');
+    expect(checks[1]?.detail).toBe('wrong or missing: auth.secretAccessKey, webhooks (unknown field)');
     expect(checks[2]?.detail).toMatch(/not JSON/);
     expect(checks[4]?.detail).toMatch(/no webhook secret/);
 

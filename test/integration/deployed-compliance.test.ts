@@ -7,7 +7,7 @@ import { LOCAL_TABLE } from '../../local/stack.ts';
 import { LOCAL_STATE_MACHINE_ARN } from '../../local/step-functions.ts';
 import { LOCAL_REGION } from '../../local/template.ts';
 import { runCli } from '../helpers/cli.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { failedEntry, startTestStack, type TestStack } from '../helpers/stack.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
 import { type ObjectLockShim, startObjectLockShim } from './s3-object-lock-shim.ts';
 
@@ -131,14 +131,7 @@ describe('hold, release and erase on the deployed archive', () => {
     const [busy] = sampleRecordings(1, { start: new Date(Date.now() - 60_000), makeId: () => 'vb-busy' });
     simulator.add({ ...(busy as SimRecording), readyAt: Number.POSITIVE_INFINITY });
     const id = recordingId(ref);
-    await stack.runtime.index.put({
-      id,
-      ...ref,
-      status: 'failed',
-      reason: 'provider down',
-      round: 0,
-      updatedAt: new Date().toISOString(),
-    });
+    await stack.runtime.index.put(failedEntry(ref));
     const name = executionName(ref, 1);
     expect(await stack.runtime.starter.start(name, { ref, round: 1 })).toBe('started');
 

@@ -17,7 +17,7 @@ import { harvest, harvestSucceeded } from '../../local/harvest.ts';
 import type { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
 import { LOCAL_BUCKET } from '../../local/stack.ts';
 import { accountOf, type SampleOptions, simulatorOf } from '../helpers/simulators.ts';
-import { removeDir, startTestStack, type TestStack, tempDir } from '../helpers/stack.ts';
+import { failedEntry, removeDir, startTestStack, type TestStack, tempDir } from '../helpers/stack.ts';
 import { started, teardown } from '../helpers/teardown.ts';
 
 const later = teardown();
@@ -160,14 +160,7 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
     const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
     const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
     const id = recordingId(ref);
-    await stack.runtime.index.put({
-      id,
-      ...ref,
-      status: 'failed',
-      reason: 'down',
-      round: 0,
-      updatedAt: new Date().toISOString(),
-    });
+    await stack.runtime.index.put(failedEntry(ref));
     // The entry is erased while CheckReadiness asks the provider, after it read the index.
     const adapterFor = stack.runtime.adapterFor;
     stack.runtime.adapterFor = async (accountId) => {

@@ -150,14 +150,9 @@ describe('Bandwidth conference recordings: webhook, get, download, delete', () =
     ];
     for (const [fields, message] of cases) {
       const body = JSON.stringify({ eventType: 'conferenceRecordingAvailable', ...fields });
-      let caught: unknown;
-      try {
-        adapter.parseWebhook({ body, headers: {} });
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught, body).toBeInstanceOf(errors.WebhookParseError);
-      expect((caught as Error).message, body).toMatch(message);
+      const parse = () => adapter.parseWebhook({ body, headers: {} });
+      expect(parse, body).toThrow(errors.WebhookParseError);
+      expect(parse, body).toThrow(message);
     }
   });
 

@@ -131,6 +131,45 @@ describe('parseConfig', () => {
     expect(errorOf(() => parseConfig('nope')).message).toContain('(top level)');
   });
 
+  it('refuses a misspelt field anywhere instead of silently using the default', () => {
+    const [, dialogtech, voipbin] = accounts();
+    const { timeZone: _zone, ...untimed } = dialogtech as Record<string, unknown>;
+    const message = errorOf(() =>
+      parseConfig({
+        accounts: [
+          { ...untimed, timezone: 'America/Chicago' },
+          { ...voipbin, webhooks: { secret: 's' }, sweep: { lookbackHour: 2 } },
+        ],
+        readines: { deadlineSeconds: 60 },
+      }),
+    ).message.split('\n');
+    expect(message.slice(1).sort()).toEqual(
+      [
+        '  accounts[0].timezone is not a field callvault knows (misspelt?)',
+        '  accounts[1].webhooks is not a field callvault knows (misspelt?)',
+        '  accounts[1].sweep.lookbackHour is not a field callvault knows (misspelt?)',
+        '  readines is not a field callvault knows (misspelt?)',
+      ].sort(),
+    );
+  });
+
+  it('says what a field of the wrong type must be, without its value', () => {
+    const [, dialogtech, voipbin] = accounts();
+    const message = errorOf(() =>
+      parseConfig({
+        accounts: [
+          { ...dialogtech, maxConcurrency: '4', lists: null },
+          { ...voipbin, auth: 'jwt-secret-value' },
+        ],
+      }),
+    ).message;
+    expect(message).toContain('accounts[0].maxConcurrency must be a number, not a string');
+    expect(message).toContain('accounts[0].lists must be an array, not null');
+    expect(message).toContain('accounts[1].auth must be an object, not a string');
+    expect(message).not.toContain('is required');
+    expect(message).not.toContain('jwt-secret-value');
+  });
+
   it('validates readiness: maxDelaySeconds must not be below initialDelaySeconds', () => {
     const message = errorOf(() =>
       parseConfig({ accounts: accounts(), readiness: { initialDelaySeconds: 60, maxDelaySeconds: 30 } }),
@@ -168,10 +207,14 @@ describe('parseDeployConfig', () => {
 
   it('still validates the rest of each account', () => {
     const message = errorOf(() =>
-      parseDeployConfig({ accounts: [{ id: 'x', provider: 'voipbin', baseUrl: 'not a url' }] }, 'cdk.json'),
+      parseDeployConfig(
+        { accounts: [{ id: 'x', provider: 'voipbin', baseUrl: 'not a url', secertKmsKeyArn: 'arn:x' }] },
+        'cdk.json',
+      ),
     ).message;
     expect(message).toContain('cdk.json is invalid');
     expect(message).toContain('accounts[0].baseUrl');
+    expect(message).toContain('accounts[0].secertKmsKeyArn is not a field callvault knows');
   });
 });
 
