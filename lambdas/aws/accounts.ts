@@ -13,7 +13,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AccountConfig, accountConfig, problemFields } from '../core/config.ts';
-import { ConfigError } from '../core/errors.ts';
+import { ConfigError, UnknownAccountError } from '../core/errors.ts';
 import { ENV_VARS } from '../core/names.ts';
 import type { AccountDirectory } from '../core/ports.ts';
 
@@ -26,7 +26,7 @@ export class StaticAccountDirectory implements AccountDirectory {
 
   async get(accountId: string): Promise<AccountConfig> {
     const account = this.accounts.find((candidate) => candidate.id === accountId);
-    if (!account) throw new ConfigError(`no account "${accountId}" is configured`);
+    if (!account) throw new UnknownAccountError(`no account "${accountId}" is configured`);
     return account;
   }
 }
@@ -82,7 +82,7 @@ export class SecretsAccountDirectory implements AccountDirectory {
     const cached = this.cache.get(accountId);
     if (cached && Date.now() - cached.fetchedAt < this.ttlMs) return cached.account;
     const publicPart = (await this.publicAccounts()).find((candidate) => candidate.id === accountId);
-    if (!publicPart) throw new ConfigError(`no account "${accountId}" is configured`);
+    if (!publicPart) throw new UnknownAccountError(`no account "${accountId}" is configured`);
     const { secret, ...rest } = publicPart;
     const value = await this.secrets.send(new GetSecretValueCommand({ SecretId: secret }));
     let secretJson: unknown;

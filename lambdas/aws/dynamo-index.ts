@@ -435,6 +435,10 @@ export interface QueryPlan {
 export function planQuery(query: IndexQuery, tableName: string): QueryPlan {
   const lower = `${query.since ?? UNDATED}#`;
   const upper = `${query.until ?? END_OF_TIME}#`;
+  // DynamoDB refuses `BETWEEN lower AND upper` with lower > upper (a ValidationException, a 500).
+  if (lower > upper) {
+    throw new UsageError(`"since" (${query.since}) must not be after "until" (${query.until})`);
+  }
   const shards = (prefix: string) => Array.from({ length: SHARDS }, (_, shard) => `${prefix}${shard}`);
   const { accountId, provider, status } = query;
   let sides: { index: IndexName; partition: string }[];
@@ -573,6 +577,15 @@ function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
+/** DynamoDB's limits on a key attribute's value: a partition key's, and a sort key's. */
+const MAX_PARTITION_KEY_BYTES = 2048;
+const MAX_SORT_KEY_BYTES = 1024;
+
+/** A string DynamoDB accepts as a key attribute's value: not empty, and at most `maxBytes` of UTF-8. */
+function keyString(value: unknown, maxBytes: number): value is string {
+  return typeof value === 'string' && value !== '' && Buffer.byteLength(value) <= maxBytes;
+}
+
 /**
  * Each stream's position from a cursor this plan issued. Anything else (edited, cut, or from
  * another query) is a UsageError (400), never a Query DynamoDB refuses.
@@ -596,12 +609,15 @@ function readCursor(cursor: string | undefined, plan: QueryPlan): Position[] | u
     const attribute = (stream.input.ExpressionAttributeNames as Record<string, string>)['#pk'] as string;
     const key = position as Record<string, unknown> | null;
     const names = key && typeof key === 'object' ? Object.keys(key).sort() : [];
+    // An ExclusiveStartKey DynamoDB takes: the item's own keys, as an item of this stream has them
+    // (`sortKey` is `{startedAt}#{id}`), inside the query's range and DynamoDB's key-size limits.
     const valid =
       key !== null &&
       names.join() === ['id', attribute, 'sortKey'].sort().join() &&
-      typeof key.id === 'string' &&
+      keyString(key.id, MAX_PARTITION_KEY_BYTES) &&
       key[attribute] === stream.partition &&
-      typeof key.sortKey === 'string' &&
+      keyString(key.sortKey, MAX_SORT_KEY_BYTES) &&
+      key.sortKey.endsWith(`#${key.id}`) &&
       key.sortKey >= plan.lower &&
       key.sortKey <= plan.upper;
     if (!valid) throw refuse('unreadable');

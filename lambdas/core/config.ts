@@ -467,9 +467,12 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-/** `line 3, column 14` from a JSON.parse error that gives a position; `end of file` if it ran out. */
-export function jsonErrorPlace(text: string, error: Error): string | undefined {
-  if (/end of (JSON|data) input/i.test(error.message)) return 'unexpected end of file';
+/**
+ * `line 3, column 14` from a JSON.parse error that gives a position; `unexpected end of file` (or
+ * of `whole`) if it ran out. Never the text around it: V8's message may quote it.
+ */
+export function jsonErrorPlace(text: string, error: Error, whole = 'file'): string | undefined {
+  if (/end of (JSON|data) input/i.test(error.message)) return `unexpected end of ${whole}`;
   const position = /at position (\d+)/.exec(error.message)?.[1];
   if (position === undefined) return undefined;
   const before = text.slice(0, Number(position));

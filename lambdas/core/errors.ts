@@ -18,6 +18,9 @@ export class ConfigError extends CallvaultError {
   readonly retryable = false;
 }
 
+/** No account of that id is configured (a webhook's path, a CLI's `--account`). */
+export class UnknownAccountError extends ConfigError {}
+
 /** The provider refused the account's credentials (401/403). Retrying cannot help. */
 export class ProviderAuthError extends CallvaultError {
   readonly retryable = false;

@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AccountConfig } from './config.ts';
-import { ConfigError, WebhookParseError } from './errors.ts';
+import { UnknownAccountError, WebhookParseError } from './errors.ts';
 import { handOver } from './hand-over.ts';
 import { recordingId } from './ids.ts';
 import type {
@@ -70,14 +70,22 @@ export async function receiveWebhook(call: WebhookCall, deps: IntakeDeps): Promi
   try {
     account = await deps.accounts.get(call.accountId);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    // An unknown account is answered like a wrong secret. One whose secret is broken is not:
+    // that throws (a 500, its fields named in the log), and the provider sends the callback again.
+    if (!(error instanceof UnknownAccountError)) throw error;
   }
   const webhook = account?.webhook ?? { secret: DECOY_SECRET };
   if (!authenticated(webhook, call.headers, bytes) || !account?.webhook) return unauthenticated();
 
   let recordings: WebhookRecording[];
   try {
-    recordings = minimalBody(account, call.body) ?? (await deps.adapterFor(account.id)).parseWebhook(call);
+    const adapter = await deps.adapterFor(account.id);
+    const minimal = minimalBody(account, call.body);
+    for (const recording of minimal ?? []) {
+      const problem = adapter.unaddressable?.(recording);
+      if (problem) throw new WebhookParseError(problem);
+    }
+    recordings = minimal ?? adapter.parseWebhook(call);
   } catch (error) {
     if (error instanceof WebhookParseError) return { statusCode: 400, body: { message: error.message } };
     throw error;

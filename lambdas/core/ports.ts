@@ -116,6 +116,12 @@ export interface ProviderAdapter {
   canDelete(ref: RecordingRef): boolean;
 
   /**
+   * Why this ref cannot be asked for at all (Bandwidth: a call recording without its call id),
+   * so a minimal webhook naming it is refused at once instead of failing in the workflow.
+   */
+  unaddressable?(ref: RecordingRef): string | undefined;
+
+  /**
    * Deletes the recording at the provider. Deleting what is already gone succeeds; an adapter
    * whose provider cannot delete throws ProviderResponseError.
    */

@@ -7,7 +7,24 @@ import type { EntryStatus, IndexEntry, IndexPage, IndexQuery, RecordingIndex } f
 import { ENTRY_STATUSES, PROVIDERS, type ProviderName } from './recording.ts';
 import { toUtcIso } from './time.ts';
 
-/** Reads `account, provider, number, status, since, until, limit, cursor`; UsageError names a bad one. */
+/** Index ids are `recordingId`'s: 32 lowercase hex characters. */
+const RECORDING_ID = /^[0-9a-f]{32}$/;
+
+/** Whether `id` has the shape of a recording id; anything else names no recording. */
+export function isRecordingId(id: string): boolean {
+  return RECORDING_ID.test(id);
+}
+
+/** A value quoted for a message, cut short: a request may carry kilobytes of it. */
+export function quoted(value: string, max = 64): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+}
+
+/**
+ * Reads `account, provider, number, status, since, until, limit, cursor`; UsageError names a bad
+ * one. `until` is exclusive (entries started before it): `since` equal to `until` is an empty
+ * range, `since` after `until` an error.
+ */
 export function parseRecordingQuery(params: Record<string, string | undefined>): IndexQuery {
   const known = new Set(['account', 'provider', 'number', 'status', 'since', 'until', 'limit', 'cursor']);
   for (const name of Object.keys(params)) {
@@ -18,7 +35,9 @@ export function parseRecordingQuery(params: Record<string, string | undefined>):
     const value = params[name];
     if (value === undefined) return undefined;
     const iso = toUtcIso(value);
-    if (!iso) throw new UsageError(`"${name}" must be an ISO-8601 time or date, got "${value}"`);
+    if (!iso) throw new UsageError(`"${name}" must be an ISO-8601 time or date, got ${quoted(value)}`);
+    // The index orders times as strings: only four-digit years (in UTC) compare as they should.
+    if (!/^\d{4}-/.test(iso)) throw new UsageError(`"${name}" must be in the years 0000 to 9999 (UTC)`);
     return iso;
   };
   const { provider, status, limit } = params;
@@ -28,17 +47,23 @@ export function parseRecordingQuery(params: Record<string, string | undefined>):
   if (status !== undefined && !ENTRY_STATUSES.includes(status as EntryStatus)) {
     throw new UsageError(`"status" must be one of ${ENTRY_STATUSES.join(', ')}`);
   }
-  const pageSize = limit === undefined ? 100 : Number(limit);
+  // Plain decimal digits only: Number() would also take `0x2`, `1e2`, ` 2 ` and `2.0`.
+  const pageSize = limit === undefined ? 100 : /^\d{1,4}$/.test(limit) ? Number(limit) : Number.NaN;
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
     throw new UsageError('"limit" must be a whole number from 1 to 1000');
+  }
+  const since = time('since');
+  const until = time('until');
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new UsageError(`"since" (${since}) must not be after "until" (${until})`);
   }
   return {
     accountId: params.account,
     provider: provider as ProviderName | undefined,
     number: params.number,
     status: status as EntryStatus | undefined,
-    since: time('since'),
-    until: time('until'),
+    since,
+    until,
     limit: pageSize,
     cursor: params.cursor,
   };

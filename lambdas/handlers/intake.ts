@@ -1,5 +1,5 @@
 /** `POST /webhooks/{accountId}`: a provider's "recording ready" callback. */
-import { ConfigError } from '../core/errors.ts';
+import { UnknownAccountError } from '../core/errors.ts';
 import { type IntakeDeps, receiveWebhook } from '../core/intake.ts';
 import type { Logger } from '../core/log.ts';
 import { type Metrics, UNKNOWN_DIMENSION } from '../core/metrics.ts';
@@ -35,7 +35,7 @@ export const createIntakeHandler =
       // An unknown account is answered 401 like a wrong secret; its id (the caller's path) must
       // not mint metric dimensions.
       const account = await runtime.accounts.get(accountId).catch((error: unknown) => {
-        if (error instanceof ConfigError) return undefined;
+        if (error instanceof UnknownAccountError) return undefined;
         throw error;
       });
       runtime.metrics.add('WebhooksRejected', 1, {

@@ -645,6 +645,10 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
   return adapterFrom(account, http, {
     // Its API has DELETE for call recordings only (/conferences/…/recordings has GET alone).
     canDelete: (ref) => conferenceRecordingOf(ref) === undefined,
+    unaddressable: (ref) =>
+      ref.callId || conferenceRecordingOf(ref)
+        ? undefined
+        : 'Bandwidth addresses a call recording through its call: "callId" is required (or the id of a conference recording, "{conferenceId}/{recordingId}")',
     windowedListing: true,
     listPage,
     get,

@@ -11,7 +11,7 @@ import type { KnownRecording, Readiness, Recording, RecordingRef } from '../core
 import { toUtcIso } from '../core/time.ts';
 import { type AdapterFactory, accountHttp, adapterFrom, windowBounds } from './adapter.ts';
 import type { ProviderHttp, TextResponse } from './http.ts';
-import { asArray, isObject, parseXml, toNumber, toText } from './parse.ts';
+import { asArray, isObject, parseWebhookJson, parseXml, toNumber, toText } from './parse.ts';
 
 const API_PATH = 'ibp_api.php';
 
@@ -352,16 +352,16 @@ export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, o
 export function webhookCalls(http: ProviderHttp, request: WebhookRequest): Item[] {
   const body = request.body.trim();
   if (body === '') throw new WebhookParseError(`${http.who}: the webhook body is empty`);
-  const contentType = request.headers['content-type'] ?? '';
-  if (!/json/i.test(contentType) && !body.startsWith('{') && !body.startsWith('[')) {
+  const contentType = request.headers['content-type'];
+  if (!/json/i.test(contentType ?? '') && !body.startsWith('{') && !body.startsWith('[')) {
     return [Object.fromEntries(new URLSearchParams(body))];
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new WebhookParseError(`${http.who}: the webhook body is not valid JSON: ${http.snippet(body)}`);
-  }
+  const parsed = parseWebhookJson(body, {
+    who: http.who,
+    problem: 'the webhook body is not valid JSON',
+    contentType,
+    expected: 'form fields, or a JSON object or a list of them',
+  });
   const calls = asArray(parsed as Item | Item[]);
   if (calls.length === 0 || !calls.every(isObject)) {
     throw new WebhookParseError(`${http.who}: the JSON webhook body is not an object (or a list of them)`);

@@ -13,7 +13,7 @@ import { type KnownRecording, type Recording, type RecordingRef, refOf } from '.
 import { toUtcIso } from '../core/time.ts';
 import { type AdapterFactory, accountHttp, adapterFrom, goneRecording, windowBounds } from './adapter.ts';
 import { basicAuth } from './http.ts';
-import { asArray, isObject, looksLikeXml, parseXml, toText } from './parse.ts';
+import { asArray, isObject, looksLikeXml, parseWebhookJson, parseXml, toText } from './parse.ts';
 
 const FILES_PATH = '/voice/ivr/1/files';
 /** The reference numbers pages from 1. */
@@ -309,12 +309,12 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
     parseWebhook(request): WebhookRecording[] {
       // Infobip documents no recording callback; this accepts a listing entry (or `{"files":[…]}`)
       // forwarded by whatever the customer's IVR scenario calls at the end.
-      let body: unknown;
-      try {
-        body = JSON.parse(request.body);
-      } catch {
-        throw new WebhookParseError(`${http.who}: webhook body is not JSON`);
-      }
+      const body = parseWebhookJson(request.body, {
+        who: http.who,
+        problem: 'webhook body is not JSON',
+        contentType: request.headers['content-type'],
+        expected: 'a file entry with a "url", or {"files": [...]}',
+      });
       let entries: unknown[];
       if (isObject(body) && 'url' in body) {
         entries = [body];

@@ -1,8 +1,11 @@
 /**
  * Parsing helpers shared by the adapters: numbers and strings in the providers' forms, XML
- * bodies, array-or-object JSON and the object guard. Dates are the core's (`core/time.ts`).
+ * bodies, array-or-object JSON and the object guard, and what may be said of a webhook body that
+ * does not parse. Dates are the core's (`core/time.ts`).
  */
 import { XMLParser } from 'fast-xml-parser';
+import { jsonErrorPlace } from '../core/config.ts';
+import { WebhookParseError } from '../core/errors.ts';
 
 /** A number that may arrive as a string (`"14.70275"`); undefined when it is not numeric. */
 export function toNumber(value: unknown): number | undefined {
@@ -52,4 +55,68 @@ export function parseXml(text: string): Record<string, unknown> {
 
 export function looksLikeXml(text: string): boolean {
   return text.trimStart().startsWith('<');
+}
+
+/**
+ * Content types a webhook message may name. A header is the sender's text like the body, so
+ * any other value is not repeated (`text/4111111111111111` is a valid media type).
+ */
+const NAMED_CONTENT_TYPES = new Set([
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'application/xml',
+  'application/octet-stream',
+  'multipart/form-data',
+  'text/plain',
+  'text/xml',
+  'text/html',
+  'text/csv',
+]);
+
+/**
+ * What a foreign body is, for messages, without a character of it (a sender can post card
+ * numbers, names, tokens): `412 bytes, application/x-www-form-urlencoded`.
+ */
+export function describeBody(body: string, contentType: string | undefined): string {
+  const size = Buffer.byteLength(body, 'utf8');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const type =
+    mediaType === ''
+      ? 'no content type'
+      : NAMED_CONTENT_TYPES.has(mediaType)
+        ? mediaType
+        : 'an unlisted content type';
+  return `${size} ${size === 1 ? 'byte' : 'bytes'}, ${type}`;
+}
+
+/** `a number`, `null`, `a list`…: what a JSON value is, never what it says. */
+export function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+}
+
+/**
+ * JSON.parse for a webhook body. On failure a WebhookParseError says `problem`, then the body's
+ * size and content type, what was expected and where parsing stopped, but not the text: V8's
+ * message quotes it (`Unexpected token 'o', "token=abc12"...`).
+ */
+export function parseWebhookJson(
+  text: string,
+  context: { who: string; problem: string; contentType: string | undefined; expected: string },
+): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const place = jsonStop(text, error as Error);
+    throw new WebhookParseError(
+      `${context.who}: ${context.problem} (${describeBody(text, context.contentType)}; expected ${context.expected}${place ? `; ${place}` : ''})`,
+    );
+  }
+}
+
+/** Where JSON.parse gave up, when its message says; nothing for an empty body. */
+function jsonStop(text: string, error: Error): string | undefined {
+  return text.trim() === '' ? undefined : jsonErrorPlace(text, error, 'body');
 }

@@ -21,7 +21,16 @@ import {
   windowBounds,
 } from './adapter.ts';
 import { basicAuth, type ProviderHttp, type TextResponse } from './http.ts';
-import { asArray, asObject, looksLikeXml, toNumber, toText } from './parse.ts';
+import {
+  asArray,
+  asObject,
+  describeBody,
+  jsonKind,
+  looksLikeXml,
+  parseWebhookJson,
+  toNumber,
+  toText,
+} from './parse.ts';
 
 const API_VERSION = '2012-04-24';
 const DEFAULT_PAGE_SIZE = 100;
@@ -413,17 +422,26 @@ export function parseRecording(http: ProviderHttp, response: TextResponse, url: 
  * recordings URI or an S3 URL); that host is never contacted.
  */
 export function recordingSidFromUrl(http: ProviderHttp, recordingUrl: string): string {
+  // The URL is the sender's text (a presigned one holds a signature): messages give its length only.
+  const length = `${recordingUrl.length} characters`;
   let pathname: string;
   try {
     pathname = new URL(recordingUrl.replace(/^\\+/, ''), 'http://relative.invalid').pathname;
   } catch {
-    throw new WebhookParseError(`${http.who}: RecordingUrl is not a URL: ${http.snippet(recordingUrl)}`);
+    throw new WebhookParseError(`${http.who}: RecordingUrl is not a URL (${length})`);
   }
-  const file = decodeURIComponent(pathname.split('/').pop() ?? '');
+  let file: string;
+  try {
+    file = decodeURIComponent(pathname.split('/').pop() ?? '');
+  } catch {
+    throw new WebhookParseError(
+      `${http.who}: RecordingUrl ends in a malformed %-escape (${length}; expected …/<recording sid>.wav)`,
+    );
+  }
   const sid = file.replace(/\.(wav|mp3)$/i, '');
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(sid)) {
     throw new WebhookParseError(
-      `${http.who}: RecordingUrl does not end in a recording sid: ${http.snippet(recordingUrl)}`,
+      `${http.who}: RecordingUrl does not end in a recording sid (${length}; expected …/<recording sid>.wav, the sid letters, digits, "_" or "-")`,
     );
   }
   return sid;
@@ -438,15 +456,19 @@ export function webhookFields(
   const text = body.trim();
   if (!text) throw new WebhookParseError(`${http.who}: the callback body is empty`);
   if (/json/i.test(contentType) || text.startsWith('{') || text.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new WebhookParseError(`${http.who}: the callback body is not valid JSON: ${http.snippet(text)}`);
-    }
+    const parsed = parseWebhookJson(text, {
+      who: http.who,
+      problem: 'the callback body is not valid JSON',
+      contentType,
+      expected: 'a JSON object or a list of them, like the form fields',
+    });
     return asArray(parsed as unknown[]).map((entry) => {
       const object = asObject(entry);
-      if (!object) throw new WebhookParseError(`${http.who}: the callback JSON is not an object`);
+      if (!object) {
+        throw new WebhookParseError(
+          `${http.who}: the callback JSON is not an object (it is ${jsonKind(entry)})`,
+        );
+      }
       return Object.fromEntries(
         Object.entries(object).map(([key, value]) => [key, value === null ? '' : String(value)]),
       );
@@ -454,7 +476,7 @@ export function webhookFields(
   }
   if (!/^[^=&\s]+=/.test(text)) {
     throw new WebhookParseError(
-      `${http.who}: the callback body is neither form fields nor JSON: ${http.snippet(text)}`,
+      `${http.who}: the callback body is neither form fields nor JSON (${describeBody(text, contentType)}; expected name=value&… form fields or JSON)`,
     );
   }
   return [Object.fromEntries(new URLSearchParams(text))];

@@ -36,7 +36,7 @@ import {
   sameRecording,
   windowBounds,
 } from './adapter.ts';
-import { isObject, toText } from './parse.ts';
+import { isObject, parseWebhookJson, toText } from './parse.ts';
 
 const PROVIDER = 'voipbin';
 const RECORDINGS_PATH = '/v1.0/recordings';
@@ -283,23 +283,24 @@ export const createVoipbinAdapter: AdapterFactory<'voipbin'> = (account, options
     },
 
     parseWebhook(request) {
-      let body: unknown;
-      try {
-        body = JSON.parse(request.body);
-      } catch (error) {
-        throw new WebhookParseError(`voipbin webhook body is not JSON: ${(error as Error).message}`);
-      }
+      // Not V8's message: it quotes the body (`Unexpected token 'o', "token=abc12"...`).
+      const body = parseWebhookJson(request.body, {
+        who: http.who,
+        problem: 'the webhook body is not JSON',
+        contentType: request.headers['content-type'],
+        expected: 'a JSON event object or a list of them',
+      });
       const events = Array.isArray(body) ? body : [body];
       const recordings: WebhookRecording[] = [];
       for (const event of events) {
         if (!isObject(event) || typeof event.type !== 'string') {
-          throw new WebhookParseError('voipbin webhook event has no "type"');
+          throw new WebhookParseError(`${http.who}: a webhook event has no "type"`);
         }
         // recording_started, call_hangup…: only a finished recording has something to archive.
         if (event.type !== 'recording_finished') continue;
         const data = event.data;
         if (!isObject(data) || typeof data.id !== 'string' || data.id === '') {
-          throw new WebhookParseError('voipbin recording_finished event has no "data.id"');
+          throw new WebhookParseError(`${http.who}: a recording_finished event has no "data.id"`);
         }
         const {
           accountId,

@@ -2,9 +2,11 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StaticAccountDirectory } from '../../lambdas/aws/accounts.ts';
-import type { AccountConfig } from '../../lambdas/core/config.ts';
+import type { AccountConfig, AccountOf } from '../../lambdas/core/config.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import { MAX_WEBHOOK_BYTES, receiveWebhook } from '../../lambdas/core/intake.ts';
+import { createBandwidthAdapter } from '../../lambdas/providers/bandwidth.ts';
 import { createVoipbinAdapter } from '../../lambdas/providers/voipbin.ts';
 import { ACCOUNT, FakeIndex, FakeStarter } from './fakes.ts';
 
@@ -75,6 +77,51 @@ describe('receiveWebhook', () => {
     const wrong = await call(body, { authorization: basic('wrong') });
     expect(unknown).toEqual(wrong);
     expect(unknown.statusCode).toBe(401);
+  });
+
+  it('throws (a 500, so the provider sends it again) for an account whose secret is broken, naming its fields', async () => {
+    const { deps } = setup();
+    const broken = {
+      ...deps,
+      accounts: {
+        list: async () => [hooked],
+        get: async () => {
+          throw new ConfigError('secret for account "vb" is missing or has invalid fields: webhook.secret');
+        },
+      },
+    };
+    const answer = receiveWebhook(
+      { accountId: ACCOUNT.id, body: '{"recordingId":"rec-1"}', headers: { authorization: basic(SECRET) } },
+      broken,
+    );
+    await expect(answer).rejects.toThrow(/invalid fields: webhook\.secret/);
+  });
+
+  it('refuses a minimal body the provider cannot address: Bandwidth without the call id', async () => {
+    const account = {
+      id: 'bw',
+      provider: 'bandwidth',
+      baseUrl: 'https://voice.bandwidth.com',
+      auth: { accountId: '9900', username: 'u', password: 'p' },
+      webhook: { secret: SECRET },
+    } as AccountConfig;
+    const starter = new FakeStarter();
+    const deps = {
+      accounts: new StaticAccountDirectory([account]),
+      adapterFor: async () => createBandwidthAdapter(account as AccountOf<'bandwidth'>),
+      index: new FakeIndex(),
+      starter,
+    };
+    const call = (body: string) =>
+      receiveWebhook({ accountId: 'bw', body, headers: { authorization: basic(SECRET) } }, deps);
+    expect(await call('{"recordingId":"r-1"}')).toMatchObject({
+      statusCode: 400,
+      body: { message: expect.stringContaining('"callId" is required') },
+    });
+    expect(starter.calls).toEqual([]);
+    expect(await call('{"recordingId":"r-1","callId":"c-1"}')).toMatchObject({ statusCode: 202 });
+    expect(await call('{"recordingId":"conf-1/r-1"}')).toMatchObject({ statusCode: 202 });
+    expect(starter.calls).toHaveLength(2);
   });
 
   it('computes the signature over the raw body bytes, not their UTF-8 decoding', async () => {

@@ -17,6 +17,7 @@ import {
 } from '../../lambdas/aws/dynamo-index.ts';
 import { UsageError } from '../../lambdas/core/errors.ts';
 import type { IndexEntry, IndexPage, IndexQuery } from '../../lambdas/core/ports.ts';
+import { isRecordingId, parseRecordingQuery } from '../../lambdas/core/query.ts';
 
 type Item = Record<string, unknown>;
 
@@ -160,6 +161,95 @@ describe('planQuery', () => {
   it('refuses a number without digits', () => {
     expect(() => planQuery({ number: 'abc' }, 't')).toThrow(UsageError);
   });
+
+  it('refuses a range DynamoDB would refuse (lower bound after upper), naming since and until', () => {
+    const reversed = { since: '2026-11-02T00:00:00.000Z', until: '2026-11-01T00:00:00.000Z' };
+    for (const query of [reversed, { ...reversed, accountId: 'acme' }, { ...reversed, number: '5550100' }]) {
+      expect(() => planQuery(query, 't')).toThrow(UsageError);
+      expect(() => planQuery(query, 't')).toThrow(
+        '"since" (2026-11-02T00:00:00.000Z) must not be after "until" (2026-11-01T00:00:00.000Z)',
+      );
+    }
+    // Equal bounds are a valid (empty: `until` is exclusive) range; so is either bound alone.
+    const at = '2026-11-01T00:00:00.000Z';
+    const equal = planQuery({ since: at, until: at }, 't');
+    expect([equal.lower, equal.upper]).toEqual([`${at}#`, `${at}#`]);
+    expect(() => planQuery({ since: '9999-12-31T00:00:00.000Z' }, 't')).not.toThrow();
+    expect(() => planQuery({ until: '0000-01-01T00:00:00.000Z' }, 't')).not.toThrow();
+  });
+});
+
+describe('parseRecordingQuery', () => {
+  it('refuses since after until, naming both; equal is an empty range, not an error', () => {
+    expect(() => parseRecordingQuery({ since: '2026-11-02', until: '2026-11-01' })).toThrow(
+      '"since" (2026-11-02T00:00:00.000Z) must not be after "until" (2026-11-01T00:00:00.000Z)',
+    );
+    // Compared in UTC, whatever offset each is written with: 10:00+02:00 is 08:00Z, before 09:00Z.
+    expect(
+      parseRecordingQuery({ since: '2026-11-01T10:00:00+02:00', until: '2026-11-01T09:00:00Z' }),
+    ).toMatchObject({ since: '2026-11-01T08:00:00.000Z', until: '2026-11-01T09:00:00.000Z' });
+    expect(() =>
+      parseRecordingQuery({ since: '2026-11-01T10:00:00Z', until: '2026-11-01T12:00:00+03:00' }),
+    ).toThrow(/"since" .* must not be after "until"/);
+    expect(parseRecordingQuery({ since: '2026-11-01', until: '2026-11-01' })).toMatchObject({
+      since: '2026-11-01T00:00:00.000Z',
+      until: '2026-11-01T00:00:00.000Z',
+    });
+  });
+
+  it('refuses times outside the years 0000-9999, which would not sort as strings in the index', () => {
+    expect(() => parseRecordingQuery({ until: '+010000-01-01' })).toThrow(
+      /"until" must be in the years 0000 to 9999/,
+    );
+    expect(() => parseRecordingQuery({ since: '-000001-01-01' })).toThrow(
+      /"since" must be in the years 0000 to 9999/,
+    );
+    // 9999-12-31T23:59 at -01:00 is already year 10000 in UTC.
+    expect(() => parseRecordingQuery({ until: '9999-12-31T23:59:00-01:00' })).toThrow(UsageError);
+    expect(() => parseRecordingQuery({ since: 'yesterday' })).toThrow(
+      '"since" must be an ISO-8601 time or date',
+    );
+  });
+
+  it('takes a limit only as plain decimal digits from 1 to 1000', () => {
+    for (const limit of [
+      '0x2',
+      '1e2',
+      '2.0',
+      '2.',
+      ' 2',
+      '2 ',
+      '+2',
+      '-1',
+      '0',
+      '1001',
+      '',
+      'Infinity',
+      '0b1',
+    ]) {
+      expect(() => parseRecordingQuery({ limit }), JSON.stringify(limit)).toThrow(
+        '"limit" must be a whole number from 1 to 1000',
+      );
+    }
+    expect(parseRecordingQuery({ limit: '1' }).limit).toBe(1);
+    expect(parseRecordingQuery({ limit: '1000' }).limit).toBe(1000);
+    expect(parseRecordingQuery({ limit: '0042' }).limit).toBe(42);
+    expect(parseRecordingQuery({}).limit).toBe(100);
+  });
+
+  it('knows a recording id by its shape: 32 lowercase hex characters', () => {
+    expect(isRecordingId('0123456789abcdef0123456789abcdef')).toBe(true);
+    for (const id of [
+      '',
+      'nope',
+      '0123456789ABCDEF0123456789ABCDEF',
+      `${'a'.repeat(32)}\n`,
+      'a'.repeat(33),
+      'a'.repeat(3000),
+    ]) {
+      expect(isRecordingId(id), id.slice(0, 40)).toBe(false);
+    }
+  });
 });
 
 describe('mergedPage', () => {
@@ -280,6 +370,31 @@ describe('mergedPage', () => {
       }),
       edit((value) => {
         value.s.push({});
+      }),
+      // Keys DynamoDB refuses in an ExclusiveStartKey (a ValidationException, a 500): an empty
+      // string, or one over its key-size limits (2,048 bytes for a partition key, 1,024 for a sort key).
+      edit((value) => {
+        (value.s[0] as Record<string, string>).id = '';
+      }),
+      edit((value) => {
+        (value.s[0] as Record<string, string>).id = 'x'.repeat(2049);
+      }),
+      edit((value) => {
+        const key = value.s[0] as Record<string, string>;
+        key.id = 'é'.repeat(1025); // 2,050 bytes in 1,025 characters
+        key.sortKey = `${key.sortKey?.split('#')[0]}#${key.id}`;
+      }),
+      edit((value) => {
+        const key = value.s[0] as Record<string, string>;
+        key.id = 'x'.repeat(1100);
+        key.sortKey = `${key.sortKey?.split('#')[0]}#${key.id}`;
+      }),
+      edit((value) => {
+        // In the range, but not the position of any item: an item's sortKey ends with its id.
+        (value.s[0] as Record<string, string>).sortKey = '2026-11-01T00:00:00.000Z#someone-else';
+      }),
+      edit((value) => {
+        (value.s[0] as Record<string, unknown>).id = 7;
       }),
     ]) {
       await expect(page({ accountId: 'acme' }, tampered)).rejects.toThrow(UsageError);
