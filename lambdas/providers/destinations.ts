@@ -47,6 +47,7 @@ for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
   ['64:ff9b::', 96], // NAT64: reaches whatever IPv4 address it embeds
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): likewise
   ['100::', 64],
   ['2001:db8::', 32],
   ['2002::', 16], // 6to4: likewise

@@ -276,6 +276,8 @@ describe('DestinationPolicy', () => {
     ['::ffff:169.254.169.254', false],
     ['fd00:ec2::254', false],
     ['fe80::1', false],
+    ['64:ff9b::a9fe:a9fe', false],
+    ['64:ff9b:1::a9fe:a9fe', false],
     ['not-an-ip', false],
   ])('isPublicAddress(%s) is %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);
