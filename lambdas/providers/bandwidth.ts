@@ -170,17 +170,24 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
     };
   }
 
+  /** A recording's times and media as metadata and callbacks both give them. */
+  function timesAndMedia(fields: Record<string, unknown>) {
+    return {
+      startedAt: toUtcIso(fields.startTime, account.timeZone),
+      endedAt: toUtcIso(fields.endTime, account.timeZone),
+      durationSec: isoDurationSeconds(fields.duration),
+      format: toText(fields.fileFormat)?.toLowerCase(),
+      channels: toNumber(fields.channels),
+    };
+  }
+
   /** What call and conference recording metadata say alike: times, media, status. */
   function mediaFields(record: RecordingMetadata): Omit<Recording, 'providerRecordingId' | 'direction'> {
     const status = toText(record.status);
     return {
       accountId: account.id,
       provider: 'bandwidth',
-      startedAt: toUtcIso(record.startTime, account.timeZone),
-      endedAt: toUtcIso(record.endTime, account.timeZone),
-      durationSec: isoDurationSeconds(record.duration),
-      format: toText(record.fileFormat)?.toLowerCase(),
-      channels: toNumber(record.channels),
+      ...timesAndMedia(record),
       readiness: readinessOf(status, record),
       providerStatus: status,
       // parentCallId, transferCallerId, transferTo, transcription, mediaUrl, a conference's name stay here only.
@@ -586,11 +593,7 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
           from: toText(fields.from),
           to: toText(fields.to),
           direction: fields.direction === undefined ? undefined : toDirection(fields.direction),
-          startedAt: toUtcIso(fields.startTime, account.timeZone),
-          endedAt: toUtcIso(fields.endTime, account.timeZone),
-          durationSec: isoDurationSeconds(fields.duration),
-          format: toText(fields.fileFormat)?.toLowerCase(),
-          channels: toNumber(fields.channels),
+          ...timesAndMedia(fields),
           providerStatus: status,
           // recordingComplete carries no status: its media follows with recordingAvailable.
           readiness:
@@ -631,11 +634,7 @@ export const createBandwidthAdapter: AdapterFactory<'bandwidth'> = (account, opt
       providerRecordingId: conferenceRecordingId(conferenceId, recordingId),
       hints: definedOnly({
         direction: 'unknown' as const,
-        startedAt: toUtcIso(fields.startTime, account.timeZone),
-        endedAt: toUtcIso(fields.endTime, account.timeZone),
-        durationSec: isoDurationSeconds(fields.duration),
-        format: toText(fields.fileFormat)?.toLowerCase(),
-        channels: toNumber(fields.channels),
+        ...timesAndMedia(fields),
         providerStatus: status,
         readiness: readinessOf(status, { ...fields, recordingId }),
       }),

@@ -271,15 +271,21 @@ export class BandwidthSimulator extends ProviderSimulator {
       );
       return;
     }
-    // Assumption: Bandwidth has no media before the recording is complete, and answers a 404
-    // like any missing resource rather than a distinct "processing" status.
+    await this.serveMedia(response, recording, recording.id);
+  }
+
+  /**
+   * A recording's media. Assumption: Bandwidth has no media before the recording is complete,
+   * and answers a 404 like any missing resource rather than a distinct "processing" status.
+   */
+  private async serveMedia(response: ServerResponse, recording: SimRecording, key: string): Promise<void> {
     if (!this.mediaAvailable(recording)) {
       this.error(response, 404, 'not-found', 'Recording media not found');
       return;
     }
     await this.sendAudio(
       response,
-      recording.id,
+      key,
       this.fileFormat(recording) === 'mp3' ? 'audio/mpeg' : 'audio/vnd.wave',
     );
   }
@@ -391,15 +397,7 @@ export class BandwidthSimulator extends ProviderSimulator {
       );
       return;
     }
-    if (!this.mediaAvailable(recording)) {
-      this.error(response, 404, 'not-found', 'Recording media not found');
-      return;
-    }
-    await this.sendAudio(
-      response,
-      key,
-      this.fileFormat(recording) === 'mp3' ? 'audio/mpeg' : 'audio/vnd.wave',
-    );
+    await this.serveMedia(response, recording, key);
   }
 
   /** The named ISO 8601 filters as epoch ms; undefined (after answering 400) when one is not a date. */
