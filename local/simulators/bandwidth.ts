@@ -274,6 +274,19 @@ export class BandwidthSimulator extends ProviderSimulator {
     await this.serveMedia(response, recording, recording.id);
   }
 
+  /** Duration, channels, start, end and file format, as call and conference metadata render them. */
+  private timing(recording: SimRecording) {
+    return {
+      duration: isoDuration(recording.durationSec),
+      channels: recording.channels ?? 1,
+      startTime: recording.startedAt.toISOString(),
+      endTime: new Date(
+        recording.startedAt.getTime() + Math.round(recording.durationSec * 1000),
+      ).toISOString(),
+      fileFormat: this.fileFormat(recording),
+    };
+  }
+
   /**
    * A recording's media. Assumption: Bandwidth has no media before the recording is complete,
    * and answers a 404 like any missing resource rather than a distinct "processing" status.
@@ -497,13 +510,7 @@ export class BandwidthSimulator extends ProviderSimulator {
       conferenceId,
       name: this.conferences.get(conferenceId)?.name ?? null,
       recordingId,
-      duration: isoDuration(recording.durationSec),
-      channels: recording.channels ?? 1,
-      startTime: recording.startedAt.toISOString(),
-      endTime: new Date(
-        recording.startedAt.getTime() + Math.round(recording.durationSec * 1000),
-      ).toISOString(),
-      fileFormat: this.fileFormat(recording),
+      ...this.timing(recording),
       status: this.status(recording),
       // As the OpenAPI's example shows it: on Bandwidth's host, never this one's.
       mediaUrl: this.mediaAvailable(recording)
@@ -543,14 +550,8 @@ export class BandwidthSimulator extends ProviderSimulator {
       from: recording.from,
       transferCallerId: extra.transferCallerId ?? null,
       transferTo: extra.transferTo ?? null,
-      duration: isoDuration(recording.durationSec),
       direction: recording.direction,
-      channels: recording.channels ?? 1,
-      startTime: recording.startedAt.toISOString(),
-      endTime: new Date(
-        recording.startedAt.getTime() + Math.round(recording.durationSec * 1000),
-      ).toISOString(),
-      fileFormat: this.fileFormat(recording),
+      ...this.timing(recording),
       status,
       // Rendered as the reference shows it, malformed (`https  ://../…`): clients must build the
       // media URL themselves. Absent until the media can be downloaded, as the schema says.
