@@ -96,8 +96,9 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
         }
         deleter ??= deps.deleterFor(account.id);
         const source = await deleter;
+        const ref = refOf(entry);
         // Checked first: such a recording is never read back from the store for nothing.
-        if (!source.canDelete(refOf(entry))) {
+        if (!source.canDelete(ref)) {
           result.notDeletable += 1;
           return;
         }
@@ -112,7 +113,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
           return;
         }
         try {
-          const answer = await withProviderSlot(deps.slots, account, () => source.delete(refOf(entry)));
+          const answer = await withProviderSlot(deps.slots, account, () => source.delete(ref));
           const at = (deps.now?.() ?? new Date()).toISOString();
           await deps.index.patch(
             entry.id,

@@ -21,7 +21,7 @@ export const CALL_FIELDS = [
  * What an entry keeps of the call across rounds (never its readiness or status: those are asked
  * anew), handed to the next round as hints, so it knows the start date the audio was stored under.
  */
-export const DESCRIBED_FIELDS = [...CALL_FIELDS, 'channels'] as const;
+const DESCRIBED_FIELDS = [...CALL_FIELDS, 'channels'] as const;
 
 /**
  * `ready`: the audio can be downloaded now. `pending`: still processing at the provider.
@@ -76,4 +76,9 @@ export type KnownRecording = Partial<Omit<Recording, keyof RecordingRef>>;
 /** The fields that are set: spread over other fields, it keeps theirs where this one knows nothing. */
 export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
+
+/** The DESCRIBED_FIELDS an entry or a round's hints know of the call, and nothing else. */
+export function describedOf(source: KnownRecording): KnownRecording {
+  return definedOnly(Object.fromEntries(DESCRIBED_FIELDS.map((field) => [field, source[field]])));
 }

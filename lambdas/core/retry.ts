@@ -8,16 +8,14 @@ import type { RetryConfig } from './config.ts';
 import { handOver } from './hand-over.ts';
 import type { IngestState } from './ingest.ts';
 import type { IndexEntry, RecordingIndex, WorkflowStarter } from './ports.ts';
-import { DESCRIBED_FIELDS, definedOnly, type KnownRecording, refOf } from './recording.ts';
+import { describedOf, refOf } from './recording.ts';
 
 /** The log message the stack's metric filter counts (the "retries exhausted" alarm). */
 export const RETRIES_EXHAUSTED_MESSAGE = 'failed recordings reached the retry limit';
 
 /** The execution input that hands an index entry's recording over again, with what it knows. */
 export function retryInput(entry: IndexEntry): IngestState {
-  const hints: KnownRecording = definedOnly(
-    Object.fromEntries(DESCRIBED_FIELDS.map((field) => [field, entry[field]])),
-  );
+  const hints = describedOf(entry);
   return Object.keys(hints).length > 0 ? { ref: refOf(entry), hints } : { ref: refOf(entry) };
 }
 

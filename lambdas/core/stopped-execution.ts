@@ -11,7 +11,7 @@ import {
   type RecordingSummary,
   recordOutcome,
 } from './ingest.ts';
-import { DESCRIBED_FIELDS, definedOnly } from './recording.ts';
+import { describedOf } from './recording.ts';
 
 /** The `detail` of a Step Functions "Execution Status Change" event (the fields used). */
 export interface ExecutionStatusChange {
@@ -67,8 +67,7 @@ export async function recordStoppedExecution(
  */
 function describedByHints({ ref, hints }: IngestState): RecordingSummary | undefined {
   if (!hints) return undefined;
-  const described = Object.fromEntries(DESCRIBED_FIELDS.map((field) => [field, hints[field]]));
-  return { ...ref, ...definedOnly(described) } as RecordingSummary;
+  return { ...ref, ...describedOf(hints) } as RecordingSummary;
 }
 
 function parseInput(input: string | null | undefined): IngestState | undefined {
