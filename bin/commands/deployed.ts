@@ -31,46 +31,50 @@ export async function requireOutput(
   throw new UsageError(`stack ${stackName} has no ${name} output: is it a callvault stack?`);
 }
 
-/** The deployed index and store, and the ingest workflow's executions, for as long as `use` runs. */
+/**
+ * The deployed index and store for as long as `use` runs; with `ingest`, also the ingest
+ * workflow's executions (an erasure asks whether one is running; a hold needs none of it).
+ */
 export async function withDeployedArchive<T>(
   stackName: string,
   use: (archive: {
     index: ComplianceIndex;
     store: ComplianceStore;
-    ingest: Pick<WorkflowStarter, 'status'>;
+    ingest?: Pick<WorkflowStarter, 'status'>;
   }) => Promise<T>,
+  options: { ingest?: boolean } = {},
 ): Promise<T> {
-  const [
-    { DynamoDBClient },
-    { S3Client },
-    { SFNClient },
-    { DynamoRecordingIndex },
-    { S3ArchiveStore },
-    { SfnWorkflowStarter },
-  ] = await Promise.all([
+  const [{ DynamoDBClient }, { S3Client }, { DynamoRecordingIndex }, { S3ArchiveStore }] = await Promise.all([
     import('@aws-sdk/client-dynamodb'),
     import('@aws-sdk/client-s3'),
-    import('@aws-sdk/client-sfn'),
     import('../../lambdas/aws/dynamo-index.ts'),
     import('../../lambdas/aws/s3-store.ts'),
-    import('../../lambdas/aws/sfn-starter.ts'),
   ]);
   const outputs = await stackOutputs(stackName);
   const tableName = await requireOutput(outputs, stackName, 'TableName');
   const bucketName = await requireOutput(outputs, stackName, 'BucketName');
-  const stateMachineArn = await requireOutput(outputs, stackName, 'StateMachineArn');
   const dynamo = new DynamoDBClient({});
   const s3 = new S3Client({});
-  const sfn = new SFNClient({});
+  const ingest = options.ingest ? await deployedIngest(outputs, stackName) : undefined;
   try {
     return await use({
       index: new DynamoRecordingIndex(dynamo, tableName),
       store: new S3ArchiveStore(s3, bucketName),
-      ingest: new SfnWorkflowStarter(sfn, stateMachineArn),
+      ingest: ingest?.starter,
     });
   } finally {
     dynamo.destroy();
     s3.destroy();
-    sfn.destroy();
+    ingest?.close();
   }
+}
+
+async function deployedIngest(outputs: Record<string, string>, stackName: string) {
+  const stateMachineArn = await requireOutput(outputs, stackName, 'StateMachineArn');
+  const [{ SFNClient }, { SfnWorkflowStarter }] = await Promise.all([
+    import('@aws-sdk/client-sfn'),
+    import('../../lambdas/aws/sfn-starter.ts'),
+  ]);
+  const sfn = new SFNClient({});
+  return { starter: new SfnWorkflowStarter(sfn, stateMachineArn), close: () => sfn.destroy() };
 }

@@ -15,14 +15,24 @@ interface ArchiveOptions {
   stack: string;
 }
 
-async function withArchive<T>(options: ArchiveOptions, use: (archive: ErasureDeps) => Promise<T>) {
+/** The archive; with `ingest`, also where its ingest executions run (an erasure asks). */
+async function withArchive<T>(
+  options: ArchiveOptions,
+  use: (archive: ErasureDeps) => Promise<T>,
+  { ingest = false } = {},
+) {
   if (options.deployed) {
     const { withDeployedArchive } = await import('./deployed.ts');
-    return withDeployedArchive(options.stack, use);
+    return withDeployedArchive(options.stack, use, { ingest });
   }
-  return withLocalArchive(options.dataDir, async (archive) =>
-    use({ ...archive, ingest: await servedIngest(options.dataDir) }),
-  );
+  return withLocalArchive(options.dataDir, async (archive) => {
+    const served = ingest ? await servedIngest(options.dataDir) : undefined;
+    try {
+      return await use({ ...archive, ingest: served?.starter });
+    } finally {
+      served?.close();
+    }
+  });
 }
 
 /**
@@ -30,7 +40,7 @@ async function withArchive<T>(options: ArchiveOptions, use: (archive: ErasureDep
  * while it does; without one, none is running (an unfinished one resumes at the next start,
  * and its Archive step then finds the recording erased).
  */
-async function servedIngest(dataDir: string): Promise<ErasureDeps['ingest']> {
+async function servedIngest(dataDir: string) {
   const { runningServe } = await import('../../local/stack.ts');
   const serving = runningServe(resolve(dataDir));
   if (!serving) return undefined;
@@ -46,7 +56,7 @@ async function servedIngest(dataDir: string): Promise<ErasureDeps['ingest']> {
     credentials: serving.credentials,
     endpoint: serving.stepFunctions,
   });
-  return new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN);
+  return { starter: new SfnWorkflowStarter(sfn, LOCAL_STATE_MACHINE_ARN), close: () => sfn.destroy() };
 }
 
 /** Where the archive is: the local data directory, or the deployed stack. */
@@ -86,8 +96,10 @@ export function registerRecordingCompliance(recordings: Command): void {
       .requiredOption('--reason <text>', 'why (kept on the tombstone)'),
   ).action(async (id: string, options: ArchiveOptions & { reason: string }) => {
     const { eraseRecording } = await import('../../lambdas/core/erasure.ts');
-    const { entry, versionsDeleted } = await withArchive(options, (archive) =>
-      eraseRecording(id, options.reason, archive),
+    const { entry, versionsDeleted } = await withArchive(
+      options,
+      (archive) => eraseRecording(id, options.reason, archive),
+      { ingest: true },
     );
     console.log(
       `recording ${id} erased at ${entry.erasedAt}: ${versionsDeleted} stored versions deleted; tombstone keeps sha256 ${entry.sha256 ?? '(none)'}`,
