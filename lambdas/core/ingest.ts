@@ -82,6 +82,9 @@ export type RecordDeps = Pick<IngestDeps, 'index' | 'now'> & {
   ledger?: Pick<SweepLedger, 'addInFlight'>;
 };
 
+/** What a record step is told: the outcome to index, or `none` (nothing to index, see freePacedPlace). */
+export type RecordStepOutcome = IngestOutcome | 'none';
+
 const MAX_RAW_CHARS = 16_000;
 
 /** Step 1: asks the provider whether the recording is ready and decides what happens next. */
@@ -294,11 +297,18 @@ export async function recordOutcome(
     entry.errorName = failure.name;
   }
   const written = await deps.index.put(entry);
-  if (state.paced && deps.ledger) {
-    // Advisory: a decrement lost here leaves the counter high until the sweep finds it stale.
-    await deps.ledger.addInFlight(entry.accountId, -1).catch(() => undefined);
-  }
+  await freePacedPlace(state, deps);
   return { entry, written };
+}
+
+/**
+ * An execution a sweep handed over frees its place in the sweep's in-flight count as it ends,
+ * with an outcome or without one (found archived or erased). Advisory: a decrement lost here
+ * leaves the count high until the sweep finds it stale; one done twice leaves it low.
+ */
+export async function freePacedPlace(state: IngestState, deps: Pick<RecordDeps, 'ledger'>): Promise<void> {
+  if (!state.paced || !deps.ledger) return;
+  await deps.ledger.addInFlight(state.ref.accountId, -1).catch(() => undefined);
 }
 
 function summarize(recording: Recording, hints: IngestState['hints']): RecordingSummary {

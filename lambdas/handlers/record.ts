@@ -1,19 +1,31 @@
-/** Workflow task: write the outcome (archived, skipped or failed) to the index. */
-import { type IngestState, type RecordDeps, recordOutcome } from '../core/ingest.ts';
+/**
+ * Workflow task: write the outcome (archived, skipped or failed) to the index, or, for an
+ * execution that ends with nothing to write (`none`), only free its sweep's pacing place.
+ */
+import {
+  freePacedPlace,
+  type IngestState,
+  type RecordDeps,
+  type RecordStepOutcome,
+  recordOutcome,
+} from '../core/ingest.ts';
 import type { Logger } from '../core/log.ts';
 import { archiveLatencySeconds, type Metrics } from '../core/metrics.ts';
-import type { IngestOutcome } from '../core/ports.ts';
 import { environmentIndex, environmentLedger, environmentLogger, environmentMetrics } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
 import { builtOnce } from './runtime.ts';
 
 export interface RecordEvent {
   state: IngestState;
-  outcome: IngestOutcome;
+  outcome: RecordStepOutcome;
 }
 
 export const createRecordHandler =
   (deps: RecordDeps & { logger: Logger; metrics: Metrics }) => async (event: RecordEvent) => {
+    if (event.outcome === 'none') {
+      await freePacedPlace(event.state, deps);
+      return { freed: event.state.paced === true };
+    }
     const { entry, written } = await recordOutcome(event.state, event.outcome, deps);
     if (!written) {
       // A retried task whose first write landed, or an entry archived or erased meanwhile: what

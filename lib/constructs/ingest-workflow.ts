@@ -13,6 +13,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ReadinessConfig } from '../../lambdas/core/config.ts';
+import type { RecordStepOutcome } from '../../lambdas/core/ingest.ts';
 import { ENV_VARS } from '../../lambdas/core/names.ts';
 import { worstCaseRequestMs } from '../../lambdas/providers/http.ts';
 import type { AccountConfig } from './account-config.ts';
@@ -129,11 +130,11 @@ export class IngestWorkflow extends Construct {
       resultPath: '$.archive',
       taskTimeout: Duration.minutes(15).plus(Duration.seconds(30)),
     });
-    const record = (name: string, outcome: 'archived' | 'skipped' | 'failed') =>
+    const record = (name: string, outcome: RecordStepOutcome, resultPath = '$.indexed') =>
       invokeStep(this, name, {
         lambdaFunction: this.recordFunction,
         payload: { 'state.$': '$', outcome },
-        resultPath: '$.indexed',
+        resultPath,
         taskTimeout: Duration.seconds(90),
       }).addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
     const recordArchived = record('RecordArchived', 'archived');
@@ -141,6 +142,20 @@ export class IngestWorkflow extends Construct {
     const recordFailed = record('RecordFailed', 'failed').next(
       new Fail(this, 'IngestFailed', { error: 'IngestFailed', causePath: '$.indexed.reason' }),
     );
+    // An execution a sweep paced frees its place in the sweep's count however it ends: with no
+    // outcome to write, a step of its own does it (without, the count stays high until stale).
+    const endWithoutOutcome = (name: string) => {
+      const end = new Succeed(this, name);
+      const freePlace = record(`${name}FreePlace`, 'none', '$.freed')
+        .addCatch(end, { errors: ['States.ALL'], resultPath: '$.error' })
+        .next(end);
+      return new Choice(this, `${name}Paced`)
+        .when(
+          Condition.and(Condition.isPresent('$.paced'), Condition.booleanEquals('$.paced', true)),
+          freePlace,
+        )
+        .otherwise(end);
+    };
     const wait = new Wait(this, 'WaitForRecording', { time: WaitTime.secondsPath('$.waitSeconds') }).next(
       check,
     );
@@ -156,7 +171,7 @@ export class IngestWorkflow extends Construct {
       .addCatch(wait, { errors: ['RecordingNotReadyError'], resultPath: '$.error' })
       .addCatch(recordSkipped, { errors: ['RecordingGoneError'], resultPath: '$.error' })
       // Erased while this execution ran: the tombstone is its outcome, nothing is written.
-      .addCatch(new Succeed(this, 'Erased'), { errors: ['RecordingErasedError'], resultPath: '$.error' })
+      .addCatch(endWithoutOutcome('Erased'), { errors: ['RecordingErasedError'], resultPath: '$.error' })
       .addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const route = new Choice(this, 'Route')
@@ -164,7 +179,7 @@ export class IngestWorkflow extends Construct {
       .when(Condition.stringEquals('$.decision', 'wait'), wait)
       .when(Condition.stringEquals('$.decision', 'skip'), recordSkipped)
       .when(Condition.stringEquals('$.decision', 'timeout'), recordFailed)
-      .otherwise(new Succeed(this, 'AlreadyDone'));
+      .otherwise(endWithoutOutcome('AlreadyDone'));
 
     this.stateMachine = loggedStateMachine(this, {
       definition: check.next(route),

@@ -555,9 +555,13 @@ describe('ingest workflow', () => {
     expect(Object.keys(states).sort()).toEqual(
       [
         'AlreadyDone',
+        'AlreadyDoneFreePlace',
+        'AlreadyDonePaced',
         'Archive',
         'CheckReadiness',
         'Erased',
+        'ErasedFreePlace',
+        'ErasedPaced',
         'IngestFailed',
         'RecordArchived',
         'RecordFailed',
@@ -577,7 +581,15 @@ describe('ingest workflow', () => {
   it('Task states call their functions payload-only, with a timeout and retries', () => {
     const tasks = Object.entries(states).filter(([, state]) => state.Type === 'Task');
     expect(tasks.map(([name]) => name).sort()).toEqual(
-      ['Archive', 'CheckReadiness', 'RecordArchived', 'RecordFailed', 'RecordSkipped'].sort(),
+      [
+        'AlreadyDoneFreePlace',
+        'Archive',
+        'CheckReadiness',
+        'ErasedFreePlace',
+        'RecordArchived',
+        'RecordFailed',
+        'RecordSkipped',
+      ].sort(),
     );
     const handlerOf: Record<string, string> = {
       CheckReadiness: 'check',
@@ -585,6 +597,8 @@ describe('ingest workflow', () => {
       RecordArchived: 'record',
       RecordSkipped: 'record',
       RecordFailed: 'record',
+      AlreadyDoneFreePlace: 'record',
+      ErasedFreePlace: 'record',
     };
     for (const [name, state] of tasks) {
       // payloadResponseOnly: the function ARN is the Resource, no OutputPath: $.Payload.
@@ -614,8 +628,14 @@ describe('ingest workflow', () => {
     expect(catchTarget(archive, 'RecordingNotReadyError')).toBe('WaitForRecording');
     expect(catchTarget(archive, 'RecordingGoneError')).toBe('RecordSkipped');
     // Erased while it ran: the tombstone stands, the execution writes nothing.
-    expect(catchTarget(archive, 'RecordingErasedError')).toBe('Erased');
+    expect(catchTarget(archive, 'RecordingErasedError')).toBe('ErasedPaced');
     expect(states.Erased?.Type).toBe('Succeed');
+    // Freeing a paced place is advisory: it never fails the execution.
+    for (const name of ['AlreadyDoneFreePlace', 'ErasedFreePlace']) {
+      const state = states[name] as Record<string, unknown>;
+      expect(catchTarget(state, 'States.ALL')).toBe(name.replace('FreePlace', ''));
+      expect(state.Next).toBe(name.replace('FreePlace', ''));
+    }
     // The specific catchers come before the catch-all.
     expect(errorsOf(archive.Catch).at(-1)).toBe('States.ALL');
     expect(states.RecordFailed?.Next).toBe('IngestFailed');

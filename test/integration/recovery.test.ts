@@ -173,10 +173,18 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
         },
       };
     };
+    // Handed over by a sweep: its place in the sweep's count is freed though nothing is written.
+    await stack.runtime.ledger.addInFlight('vb', 1);
     const name = executionName(ref, 1);
-    await stack.runtime.starter.start(name, { ref, round: 1 });
+    await stack.runtime.starter.start(name, { ref, round: 1, paced: true });
     const [ended] = await stack.waitFor([name]);
     expect(ended).toMatchObject({ status: 'SUCCEEDED' });
+    expect(stack.stepFunctions.executions.get(name)?.statesEntered.slice(-3)).toEqual([
+      'ErasedPaced',
+      'ErasedFreePlace',
+      'Erased',
+    ]);
+    expect(await stack.runtime.ledger.inFlight('vb')).toBe(0);
     expect(audioRequestsFor(simulator, 'vb-00000')).toBe(0);
     const stored = await stack.archive.s3.send(
       new ListObjectsV2Command({ Bucket: LOCAL_BUCKET, Prefix: 'recordings/vb/' }),
@@ -184,6 +192,36 @@ describe('recovery and failure paths', { timeout: 120_000 }, () => {
     expect(stored.KeyCount).toBe(0);
     expect(await stack.runtime.index.get(id)).toMatchObject({ status: 'erased', reason: 'subject request' });
     stack.runtime.adapterFor = adapterFor;
+  });
+
+  it('a paced execution that finds its recording archived already frees its place in the sweep count', async () => {
+    const simulator = await voipbin(1);
+    const stack = await stackFor([accountOf('voipbin', simulator, 'vb')]);
+    expect(harvestSucceeded(await harvest(stack))).toBe(true);
+    const ref = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
+    // A sweep handed it over as a webhook's execution archived it: the count says one in flight.
+    await stack.runtime.ledger.addInFlight('vb', 1);
+    const name = executionName(ref, 1);
+    await stack.runtime.starter.start(name, { ref, round: 1, paced: true });
+    await stack.waitFor([name]);
+    expect(stack.stepFunctions.executions.get(name)?.statesEntered).toEqual([
+      'CheckReadiness',
+      'Route',
+      'AlreadyDonePaced',
+      'AlreadyDoneFreePlace',
+      'AlreadyDone',
+    ]);
+    expect(await stack.runtime.ledger.inFlight('vb')).toBe(0);
+    // Not paced (a webhook's): nothing to free, no extra step.
+    await stack.runtime.starter.start(executionName(ref, 2), { ref, round: 2 });
+    await stack.waitFor([executionName(ref, 2)]);
+    expect(stack.stepFunctions.executions.get(executionName(ref, 2))?.statesEntered).toEqual([
+      'CheckReadiness',
+      'Route',
+      'AlreadyDonePaced',
+      'AlreadyDone',
+    ]);
+    expect(await stack.runtime.ledger.inFlight('vb')).toBe(0);
   });
 
   it('refuses a second execution of the same name, also after a restart on the same data directory', async () => {

@@ -46,6 +46,8 @@ describe('the workflow the local stack runs', () => {
       RecordArchived: 'record',
       RecordSkipped: 'record',
       RecordFailed: 'record',
+      AlreadyDoneFreePlace: 'record',
+      ErasedFreePlace: 'record',
     });
   });
 
