@@ -140,6 +140,10 @@ export function formatDeleteAtSource(result: DeleteAtSourceResult): string {
     lines.push(
       `  kept at the provider: ${result.notDeletable} its API cannot delete (Bandwidth conference recordings); the provider expires them`,
     );
+  if (result.held > 0)
+    lines.push(
+      `  kept at the provider: ${result.held} under legal hold (released, the next run deletes them)`,
+    );
   if (result.remaining > 0)
     lines.push(
       `  left to the next run: ${result.remaining} (the provider was busy: all its slots taken, or 429)`,

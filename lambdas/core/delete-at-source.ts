@@ -7,6 +7,8 @@
  * of time leaves the rest to the next: nothing is lost by stopping anywhere. Each deletion holds
  * one of the account's provider slots, the limit ingest shares, so the daily job never pushes a
  * provider past `maxConcurrency`; a provider too busy for it leaves the deletion to the next run.
+ * A recording under legal hold is never deleted, at the provider either: the hold is read again
+ * just before the deletion.
  */
 import pMap from 'p-map';
 import { type AccountConfig, maxConcurrencyOf } from './config.ts';
@@ -58,6 +60,8 @@ export interface DeleteAtSourceResult {
   remaining: number;
   /** Due, but the provider's API cannot delete them: they stay until the provider expires them. */
   notDeletable: number;
+  /** Due, but under legal hold: a hold stops every deletion, the provider's copy included. */
+  held: number;
   dryRun: boolean;
 }
 
@@ -71,6 +75,7 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
     failed: [],
     remaining: 0,
     notDeletable: 0,
+    held: 0,
     dryRun: deps.dryRun ?? false,
   };
   for (const account of deps.accounts) {
@@ -90,6 +95,10 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
           entry.archivedAt !== undefined &&
           Date.parse(entry.archivedAt) <= cutoff;
         if (!due) return;
+        if (entry.legalHold) {
+          result.held += 1;
+          return;
+        }
         if (isSpent(deps.timeBox)) {
           result.remaining += 1;
           return;
@@ -106,6 +115,12 @@ export async function deleteAtSource(deps: DeleteAtSourceDeps): Promise<DeleteAt
         const verified = await verifyObject(deps.store, entry);
         if (!verified.ok) {
           result.unverified.push({ ...item, detail: `${verified.kind}: ${verified.detail}` });
+          return;
+        }
+        // Re-read after the read-back, which takes a while for a large object: a hold set since
+        // the page was listed stops the deletion.
+        if ((await deps.index.get(entry.id))?.legalHold) {
+          result.held += 1;
           return;
         }
         if (deps.dryRun) {

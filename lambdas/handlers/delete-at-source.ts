@@ -51,6 +51,7 @@ export const createDeleteAtSourceHandler =
       failed: result.failed.length,
       remaining: result.remaining,
       notDeletable: result.notDeletable,
+      held: result.held,
     };
   };
 

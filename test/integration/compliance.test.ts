@@ -8,6 +8,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoProviderSlots } from '../../lambdas/aws/dynamo-slots.ts';
 import { type CallvaultConfig, maxConcurrencyOf, parseConfig } from '../../lambdas/core/config.ts';
+import { deleteAtSource } from '../../lambdas/core/delete-at-source.ts';
 import { eraseRecording, holdRecording, releaseRecording } from '../../lambdas/core/erasure.ts';
 import { ObjectLockedError } from '../../lambdas/core/errors.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
@@ -207,6 +208,7 @@ describe('compliance archive on the local stack', () => {
       failed: 0,
       remaining: 5,
       notDeletable: 0,
+      held: 0,
     });
     expect(JSON.parse(lines[0] as string)).toMatchObject({
       stage: 'delete-at-source',
@@ -226,13 +228,49 @@ describe('compliance archive on the local stack', () => {
       ...jobDepsOf(stack, () => undefined),
       slots: new DynamoProviderSlots(stack.archive.dynamo, LOCAL_TABLE, { waitMs: 200 }),
     });
-    expect(await busy()).toEqual({ deleted: 0, unverified: 1, failed: 0, remaining: 4, notDeletable: 0 });
+    expect(await busy()).toEqual({
+      deleted: 0,
+      unverified: 1,
+      failed: 0,
+      remaining: 4,
+      notDeletable: 0,
+      held: 0,
+    });
     expect(restcomm.count('delete')).toBe(0);
     await Promise.all(leases.map((lease) => lease.release()));
 
+    // A legal hold keeps the provider's copy too: one held before the run, one held while the
+    // run reads its object back (after the page was listed).
+    const heldBefore = await entryOf('rc', restcommSid('RE', 'rc-1'));
+    const heldDuring = await entryOf('rc', restcommSid('RE', 'rc-3'));
+    await holdRecording(heldBefore.id, { by: 'legal', reason: 'case 7' }, stack.archive);
+    const store = stack.archive.store;
+    const holdingWhileRead: typeof store = Object.assign(Object.create(store), {
+      readVersion: async (key: string, versionId?: string) => {
+        if (key === heldDuring.key) await holdRecording(heldDuring.id, { by: 'legal' }, stack.archive);
+        return store.readVersion(key, versionId);
+      },
+    });
+    const whileHeld = await deleteAtSource({
+      accounts: config.accounts,
+      deleterFor: context.adapterFor,
+      index: stack.archive.index,
+      store: holdingWhileRead,
+    });
+    expect(whileHeld).toMatchObject({ held: 2, unverified: [{ id: tampered.id }], failed: [] });
+    expect(whileHeld.deleted).toHaveLength(2);
+    expect(formatDeleteAtSource(whileHeld)).toContain('2 under legal hold');
+    expect(restcomm.count('delete')).toBe(2);
+    for (const held of [heldBefore, heldDuring]) {
+      expect(restcomm.recordings.get(held.providerRecordingId)?.deleted).toBeFalsy();
+      expect((await entryOf('rc', held.providerRecordingId)).deletedAtSourceAt).toBeUndefined();
+      await releaseRecording(held.id, stack.archive);
+    }
+
+    // Released: the next run deletes them.
     const real = await runDeleteAtSource(context, config);
     expect(real.exitCode).toBe(1);
-    expect(real.result.deleted).toHaveLength(4);
+    expect(real.result.deleted.map((item) => item.id).sort()).toEqual([heldBefore.id, heldDuring.id].sort());
     expect(real.result.unverified[0]?.detail).toContain('hash-mismatch');
     expect(restcomm.count('delete')).toBe(4);
     expect(restcomm.recordings.get(tampered.providerRecordingId)?.deleted).toBeFalsy();
@@ -375,6 +413,7 @@ describe('compliance archive on the local stack', () => {
       failed: 0,
       remaining: 0,
       notDeletable: 0,
+      held: 0,
     });
     expect(restcomm.count('delete')).toBe(deletesBefore);
   });

@@ -235,6 +235,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       failed: 0,
       remaining: 0,
       notDeletable: 0,
+      held: 0,
     });
   });
 });
