@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ObjectLockedError } from '../core/errors.ts';
+import { isObjectAt } from '../core/ids.ts';
 import type {
   ArchiveStore,
   ComplianceStore,
@@ -51,15 +52,12 @@ export class S3ArchiveStore implements ComplianceStore {
   }
 
   async find(keyPrefix: string): Promise<StoredObject | undefined> {
-    // `X.` is also the start of `X.1.wav`, recording `X.1`'s object: only an extension may follow.
     let token: string | undefined;
     do {
       const listing = await this.s3.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keyPrefix, ContinuationToken: token }),
       );
-      const key = listing.Contents?.find(
-        (object) => object.Key && /^[A-Za-z0-9]+$/.test(object.Key.slice(keyPrefix.length)),
-      )?.Key;
+      const key = listing.Contents?.find((object) => object.Key && isObjectAt(keyPrefix, object.Key))?.Key;
       if (key) {
         const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
         return {

@@ -7,7 +7,7 @@
  */
 import { ObjectLockedError, UsageError } from './errors.ts';
 import { firstRound } from './hand-over.ts';
-import { executionName } from './ids.ts';
+import { executionName, isObjectAt, objectKeyPrefix } from './ids.ts';
 import type { ComplianceIndex, ComplianceStore, IndexEntry, WorkflowStarter } from './ports.ts';
 
 export interface ErasureDeps {
@@ -70,18 +70,22 @@ export async function eraseRecording(
     );
   }
   if (entry.status !== 'archived' && deps.ingest) await refuseWhileArchiving(entry, deps.ingest);
-  let versionsDeleted = 0;
-  if (entry.key) {
-    const state = await deps.store.head(entry.key);
+  const keys = await storedKeysOf(entry, deps.store);
+  // Every object is checked before any is deleted: a refusal leaves the recording whole.
+  for (const key of keys) {
+    const state = await deps.store.head(key);
     if (state?.legalHold)
-      throw new ObjectLockedError(`recording ${id}: its object ${entry.key} is under legal hold`);
+      throw new ObjectLockedError(`recording ${id}: its object ${key} is under legal hold`);
     if (state?.retention?.mode === 'compliance' && Date.parse(state.retention.until) > now.getTime()) {
       throw new ObjectLockedError(
         `recording ${id} is inside its compliance-mode retention until ${state.retention.until}: it cannot be erased before`,
       );
     }
-    for (const versionId of await deps.store.versions(entry.key)) {
-      await deps.store.deleteVersion(entry.key, versionId, { bypassGovernance: true });
+  }
+  let versionsDeleted = 0;
+  for (const key of keys) {
+    for (const versionId of await deps.store.versions(key)) {
+      await deps.store.deleteVersion(key, versionId, { bypassGovernance: true });
       versionsDeleted += 1;
     }
   }
@@ -96,6 +100,25 @@ export async function eraseRecording(
     throw new UsageError(`recording ${id} changed while it was being erased; run the erasure again`);
   const { raw: _raw, from: _from, to: _to, errorName: _errorName, ...kept } = entry;
   return { entry: { ...kept, ...tombstone }, versionsDeleted };
+}
+
+/**
+ * The recording's objects. An archived entry names its own. One that is not archived may still
+ * have one: stored by an Archive step whose outcome was never written (its record step failed,
+ * the execution timed out), then indexed as failed or, the provider's copy gone since, skipped.
+ * Such an object sits under the key the workflow gives it: the start date's folder, or
+ * `undated/`. (One stored under a date the entry does not know is reconcile's orphan-object.)
+ */
+async function storedKeysOf(entry: IndexEntry, store: ComplianceStore): Promise<string[]> {
+  if (entry.status === 'archived') return entry.key ? [entry.key] : [];
+  const keys: string[] = [];
+  for (const prefix of new Set([
+    objectKeyPrefix(entry, entry.startedAt),
+    objectKeyPrefix(entry, undefined),
+  ])) {
+    for await (const object of store.list(prefix)) if (isObjectAt(prefix, object.key)) keys.push(object.key);
+  }
+  return keys;
 }
 
 /**

@@ -44,3 +44,8 @@ export function objectKeyPrefix(ref: RecordingRef, startedAt: string | undefined
   const folder = date ? `${date[1]}/${date[2]}/${date[3]}` : 'undated';
   return `${ARCHIVE_KEY_PREFIX}${account}/${folder}/${name}.`;
 }
+
+/** Whether `key` is an object of the recording whose prefix this is: `X.` is also the start of `X.1.wav`, recording `X.1`'s, so only an extension may follow. */
+export function isObjectAt(keyPrefix: string, key: string): boolean {
+  return key.startsWith(keyPrefix) && /^[A-Za-z0-9]+$/.test(key.slice(keyPrefix.length));
+}

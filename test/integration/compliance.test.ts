@@ -11,7 +11,7 @@ import { type CallvaultConfig, maxConcurrencyOf, parseConfig } from '../../lambd
 import { deleteAtSource } from '../../lambdas/core/delete-at-source.ts';
 import { eraseRecording, holdRecording, releaseRecording } from '../../lambdas/core/erasure.ts';
 import { ObjectLockedError } from '../../lambdas/core/errors.ts';
-import { recordingId } from '../../lambdas/core/ids.ts';
+import { objectKeyPrefix, recordingId } from '../../lambdas/core/ids.ts';
 import { manifestKey, verifyManifests, writeManifest } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
@@ -34,7 +34,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
-import { jobDepsOf, startTestStack, type TestStack } from '../helpers/stack.ts';
+import { failedEntry, jobDepsOf, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = 86_400_000;
 
@@ -365,6 +365,53 @@ describe('compliance archive on the local stack', () => {
     await expect(eraseRecording(locked.id, 'request', { index, store: governance })).resolves.toMatchObject({
       versionsDeleted: 1,
     });
+  });
+
+  it('erasing a failed or skipped entry deletes the object an Archive step stored without its outcome', async () => {
+    const index = stack.archive.index;
+    const ref = {
+      accountId: 'bw',
+      provider: 'bandwidth' as const,
+      providerRecordingId: 'r-lost',
+      callId: 'c-lost',
+    };
+    const startedAt = '2026-11-02T10:00:00.000Z';
+    // Stored, then the record step failed for good: the execution was indexed as failed, keyless.
+    const dated = `${objectKeyPrefix(ref, startedAt)}wav`;
+    const undated = `${objectKeyPrefix(ref, undefined)}mp3`;
+    // Recording `r-lost.1`'s object starts with `r-lost.` too: it is not this one's.
+    const neighbour = `${objectKeyPrefix({ ...ref, providerRecordingId: 'r-lost.1' }, startedAt)}wav`;
+    for (const key of [dated, undated, neighbour]) await putBytes(key, 'audio');
+    await index.put({ ...failedEntry(ref), startedAt, from: '+15550100', raw: '{"from":"+15550100"}' });
+
+    const { entry, versionsDeleted } = await eraseRecording(
+      recordingId(ref),
+      'subject request',
+      stack.archive,
+    );
+    expect(versionsDeleted).toBe(2);
+    expect(entry).toMatchObject({ status: 'erased' });
+    expect(await stack.archive.store.head(dated)).toBeUndefined();
+    expect(await stack.archive.store.head(undated)).toBeUndefined();
+    expect(await stack.archive.store.head(neighbour)).toBeDefined();
+    const tombstone = await index.get(recordingId(ref));
+    expect(tombstone).toMatchObject({ status: 'erased', reason: 'subject request' });
+    expect(tombstone?.from).toBeUndefined();
+    expect(tombstone?.raw).toBeUndefined();
+
+    // Inside a compliance-mode retention, such an object stops the erasure as an indexed one does.
+    const compliance = new LocalArchiveStore(stack.archive.s3, LOCAL_BUCKET, {
+      mode: 'compliance',
+      days: 30,
+    });
+    const kept = { ...ref, providerRecordingId: 'r-kept' };
+    await compliance.putDocument(`${objectKeyPrefix(kept, undefined)}wav`, 'audio', 'audio/wav');
+    await index.put({ ...failedEntry(kept), status: 'skipped', reason: 'gone at the provider' });
+    await expect(eraseRecording(recordingId(kept), 'request', { index, store: compliance })).rejects.toThrow(
+      /compliance-mode retention until/,
+    );
+    expect((await index.get(recordingId(kept)))?.status).toBe('skipped');
+    await stack.archive.s3.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: neighbour }));
   });
 
   it('the deployed daily jobs run the same core: a report in the bucket, one metric line per account', async () => {
