@@ -46,6 +46,10 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
+  // IPv4-compatible (deprecated, RFC 4291): ::a9fe:a9fe is 169.254.169.254 to a stack that
+  // still routes it, and nothing public uses the form. `::` and `::1` are in it too.
+  ['::', 96],
+  ['::ffff:0:0:0', 96], // SIIT's IPv4-translated form (RFC 6145), likewise
   ['64:ff9b::', 96], // NAT64: reaches whatever IPv4 address it embeds
   ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): likewise
   ['100::', 64],

@@ -82,6 +82,20 @@ export interface ProviderHttpOptions {
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * The largest API answer read (listings, metadata, a DELETE's reply). A page of a listing is
+ * kilobytes to a few megabytes; anything past 16 MiB is not an answer to parse but a body that
+ * would exhaust a Lambda's memory, so the call fails instead of buffering it.
+ */
+export const MAX_API_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The most of an error body read: a 5xx's, or a document where audio was expected. Such a body
+ * is only measured, quoted in 200 characters or parsed for a provider's error envelope, which
+ * are all small; the rest is left unread and the connection closed.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
 export interface TextResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -220,17 +234,26 @@ export class ProviderHttp {
     return this.withRetries(url, options.method ?? 'GET', async () => {
       // API answers are parsed and quoted in messages: only the configured host may give them.
       const { response } = await this.send(url, options, { foreignRedirects: false });
-      let text: string;
+      const tooLarge = () =>
+        new ProviderResponseError(
+          `${this.who} answered ${this.describe(url)} with a body of more than ${MAX_API_BODY_BYTES} bytes, the most an API answer is read to; it was not read further`,
+        );
+      if (Number(headerValue(response.headers['content-length'])) > MAX_API_BODY_BYTES) {
+        response.body.destroy();
+        throw tooLarge();
+      }
+      let body: CappedBody;
       try {
-        text = await response.body.text();
+        body = await readCapped(response.body, MAX_API_BODY_BYTES);
       } catch (error) {
         // A body cut mid-response (SocketError, a reset) is a network failure like any other.
         throw new RetryableAttemptError(`network error while reading the body: ${(error as Error).message}`);
       }
+      if (body.truncated) throw tooLarge();
       return {
         status: response.statusCode,
         headers: response.headers,
-        text,
+        text: body.text,
         contentType: headerValue(response.headers['content-type']),
       };
     });
@@ -295,9 +318,9 @@ export class ProviderHttp {
     const foreign = !this.isOwnHost(answeredBy);
     const contentType = headerValue(response.headers['content-type']);
     if (response.statusCode !== 200 || /json|xml|html|text\//i.test(contentType)) {
-      const body = await response.body.text().catch(() => '');
+      const body = await readCapped(response.body, MAX_ERROR_BODY_BYTES).catch(() => NO_BODY);
       // A foreign host's words stay out of adapters' messages too.
-      const text = foreign ? '' : body;
+      const text = foreign ? '' : body.text;
       const answer = { status: response.statusCode, headers: response.headers, text, contentType };
       options.onStatus?.(answer);
       if (response.statusCode === 200) {
@@ -358,12 +381,12 @@ export class ProviderHttp {
         next = new URL(location, current);
       } catch {
         throw new ProviderResponseError(
-          `${this.who} answered ${this.describe(current)} with a redirect to an unusable location`,
+          `${this.who} answered ${this.hop(current)} with a redirect to an unusable location`,
         );
       }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') {
         throw new ForbiddenAddressError(
-          `${this.who}: ${this.describe(current)} redirected to a ${next.protocol} URL; only http and https are followed`,
+          `${this.who}: ${this.hop(current)} redirected to a ${next.protocol} URL; only http and https are followed`,
         );
       }
       if (!foreignRedirects && !this.isOwnHost(next)) {
@@ -417,7 +440,7 @@ export class ProviderHttp {
       throw new RetryableAttemptError(`HTTP ${status} from ${url.host}`);
     }
     if (RETRYABLE_STATUS.has(status) || status >= 500) {
-      const body = await response.body.text().catch(() => '');
+      const body = await readCapped(response.body, MAX_ERROR_BODY_BYTES).catch(() => NO_BODY);
       throw new RetryableAttemptError(
         `HTTP ${status}${own ? '' : ` from ${url.host}`}: ${this.bodyFrom(url, body)}`,
         retryAfterMs(headerValue(response.headers['retry-after'])),
@@ -428,9 +451,19 @@ export class ProviderHttp {
   }
 
   /** A body for a message: quoted (redacted) from the configured host, only measured from others. */
-  private bodyFrom(url: URL, text: string): string {
-    if (this.isOwnHost(url)) return this.snippet(text);
-    return `(${Buffer.byteLength(text)} bytes from ${url.host}, not shown)`;
+  private bodyFrom(url: URL, body: CappedBody): string {
+    const size = body.truncated ? `more than ${body.bytes}` : String(body.bytes);
+    if (this.isOwnHost(url))
+      return body.truncated ? `${this.snippet(body.text)} (${size} bytes)` : this.snippet(body.text);
+    return `(${size} bytes from ${url.host}, not shown)`;
+  }
+
+  /**
+   * A hop of a redirect chain, for messages. Past the configured host it is a URL the provider
+   * handed out (a signed storage URL whose query is a credential): its scheme and host only.
+   */
+  private hop(url: URL): string {
+    return this.isOwnHost(url) ? this.describe(url) : this.redact(url.origin);
   }
 
   private async withRetries<T>(url: URL, method: string, attempt: () => Promise<T>): Promise<T> {
@@ -477,6 +510,37 @@ export class ProviderHttp {
       throw error;
     }
   }
+}
+
+/** A body read up to a cap, in its raw byte count. */
+interface CappedBody {
+  text: string;
+  bytes: number;
+  /** More followed than the cap: `bytes` were kept and the rest was never read. */
+  truncated: boolean;
+}
+
+/** What an error body that broke while being read counts as: nothing to show. */
+const NO_BODY: CappedBody = { text: '', bytes: 0, truncated: false };
+
+/**
+ * Reads a body as UTF-8 text (a BOM dropped, as undici's text() does), keeping at most `limit`
+ * bytes. Past the limit the body is destroyed, which closes the connection, so a body that never
+ * ends costs `limit` bytes of memory rather than all of it.
+ */
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<CappedBody> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (bytes + chunk.length > limit) {
+      chunks.push(chunk.subarray(0, limit - bytes));
+      body.destroy();
+      return { text: new TextDecoder().decode(Buffer.concat(chunks)), bytes: limit, truncated: true };
+    }
+    chunks.push(chunk);
+    bytes += chunk.length;
+  }
+  return { text: new TextDecoder().decode(Buffer.concat(chunks)), bytes, truncated: false };
 }
 
 export function headerValue(value: string | string[] | undefined): string {

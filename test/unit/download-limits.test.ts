@@ -278,6 +278,14 @@ describe('DestinationPolicy', () => {
     ['fe80::1', false],
     ['64:ff9b::a9fe:a9fe', false],
     ['64:ff9b:1::a9fe:a9fe', false],
+    ['::a9fe:a9fe', false], // IPv4-compatible: 169.254.169.254
+    ['::169.254.169.254', false],
+    ['::808:808', false], // the form itself is refused, whatever it embeds
+    ['::ffff:0:a9fe:a9fe', false], // SIIT: 169.254.169.254
+    ['::ffff:0:169.254.169.254', false],
+    ['::ffff:8.8.8.8', true], // IPv4-mapped is still judged as its IPv4
+    ['::ffff:808:808', true],
+    ['::1:0:0:1', true], // just outside ::/96
     ['not-an-ip', false],
   ])('isPublicAddress(%s) is %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);

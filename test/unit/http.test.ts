@@ -339,6 +339,29 @@ describe('ProviderHttp.openAudio', () => {
     expect(other.seen[0]?.headers.authorization).toBeUndefined();
   });
 
+  it.each([
+    ['a non-HTTP location', 'ftp://files.example.net/a.wav', 'redirected to a ftp: URL'],
+    ['an unparseable location', 'http://[::1', 'with a redirect to an unusable location'],
+  ])(
+    'names a storage hop that redirects to %s by scheme and host, never its signed query',
+    async (_what, location, problem) => {
+      const signature = 'SIGNED-6f1c2e9a';
+      main.routes.set('/restcomm/signed', (_req, res) =>
+        res.writeHead(302, { location: `${other.origin}/bucket/a.wav?X-Amz-Signature=${signature}` }).end(),
+      );
+      other.routes.set('/bucket/a.wav', (_req, res) => res.writeHead(302, { location }).end());
+      const error = await client({ allowedDownloadHosts: [new URL(other.origin).host] })
+        .openAudio('signed')
+        .catch((caught: unknown) => caught);
+      expect(other.seen).toHaveLength(1);
+      const message = (error as Error).message;
+      expect(message).toContain(`${other.origin} `);
+      expect(message).toContain(problem);
+      expect(message).not.toContain(signature);
+      expect(message).not.toContain('/bucket/a.wav');
+    },
+  );
+
   it('does not send the account headers to an absolute URL on another host', async () => {
     other.routes.set('/signed.wav', (_req, res) =>
       res.writeHead(200, { 'content-type': 'audio/wav' }).end(audio),
