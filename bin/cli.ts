@@ -11,6 +11,7 @@
  * only commander and the command definitions; an action imports what it uses when it runs
  * (test/integration/cli-startup.test.ts checks that `--help` and `recordings list` stay light).
  */
+import { CommanderError } from 'commander';
 import { CallvaultError } from '../lambdas/core/errors.ts';
 import { createProgram } from './program.ts';
 
@@ -20,7 +21,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 try {
   await createProgram().parseAsync(process.argv);
 } catch (error) {
-  const known = error instanceof CallvaultError;
+  // An action's own refusal of an option (InvalidArgumentError) is as expected as ours: no stack.
+  const known = error instanceof CallvaultError || error instanceof CommanderError;
   console.error(known ? `callvault: ${(error as Error).message}` : error);
   process.exitCode = 2;
 }

@@ -17,6 +17,9 @@ interface BackfillOptions {
   stack?: string;
 }
 
+/** The options with the window resolved (UTC, `until` defaulted). */
+type WindowedOptions = BackfillOptions & { until: string };
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerBackfill(program: Command): void {
@@ -24,32 +27,44 @@ export function registerBackfill(program: Command): void {
     .command('backfill')
     .description('archive a window of history through the sweep workflow (resumable; --deployed for AWS)')
     .option('--config <file>', 'callvault config file (JSON); required unless --deployed with --account')
-    .requiredOption(
-      '--since <time>',
-      'start of the window (UTC unless the time says otherwise)',
-      isoTime('--since'),
+    .requiredOption('--since <time>', 'start of the window (UTC unless the time says otherwise)')
+    .option(
+      '--until <time>',
+      'end of the window, exclusive (default: the end of today, UTC: run again the same day, it resumes)',
     )
-    .option('--until <time>', 'end of the window, exclusive (default: now)', isoTime('--until'))
     .option('--account <id>', 'only this account (repeatable)', collect)
     .addOption(dataDirOption())
     .option('--deployed', 'start the deployed sweep workflow instead of the local stack')
     .option('--stack <name>', 'with --deployed: the CloudFormation stack name', 'Callvault')
-    .action(async (options: BackfillOptions) => {
-      if (options.until && options.until <= options.since)
-        throw new InvalidArgumentError('--until must be after --since');
+    .action(async (given: BackfillOptions) => {
+      const options = { ...given, ...(await backfillWindow(given)) };
       process.exitCode = (options.deployed ? await deployedBackfill(options) : await localBackfill(options))
         ? 0
         : 1;
     });
 }
 
-function isoTime(name: string) {
-  return (value: string) => {
-    const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-    if (Number.isNaN(ms))
-      throw new InvalidArgumentError(`${name} must be a date or ISO-8601 time, got "${value}"`);
-    return new Date(ms).toISOString();
+/**
+ * The window in UTC, whatever the host's zone: a time without an offset is UTC. Without
+ * `--until` it ends with today (UTC), not now: the window, and so the sweep's name and checkpoint,
+ * stay the same when the command runs again that day, and the run resumes instead of starting over.
+ */
+export async function backfillWindow(
+  options: Pick<BackfillOptions, 'since' | 'until'>,
+  now = Date.now(),
+): Promise<{ since: string; until: string }> {
+  // Loaded here, not at start-up: only backfill parses its times with it.
+  const { toUtcIso } = await import('../../lambdas/core/time.ts');
+  const parse = (name: string, value: string) => {
+    const iso = toUtcIso(value);
+    if (!iso) throw new InvalidArgumentError(`${name} must be a date or ISO-8601 time, got "${value}"`);
+    return iso;
   };
+  const since = parse('--since', options.since);
+  const endOfToday = `${new Date(now + 86_400_000).toISOString().slice(0, 10)}T00:00:00.000Z`;
+  const until = options.until === undefined ? endOfToday : parse('--until', options.until);
+  if (until <= since) throw new InvalidArgumentError('--until must be after --since');
+  return { since, until };
 }
 
 async function accountIds(options: BackfillOptions): Promise<string[]> {
@@ -66,7 +81,7 @@ async function accountIds(options: BackfillOptions): Promise<string[]> {
   return options.account?.length ? options.account : known;
 }
 
-async function localBackfill(options: BackfillOptions): Promise<boolean> {
+async function localBackfill(options: WindowedOptions): Promise<boolean> {
   if (!options.config) throw new InvalidArgumentError('--config is required');
   const [{ loadConfigFile }, { openLocalStack }, { backfill, backfillSucceeded }] = await Promise.all([
     import('../../lambdas/core/config.ts'),
@@ -86,7 +101,7 @@ async function localBackfill(options: BackfillOptions): Promise<boolean> {
   };
   process.once('SIGINT', stop);
   try {
-    const window = { since: options.since, until: options.until ?? new Date().toISOString() };
+    const window = { since: options.since, until: options.until };
     display.line(`backfill ${window.since} .. ${window.until} of ${ids.join(', ')}`);
     const result = await backfill(stack, ids, window, display.update);
     display.stop();
@@ -174,7 +189,7 @@ async function progressDisplay() {
  * account for the window, named as locally, then follows them to the end. The recordings'
  * outcomes are in the deployed index (`GET /recordings?status=failed`).
  */
-async function deployedBackfill(options: BackfillOptions): Promise<boolean> {
+async function deployedBackfill(options: WindowedOptions): Promise<boolean> {
   const [
     { ListStateMachinesCommand, SFNClient, DescribeExecutionCommand },
     { SfnWorkflowStarter },
@@ -199,7 +214,7 @@ async function deployedBackfill(options: BackfillOptions): Promise<boolean> {
       `no state machine ${machineName}: is stack ${options.stack} deployed here?`,
     );
   const starter = new SfnWorkflowStarter(sfn, arn);
-  const window = { since: options.since, until: options.until ?? new Date().toISOString() };
+  const window = { since: options.since, until: options.until };
   let ok = true;
   for (const accountId of ids) {
     const request = { accountId, backfill: window, waitIfBusy: true };
