@@ -186,6 +186,8 @@ export interface IndexEntry {
   raw?: string;
   /** Set while the recording is under legal hold: no erasure, no deletion. */
   legalHold?: LegalHold;
+  /** When reconcile's repair last wrote the object again from the provider (`archivedAt` stays). */
+  repairedAt?: string;
   /** When callvault deleted the recording at the provider, after verifying the archive. */
   deletedAtSourceAt?: string;
   /** What the provider answered to that deletion. */

@@ -338,7 +338,7 @@ export interface RepairResult {
 /**
  * `missing`: handed to the ingest workflow like a sweep would (an erased one never is).
  * `object-missing` / `hash-mismatch`: downloaded again into the same key (a new version where
- * the bucket is versioned) and the entry updated. `orphan-object` and `expiring` need a person.
+ * the bucket is versioned); repaired only if the provider's bytes are the indexed ones. `orphan-object` and `expiring` need a person.
  */
 export async function repairGaps(gaps: readonly FoundGap[], deps: RepairDeps): Promise<RepairResult> {
   const result: RepairResult = { started: [], rearchived: [], failed: [] };
@@ -369,7 +369,16 @@ export async function repairGaps(gaps: readonly FoundGap[], deps: RepairDeps): P
           deps,
           keyPrefix,
         );
+        // The indexed hash is the evidence of what was archived: a provider's copy that differs
+        // (re-encoded, altered) does not replace it, and the gap stays for a person to judge.
+        if (entry.sha256 && (archive.sha256 !== entry.sha256 || archive.bytes !== entry.bytes)) {
+          throw new Error(
+            `the provider's copy is not what was archived: ${archive.bytes} bytes with SHA-256 ${archive.sha256}, the index says ${entry.bytes} bytes, ${entry.sha256}; the index keeps the archived hash`,
+          );
+        }
         const now = (deps.now?.() ?? new Date()).toISOString();
+        // archivedAt stays: the recording stays in its day's manifest and its delete-at-source
+        // clock does not start again.
         const updated = await deps.index.patch(
           entry.id,
           {
@@ -377,7 +386,7 @@ export async function repairGaps(gaps: readonly FoundGap[], deps: RepairDeps): P
             bytes: archive.bytes,
             sha256: archive.sha256,
             contentType: archive.contentType,
-            archivedAt: now,
+            repairedAt: now,
             updatedAt: now,
           },
           { expectStatus: 'archived' },

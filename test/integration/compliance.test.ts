@@ -184,8 +184,25 @@ describe('compliance archive on the local stack', () => {
     expect(after.repair?.started).toHaveLength(1);
     expect(after.report.accounts[0]?.gaps.map((gap) => gap.key)).toEqual(orphans.map(([key]) => key));
     expect(after.report.accounts[0]).toMatchObject({ listed: 5, archived: 5 });
-    // The bytes archived again are the provider's, as first indexed.
-    expect((await entryOf('rc', first.providerRecordingId)).sha256).toBe(first.sha256);
+    // The bytes archived again are the provider's, as first indexed; the archive date stays.
+    const repaired = await entryOf('rc', first.providerRecordingId);
+    expect(repaired).toMatchObject({ sha256: first.sha256, archivedAt: first.archivedAt });
+    expect(repaired.repairedAt).toBeDefined();
+
+    // A provider's copy that is not what was archived repairs nothing: the indexed hash stays.
+    const third = await entryOf('rc', restcommSid('RE', 'rc-3'));
+    const archivedHash = 'f'.repeat(64);
+    await stack.archive.index.patch(third.id, { sha256: archivedHash });
+    const refused = await reconcile(true);
+    expect(refused.repair?.rearchived).toEqual([]);
+    expect(refused.repair?.failed.map((failure) => [failure.gap.id, failure.reason])).toEqual([
+      [third.id, expect.stringContaining("the provider's copy is not what was archived")],
+    ]);
+    expect(await entryOf('rc', third.providerRecordingId)).toMatchObject({
+      sha256: archivedHash,
+      archivedAt: third.archivedAt,
+    });
+    await stack.archive.index.patch(third.id, { sha256: third.sha256 });
     for (const [key] of orphans)
       await stack.archive.s3.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }));
   });
@@ -468,11 +485,13 @@ describe('compliance archive on the local stack', () => {
   it('manifests form a hash chain; verify names an altered object, a deleted object and an altered manifest', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const yesterday = new Date(Date.now() - DAY).toISOString().slice(0, 10);
+    // Today's archives are the ones under test, and a day is written once it has ended: tomorrow.
+    const tomorrow = { ...stack.archive, now: () => new Date(Date.now() + DAY) };
     const first = await writeManifest(yesterday, stack.archive);
     expect(first).toMatchObject({ recordings: 0, previousManifest: null });
-    const second = await writeManifest(today, stack.archive);
+    const second = await writeManifest(today, tomorrow);
     expect(second.previousManifest).toBe(manifestKey(yesterday));
-    await expect(writeManifest(today, stack.archive)).rejects.toThrow(/already exists/);
+    await expect(writeManifest(today, tomorrow)).rejects.toThrow(/already exists/);
 
     const text = await readText(manifestKey(today));
     const lines = text
@@ -488,12 +507,14 @@ describe('compliance archive on the local stack', () => {
       [
         recordingId({ accountId: 'bw', providerRecordingId: 'r-bw-0' }),
         recordingId({ accountId: 'bw', providerRecordingId: 'r-bw-1' }),
+        // Failed, then erased by the test of failed entries: an erasure of the day all the same.
+        recordingId({ accountId: 'bw', providerRecordingId: 'r-lost' }),
       ].sort(),
     );
     expect(Object.keys(lines[0])).toEqual(
       expect.arrayContaining(['id', 'key', 'versionId', 'bytes', 'sha256', 'archivedAt']),
     );
-    expect(await verifyManifests(stack.archive)).toMatchObject({ manifests: 2, failures: [] });
+    expect(await verifyManifests(tomorrow)).toMatchObject({ manifests: 2, failures: [] });
 
     const altered = lines.find((line) => !line.erasedAt && line.key?.startsWith('recordings/rc/'));
     const removed = lines.find(
@@ -502,7 +523,7 @@ describe('compliance archive on the local stack', () => {
     await putBytes(altered.key, 'altered');
     await stack.archive.s3.send(new DeleteObjectCommand({ Bucket: LOCAL_BUCKET, Key: removed.key }));
     await putBytes(manifestKey(yesterday), `${await readText(manifestKey(yesterday))}{"id":"forged"}\n`);
-    const broken = await verifyManifests(stack.archive);
+    const broken = await verifyManifests(tomorrow);
     expect(broken.failures).toEqual(
       expect.arrayContaining([
         { manifest: manifestKey(today), id: undefined, detail: expect.stringContaining('chain broken') },
