@@ -11,7 +11,7 @@ import { NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { type ArchiveWrite, S3ArchiveStore } from '../lambdas/aws/s3-store.ts';
 import type { RetentionConfig } from '../lambdas/core/config.ts';
 import { ObjectLockedError } from '../lambdas/core/errors.ts';
-import type { ObjectState, RetentionMode } from '../lambdas/core/ports.ts';
+import type { ObjectState, RetentionMode, StoredObject } from '../lambdas/core/ports.ts';
 
 const LOCKS_PREFIX = '_locks/';
 
@@ -35,6 +35,18 @@ export class LocalArchiveStore extends S3ArchiveStore {
     await this.refuseIfLocked(key, 'overwrite');
     await super.write(...write);
     await this.lockOnWrite(key);
+  }
+
+  /**
+   * S3 applies a default retention with the write itself; here the lock is a second write, which
+   * a crash can separate from the first. The archive step finds such an object again before it
+   * downloads (its recovery): it is given its retention then, so none stays unlocked.
+   */
+  override async find(keyPrefix: string): Promise<StoredObject | undefined> {
+    const found = await super.find(keyPrefix);
+    if (found && this.retention && !(await this.lockOf(found.key)).retention)
+      await this.lockOnWrite(found.key);
+    return found;
   }
 
   override async putDocument(

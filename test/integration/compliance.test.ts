@@ -384,6 +384,22 @@ describe('compliance archive on the local stack', () => {
     });
   });
 
+  it('an object whose lock write was lost (a crash between the two) is locked when the archive step finds it again', async () => {
+    const prefix = objectKeyPrefix({ accountId: 'bw', providerRecordingId: 'r-unlocked' }, undefined);
+    // What the crash leaves: the object, no lock document.
+    await new LocalArchiveStore(stack.archive.s3, LOCAL_BUCKET).putDocument(
+      `${prefix}wav`,
+      'audio',
+      'audio/wav',
+    );
+    const store = new LocalArchiveStore(stack.archive.s3, LOCAL_BUCKET, { mode: 'compliance', days: 30 });
+    expect((await store.head(`${prefix}wav`))?.retention).toBeUndefined();
+    // The retried round's recovery: findStored → find.
+    expect((await store.find(prefix))?.key).toBe(`${prefix}wav`);
+    expect((await store.head(`${prefix}wav`))?.retention).toMatchObject({ mode: 'compliance' });
+    await expect(store.deleteVersion(`${prefix}wav`, null)).rejects.toBeInstanceOf(ObjectLockedError);
+  });
+
   it('erasing a failed or skipped entry deletes the object an Archive step stored without its outcome', async () => {
     const index = stack.archive.index;
     const ref = {
