@@ -45,7 +45,10 @@ export async function holdRecording(
 
 export async function releaseRecording(id: string, deps: ErasureDeps): Promise<IndexEntry> {
   const entry = await requireEntry(deps.index, id);
-  if (!entry.legalHold) throw new UsageError(`recording ${id} is not under legal hold`);
+  // A hold sets the object's hold before the entry's: one stopped in between left the object
+  // held, and releasing clears it.
+  const objectHeld = entry.key !== undefined && (await deps.store.head(entry.key))?.legalHold === true;
+  if (!entry.legalHold && !objectHeld) throw new UsageError(`recording ${id} is not under legal hold`);
   if (entry.key) await deps.store.setLegalHold(entry.key, false);
   await deps.index.patch(
     id,
@@ -62,16 +65,21 @@ export async function eraseRecording(
   deps: ErasureDeps,
 ): Promise<{ entry: IndexEntry; versionsDeleted: number }> {
   if (!reason.trim()) throw new UsageError('an erasure needs a --reason');
-  const entry = await requireEntry(deps.index, id);
+  const entry = await deps.index.get(id);
+  if (!entry) throw new UsageError(`no recording with id ${id}`);
   const now = deps.now?.() ?? new Date();
   if (entry.legalHold) {
     throw new ObjectLockedError(
       `recording ${id} is under legal hold (set by ${entry.legalHold.by} at ${entry.legalHold.at}${entry.legalHold.reason ? `: ${entry.legalHold.reason}` : ''}); release it first`,
     );
   }
-  if (entry.status !== 'archived' && deps.ingest) await refuseWhileArchiving(entry, deps.ingest);
+  if (entry.status !== 'archived' && entry.status !== 'erased' && deps.ingest)
+    await refuseWhileArchiving(entry, deps.ingest);
   const keys = await storedKeysOf(entry, deps.store);
-  // Every object is checked before any is deleted: a refusal leaves the recording whole.
+  // Erased already: done, unless an erasure stopped between its tombstone and its deletes.
+  if (entry.status === 'erased' && keys.length === 0)
+    throw new UsageError(`recording ${id} was erased at ${entry.erasedAt}`);
+  // Every object is checked before anything changes: a refusal leaves the recording whole.
   for (const key of keys) {
     const state = await deps.store.head(key);
     if (state?.legalHold)
@@ -82,6 +90,23 @@ export async function eraseRecording(
       );
     }
   }
+  // The tombstone first: an erasure stopped after it leaves audio that nothing archives or
+  // repairs again (erased is final) and that the same command, run again, deletes. The other way
+  // round, a stop in between left an archived entry with no object, which repair downloads again.
+  let erased = entry;
+  if (entry.status !== 'erased') {
+    const erasedAt = now.toISOString();
+    const tombstone = { status: 'erased' as const, erasedAt, reason, updatedAt: erasedAt };
+    // The raw provider record and the phone numbers go with the audio; id, key and SHA-256 stay.
+    const written = await deps.index.patch(id, tombstone, {
+      remove: ['raw', 'from', 'to', 'errorName'],
+      expectStatus: entry.status,
+    });
+    if (!written)
+      throw new UsageError(`recording ${id} changed while it was being erased; run the erasure again`);
+    const { raw: _raw, from: _from, to: _to, errorName: _errorName, ...kept } = entry;
+    erased = { ...kept, ...tombstone };
+  }
   let versionsDeleted = 0;
   for (const key of keys) {
     for (const versionId of await deps.store.versions(key)) {
@@ -89,28 +114,19 @@ export async function eraseRecording(
       versionsDeleted += 1;
     }
   }
-  const erasedAt = now.toISOString();
-  const tombstone = { status: 'erased' as const, erasedAt, reason, updatedAt: erasedAt };
-  // The raw provider record and the phone numbers go with the audio; id, key and SHA-256 stay.
-  const written = await deps.index.patch(id, tombstone, {
-    remove: ['raw', 'from', 'to', 'errorName'],
-    expectStatus: entry.status,
-  });
-  if (!written)
-    throw new UsageError(`recording ${id} changed while it was being erased; run the erasure again`);
-  const { raw: _raw, from: _from, to: _to, errorName: _errorName, ...kept } = entry;
-  return { entry: { ...kept, ...tombstone }, versionsDeleted };
+  return { entry: erased, versionsDeleted };
 }
 
 /**
- * The recording's objects. An archived entry names its own. One that is not archived may still
- * have one: stored by an Archive step whose outcome was never written (its record step failed,
+ * The recording's objects still stored. An archived entry (and its tombstone) names its own. One
+ * that is not archived may still have one: stored by an Archive step whose outcome was never written (its record step failed,
  * the execution timed out), then indexed as failed or, the provider's copy gone since, skipped.
  * Such an object sits under the key the workflow gives it: the start date's folder, or
  * `undated/`. (One stored under a date the entry does not know is reconcile's orphan-object.)
  */
 async function storedKeysOf(entry: IndexEntry, store: ComplianceStore): Promise<string[]> {
-  if (entry.status === 'archived') return entry.key ? [entry.key] : [];
+  // By its versions: where the current one is a delete marker, older ones still hold the audio.
+  if (entry.key) return (await store.versions(entry.key)).length > 0 ? [entry.key] : [];
   const keys: string[] = [];
   for (const prefix of new Set([
     objectKeyPrefix(entry, entry.startedAt),

@@ -385,7 +385,10 @@ describe('compliance archive on the local stack', () => {
   });
 
   it('an object whose lock write was lost (a crash between the two) is locked when the archive step finds it again', async () => {
-    const prefix = objectKeyPrefix({ accountId: 'bw', providerRecordingId: 'r-unlocked' }, undefined);
+    const prefix = objectKeyPrefix(
+      { accountId: 'bw', provider: 'bandwidth', providerRecordingId: 'r-unlocked' },
+      undefined,
+    );
     // What the crash leaves: the object, no lock document.
     await new LocalArchiveStore(stack.archive.s3, LOCAL_BUCKET).putDocument(
       `${prefix}wav`,
@@ -398,6 +401,38 @@ describe('compliance archive on the local stack', () => {
     expect((await store.find(prefix))?.key).toBe(`${prefix}wav`);
     expect((await store.head(`${prefix}wav`))?.retention).toMatchObject({ mode: 'compliance' });
     await expect(store.deleteVersion(`${prefix}wav`, null)).rejects.toBeInstanceOf(ObjectLockedError);
+  });
+
+  it('an erasure or a hold stopped halfway is finished by the same command, and nothing downloads the audio again', async () => {
+    const target = await entryOf('rc', restcommSid('RE', 'rc-3'));
+    const key = target.key as string;
+    // The hold reached the object, then the process died before the entry's hold was written.
+    await stack.archive.store.setLegalHold(key, true);
+    await expect(eraseRecording(target.id, 'request', stack.archive)).rejects.toThrow(/under legal hold/);
+    await releaseRecording(target.id, stack.archive);
+    expect((await stack.archive.store.head(key))?.legalHold).toBe(false);
+
+    // The tombstone was written, then the deletes failed (a crash, an S3 error).
+    const store = stack.archive.store;
+    const failingDeletes: typeof store = Object.assign(Object.create(store), {
+      deleteVersion: async () => {
+        throw new Error('the process died');
+      },
+    });
+    await expect(
+      eraseRecording(target.id, 'request', { index: stack.archive.index, store: failingDeletes }),
+    ).rejects.toThrow('the process died');
+    expect(await entryOf('rc', target.providerRecordingId)).toMatchObject({
+      status: 'erased',
+      reason: 'request',
+    });
+    const downloads = restcomm.count('audio');
+    expect((await reconcile(true)).repair?.rearchived).toEqual([]);
+    expect(restcomm.count('audio')).toBe(downloads);
+    // Run again, the erasure deletes what is left; a third run has nothing left to do.
+    expect((await eraseRecording(target.id, 'request', stack.archive)).versionsDeleted).toBe(1);
+    expect(await store.head(key)).toBeUndefined();
+    await expect(eraseRecording(target.id, 'request', stack.archive)).rejects.toThrow(/was erased at/);
   });
 
   it('erasing a failed or skipped entry deletes the object an Archive step stored without its outcome', async () => {
@@ -525,6 +560,8 @@ describe('compliance archive on the local stack', () => {
         recordingId({ accountId: 'bw', providerRecordingId: 'r-bw-1' }),
         // Failed, then erased by the test of failed entries: an erasure of the day all the same.
         recordingId({ accountId: 'bw', providerRecordingId: 'r-lost' }),
+        // Erased by the test of an erasure stopped halfway.
+        recordingId({ accountId: 'rc', providerRecordingId: restcommSid('RE', 'rc-3') }),
       ].sort(),
     );
     expect(Object.keys(lines[0])).toEqual(

@@ -53,6 +53,18 @@ export async function startObjectLockShim(bucket: string): Promise<ObjectLockShi
       );
       return;
     }
+    if (request.method === 'GET' && url.searchParams.get('list-type') === '2') {
+      const prefix = url.searchParams.get('prefix') ?? '';
+      const contents = [...objects.keys()]
+        .filter((name) => name.startsWith(prefix))
+        .sort()
+        .map((name) => `<Contents><Key>${name}</Key><Size>1</Size></Contents>`);
+      response.writeHead(200, { 'content-type': 'application/xml' });
+      response.end(
+        `<ListBucketResult><Name>${bucket}</Name><Prefix>${prefix}</Prefix><KeyCount>${contents.length}</KeyCount><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`,
+      );
+      return;
+    }
     const object = objects.get(key);
     if (!object) {
       response.writeHead(404, { 'content-type': 'application/xml' });
