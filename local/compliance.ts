@@ -7,7 +7,12 @@
 import type { CallvaultConfig } from '../lambdas/core/config.ts';
 import { type DeleteAtSourceResult, deleteAtSource } from '../lambdas/core/delete-at-source.ts';
 import { ConfigError } from '../lambdas/core/errors.ts';
-import { type VerifyResult, verifyManifests, writeManifest } from '../lambdas/core/manifest.ts';
+import {
+  type ManifestRun,
+  type VerifyResult,
+  verifyManifests,
+  writeManifests,
+} from '../lambdas/core/manifest.ts';
 import type { ProviderAdapter, ProviderSlots, WorkflowStarter } from '../lambdas/core/ports.ts';
 import {
   type FoundGap,
@@ -151,8 +156,27 @@ export function formatDeleteAtSource(result: DeleteAtSourceResult): string {
   return lines.join('\n');
 }
 
-export async function runManifest(archive: LocalArchive, date: string) {
-  return writeManifest(date, archive);
+/**
+ * Writes the manifests through `date` (default: yesterday, UTC): every day after the newest one,
+ * oldest first, or only `date` when there is none yet. Locally there is no time limit, so no day
+ * is left to a next run. The newest day written is spread at the top for callers that print one.
+ */
+export function runManifest(archive: LocalArchive, date?: string): Promise<ManifestRun> {
+  return writeManifests(archive, { through: date });
+}
+
+/** One line per day written, oldest first, then the days left to a next run, if any. */
+export function formatManifest(run: ManifestRun): string {
+  const lines = run.written.map(
+    (day) =>
+      `wrote ${day.key} (${day.date}): ${day.recordings} recordings, sha256 ${day.sha256}, after ${day.previousManifest ?? 'no earlier manifest'}`,
+  );
+  if (run.written.length === 0) lines.push('the manifests are up to date: nothing to write');
+  if (run.remaining)
+    lines.push(
+      `left to the next run: ${run.remaining.days} days, ${run.remaining.from} … ${run.remaining.through}`,
+    );
+  return lines.join('\n');
 }
 
 export async function runVerify(archive: LocalArchive): Promise<{ result: VerifyResult; exitCode: 0 | 1 }> {
@@ -167,5 +191,7 @@ export function formatVerify(result: VerifyResult): string {
   for (const failure of result.failures) {
     lines.push(`  ${failure.manifest}${failure.id ? ` recording ${failure.id}` : ''}: ${failure.detail}`);
   }
+  // Warnings do not change the exit status (see verifyManifests).
+  for (const warning of result.warnings) lines.push(`  warning: ${warning.manifest}: ${warning.detail}`);
   return lines.join('\n');
 }

@@ -1,8 +1,9 @@
 /**
  * One sweep over every configured account on the local stack, waiting until every execution it
- * started has ended, then a summary per account. The same sweep and ingest workflows as in AWS.
+ * started or found running has ended, then a summary per account. The same sweep and ingest
+ * workflows as in AWS.
  */
-import { describeError } from '../lambdas/core/ingest.ts';
+import { describeError, type IngestState } from '../lambdas/core/ingest.ts';
 import type { IngestOutcome } from '../lambdas/core/ports.ts';
 import type { EndedExecution, LocalStack } from './stack.ts';
 
@@ -49,19 +50,21 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
         alreadyDone: 0,
         problems: [],
       };
-      let started: string[] = [];
+      let handed: string[] = [];
       try {
         // A sweep of the account still running (resumed from an earlier run) is waited for.
         const result = await stack.sweep({ accountId: account.id, waitIfBusy: true });
         summary.listed = result.listed;
         summary.alreadyDone = result.alreadyDone;
-        started = result.started;
-        progress.started += started.length;
+        // What the sweep found running (resumed from the journal after a kill, or started by
+        // another path first) is this harvest's too: its outcome counts, as for what it started.
+        handed = [...new Set([...result.started, ...result.running])];
+        progress.started += handed.length;
         report();
       } catch (error) {
         summary.sweepError = (error as Error).message;
       }
-      const ended = stack.waitFor(started, () => {
+      const ended = stack.waitFor(handed, () => {
         progress.finished += 1;
         progress.account = account.id;
         report();
@@ -71,7 +74,7 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
   );
 
   for (const { summary, ended } of sweeps) {
-    for (const execution of await ended) {
+    for (const execution of latestPerRecording(await ended)) {
       const outcome = outcomeOf(execution);
       if (outcome.status === 'archived') summary.archived += 1;
       else if (outcome.status === 'done') summary.alreadyDone += 1;
@@ -87,6 +90,23 @@ export async function harvest(stack: LocalStack, options: HarvestOptions = {}): 
     }
   }
   return sweeps.map(({ summary }) => summary);
+}
+
+/**
+ * The last retry round of each recording among the executions: an execution found running that
+ * then failed, while the sweep handed its recording over again, is superseded by the newer
+ * round; counting both would count one recording twice.
+ */
+export function latestPerRecording(executions: readonly EndedExecution[]): EndedExecution[] {
+  const latest = new Map<string, { round: number; execution: EndedExecution }>();
+  for (const execution of executions) {
+    const input = execution.input as IngestState;
+    const key = `${input.ref.accountId}\n${input.ref.providerRecordingId}`;
+    const round = input.round ?? 0;
+    const seen = latest.get(key);
+    if (!seen || round > seen.round) latest.set(key, { round, execution });
+  }
+  return [...latest.values()].map(({ execution }) => execution);
 }
 
 /** What an ended execution did, read from its output (or its failure). */

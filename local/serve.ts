@@ -10,10 +10,10 @@
  * It answers only requests whose Host is a loopback name (no DNS rebinding), and no request
  * can end the process: a malformed one is a 4xx, a failing handler a 500.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { S3AudioUrlSigner } from '../lambdas/aws/s3-presigner.ts';
+import { UsageError } from '../lambdas/core/errors.ts';
 import { MAX_WEBHOOK_BYTES } from '../lambdas/core/intake.ts';
 import { nextRun, parseSchedule } from '../lambdas/core/schedule.ts';
 import type { HttpEvent, HttpResult } from '../lambdas/handlers/http.ts';
@@ -161,7 +161,34 @@ const json = (statusCode: number, body: unknown): HttpResult => ({
   body: JSON.stringify(body),
 });
 
+/** Listens, or says in one line why not: the port is what the user can change. */
+async function listenOn(server: Server, port: number, host: string): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EADDRINUSE'
+        ? `port ${port} is in use; stop what holds it, or choose another with --port`
+        : code === 'EACCES'
+          ? `port ${port} needs privileges this process does not have; choose another with --port`
+          : (error as Error).message;
+    throw new UsageError(`cannot listen on ${host}:${port}: ${reason}`, { cause: error });
+  }
+}
+
 export async function serve(options: ServeOptions): Promise<RunningServe> {
+  const port = options.port ?? 8080;
+  const host = options.host ?? '127.0.0.1';
+  // Checked before the stack opens: nothing to close then.
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`the port must be a whole number from 0 to 65535, got ${port}`);
   const stack = await startLocalStack(options);
   const logger = stack.runtime.logger;
   const intake = createIntakeHandler(stack.runtime);
@@ -207,10 +234,16 @@ export async function serve(options: ServeOptions): Promise<RunningServe> {
       response.destroy();
     });
   });
-  server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
+  try {
+    await listenOn(server, port, host);
+  } catch (error) {
+    // The stack holds the data directory's lock and its worker keeps the process running: a
+    // serve that cannot listen must let both go, or it would hang, serving nothing.
+    await stack.close({ waitForExecutions: false });
+    throw error;
+  }
   const address = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  const url = `http://${host}:${address.port}`;
   const unpublish = publishServe(options.dataDir, stack.endpoints, url);
 
   // One timer per job; a run still going when the next one is due is not doubled.

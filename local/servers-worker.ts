@@ -17,6 +17,8 @@ try {
   });
   port.postMessage({ s3Endpoint: servers.s3Endpoint, dynamoEndpoint: servers.dynamoEndpoint });
 } catch (error) {
-  port.postMessage({ error: error instanceof Error ? error.message : String(error) });
+  // The name too: the caller rebuilds the errors the CLI reports as expected (DataDirectoryError).
+  const failure = error instanceof Error ? error : new Error(String(error));
+  port.postMessage({ error: failure.message, name: failure.name });
   port.close();
 }

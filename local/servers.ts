@@ -6,9 +6,11 @@
  */
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { DataDirectoryError } from '../lambdas/core/errors.ts';
 import type { LocalCredentials } from './sigv4.ts';
 
 export interface LocalServers {
@@ -45,11 +47,14 @@ export async function startLocalServers(
     throw error;
   });
   const [started] = (await Promise.race([once(worker, 'message'), failed])) as [
-    { s3Endpoint: string; dynamoEndpoint: string } | { error: string },
+    { s3Endpoint: string; dynamoEndpoint: string } | { error: string; name: string },
   ];
   if ('error' in started) {
     await worker.terminate();
-    throw new Error(started.error);
+    // Only a message crosses the thread: the class is what the CLI tells expected errors by.
+    throw started.name === 'DataDirectoryError'
+      ? new DataDirectoryError(started.error)
+      : new Error(started.error);
   }
   // A server failing later ends the process, as it would in this thread.
   failed.catch((error) =>
@@ -72,10 +77,22 @@ export async function startServersHere(
   buckets: string[],
   credentials: LocalCredentials,
 ): Promise<LocalServers> {
-  const [s3, dynamo] = await Promise.all([
-    startS3Here(dataDir, buckets, credentials),
+  const [dynamoStarted, s3Started] = await Promise.allSettled([
     startIndexServer(dataDir, credentials),
+    startS3Here(dataDir, buckets, credentials),
   ]);
+  if (dynamoStarted.status === 'rejected' || s3Started.status === 'rejected') {
+    // The one that did start would keep the process (or the worker) running after the error.
+    await Promise.all(
+      [dynamoStarted, s3Started].map((started) =>
+        started.status === 'fulfilled' ? started.value.close().catch(() => undefined) : undefined,
+      ),
+    );
+    throw dynamoStarted.status === 'rejected'
+      ? dynamoStarted.reason
+      : (s3Started as PromiseRejectedResult).reason;
+  }
+  const [dynamo, s3] = [dynamoStarted.value, s3Started.value];
   return {
     s3Endpoint: s3.endpoint,
     dynamoEndpoint: dynamo.endpoint,
@@ -138,6 +155,7 @@ export async function startIndexServer(dataDir: string, credentials: LocalCreden
     import('dynalite'),
     import('./sigv4.ts'),
   ]);
+  await checkUnlocked(dataDir, directory);
   const dynamo = dynalite({ path: directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const guard = guardServer(dynamo, credentials, refuseJson, { readBody: true });
   dynamo.listen(0, '127.0.0.1');
@@ -151,4 +169,38 @@ export async function startIndexServer(dataDir: string, credentials: LocalCreden
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },
   };
+}
+
+/** The LevelDB constructor dynalite opens its data with (a dependency of dynalite, not of callvault). */
+type LevelDatabase = new (location: string) => { open(): Promise<void>; close(): Promise<void> };
+
+/**
+ * Throws a DataDirectoryError when another process (or another stack in this one) holds the
+ * LevelDB lock of `directory`. dynalite opens its database in the background and, when that
+ * fails, answers every request by throwing where nothing can catch it: so the lock is taken here
+ * first, and let go at once for dynalite to take.
+ */
+async function checkUnlocked(dataDir: string, directory: string): Promise<void> {
+  // Resolved from dynalite at run time: the very module it uses, and a native one no bundle can hold.
+  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const { Level } = fromDynalite('level') as { Level: LevelDatabase };
+  const db = new Level(directory);
+  try {
+    await db.open();
+  } catch (error) {
+    if (!isLocked(error)) throw error;
+    throw new DataDirectoryError(
+      `data directory ${dataDir} is in use by another callvault process (a harvest, backfill or another command); wait for it, or run \`callvault serve\` there and the other commands attach to it`,
+      { cause: error },
+    );
+  }
+  await db.close();
+}
+
+/** LevelDB's lock error, which abstract-level wraps as the cause of "Database failed to open". */
+function isLocked(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as Error & { code?: string }).code === 'LEVEL_LOCKED') return true;
+  }
+  return false;
 }

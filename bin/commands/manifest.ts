@@ -5,16 +5,18 @@ export function registerManifest(program: Command): void {
   program
     .command('manifest')
     .description("write the day's manifest (manifests/yyyy/mm/dd.jsonl), chained to the one before")
-    .option('--date <yyyy-mm-dd>', 'the UTC day (default: yesterday)')
+    .option(
+      '--date <yyyy-mm-dd>',
+      'the last UTC day to write (default: yesterday); the days before it since the newest manifest are written first',
+    )
     .addOption(dataDirOption())
     .action(async (options: { date?: string; dataDir: string }) => {
-      const { parseManifestDate, previousUtcDay } = await import('../../lambdas/core/manifest.ts');
-      const { runManifest } = await import('../../local/compliance.ts');
-      const date = options.date ? parseManifestDate(options.date) : previousUtcDay(new Date());
-      const written = await withLocalArchive(options.dataDir, (archive) => runManifest(archive, date));
-      console.log(
-        `wrote ${written.key}: ${written.recordings} recordings, sha256 ${written.sha256}, after ${written.previousManifest ?? 'no earlier manifest'}`,
-      );
+      const { parseManifestDate } = await import('../../lambdas/core/manifest.ts');
+      const { formatManifest, runManifest } = await import('../../local/compliance.ts');
+      // Without --date: every day since the newest manifest, through yesterday (UTC).
+      const date = options.date ? parseManifestDate(options.date) : undefined;
+      const run = await withLocalArchive(options.dataDir, (archive) => runManifest(archive, date));
+      console.log(formatManifest(run));
     });
 }
 

@@ -1,7 +1,8 @@
 /**
  * `callvault recordings retry [--account <id>] [--id <id>]`: runs the retry job for failed
- * recordings now, on the local stack, and waits for what it started. The backoff is not waited
- * for; the attempt limit holds, except for one recording named with `--id`.
+ * recordings now, on the local stack, and waits for what it started or found already running
+ * (their outcomes count in the exit status). The backoff is not waited for; the attempt limit
+ * holds, except for one recording named with `--id`.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -23,26 +24,45 @@ export function registerRetryCommand(recordings: Command): void {
     .option('--account <id>', 'only this account')
     .option('--id <id>', 'only this recording (its index id), even past the retry limit')
     .action(async (options: RetryOptions) => {
-      const [{ loadConfigFile }, { openLocalStack }, { silentLogger }] = await Promise.all([
+      const [{ loadConfigFile }, { openLocalStack }, { silentLogger }, { outcomeOf }] = await Promise.all([
         import('../../lambdas/core/config.ts'),
         import('../../local/stack.ts'),
         import('../../lambdas/core/log.ts'),
+        import('../../local/harvest.ts'),
       ]);
       const config = await loadConfigFile(options.config);
       const stack = await openLocalStack({ config, dataDir: resolve(options.dataDir), logger: silentLogger });
       try {
-        const result = await stack.retry({ accountId: options.account, id: options.id, ignoreBackoff: true });
-        const outcomes = { archived: 0, skipped: 0, failed: 0 };
-        for (const execution of await stack.waitFor(result.started)) {
-          const indexed = (execution.output as { indexed?: { status?: keyof typeof outcomes } } | undefined)
-            ?.indexed?.status;
-          outcomes[execution.status === 'SUCCEEDED' && indexed ? indexed : 'failed'] += 1;
-        }
+        // The retry job only counts an execution already running for an entry: its name is
+        // noted here, so its outcome is waited for and counted (exit status included).
+        const stopNoting = stack.noteRunning(options.account);
+        let noted: string[] = [];
+        const result = await stack
+          .retry({ accountId: options.account, id: options.id, ignoreBackoff: true })
+          .finally(() => {
+            noted = stopNoting();
+          });
+        const running = noted.filter((name) => !result.started.includes(name));
+        const tally = async (names: readonly string[]) => {
+          const outcomes = { archived: 0, skipped: 0, failed: 0 };
+          for (const execution of await stack.waitFor(names)) {
+            const { status } = outcomeOf(execution);
+            // Found archived meanwhile (by another path): archived all the same.
+            outcomes[status === 'done' ? 'archived' : status] += 1;
+          }
+          return outcomes;
+        };
+        const [outcomes, ofRunning] = await Promise.all([tally(result.started), tally(running)]);
         const lines = [
           `failed recordings: ${result.failed}; retried: ${result.started.length} ` +
             `(archived ${outcomes.archived}, gone ${outcomes.skipped}, failed again ${outcomes.failed})`,
         ];
-        if (result.running > 0) lines.push(`already being retried: ${result.running}`);
+        if (result.running > 0) {
+          lines.push(
+            `already being retried: ${result.running} (archived ${ofRunning.archived}, ` +
+              `gone ${ofRunning.skipped}, failed again ${ofRunning.failed})`,
+          );
+        }
         if (result.exhausted.length > 0) {
           lines.push(
             `at the retry limit (${config.retry.maxAttempts} attempts), left failed: ${result.exhausted.length}` +
@@ -52,7 +72,8 @@ export function registerRetryCommand(recordings: Command): void {
         for (const failure of result.errors) lines.push(`could not retry ${failure.id}: ${failure.reason}`);
         if (options.id && result.failed === 0) lines.push(`no failed recording with id ${options.id}`);
         console.log(lines.join('\n'));
-        process.exitCode = outcomes.failed + result.exhausted.length + result.errors.length > 0 ? 1 : 0;
+        const failed = outcomes.failed + ofRunning.failed + result.exhausted.length + result.errors.length;
+        process.exitCode = failed > 0 ? 1 : 0;
       } finally {
         await stack.close();
       }

@@ -1,6 +1,15 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { dataDirOption, terminalLogger, untilInterrupted } from './common.ts';
+import { usageExitsTwo } from './context.ts';
+
+/** `--port`: refused while parsing, before the stack opens the data directory. */
+function portOption(value: string): number {
+  const port = /^\d{1,5}$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (Number.isNaN(port) || port > 65_535)
+    throw new InvalidArgumentError(`--port must be a whole number from 0 to 65535, got "${value}"`);
+  return port;
+}
 
 export function registerServe(program: Command): void {
   program
@@ -10,7 +19,8 @@ export function registerServe(program: Command): void {
     )
     .requiredOption('--config <file>', 'callvault config file (JSON)')
     .addOption(dataDirOption())
-    .option('--port <n>', 'port to listen on', (value) => Number(value), 8080)
+    .option('--port <n>', 'port to listen on (0: any free one)', portOption, 8080)
+    .exitOverride(usageExitsTwo)
     .action(async (options: { config: string; dataDir: string; port: number }) => {
       const [{ loadConfigFile }, { serve }] = await Promise.all([
         import('../../lambdas/core/config.ts'),

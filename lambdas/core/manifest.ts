@@ -10,6 +10,7 @@ import { UsageError } from './errors.ts';
 import { eachIndexEntry } from './index-walk.ts';
 import { hashStream } from './ingest.ts';
 import type { ComplianceStore, RecordingIndex } from './ports.ts';
+import { isSpent, type TimeBox } from './time-box.ts';
 
 export const MANIFEST_PREFIX = 'manifests/';
 
@@ -31,6 +32,8 @@ export interface ChainLine {
 export interface ManifestDeps {
   index: RecordingIndex;
   store: ComplianceStore;
+  /** What "today" is (UTC); tests move it. */
+  now?: () => Date;
 }
 
 export function manifestKey(date: string): string {
@@ -38,20 +41,45 @@ export function manifestKey(date: string): string {
   return `${MANIFEST_PREFIX}${year}/${month}/${day}.jsonl`;
 }
 
-/** The UTC day before `now`, `yyyy-mm-dd`: what the daily schedule writes. */
+const DAY_MS = 86_400_000;
+const MANIFEST_KEY = /^manifests\/(\d{4})\/(\d{2})\/(\d{2})\.jsonl$/;
+
+const utcDay = (time: number) => new Date(time).toISOString().slice(0, 10);
+const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`);
+const nextDay = (date: string) => utcDay(dayStart(date) + DAY_MS);
+/** Days from `from` through `through`, both counted. */
+const daysFrom = (from: string, through: string) =>
+  Math.round((dayStart(through) - dayStart(from)) / DAY_MS) + 1;
+/** `manifests/2025/03/10.jsonl` → `2025-03-10`. */
+const dayOf = (key: string) => key.replace(MANIFEST_KEY, '$1-$2-$3');
+
+/** The UTC day before `now`, `yyyy-mm-dd`: the newest day that has ended. */
 export function previousUtcDay(now: Date): string {
-  return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+  return utcDay(now.getTime() - DAY_MS);
 }
 
-export function parseManifestDate(value: string): string {
+/**
+ * Refuses a day that has not ended in UTC. A manifest is written once, so one written for today
+ * would leave out the rest of the day's archives for good, and one for a later day would refuse
+ * every day before it (the chain only grows forward).
+ */
+function assertDayEnded(date: string, now: Date): void {
+  const today = utcDay(now.getTime());
+  if (date < today) return;
+  throw new UsageError(
+    date === today
+      ? `${date} has not ended yet (UTC): its manifest would leave out the rest of the day's archives; the newest day that can be written is ${previousUtcDay(now)}`
+      : `${date} is in the future (today is ${today}, UTC): a manifest for it would refuse every day before it; the newest day that can be written is ${previousUtcDay(now)}`,
+  );
+}
+
+/** A `--date`: a real calendar day, as `yyyy-mm-dd`, that has ended in UTC. */
+export function parseManifestDate(value: string, now: Date = new Date()): string {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (
-    !match ||
-    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
-    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
-  ) {
+  if (!match || Number.isNaN(dayStart(value)) || utcDay(dayStart(value)) !== value) {
     throw new UsageError(`--date must be a day as yyyy-mm-dd, got "${value}"`);
   }
+  assertDayEnded(value, now);
   return value;
 }
 
@@ -73,28 +101,49 @@ const sha256Of = (text: string) => createHash('sha256').update(text).digest('hex
 async function manifestKeys(store: ComplianceStore): Promise<string[]> {
   const keys: string[] = [];
   for await (const object of store.list(MANIFEST_PREFIX)) {
-    if (/^manifests\/\d{4}\/\d{2}\/\d{2}\.jsonl$/.test(object.key)) keys.push(object.key);
+    if (MANIFEST_KEY.test(object.key)) keys.push(object.key);
   }
   return keys.sort();
 }
 
-/**
- * Writes the manifest of one UTC day, chained to the latest manifest before it. A manifest is
- * written once: the chain only grows forward, so a day that already has one, or that lies before
- * the newest manifest, is refused.
- */
-export async function writeManifest(
-  date: string,
-  deps: ManifestDeps,
-): Promise<{ key: string; recordings: number; sha256: string; previousManifest: string | null }> {
+export interface WrittenManifest {
+  date: string;
+  key: string;
+  recordings: number;
+  sha256: string;
+  previousManifest: string | null;
+}
+
+/** The first refusal of writing `date` next, given the manifests there are (sorted keys). */
+function refusal(date: string, existing: readonly string[]): string | undefined {
   const key = manifestKey(date);
-  const existing = await manifestKeys(deps.store);
   const later = existing.filter((other) => other >= key);
   if (later.length > 0) {
-    throw new UsageError(
-      `${later[0]} already exists: a manifest is written once, and the chain only grows forward (from ${existing.at(-1)})`,
-    );
+    return `${later[0]} already exists: a manifest is written once, and the chain only grows forward (from ${existing.at(-1)})`;
   }
+  const newest = existing.at(-1);
+  if (newest && date !== nextDay(dayOf(newest))) {
+    return `${date} would leave ${nextDay(dayOf(newest))} … ${utcDay(dayStart(date) - DAY_MS)} without a manifest (the newest is ${newest}): write the days in order (writeManifests)`;
+  }
+  return undefined;
+}
+
+/**
+ * Writes the manifest of one UTC day that has ended, chained to the newest manifest, which must be
+ * of the day before (or none yet: the chain starts here). A manifest is written once and the
+ * chain has no holes, so a day that already has one, lies before the newest, or would skip a day,
+ * is refused.
+ */
+export async function writeManifest(date: string, deps: ManifestDeps): Promise<WrittenManifest> {
+  assertDayEnded(date, deps.now?.() ?? new Date());
+  const existing = await manifestKeys(deps.store);
+  const refused = refusal(date, existing);
+  if (refused) throw new UsageError(refused);
+  return writeDay(date, deps, existing.at(-1) ?? null);
+}
+
+async function writeDay(date: string, deps: ManifestDeps, previous: string | null): Promise<WrittenManifest> {
+  const key = manifestKey(date);
   // The day's archives from the index of archive times, and its erasures from the (rare) erased
   // entries: a busy day costs its own entries, not the whole index. Each object's version is
   // read from the store, HEAD_CONCURRENCY at a time.
@@ -122,7 +171,6 @@ export async function writeManifest(
   );
   day.sort((a, b) => (a.archivedAt ?? '').localeCompare(b.archivedAt ?? '') || a.id.localeCompare(b.id));
   const lines = day.map((line) => JSON.stringify(line));
-  const previous = existing.at(-1) ?? null;
   const chain: ChainLine = {
     previousManifest: previous,
     previousSha256: previous ? sha256Of(await readText(deps.store, previous)) : null,
@@ -130,7 +178,69 @@ export async function writeManifest(
   lines.push(JSON.stringify(chain));
   const text = `${lines.join('\n')}\n`;
   await deps.store.putDocument(key, text, 'application/x-ndjson');
-  return { key, recordings: day.length, sha256: sha256Of(text), previousManifest: previous };
+  return { date, key, recordings: day.length, sha256: sha256Of(text), previousManifest: previous };
+}
+
+export interface ManifestRun {
+  /** Oldest first, each chained to the one before. */
+  written: WrittenManifest[];
+  /** Days due but left to the next run (time box or `maxDays` reached), oldest first. */
+  remaining: { from: string; through: string; days: number } | null;
+}
+
+export interface ManifestRunOptions {
+  /** The last day to write; without it, yesterday (UTC), and nothing to write is no error. */
+  through?: string;
+  /** Start no further day once the time left is less than the slowest day so far took. */
+  timeBox?: TimeBox;
+  /** Days written at most in one run. */
+  maxDays?: number;
+}
+
+/**
+ * Writes every day from the one after the newest manifest through `through`, oldest first, each
+ * chained to the one before, so a missed run is made up by the next and the chain stays
+ * contiguous. With no manifest yet, only `through` (the chain starts there). At least one day is
+ * written per run; the rest of a long catch-up waits for the next run once the time box or
+ * `maxDays` says so.
+ */
+export async function writeManifests(
+  deps: ManifestDeps,
+  options: ManifestRunOptions = {},
+): Promise<ManifestRun> {
+  const now = deps.now?.() ?? new Date();
+  const through =
+    options.through === undefined ? previousUtcDay(now) : parseManifestDate(options.through, now);
+  const existing = await manifestKeys(deps.store);
+  const newest = existing.at(-1);
+  if (newest && dayOf(newest) >= utcDay(now.getTime())) {
+    // Written early (before days were checked): every day before it would be refused.
+    throw new UsageError(
+      `${newest} is for a day that has not ended, so no earlier day can be written: the chain is blocked until ${dayOf(newest)} has passed`,
+    );
+  }
+  if (newest && dayOf(newest) >= through) {
+    if (options.through === undefined) return { written: [], remaining: null };
+    throw new UsageError(refusal(through, existing) ?? `${newest} already exists`);
+  }
+  const written: WrittenManifest[] = [];
+  const maxDays = options.maxDays ?? Number.POSITIVE_INFINITY;
+  const box = options.timeBox;
+  const clock = box?.clock ?? Date.now;
+  let previous = newest ?? null;
+  let slowest = 0;
+  for (let date = newest ? nextDay(dayOf(newest)) : through; date <= through; date = nextDay(date)) {
+    const outOfTime = box !== undefined && isSpent({ deadline: box.deadline - slowest, clock });
+    if (written.length > 0 && (written.length >= maxDays || outOfTime)) {
+      return { written, remaining: { from: date, through, days: daysFrom(date, through) } };
+    }
+    const started = clock();
+    const day = await writeDay(date, deps, previous);
+    slowest = Math.max(slowest, clock() - started);
+    written.push(day);
+    previous = day.key;
+  }
+  return { written, remaining: null };
 }
 
 export interface VerifyFailure {
@@ -143,18 +253,40 @@ export interface VerifyResult {
   manifests: number;
   recordings: number;
   failures: VerifyFailure[];
+  /** Not failures: what verify cannot tell from a run not made yet (a stale newest manifest). */
+  warnings: VerifyFailure[];
 }
+
+/** Missing days of one hole named each; a longer hole (years) ends with one line for the rest. */
+export const NAMED_MISSING_DAYS = 31;
 
 /**
  * Recomputes the chain (each manifest's last line names the manifest before it and its SHA-256)
  * and re-hashes every object the manifests name. A recording erased since it was listed is
- * checked against its tombstone (the same SHA-256) instead of its deleted bytes.
+ * checked against its tombstone (the same SHA-256) instead of its deleted bytes. The chain only
+ * sees the manifests listed, so the days are checked too: a day with no manifest between the
+ * first and the newest fails (the chain would skip it unseen), as does a manifest of a day that
+ * had not ended. A newest manifest older than yesterday is a warning, not a failure: it is what a
+ * run not made yet looks like (before 00:30 UTC, a local archive written now and then), as much
+ * as a newest manifest removed or hidden behind a delete marker.
  */
 export async function verifyManifests(deps: ManifestDeps): Promise<VerifyResult> {
-  const result: VerifyResult = { manifests: 0, recordings: 0, failures: [] };
+  const result: VerifyResult = { manifests: 0, recordings: 0, failures: [], warnings: [] };
+  const now = deps.now?.() ?? new Date();
+  const today = utcDay(now.getTime());
+  const yesterday = previousUtcDay(now);
+  const keys = await manifestKeys(deps.store);
   let previous: { key: string; sha256: string } | undefined;
-  for (const key of await manifestKeys(deps.store)) {
+  for (const key of keys) {
     result.manifests += 1;
+    const date = dayOf(key);
+    if (previous) missingDays(dayOf(previous.key), date, yesterday, previous.key, key, result);
+    if (date >= today) {
+      result.failures.push({
+        manifest: key,
+        detail: `is for ${date}, a day that had not ended (today is ${today}, UTC): archives of that day after it was written are in no manifest`,
+      });
+    }
     const text = await readText(deps.store, key);
     const fail = (detail: string, id?: string) => result.failures.push({ manifest: key, id, detail });
     let parsed: unknown[];
@@ -204,5 +336,39 @@ export async function verifyManifests(deps: ManifestDeps): Promise<VerifyResult>
     }
     previous = { key, sha256: sha256Of(text) };
   }
+  const newest = keys.at(-1);
+  if (newest && dayOf(newest) < yesterday) {
+    result.warnings.push({
+      manifest: newest,
+      detail: `the newest manifest is of ${dayOf(newest)}, none of ${nextDay(dayOf(newest))} … ${yesterday}: the next run has not written them yet, or a newer manifest was removed or hidden (a delete marker)`,
+    });
+  }
   return result;
+}
+
+/** The days strictly between two consecutive manifests, up to yesterday: each is a failure. */
+function missingDays(
+  after: string,
+  before: string,
+  yesterday: string,
+  previousKey: string,
+  key: string,
+  result: VerifyResult,
+): void {
+  const last = before <= yesterday ? utcDay(dayStart(before) - DAY_MS) : yesterday;
+  let named = 0;
+  for (let date = nextDay(after); date <= last; date = nextDay(date)) {
+    if (named === NAMED_MISSING_DAYS) {
+      result.failures.push({
+        manifest: manifestKey(date),
+        detail: `no manifest for ${date} … ${last} either (${daysFrom(date, last)} more days)`,
+      });
+      return;
+    }
+    named += 1;
+    result.failures.push({
+      manifest: manifestKey(date),
+      detail: `no manifest for ${date}: the chain goes from ${previousKey} straight to ${key}`,
+    });
+  }
 }

@@ -1,7 +1,8 @@
 /** The CLI as a user runs it: the demo end to end, then listing and fetching what it archived. */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +12,7 @@ import { DialogtechSimulator } from '../../local/simulators/dialogtech.ts';
 import { InfobipSimulator } from '../../local/simulators/infobip.ts';
 import { RestcommSimulator } from '../../local/simulators/restcomm.ts';
 import { VoipbinSimulator } from '../../local/simulators/voipbin.ts';
+import { listen, shut } from '../helpers/http-server.ts';
 
 const run = promisify(execFile);
 
@@ -110,5 +112,45 @@ describe('callvault CLI', () => {
       `callvault: the execution journal ${join(damagedDir, 'executions.jsonl')} is damaged at line 1`,
     );
     expect(failure.stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
+
+  it('refuses to serve on a port that is taken, exiting 2 with its data directory let go', async () => {
+    const config = join(dataDir, 'serve-account.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        accounts: [{ id: 'vb', provider: 'voipbin', baseUrl: 'http://127.0.0.1:9', auth: { token: 't' } }],
+      }),
+    );
+    const holder = createServer();
+    const port = Number(new URL(await listen(holder)).port);
+    const serveDir = join(dataDir, 'port-taken');
+    try {
+      // The stack opened before the port was tried, and kept the process alive after it failed.
+      const failure = await run(
+        process.execPath,
+        [cli, 'serve', '--config', config, '--data-dir', serveDir, '--port', String(port)],
+        { env: { ...process.env, NO_COLOR: '1' }, timeout: 45_000 },
+      ).catch((error) => error);
+      expect(failure.killed).toBe(false);
+      expect(failure.code).toBe(2);
+      expect(failure.stderr).toContain(
+        `callvault: cannot listen on 127.0.0.1:${port}: port ${port} is in use`,
+      );
+      expect(failure.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await shut(holder);
+    }
+
+    const notAPort = join(dataDir, 'not-a-port');
+    const refused = await run(
+      process.execPath,
+      [cli, 'serve', '--config', config, '--data-dir', notAPort, '--port', 'abc'],
+      { env: { ...process.env, NO_COLOR: '1' }, timeout: 45_000 },
+    ).catch((error) => error);
+    expect(refused.killed).toBe(false);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--port must be a whole number from 0 to 65535, got "abc"');
+    expect(existsSync(notAPort)).toBe(false); // refused before anything opened
   }, 60_000);
 });

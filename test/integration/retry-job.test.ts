@@ -7,10 +7,11 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import { harvest } from '../../local/harvest.ts';
 import { voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
+import { runCli } from '../helpers/cli.ts';
 import { accountOf, simulatorOf } from '../helpers/simulators.ts';
 import { removeDir, startTestStack, type TestStack } from '../helpers/stack.ts';
 import { started, teardown } from '../helpers/teardown.ts';
@@ -30,10 +31,10 @@ async function failedOnce(options: Parameters<typeof startTestStack>[1] = {}) {
     else await stack.dispose();
   });
   expect((await harvest(stack))[0]).toMatchObject({ failed: 1 });
-  /** Stops the stack but keeps its data directory, for a CLI run on it. */
-  const closeKeepingData = async () => {
+  /** Stops the stack but keeps its data directory, for a CLI run on it (`false`: as if killed). */
+  const closeKeepingData = async (options?: { waitForExecutions?: boolean }) => {
     closed = true;
-    await stack.close();
+    await stack.close(options);
   };
   return { simulator, stack, closeKeepingData };
 }
@@ -104,5 +105,34 @@ describe('the retry job', { timeout: 120_000 }, () => {
       { env: { ...process.env, NO_COLOR: '1' }, timeout: 220_000 },
     );
     expect(stdout).toContain('failed recordings: 1; retried: 1 (archived 1, gone 0, failed again 0)');
+  }, 240_000);
+
+  it('from the CLI, waits for and counts a retry a killed run left running (resumed from the journal)', async () => {
+    const { simulator, stack, closeKeepingData } = await failedOnce();
+    simulator.clearFaults();
+    // A download of seconds: still in flight when the next run's retry job finds it running.
+    simulator.inject({
+      kind: 'slow',
+      on: 'audio',
+      times: Number.POSITIVE_INFINITY,
+      chunkBytes: 256,
+      chunkDelayMs: 100,
+    });
+    const downloads = simulator.count('audio');
+    const retried = await stack.retry({ ignoreBackoff: true });
+    expect(retried.started).toEqual([executionName(REF, 1)]);
+    await vi.waitFor(() => expect(simulator.count('audio')).toBeGreaterThan(downloads), { timeout: 30_000 });
+    const configFile = join(stack.dataDir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ accounts: [voipbinSimulatorAccount(simulator, 'vb')] }));
+    // Stopped as a kill stops it: the execution stays unfinished in the journal.
+    await closeKeepingData({ waitForExecutions: false });
+
+    const { code, stdout } = await runCli(
+      ['recordings', 'retry', '--config', configFile, '--data-dir', stack.dataDir, '--account', 'vb'],
+      { timeout: 220_000 },
+    );
+    expect(stdout).toContain('failed recordings: 1; retried: 0 (archived 0, gone 0, failed again 0)');
+    expect(stdout).toContain('already being retried: 1 (archived 1, gone 0, failed again 0)');
+    expect(code).toBe(0);
   }, 240_000);
 });

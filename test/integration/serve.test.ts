@@ -4,7 +4,7 @@
  * that resumes what a stop left running.
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,10 +17,11 @@ import { silentLogger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { harvest } from '../../local/harvest.ts';
 import { type RunningServe, serve } from '../../local/serve.ts';
-import { openLocalArchive, openLocalStack } from '../../local/stack.ts';
+import { openLocalArchive, openLocalStack, startLocalStack } from '../../local/stack.ts';
+import { runCli } from '../helpers/cli.ts';
 import { listen, shut } from '../helpers/http-server.ts';
 import { accountOf, simulatorOf, startAll } from '../helpers/simulators.ts';
-import { FAST_PROVIDERS, testConfig } from '../helpers/stack.ts';
+import { FAST_PROVIDERS, OFFLINE_ACCOUNT, testConfig } from '../helpers/stack.ts';
 import type { Stop } from '../helpers/teardown.ts';
 
 const secretOf = (accountId: string) => `hook-secret-${accountId}`;
@@ -315,4 +316,41 @@ describe('callvault serve', () => {
     expect(running.stack.stepFunctions.executions.size).toBeGreaterThan(executionsBefore);
     expect((await entry('bw', 'bw-00001'))?.status).toBe('archived');
   });
+});
+
+describe('a serve.json left behind', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callvault-stale-serve-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('is removed when its serve no longer answers, though its pid is alive (reused after a reboot)', async () => {
+    const stack = await startLocalStack({
+      ...FAST_PROVIDERS,
+      config: testConfig([OFFLINE_ACCOUNT]),
+      dataDir,
+    });
+    await stack.close();
+    // Ports nothing listens on any more.
+    const gone = createServer();
+    const endpoint = await listen(gone);
+    await shut(gone);
+    const published = join(dataDir, 'serve.json');
+    writeFileSync(
+      published,
+      JSON.stringify({
+        s3: endpoint,
+        dynamodb: endpoint,
+        stepFunctions: endpoint,
+        url: endpoint,
+        pid: process.pid, // alive, and not the CLI's own
+        credentials: { accessKeyId: 'AKIDSTALE', secretAccessKey: 'stale' },
+      }),
+      { mode: 0o600 },
+    );
+    const listed = await runCli(['recordings', 'list', '--json', '--data-dir', dataDir], { timeout: 30_000 });
+    expect(listed.stderr).not.toContain('ECONNREFUSED');
+    expect(listed.stderr).toContain(`${published} named a serve (pid ${process.pid}) that no longer answers`);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+    expect(existsSync(published)).toBe(false);
+  }, 60_000);
 });
