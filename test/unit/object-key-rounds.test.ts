@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * What keeps a recording's object key stable across rounds: the archive step looks at every key
  * the recording can have (its date's, the hints' date's, `undated/`), the ended handler keeps the
@@ -140,8 +141,9 @@ describe('repairGaps', () => {
     status: 'archived',
     startedAt: DATE,
     key: UNDATED,
-    bytes: 1,
-    sha256: '00',
+    // What was archived: the provider's bytes, so a re-download restores them.
+    bytes: WAV.length,
+    sha256: createHash('sha256').update(WAV).digest('hex'),
     updatedAt: DATE,
   };
 
