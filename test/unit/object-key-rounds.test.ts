@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 /**
  * What keeps a recording's object key stable across rounds: the archive step looks at every key
  * the recording can have (its date's, the hints' date's, `undated/`), the ended handler keeps the
  * input's hints on the failed entry, and the retry job and reconcile's repair hand the entry's
  * description back as hints; repair re-downloads into the entry's own key.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { retryConfig } from '../../lambdas/core/config.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
