@@ -59,10 +59,9 @@ export interface SweepResult {
   /** Ingest executions started for the account while the sweep ran. */
   started: string[];
   /**
-   * The account's ingest executions already running, none of them in `started`: those the
-   * pass's hand-overs in this process found running (counted in `alreadyRunning`), and those
-   * started before the pass that are still running once it ended (resumed from the journal,
-   * say, or found running by a hand-over in `serve`).
+   * The account's ingest executions that were running when the pass started, none of them in
+   * `started` (resumed from the journal, say, or started by another path first): the pass only
+   * counts those its hand-overs find (`alreadyRunning`), and they may run in `serve`.
    */
   running: string[];
   alreadyDone: number;
@@ -94,12 +93,6 @@ export interface LocalStack {
   sweepOutcome(executionName: string): Promise<SweepState>;
   /** Names of the account's ingest executions started at or after `since` (UTC ISO). */
   ingestStartedSince(accountId: string, since: string): Promise<string[]>;
-  /**
-   * Notes the ingest executions that hand-overs in this process (a sweep's, the retry job's)
-   * find already running, of one account or of every one, until the returned function is
-   * called; it returns their names.
-   */
-  noteRunning(accountId?: string): () => string[];
   /** Retries the failed recordings that are due, as the scheduled retry Lambda does. */
   retry: ReturnType<typeof createRetryHandler>;
   /** Resolves each execution when it has ended; `onEnded` is called as each one does. */

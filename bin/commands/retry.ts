@@ -33,16 +33,7 @@ export function registerRetryCommand(recordings: Command): void {
       const config = await loadConfigFile(options.config);
       const stack = await openLocalStack({ config, dataDir: resolve(options.dataDir), logger: silentLogger });
       try {
-        // The retry job only counts an execution already running for an entry: its name is
-        // noted here, so its outcome is waited for and counted (exit status included).
-        const stopNoting = stack.noteRunning(options.account);
-        let noted: string[] = [];
-        const result = await stack
-          .retry({ accountId: options.account, id: options.id, ignoreBackoff: true })
-          .finally(() => {
-            noted = stopNoting();
-          });
-        const running = noted.filter((name) => !result.started.includes(name));
+        const result = await stack.retry({ accountId: options.account, id: options.id, ignoreBackoff: true });
         const tally = async (names: readonly string[]) => {
           const outcomes = { archived: 0, skipped: 0, failed: 0 };
           for (const execution of await stack.waitFor(names)) {
@@ -52,14 +43,14 @@ export function registerRetryCommand(recordings: Command): void {
           }
           return outcomes;
         };
-        const [outcomes, ofRunning] = await Promise.all([tally(result.started), tally(running)]);
+        const [outcomes, ofRunning] = await Promise.all([tally(result.started), tally(result.running)]);
         const lines = [
           `failed recordings: ${result.failed}; retried: ${result.started.length} ` +
             `(archived ${outcomes.archived}, gone ${outcomes.skipped}, failed again ${outcomes.failed})`,
         ];
-        if (result.running > 0) {
+        if (result.running.length > 0) {
           lines.push(
-            `already being retried: ${result.running} (archived ${ofRunning.archived}, ` +
+            `already being retried: ${result.running.length} (archived ${ofRunning.archived}, ` +
               `gone ${ofRunning.skipped}, failed again ${ofRunning.failed})`,
           );
         }

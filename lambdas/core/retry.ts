@@ -40,8 +40,8 @@ export interface RetryResult {
   failed: number;
   /** Executions started. */
   started: string[];
-  /** An execution of that round is still running. */
-  running: number;
+  /** Executions of the entry's round found still running (started by another path first). */
+  running: string[];
   /** Not due yet: their backoff has not passed. */
   notDue: number;
   /** Ids of entries that reached maxAttempts: they stay failed, the alarm shows them. */
@@ -59,7 +59,7 @@ export function retryDueAt(entry: IndexEntry, retry: RetryConfig): Date {
 
 export async function retryFailed(request: RetryRequest, deps: RetryDeps): Promise<RetryResult> {
   const now = deps.now?.() ?? new Date();
-  const result: RetryResult = { failed: 0, started: [], running: 0, notDue: 0, exhausted: [], errors: [] };
+  const result: RetryResult = { failed: 0, started: [], running: [], notDue: 0, exhausted: [], errors: [] };
 
   const retryOne = async (entry: IndexEntry, forced: boolean) => {
     result.failed += 1;
@@ -75,7 +75,7 @@ export async function retryFailed(request: RetryRequest, deps: RetryDeps): Promi
     try {
       const handed = await handOver(retryInput(entry), entry, deps.starter);
       if (handed.outcome === 'started') result.started.push(handed.name);
-      else if (handed.outcome === 'running') result.running += 1;
+      else if (handed.outcome === 'running') result.running.push(handed.name);
     } catch (error) {
       result.errors.push({ id: entry.id, reason: (error as Error).message });
     }

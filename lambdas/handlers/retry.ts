@@ -13,7 +13,7 @@ export const createRetryHandler =
     deps.logger.info('retry of failed recordings done', {
       failed: result.failed,
       started: result.started.length,
-      running: result.running,
+      running: result.running.length,
       notDue: result.notDue,
       errors: result.errors.length,
     });

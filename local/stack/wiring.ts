@@ -74,14 +74,13 @@ export function runtimeFor(
   sweepStarter: WorkflowStarter,
 ): Runtime {
   const { createRuntime, DynamoSweepLedger, StaticAccountDirectory, jsonLogger } = modules;
-  const watchers = new Set<RunningWatcher>();
-  const runtime = createRuntime({
+  return createRuntime({
     accounts: new StaticAccountDirectory(options.config.accounts),
     index: archive.index,
     ledger: new DynamoSweepLedger(archive.dynamo, LOCAL_TABLE),
     sweeps: archive.sweeps,
     store: archive.store,
-    starter: notingRunning(starter, watchers),
+    starter,
     sweepStarter,
     readiness: options.config.readiness,
     // The same limiter as deployed, in the same table: `serve` and attached commands share it.
@@ -90,49 +89,6 @@ export function runtimeFor(
     logger: options.logger ?? jsonLogger,
     adapterOptions: options.adapterOptions,
   });
-  runningWatchers.set(runtime, watchers);
-  return runtime;
-}
-
-/** Someone waiting for what hand-overs find already running: one account's, or every one's. */
-interface RunningWatcher {
-  accountId?: string;
-  names: Set<string>;
-}
-
-/** Each Runtime's watchers, for the stack built on it (runtimeFor makes both ends). */
-const runningWatchers = new WeakMap<Runtime, Set<RunningWatcher>>();
-
-/**
- * The starter, telling watchers of each hand-over that found its execution already running.
- * Such a hand-over only counts it, by number (a sweep's `alreadyRunning`, the retry job's
- * `running`): without its name, a harvest or retry would never wait for it nor see its outcome
- * (an execution resumed from the journal, or one another path started first).
- */
-function notingRunning(starter: WorkflowStarter, watchers: ReadonlySet<RunningWatcher>): WorkflowStarter {
-  // A hand-over asks for the status right after a refused start; only while someone watches,
-  // so a long-running `serve` keeps nothing.
-  const refused = new Map<string, string>();
-  return {
-    async start(name, input) {
-      const started = await starter.start(name, input);
-      const accountId = (input as IngestState | undefined)?.ref?.accountId;
-      if (started === 'exists' && accountId !== undefined && watchers.size > 0) refused.set(name, accountId);
-      return started;
-    },
-    async status(name) {
-      const status = await starter.status(name);
-      const accountId = refused.get(name);
-      refused.delete(name);
-      // 'unknown' also counts as running for the hand-over, but there is nothing to wait for.
-      if (status === 'running' && accountId !== undefined) {
-        for (const watcher of watchers) {
-          if (watcher.accountId === undefined || watcher.accountId === accountId) watcher.names.add(name);
-        }
-      }
-      return status;
-    },
-  };
 }
 
 /**
@@ -151,20 +107,10 @@ export function stackApi(
   ended: (name: string) => Promise<EndedExecution>,
 ): Omit<LocalStack, 'close'> {
   const { runtime, archive, sfn, ingestStartedSince } = parts;
-  const watchers = runningWatchers.get(runtime) ?? new Set<RunningWatcher>();
-  const noteRunning: LocalStack['noteRunning'] = (accountId) => {
-    const watcher: RunningWatcher = { accountId, names: new Set() };
-    watchers.add(watcher);
-    return () => {
-      watchers.delete(watcher);
-      return [...watcher.names];
-    };
-  };
   return {
     runtime,
     archive,
-    sweep: sweeper(modules, sfn, ingestStartedSince, noteRunning),
-    noteRunning,
+    sweep: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
     retry: modules.createRetryHandler({ ...runtime, retry: options.config.retry }),
@@ -218,27 +164,16 @@ function sweeper(
   modules: WorkflowModules,
   sfn: SFNClient,
   ingestStartedSince: (accountId: string, since: string) => Promise<string[]>,
-  noteRunning: LocalStack['noteRunning'],
 ): LocalStack['sweep'] {
   const starter = new modules.SfnWorkflowStarter(sfn, modules.LOCAL_SWEEP_STATE_MACHINE_ARN);
   return async (request, executionName = sweepExecutionName(request.accountId)) => {
     const since = new Date().toISOString();
-    const stopNoting = noteRunning(request.accountId);
-    let found: string[] = [];
-    let state: SweepState;
-    try {
-      await starter.start(executionName, request);
-      state = await sweepOutcome(sfn, executionName);
-    } finally {
-      found = stopNoting();
-    }
-    const [started, runningBefore] = await Promise.all([
-      ingestStartedSince(request.accountId, since),
-      ingestRunningBefore(modules, sfn, request.accountId, since),
-    ]);
-    // A sweep run by `serve` hands over there, unseen here: of what it found running, those
-    // still running now are known (started before the pass, running after it).
-    const running = [...new Set([...found, ...runningBefore])].filter((name) => !started.includes(name));
+    // The pass only counts the executions its hand-overs find running (alreadyRunning), and
+    // those may run in `serve`: what runs before it starts is listed here, by name.
+    const runningBefore = await ingestRunning(modules, sfn, request.accountId);
+    await starter.start(executionName, request);
+    const state = await sweepOutcome(sfn, executionName);
+    const started = await ingestStartedSince(request.accountId, since);
     return {
       accountId: request.accountId,
       status: state.status,
@@ -247,29 +182,24 @@ function sweeper(
       alreadyRunning: state.progress?.alreadyRunning ?? 0,
       cursor: state.cursor,
       started,
-      running,
+      running: runningBefore.filter((name) => !started.includes(name)),
     };
   };
 }
 
-/** Names of the account's ingest executions started before `before` and running now. */
-async function ingestRunningBefore(
-  modules: WorkflowModules,
-  sfn: SFNClient,
-  accountId: string,
-  before: string,
-): Promise<string[]> {
+/** Names of the account's ingest executions running now. */
+async function ingestRunning(modules: WorkflowModules, sfn: SFNClient, accountId: string): Promise<string[]> {
   const { DescribeExecutionCommand, ListExecutionsCommand, LOCAL_STATE_MACHINE_ARN } = modules;
+  // The local service answers in one page.
   const listed = await sfn.send(
     new ListExecutionsCommand({ stateMachineArn: LOCAL_STATE_MACHINE_ARN, statusFilter: 'RUNNING' }),
   );
   const names: string[] = [];
-  for (const execution of listed.executions ?? []) {
-    const { name, executionArn, startDate } = execution;
-    if (!name || !executionArn || !startDate || startDate.toISOString() >= before) continue;
+  for (const { name, executionArn } of listed.executions ?? []) {
+    if (!name || !executionArn) continue;
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     const input = JSON.parse(described.input ?? 'null') as IngestState | null;
-    if (described.status === 'RUNNING' && input?.ref?.accountId === accountId) names.push(name);
+    if (input?.ref?.accountId === accountId) names.push(name);
   }
   return names;
 }
