@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DownloadTooLargeError,
@@ -10,28 +9,9 @@ import type { AudioDownload } from '../../lambdas/core/ports.ts';
 import { DestinationPolicy, isPublicAddress } from '../../lambdas/providers/destinations.ts';
 import { ProviderHttp, type ProviderHttpOptions } from '../../lambdas/providers/http.ts';
 import { CANARY_TEXT, CanaryServer } from '../../local/simulators/canary.ts';
-import { listen, shut } from '../helpers/http-server.ts';
+import { RoutedServer } from '../helpers/http-server.ts';
 import { ONE_RETRY } from '../helpers/retry.ts';
 import { drain, rejection } from '../helpers/streams.ts';
-
-type Route = (request: IncomingMessage, response: ServerResponse) => void;
-
-/** A provider's host whose routes each test sets. */
-class Provider {
-  readonly routes = new Map<string, Route>();
-  origin = '';
-  private readonly server: Server = createServer((request, response) => {
-    const route = this.routes.get(request.url ?? '/');
-    if (route) route(request, response);
-    else response.writeHead(404).end();
-  });
-  async start(): Promise<void> {
-    this.origin = await listen(this.server);
-  }
-  async stop(): Promise<void> {
-    await shut(this.server);
-  }
-}
 
 /** A PCM WAV header declaring `dataBytes` of samples, followed by `sent` of them. */
 function wav(dataBytes: number, sent = dataBytes, riffSize = 36 + dataBytes): Buffer {
@@ -51,7 +31,8 @@ function wav(dataBytes: number, sent = dataBytes, riffSize = 36 + dataBytes): Bu
   return Buffer.concat([header, Buffer.alloc(sent, 7)]);
 }
 
-const provider = new Provider();
+/** A provider's host whose routes each test sets. */
+const provider = new RoutedServer();
 const canary = new CanaryServer();
 
 beforeAll(async () => {

@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   IncompleteDownloadError,
@@ -11,10 +10,8 @@ import {
   ProviderHttp,
   type ProviderHttpOptions,
 } from '../../lambdas/providers/http.ts';
-import { listen, shut } from '../helpers/http-server.ts';
+import { type Route, RoutedServer } from '../helpers/http-server.ts';
 import { ONE_RETRY } from '../helpers/retry.ts';
-
-type Route = (request: IncomingMessage, response: ServerResponse) => void;
 
 /** What a body-streaming route managed to send before it finished or the client hung up. */
 interface Sent {
@@ -23,22 +20,9 @@ interface Sent {
   finished: boolean;
 }
 
-class Host {
-  readonly routes = new Map<string, Route>();
+class Host extends RoutedServer {
   /** One entry per streamed body, resolved when its connection closes. */
   readonly sent: Array<Promise<Sent>> = [];
-  origin = '';
-  private readonly server: Server = createServer((request, response) => {
-    const route = this.routes.get(request.url ?? '/');
-    if (route) route(request, response);
-    else response.writeHead(404).end();
-  });
-  async start(): Promise<void> {
-    this.origin = await listen(this.server);
-  }
-  async stop(): Promise<void> {
-    await shut(this.server);
-  }
 
   /**
    * A route that answers `status` and streams `total` bytes of `fill`, as fast as the client
