@@ -3,22 +3,16 @@
  * through the sweep workflow; a hard kill mid-way and a second run; `--deployed` against the
  * local stack's Step Functions endpoint.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/core/config.ts';
 import { silentLogger } from '../../lambdas/core/log.ts';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { openLocalArchive, startLocalStack } from '../../local/stack.ts';
-
-const run = promisify(execFile);
-const cli = join(import.meta.dirname, '../../bin/callvault.mjs');
-const env = { ...process.env, NO_COLOR: '1' };
+import { killedCli, runCli } from '../helpers/cli.ts';
 
 // 24 recordings, one every 7 minutes from 09:00; the window 09:10..10:50 holds 14 of them.
 const recordings = sampleRecordings(24, { prefix: 'vb', durationSec: 1, spacingMs: 7 * 60_000 });
@@ -64,31 +58,16 @@ describe('callvault backfill', () => {
     const before = downloads();
     // Slow downloads, so the kill lands while recordings are in flight.
     simulator.inject({ kind: 'slow', on: 'audio', times: Infinity, chunkDelayMs: 150, chunkBytes: 4096 });
-    const child = spawn(
-      process.execPath,
-      [cli, 'backfill', '--config', configFile, ...window, '--data-dir', dataDir],
-      {
-        env,
-        stdio: 'ignore',
-      },
-    );
-    const journal = join(dataDir, 'executions.jsonl');
-    for (let waited = 0; waited < 60_000; waited += 50) {
-      if (existsSync(journal) && readFileSync(journal, 'utf8').includes('"started"')) break;
-      await sleep(50);
-    }
-    await sleep(300);
-    child.kill('SIGKILL');
-    await new Promise((done) => child.once('exit', done));
+    await killedCli(['backfill', '--config', configFile, ...window], dataDir, { started: 1, graceMs: 300 });
     simulator.clearFaults();
     const fetchedBeforeKill = downloads() - before;
     expect((await archived(dataDir)).length).toBeLessThan(inWindow.length);
 
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [cli, 'backfill', '--config', configFile, ...window, '--data-dir', dataDir],
-      { env, timeout: 120_000 },
+    const { code, stdout, stderr } = await runCli(
+      ['backfill', '--config', configFile, ...window, '--data-dir', dataDir],
+      { timeout: 120_000 },
     );
+    expect(code).toBe(0);
     // The resumed pass counts what it listed before the kill too (its checkpoint holds the counts).
     expect(stdout).toMatch(
       new RegExp(`^found ${inWindow.length}, archived \\d+, already archived \\d+, skipped 0, failed 0`, 'm'),
@@ -116,12 +95,10 @@ describe('callvault backfill', () => {
       retryIntervalScale: 0.002,
     });
     try {
-      const { stdout } = await run(
-        process.execPath,
-        [cli, 'backfill', '--deployed', '--stack', 'callvault', '--account', 'vb', ...window],
+      const { code, stdout } = await runCli(
+        ['backfill', '--deployed', '--stack', 'callvault', '--account', 'vb', ...window],
         {
           env: {
-            ...env,
             AWS_ENDPOINT_URL_SFN: stack.endpoints.stepFunctions,
             AWS_REGION: 'us-east-1',
             // The local endpoint takes only this run's credentials, as AWS takes only the user's.
@@ -131,6 +108,7 @@ describe('callvault backfill', () => {
           timeout: 120_000,
         },
       );
+      expect(code).toBe(0);
       expect(stdout).toContain(`vb: found ${inWindow.length}, handed over ${inWindow.length}`);
       await Promise.all([...stack.stepFunctions.executions.values()].map((execution) => execution.done));
       const entries = (await stack.archive.index.query({ accountId: 'vb', limit: 500 })).items;

@@ -3,16 +3,14 @@
  * run's executions from executions.jsonl, and its sweep finds them running. Their outcomes are
  * the harvest's too: counted in the summary and in the exit status.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecordings } from '../../local/simulators/base.ts';
 import { VoipbinSimulator, voipbinSimulatorAccount } from '../../local/simulators/voipbin.ts';
 import { openLocalArchive } from '../../local/stack.ts';
-import { CLI, runCli } from '../helpers/cli.ts';
+import { journalEvents, killedCli, runCli } from '../helpers/cli.ts';
 
 // 4 s of audio, sent slowly: a download takes seconds, so the kill lands mid-download.
 const SLOW = { kind: 'slow', on: 'audio', times: Number.POSITIVE_INFINITY, chunkDelayMs: 150 } as const;
@@ -53,24 +51,9 @@ describe('callvault harvest after a killed harvest', () => {
   async function killedHarvest(dataDir: string) {
     simulator.clearFaults();
     simulator.inject(SLOW);
-    const child = spawn(process.execPath, [CLI, 'harvest', '--config', configFile, '--data-dir', dataDir], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: 'ignore',
-    });
-    const journal = join(dataDir, 'executions.jsonl');
-    const events = (event: string) =>
-      existsSync(journal)
-        ? readFileSync(journal, 'utf8')
-            .split('\n')
-            .filter((line) => line && (JSON.parse(line) as { event: string }).event === event).length
-        : 0;
-    const started = () => events('started');
-    for (let waited = 0; started() < 4 && waited < 60_000; waited += 50) await sleep(50);
-    await sleep(500);
-    child.kill('SIGKILL');
-    await new Promise((done) => child.once('exit', done));
-    expect(started()).toBe(4);
-    expect(events('ended')).toBe(0);
+    await killedCli(['harvest', '--config', configFile], dataDir, { started: 4, graceMs: 500 });
+    expect(journalEvents(dataDir, 'started')).toBe(4);
+    expect(journalEvents(dataDir, 'ended')).toBe(0);
   }
 
   const harvest = (dataDir: string) =>
