@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { eachIndexEntry } from '../lambdas/core/index-walk.ts';
-import { writeManifest } from '../lambdas/core/manifest.ts';
+import { writeManifests } from '../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../lambdas/core/ports.ts';
 import { seededStack } from './seed-index.ts';
 
@@ -58,7 +58,8 @@ try {
   const indexSeconds = (performance.now() - began) / 1000;
 
   began = performance.now();
-  const written = await writeManifest(day, stack.archive);
+  const [written] = (await writeManifests(stack.archive, { through: day })).written;
+  if (!written) throw new Error(`no manifest written for ${day}`);
   const nowSeconds = (performance.now() - began) / 1000;
   console.log(
     JSON.stringify({

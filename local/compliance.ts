@@ -159,7 +159,7 @@ export function formatDeleteAtSource(result: DeleteAtSourceResult): string {
 /**
  * Writes the manifests through `date` (default: yesterday, UTC): every day after the newest one,
  * oldest first, or only `date` when there is none yet. Locally there is no time limit, so no day
- * is left to a next run. The newest day written is spread at the top for callers that print one.
+ * is left to a next run.
  */
 export function runManifest(archive: LocalArchive, date?: string): Promise<ManifestRun> {
   return writeManifests(archive, { through: date });

@@ -114,34 +114,6 @@ export interface WrittenManifest {
   previousManifest: string | null;
 }
 
-/** The first refusal of writing `date` next, given the manifests there are (sorted keys). */
-function refusal(date: string, existing: readonly string[]): string | undefined {
-  const key = manifestKey(date);
-  const later = existing.filter((other) => other >= key);
-  if (later.length > 0) {
-    return `${later[0]} already exists: a manifest is written once, and the chain only grows forward (from ${existing.at(-1)})`;
-  }
-  const newest = existing.at(-1);
-  if (newest && date !== nextDay(dayOf(newest))) {
-    return `${date} would leave ${nextDay(dayOf(newest))} … ${utcDay(dayStart(date) - DAY_MS)} without a manifest (the newest is ${newest}): write the days in order (writeManifests)`;
-  }
-  return undefined;
-}
-
-/**
- * Writes the manifest of one UTC day that has ended, chained to the newest manifest, which must be
- * of the day before (or none yet: the chain starts here). A manifest is written once and the
- * chain has no holes, so a day that already has one, lies before the newest, or would skip a day,
- * is refused.
- */
-export async function writeManifest(date: string, deps: ManifestDeps): Promise<WrittenManifest> {
-  assertDayEnded(date, deps.now?.() ?? new Date());
-  const existing = await manifestKeys(deps.store);
-  const refused = refusal(date, existing);
-  if (refused) throw new UsageError(refused);
-  return writeDay(date, deps, existing.at(-1) ?? null);
-}
-
 async function writeDay(date: string, deps: ManifestDeps, previous: string | null): Promise<WrittenManifest> {
   const key = manifestKey(date);
   // The day's archives from the index of archive times, and its erasures from the (rare) erased
@@ -221,7 +193,10 @@ export async function writeManifests(
   }
   if (newest && dayOf(newest) >= through) {
     if (options.through === undefined) return { written: [], remaining: null };
-    throw new UsageError(refusal(through, existing) ?? `${newest} already exists`);
+    const later = existing.find((key) => key >= manifestKey(through)) ?? newest;
+    throw new UsageError(
+      `${later} already exists: a manifest is written once, and the chain only grows forward (from ${newest})`,
+    );
   }
   const written: WrittenManifest[] = [];
   const maxDays = options.maxDays ?? Number.POSITIVE_INFINITY;

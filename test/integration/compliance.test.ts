@@ -12,7 +12,7 @@ import { deleteAtSource } from '../../lambdas/core/delete-at-source.ts';
 import { eraseRecording, holdRecording, releaseRecording } from '../../lambdas/core/erasure.ts';
 import { ObjectLockedError } from '../../lambdas/core/errors.ts';
 import { objectKeyPrefix, recordingId } from '../../lambdas/core/ids.ts';
-import { manifestKey, verifyManifests, writeManifest } from '../../lambdas/core/manifest.ts';
+import { manifestKey, verifyManifests } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { reconcileAccount, VERIFY_CONCURRENCY } from '../../lambdas/core/reconcile.ts';
 import { createDeleteAtSourceHandler, DELETE_MARGIN_MS } from '../../lambdas/handlers/delete-at-source.ts';
@@ -34,6 +34,7 @@ import {
   restcommSimulatorAccount,
 } from '../../local/simulators/restcomm.ts';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/stack.ts';
+import { writeThrough } from '../helpers/manifests.ts';
 import { failedEntry, jobDepsOf, startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = 86_400_000;
@@ -538,11 +539,11 @@ describe('compliance archive on the local stack', () => {
     const yesterday = new Date(Date.now() - DAY).toISOString().slice(0, 10);
     // Today's archives are the ones under test, and a day is written once it has ended: tomorrow.
     const tomorrow = { ...stack.archive, now: () => new Date(Date.now() + DAY) };
-    const first = await writeManifest(yesterday, stack.archive);
+    const first = await writeThrough(yesterday, stack.archive);
     expect(first).toMatchObject({ recordings: 0, previousManifest: null });
-    const second = await writeManifest(today, tomorrow);
+    const second = await writeThrough(today, tomorrow);
     expect(second.previousManifest).toBe(manifestKey(yesterday));
-    await expect(writeManifest(today, tomorrow)).rejects.toThrow(/already exists/);
+    await expect(writeThrough(today, tomorrow)).rejects.toThrow(/already exists/);
 
     const text = await readText(manifestKey(today));
     const lines = text

@@ -6,10 +6,10 @@
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRecordingIndex } from '../../lambdas/aws/dynamo-index.ts';
-import { writeManifest } from '../../lambdas/core/manifest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import { LOCAL_TABLE } from '../../local/stack.ts';
 import { LOCAL_REGION } from '../../local/template.ts';
+import { writeThrough } from '../helpers/manifests.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const DAY = '2025-03-10';
@@ -66,7 +66,7 @@ describe("a day's manifest", () => {
     for await (const entry of index.archivedOn(DAY)) read.push(entry.id);
     expect(read.sort()).toEqual([...ofTheDay].sort());
 
-    const written = await writeManifest(DAY, stack.archive);
+    const written = await writeThrough(DAY, stack.archive);
     expect(written.recordings).toBe(41);
     const chunks: Buffer[] = [];
     for await (const chunk of await stack.archive.store.read(written.key)) chunks.push(chunk as Buffer);
