@@ -139,6 +139,6 @@ export interface LocalArchive extends LocalIndex {
 
 /** The local stack for a data directory: attached to a running `serve`, or owned by this process. */
 export async function openLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const serving = runningServe(options.dataDir);
+  const serving = await runningServe(options.dataDir);
   return serving ? attachLocalStack(options, serving) : startLocalStack(options);
 }

@@ -42,7 +42,7 @@ async function withArchive<T>(
  */
 async function servedIngest(dataDir: string) {
   const { runningServe } = await import('../../local/stack.ts');
-  const serving = runningServe(resolve(dataDir));
+  const serving = await runningServe(resolve(dataDir));
   if (!serving) return undefined;
   const [{ SFNClient }, { SfnWorkflowStarter }, { LOCAL_STATE_MACHINE_ARN }, { LOCAL_REGION }] =
     await Promise.all([

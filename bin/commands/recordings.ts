@@ -193,7 +193,7 @@ export function registerRecordings(program: Command): void {
       );
       if (!link) throw new UsageError(`no recording with id ${id}`);
       console.log(link.url);
-      if (!runningServe(dataDir)) {
+      if (!(await runningServe(dataDir))) {
         console.error(
           'note: the local S3 server stops with this command; run "callvault serve" to use the URL',
         );

@@ -41,7 +41,7 @@ export async function openLocalArchive(
   dataDir: string,
   options: { retention?: RetentionConfig } = {},
 ): Promise<LocalArchive> {
-  const serving = runningServe(dataDir);
+  const serving = await runningServe(dataDir);
   if (serving) {
     const { s3, dynamo } = await clients(serving);
     return archiveOf(s3, dynamo, async () => {}, options.retention);

@@ -27,7 +27,7 @@ export function indexOf(dynamo: DynamoDBClient, closeServer: () => Promise<void>
 
 /** The index of a data directory (entries and sweep journal): attached to a running `serve`, or with a DynamoDB server of its own. */
 export async function openLocalIndex(dataDir: string): Promise<LocalIndex> {
-  const serving = runningServe(dataDir);
+  const serving = await runningServe(dataDir);
   if (serving) return indexOf(dynamoClient(serving), async () => {});
   const credentials = randomCredentials();
   const server = await startIndexServer(dataDir, credentials);

@@ -4,8 +4,8 @@
  * starting servers of its own (dynalite's LevelDB lock admits one owner).
  */
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { LocalEndpoints } from '../stack.ts';
 
 const SERVE_FILE = 'serve.json';
@@ -16,11 +16,19 @@ const PROBE_TIMEOUT_MS = 2_000;
 type PublishedServe = LocalEndpoints & { pid: number; url: string };
 
 /** Endpoints and credentials of a `callvault serve` that owns this data directory, if one is running. */
-export function runningServe(dataDir: string): PublishedServe | undefined {
+export async function runningServe(dataDir: string): Promise<PublishedServe | undefined> {
   const file = join(dataDir, SERVE_FILE);
   if (!existsSync(file)) return undefined;
   const text = readFileSync(file, 'utf8');
-  const published = JSON.parse(text) as PublishedServe;
+  const published = parsePublished(text);
+  if (!published) {
+    // Written whole or not at all (publishServe renames it in place): this is not ours to trust.
+    rmSync(file, { force: true });
+    console.error(
+      `! ${file} was damaged (not a serve's endpoints): removed it; this command opens the data directory itself`,
+    );
+    return undefined;
+  }
   try {
     process.kill(published.pid, 0);
   } catch {
@@ -29,7 +37,7 @@ export function runningServe(dataDir: string): PublishedServe | undefined {
   }
   // A live pid is not proof: after a reboot it may be another program's. A serve that no longer
   // answers on its DynamoDB port is gone (ours, in this process, needs no asking).
-  if (published.pid === process.pid || !refusesConnections(published.dynamodb)) return published;
+  if (published.pid === process.pid || !(await refusesConnections(published.dynamodb))) return published;
   // Unless a new serve has just published its own in the meantime.
   if (readFileSync(file, 'utf8') === text) rmSync(file, { force: true });
   console.error(
@@ -38,27 +46,30 @@ export function runningServe(dataDir: string): PublishedServe | undefined {
   return undefined;
 }
 
-/**
- * Whether a TCP connect to `endpoint` is refused. Its callers decide synchronously whether to
- * attach, so the connect runs in a worker thread this one waits for. Not knowing in time (a
- * probe that could not run) counts as answering: the serve is left alone.
- */
-function refusesConnections(endpoint: string): boolean {
+function parsePublished(text: string): PublishedServe | undefined {
+  try {
+    const published = JSON.parse(text) as Partial<PublishedServe> | null;
+    return Number.isInteger(published?.pid) && typeof published?.dynamodb === 'string'
+      ? (published as PublishedServe)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a TCP connect to `endpoint` is refused. No answer in time counts as answering: the serve is left alone. */
+function refusesConnections(endpoint: string): Promise<boolean> {
   const { hostname, port } = new URL(endpoint);
-  const state = new Int32Array(new SharedArrayBuffer(4)); // 0 unknown, 1 not refused, 2 refused
-  const worker = new Worker(
-    `const { workerData: { state, host, port } } = require('node:worker_threads');
-     const settle = (value) => { Atomics.store(state, 0, value); Atomics.notify(state, 0); process.exit(0); };
-     require('node:net').connect(port, host)
-       .once('connect', () => settle(1))
-       .once('error', (error) => settle(error.code === 'ECONNREFUSED' ? 2 : 1));`,
-    { eval: true, execArgv: [], workerData: { state, host: hostname, port: Number(port) } },
-  );
-  worker.on('error', () => undefined); // a probe that failed to run is a probe that did not answer
-  worker.unref();
-  Atomics.wait(state, 0, 0, PROBE_TIMEOUT_MS);
-  void worker.terminate();
-  return Atomics.load(state, 0) === 2;
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    const settle = (refused: boolean) => {
+      socket.destroy();
+      resolve(refused);
+    };
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => settle(false));
+    socket.once('connect', () => settle(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => settle(error.code === 'ECONNREFUSED'));
+  });
 }
 
 /** Writes serve.json, owner read/write only (it holds the credentials), complete or not at all. */

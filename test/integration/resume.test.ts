@@ -39,7 +39,7 @@ describe('stopping and starting serve', () => {
       shutdownGraceMs: 100,
     };
     const first = await serve(options);
-    expect(runningServe(dataDir)?.url).toBe(first.url);
+    expect((await runningServe(dataDir))?.url).toBe(first.url);
     const accepted = await fetch(`${first.url}/webhooks/vb`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from('x:s3cret').toString('base64')}` },
@@ -48,7 +48,7 @@ describe('stopping and starting serve', () => {
     expect(accepted.status).toBe(202);
     await sleep(500); // the execution is now waiting for the recording to be ready
     await first.close();
-    expect(runningServe(dataDir)).toBeUndefined();
+    expect(await runningServe(dataDir)).toBeUndefined();
     const journal = readFileSync(join(dataDir, 'executions.jsonl'), 'utf8').trim().split('\n');
     expect(journal.map((line) => JSON.parse(line).event)).toEqual(['started']);
 

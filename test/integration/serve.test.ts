@@ -352,5 +352,17 @@ describe('a serve.json left behind', () => {
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([]);
     expect(existsSync(published)).toBe(false);
+
+    // Damaged (not JSON, or not a serve's endpoints): removed as well, named, and nothing lost.
+    for (const damaged of ['{"pid": 12', '{"url": "http://127.0.0.1:1"}']) {
+      writeFileSync(published, damaged, { mode: 0o600 });
+      const again = await runCli(['recordings', 'list', '--json', '--data-dir', dataDir], {
+        timeout: 30_000,
+      });
+      expect(again.stderr).toContain(`${published} was damaged (not a serve's endpoints): removed it`);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toEqual([]);
+      expect(existsSync(published)).toBe(false);
+    }
   }, 60_000);
 });
