@@ -72,6 +72,9 @@ export class LocalArchiveStore extends S3ArchiveStore {
     return (await super.head(key)) ? [null] : [];
   }
 
+  /** Without versioning, a deleted object is gone: nothing is hidden. */
+  override async *hiddenKeys(_prefix: string): AsyncIterable<string> {}
+
   override async deleteVersion(
     key: string,
     _versionId: string | null,

@@ -175,25 +175,39 @@ export class S3ArchiveStore implements ComplianceStore {
 
   async versions(key: string): Promise<(string | null)[]> {
     const found: (string | null)[] = [];
+    for await (const page of this.versionPages(key)) {
+      for (const version of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
+        if (version.Key !== key) continue;
+        found.push(version.VersionId && version.VersionId !== 'null' ? version.VersionId : null);
+      }
+    }
+    return found;
+  }
+
+  async *hiddenKeys(prefix: string): AsyncIterable<string> {
+    for await (const page of this.versionPages(prefix)) {
+      for (const marker of page.DeleteMarkers ?? []) {
+        if (marker.IsLatest && marker.Key) yield marker.Key;
+      }
+    }
+  }
+
+  private async *versionPages(prefix: string): AsyncIterable<ListObjectVersionsCommandOutput> {
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
     do {
       const page: ListObjectVersionsCommandOutput = await this.s3.send(
         new ListObjectVersionsCommand({
           Bucket: this.bucket,
-          Prefix: key,
+          Prefix: prefix,
           KeyMarker: keyMarker,
           VersionIdMarker: versionMarker,
         }),
       );
-      for (const version of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
-        if (version.Key !== key) continue;
-        found.push(version.VersionId && version.VersionId !== 'null' ? version.VersionId : null);
-      }
+      yield page;
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
     } while (keyMarker);
-    return found;
   }
 
   async deleteVersion(

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import pMap from 'p-map';
-import { UsageError } from './errors.ts';
+import { ArchiveVerificationError, UsageError } from './errors.ts';
 import { eachIndexEntry } from './index-walk.ts';
 import { hashStream } from './ingest.ts';
 import type { ComplianceStore, RecordingIndex } from './ports.ts';
@@ -106,6 +106,16 @@ async function manifestKeys(store: ComplianceStore): Promise<string[]> {
   return keys.sort();
 }
 
+/** Manifests deleted after they were written: hidden behind a delete marker, their versions kept. */
+async function hiddenManifestKeys(store: ComplianceStore): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of store.hiddenKeys(MANIFEST_PREFIX)) if (MANIFEST_KEY.test(key)) keys.push(key);
+  return keys.sort();
+}
+
+const hiddenDetail = (key: string) =>
+  `${key} was deleted (a delete marker hides it, its version is kept): restore it by deleting the marker (\`aws s3api list-object-versions --prefix ${key}\` names it)`;
+
 export interface WrittenManifest {
   date: string;
   key: string;
@@ -191,6 +201,13 @@ export async function writeManifests(
       `${newest} is for a day that has not ended, so no earlier day can be written: the chain is blocked until ${dayOf(newest)} has passed`,
     );
   }
+  // A manifest hidden past the newest one would be written again, or passed over, unseen.
+  const hidden = (await hiddenManifestKeys(deps.store)).filter((key) => !newest || key > newest);
+  if (hidden.length > 0) {
+    throw new ArchiveVerificationError(
+      `${hiddenDetail(hidden[0] as string)}${hidden.length > 1 ? ` (and ${hidden.length - 1} later ones)` : ''}; no manifest is written until it is back, so the chain is not continued over it`,
+    );
+  }
   if (newest && dayOf(newest) >= through) {
     if (options.through === undefined) return { written: [], remaining: null };
     const later = existing.find((key) => key >= manifestKey(through)) ?? newest;
@@ -241,9 +258,9 @@ export const NAMED_MISSING_DAYS = 31;
  * checked against its tombstone (the same SHA-256) instead of its deleted bytes. The chain only
  * sees the manifests listed, so the days are checked too: a day with no manifest between the
  * first and the newest fails (the chain would skip it unseen), as does a manifest of a day that
- * had not ended. A newest manifest older than yesterday is a warning, not a failure: it is what a
- * run not made yet looks like (before 00:30 UTC, a local archive written now and then), as much
- * as a newest manifest removed or hidden behind a delete marker.
+ * had not ended, and so does every manifest hidden behind a delete marker. A newest manifest older
+ * than yesterday is a warning, not a failure: it is what a run not made yet looks like (before
+ * 00:30 UTC, a local archive written now and then), as much as a newest manifest removed.
  */
 export async function verifyManifests(deps: ManifestDeps): Promise<VerifyResult> {
   const result: VerifyResult = { manifests: 0, recordings: 0, failures: [], warnings: [] };
@@ -251,11 +268,13 @@ export async function verifyManifests(deps: ManifestDeps): Promise<VerifyResult>
   const today = utcDay(now.getTime());
   const yesterday = previousUtcDay(now);
   const keys = await manifestKeys(deps.store);
+  const hidden = new Set(await hiddenManifestKeys(deps.store));
+  for (const key of hidden) result.failures.push({ manifest: key, detail: hiddenDetail(key) });
   let previous: { key: string; sha256: string } | undefined;
   for (const key of keys) {
     result.manifests += 1;
     const date = dayOf(key);
-    if (previous) missingDays(dayOf(previous.key), date, yesterday, previous.key, key, result);
+    if (previous) missingDays(dayOf(previous.key), date, yesterday, previous.key, key, hidden, result);
     if (date >= today) {
       result.failures.push({
         manifest: key,
@@ -282,10 +301,13 @@ export async function verifyManifests(deps: ManifestDeps): Promise<VerifyResult>
       chain.previousManifest !== expected.previousManifest ||
       chain.previousSha256 !== expected.previousSha256
     ) {
-      fail(
-        `chain broken: its last line names ${chain?.previousManifest ?? 'no manifest'} (${chain?.previousSha256 ?? 'no hash'}), ` +
-          `the manifest before it is ${expected.previousManifest ?? 'none'} (${expected.previousSha256 ?? 'no hash'})`,
-      );
+      if (chain?.previousManifest && hidden.has(chain.previousManifest)) {
+        fail(`chain broken: its last line names ${chain.previousManifest}, which was deleted`);
+      } else
+        fail(
+          `chain broken: its last line names ${chain?.previousManifest ?? 'no manifest'} (${chain?.previousSha256 ?? 'no hash'}), ` +
+            `the manifest before it is ${expected.previousManifest ?? 'none'} (${expected.previousSha256 ?? 'no hash'})`,
+        );
     }
     for (const line of parsed.slice(0, -1) as ManifestLine[]) {
       result.recordings += 1;
@@ -328,6 +350,7 @@ function missingDays(
   yesterday: string,
   previousKey: string,
   key: string,
+  hidden: ReadonlySet<string>,
   result: VerifyResult,
 ): void {
   const last = before <= yesterday ? utcDay(dayStart(before) - DAY_MS) : yesterday;
@@ -340,6 +363,7 @@ function missingDays(
       });
       return;
     }
+    if (hidden.has(manifestKey(date))) continue; // named as hidden already
     named += 1;
     result.failures.push({
       manifest: manifestKey(date),

@@ -331,6 +331,11 @@ export interface ComplianceStore extends ArchiveStore {
   /** Every stored version id of the key (`null` for the one of an unversioned bucket). */
   versions(key: string): Promise<(string | null)[]>;
   /**
+   * Keys under the prefix whose current version is a delete marker: deleted, their locked versions
+   * kept. None where the bucket keeps no versions (a delete there removes the object).
+   */
+  hiddenKeys(prefix: string): AsyncIterable<string>;
+  /**
    * Deletes one version. Throws ObjectLockedError for a held object or one inside its retention,
    * unless the retention is governance and `bypassGovernance` is set.
    */

@@ -50,7 +50,9 @@ export type IndexAccess = 'get' | 'read' | 'readPatch' | 'readWrite';
 
 /**
  * How a function uses the objects under one bucket prefix: `read` (GetObject), `readList` (and
- * ListBucket limited to the prefix), `readListWrite` (and PutObject), `write` (PutObject only).
+ * ListBucket limited to the prefix), `readListWrite` (and PutObject, and ListBucketVersions on the
+ * prefix: a document written once is not written again over one hidden by a delete marker),
+ * `write` (PutObject only).
  * No delete, no overwrite-protection bypass, no lock changes in any of them.
  */
 export type PrefixAccess = 'read' | 'readList' | 'readListWrite' | 'write';
@@ -110,7 +112,7 @@ function grantIndexReadWrite(table: ITable, grantee: IGrantable): Grant {
  */
 function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Grant {
   grantKeyUse(bucket.encryptionKey, grantee, true);
-  const list = grantPrefixList(bucket, grantee, ARCHIVE_KEY_PREFIX);
+  const list = grantPrefixList(bucket, grantee, ARCHIVE_KEY_PREFIX, ['s3:ListBucket']);
   const objects = Grant.addToPrincipal({
     grantee,
     actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
@@ -119,11 +121,11 @@ function grantArchiveReadWrite(bucket: IBucket, grantee: IGrantable): Grant {
   return list.combine(objects);
 }
 
-/** s3:ListBucket limited to the keys under `prefix`. */
-function grantPrefixList(bucket: IBucket, grantee: IGrantable, prefix: string): Grant {
+/** Listing actions (s3:ListBucket, s3:ListBucketVersions) limited to the keys under `prefix`. */
+function grantPrefixList(bucket: IBucket, grantee: IGrantable, prefix: string, actions: string[]): Grant {
   return Grant.addToPrincipal({
     grantee,
-    actions: ['s3:ListBucket'],
+    actions,
     resourceArns: [bucket.bucketArn],
     conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
   });
@@ -364,7 +366,9 @@ export class RecordingStore extends Construct {
   public grantPrefixes(fn: AppFunction, prefixes: Readonly<Record<string, PrefixGrant>>): void {
     for (const [prefix, { access }] of Object.entries(prefixes)) {
       if (access !== 'write') grantPrefixObjects(this.bucket, fn, prefix, 's3:GetObject');
-      if (access === 'readList' || access === 'readListWrite') grantPrefixList(this.bucket, fn, prefix);
+      if (access === 'readList') grantPrefixList(this.bucket, fn, prefix, ['s3:ListBucket']);
+      if (access === 'readListWrite')
+        grantPrefixList(this.bucket, fn, prefix, ['s3:ListBucket', 's3:ListBucketVersions']);
       if (access === 'write' || access === 'readListWrite') {
         grantPrefixObjects(this.bucket, fn, prefix, 's3:PutObject');
       }

@@ -238,6 +238,17 @@ describe('daily compliance jobs', () => {
     expect(puts('manifest')[0]).toContain('/manifests/*');
   });
 
+  it('manifest alone lists versions, of manifests/* only (a manifest hidden by a delete marker is seen)', () => {
+    const versionLists = (handler: string) =>
+      statementsOf(template, handler).filter((statement) =>
+        actionsOf(statement).includes('s3:ListBucketVersions'),
+      );
+    expect(versionLists('manifest').map((statement) => statement.Condition)).toEqual([
+      { StringLike: { 's3:prefix': ['manifests/*'] } },
+    ]);
+    expect(versionLists('reconcile')).toEqual([]);
+  });
+
   it('reconcile writes to the index only its read-back progress: PutItem on verify#… items', () => {
     const writes = statementsOf(template, 'reconcile').filter((statement) =>
       actionsOf(statement).some((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action)),

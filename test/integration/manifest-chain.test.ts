@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../../lambdas/core/errors.ts';
+import { ArchiveVerificationError, UsageError } from '../../lambdas/core/errors.ts';
 import type { Logger } from '../../lambdas/core/log.ts';
 import {
   type ManifestDeps,
@@ -14,8 +14,9 @@ import {
   NAMED_MISSING_DAYS,
   parseManifestDate,
   verifyManifests,
+  writeManifests,
 } from '../../lambdas/core/manifest.ts';
-import type { IndexEntry } from '../../lambdas/core/ports.ts';
+import type { ComplianceStore, IndexEntry } from '../../lambdas/core/ports.ts';
 import { createManifestHandler, MANIFEST_MARGIN_MS } from '../../lambdas/handlers/manifest.ts';
 import { formatManifest, runManifest } from '../../local/compliance.ts';
 import { LOCAL_BUCKET } from '../../local/stack.ts';
@@ -284,6 +285,68 @@ describe('verify', () => {
         detail: expect.stringContaining(`the newest manifest is of ${day(0)}, none of ${day(1)} … ${day(2)}`),
       },
     ]);
+  });
+});
+
+/**
+ * The local store keeps no versions (s3rver has none: a delete removes the object), so a delete
+ * marker is played by this view of it: the key is left out of listings and named as hidden, as
+ * S3's ListObjectsV2 and ListObjectVersions answer for a versioned bucket.
+ */
+function withDeleteMarkerOn(hiddenKey: string): ComplianceStore {
+  const store = stack.archive.store;
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'list')
+        return async function* (prefix: string) {
+          for await (const object of target.list(prefix)) if (object.key !== hiddenKey) yield object;
+        };
+      if (property === 'hiddenKeys')
+        return async function* (prefix: string) {
+          if (hiddenKey.startsWith(prefix)) yield hiddenKey;
+        };
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('a manifest hidden behind a delete marker', () => {
+  it('stops the nightly run, naming it, instead of a second manifest of its day written over it', async () => {
+    await writeThrough(day(0), depsAt(day(1)));
+    await writeThrough(day(1), depsAt(day(2)));
+    const hiddenKey = manifestKey(day(1));
+    const original = await readText(hiddenKey);
+    const deps = { ...depsAt(day(3)), store: withDeleteMarkerOn(hiddenKey) };
+    const run = writeManifests(deps);
+    await expect(run).rejects.toBeInstanceOf(ArchiveVerificationError);
+    await expect(writeManifests(deps)).rejects.toThrow(
+      `${hiddenKey} was deleted (a delete marker hides it, its version is kept)`,
+    );
+    // Neither the hidden day written again nor the next one chained past it.
+    expect(await readText(hiddenKey)).toBe(original);
+    expect(await stack.archive.store.head(manifestKey(day(2)))).toBeUndefined();
+    const { failures } = await verifyManifests(deps);
+    expect(failures).toEqual([{ manifest: hiddenKey, detail: expect.stringContaining('was deleted') }]);
+  });
+
+  it('in the middle of the chain fails verify as hidden, not as a day never written', async () => {
+    for (const days of [0, 1, 2]) await writeThrough(day(days), depsAt(day(days + 1)));
+    const hiddenKey = manifestKey(day(1));
+    const deps = { ...depsAt(day(3)), store: withDeleteMarkerOn(hiddenKey) };
+    const { failures } = await verifyManifests(deps);
+    expect(failures).toEqual([
+      {
+        manifest: hiddenKey,
+        detail: expect.stringContaining(`aws s3api list-object-versions --prefix ${hiddenKey}`),
+      },
+      {
+        manifest: manifestKey(day(2)),
+        detail: `chain broken: its last line names ${hiddenKey}, which was deleted`,
+      },
+    ]);
+    // Past the newest manifest nothing is hidden: the nightly run goes on.
+    expect((await writeManifests(deps)).written).toEqual([]);
   });
 });
 

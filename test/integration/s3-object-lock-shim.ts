@@ -5,6 +5,8 @@ export interface LockedObject {
   versions: string[];
   legalHold: boolean;
   retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: string };
+  /** A delete marker's version id: the object's current version, so listings leave it out. */
+  deleteMarker?: string;
 }
 
 export interface ObjectLockShim {
@@ -44,19 +46,26 @@ export async function startObjectLockShim(bucket: string): Promise<ObjectLockShi
         .flatMap(([name, object]) =>
           object.versions.map(
             (versionId, i) =>
-              `<Version><Key>${name}</Key><VersionId>${versionId}</VersionId><IsLatest>${i === object.versions.length - 1}</IsLatest><Size>1</Size></Version>`,
+              `<Version><Key>${name}</Key><VersionId>${versionId}</VersionId><IsLatest>${!object.deleteMarker && i === object.versions.length - 1}</IsLatest><Size>1</Size></Version>`,
           ),
+        );
+      const markers = [...objects]
+        .filter(([name, object]) => name.startsWith(prefix) && object.deleteMarker)
+        .map(
+          ([name, object]) =>
+            `<DeleteMarker><Key>${name}</Key><VersionId>${object.deleteMarker}</VersionId><IsLatest>true</IsLatest></DeleteMarker>`,
         );
       response.writeHead(200, { 'content-type': 'application/xml' });
       response.end(
-        `<ListVersionsResult><Name>${bucket}</Name><Prefix>${prefix}</Prefix><IsTruncated>false</IsTruncated>${versions.join('')}</ListVersionsResult>`,
+        `<ListVersionsResult><Name>${bucket}</Name><Prefix>${prefix}</Prefix><IsTruncated>false</IsTruncated>${versions.join('')}${markers.join('')}</ListVersionsResult>`,
       );
       return;
     }
     if (request.method === 'GET' && url.searchParams.get('list-type') === '2') {
       const prefix = url.searchParams.get('prefix') ?? '';
-      const contents = [...objects.keys()]
-        .filter((name) => name.startsWith(prefix))
+      const contents = [...objects]
+        .filter(([name, object]) => name.startsWith(prefix) && !object.deleteMarker)
+        .map(([name]) => name)
         .sort()
         .map((name) => `<Contents><Key>${name}</Key><Size>1</Size></Contents>`);
       response.writeHead(200, { 'content-type': 'application/xml' });
