@@ -101,6 +101,8 @@ export interface TextResponse {
   headers: Record<string, string | string[] | undefined>;
   text: string;
   contentType: string;
+  /** Answered by a host other than the configured one (a redirect to storage): not the provider's word. */
+  foreign?: boolean;
 }
 
 export interface RequestOptions {
@@ -321,7 +323,7 @@ export class ProviderHttp {
       const body = await readCapped(response.body, MAX_ERROR_BODY_BYTES).catch(() => NO_BODY);
       // A foreign host's words stay out of adapters' messages too.
       const text = foreign ? '' : body.text;
-      const answer = { status: response.statusCode, headers: response.headers, text, contentType };
+      const answer = { status: response.statusCode, headers: response.headers, text, contentType, foreign };
       options.onStatus?.(answer);
       if (response.statusCode === 200) {
         throw new IncompleteDownloadError(

@@ -214,7 +214,8 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
     return http.openAudio(path, {
       headers: { accept: 'audio/wav, */*' },
       onStatus: (response) => {
-        if (response.status === 404) {
+        // A storage host's 404 (an expired signed link) is not Infobip saying the file is gone.
+        if (response.status === 404 && !response.foreign) {
           throw new RecordingGoneError(
             `${http.who} no longer has file ${ref.providerRecordingId} (Infobip keeps IVR recordings for two months)`,
           );

@@ -13,7 +13,7 @@ import {
   infobipSampleRecordings,
   infobipSimulatorAccount,
 } from '../../local/simulators/infobip.ts';
-import { listen, shut } from '../helpers/http-server.ts';
+import { listen, RoutedServer, shut } from '../helpers/http-server.ts';
 import { FAST } from '../helpers/retry.ts';
 import { drain, listAll } from '../helpers/streams.ts';
 
@@ -350,6 +350,25 @@ describe('infobip faults', () => {
   it('treats an error document served as audio as an incomplete download', async () => {
     s.inject({ kind: 'garbage', on: 'audio' });
     await expect(adapter.download(ref(3))).rejects.toBeInstanceOf(errors.IncompleteDownloadError);
+  });
+
+  it('reads a 404 from a storage host it was redirected to as a failure naming the host, not as a gone file', async () => {
+    const storage = new RoutedServer();
+    await storage.start();
+    const host = new URL(storage.origin).host;
+    const redirected = createInfobipAdapter(
+      { ...infobipSimulatorAccount(s), allowedDownloadHosts: [host] },
+      { ...FAST, pageSize: 3 },
+    );
+    try {
+      s.inject({ kind: 'redirect', on: 'audio', location: `${storage.origin}/expired-link.wav` });
+      const error = await redirected.download(ref(3)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(errors.ProviderResponseError);
+      expect((error as Error).message).toContain(`ended at ${host} with HTTP 404`);
+      // Infobip's own 404 still means gone: 'reports an expired file as gone…' above.
+    } finally {
+      await storage.stop();
+    }
   });
 
   it('turns a garbage listing into ProviderResponseError naming account and provider', async () => {
