@@ -16,7 +16,7 @@ export interface AwsShims {
   close(): Promise<void>;
 }
 
-const escapeXml = (text: string) =>
+export const escapeXml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 async function bodyOf(request: IncomingMessage): Promise<string> {

@@ -2,7 +2,8 @@
  * Every Lambda function (the eleven of lib/constructs/app-function.ts) through its entry point
  * (`handler`), as Lambda runs it: dependencies built from the environment
  * (lambdas/handlers/environment.ts) inside lambdaHandler, against the local stack's servers and an
- * AWS shim (Secrets Manager), reached through the SDK's AWS_ENDPOINT_URL_* variables. The local
+ * AWS shim (Secrets Manager) and a proxy that answers ListObjectVersions for s3rver, reached
+ * through the SDK's AWS_ENDPOINT_URL_* variables. The local
  * stack itself runs the handlers' factories with its own clients, so only this runs the deployed
  * wiring. Retry, ended, manifest, reconcile and delete-at-source once threw on every invocation:
  * they built their SDK clients before lambdaHandler had loaded Powertools.
@@ -24,6 +25,7 @@ import { LOCAL_REGION } from '../../local/template.ts';
 import { accountOf, simulatorOf } from '../helpers/simulators.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { type AwsShims, startAwsShims } from './aws-shims.ts';
+import { type S3VersionsProxy, startS3VersionsProxy } from './s3-versions-proxy.ts';
 
 const REF = { accountId: 'vb', provider: 'voipbin' as const, providerRecordingId: 'vb-00000' };
 const ACCOUNTS_KEY = 'config/accounts.json';
@@ -34,6 +36,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
   let simulator: VoipbinSimulator;
   let stack: TestStack;
   let shims: AwsShims;
+  let s3: S3VersionsProxy;
   const saved = { ...process.env };
 
   /** A recording the provider lists from now on, made after the harvest. */
@@ -59,6 +62,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
     shims = await startAwsShims({
       secrets: { [SECRET]: JSON.stringify({ auth, webhook: { secret: WEBHOOK_SECRET } }) },
     });
+    s3 = await startS3VersionsProxy(stack.endpoints.s3, stack.endpoints.credentials);
     await stack.archive.s3.send(
       new PutObjectCommand({
         Bucket: LOCAL_BUCKET,
@@ -72,7 +76,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       AWS_ACCESS_KEY_ID: stack.endpoints.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: stack.endpoints.credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
-      AWS_ENDPOINT_URL_S3: stack.endpoints.s3,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: stack.endpoints.stepFunctions,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: shims.endpoint,
       // Errors only, through the global console (Powertools' dev mode: the same JSON items,
@@ -92,6 +96,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
   afterAll(async () => {
     process.env = saved;
     await shims?.close();
+    await s3?.close();
     await stack?.dispose();
     await simulator?.stop();
   });
