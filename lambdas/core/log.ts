@@ -116,6 +116,7 @@ export type LogEvents = {
   'invocation failed': { handler: string; error: string; reason: string };
   'rebuilding the local index for the current GSIs': { table: string };
   'rebuilt the local index': { table: string; items: number };
+  'execution history unreadable; the entry keeps what the input knew': { execution: string; error: string };
   'execution ended without an outcome; recorded as failed': {
     execution: string;
     status: string;
@@ -200,6 +201,8 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
   'rebuilding the local index for the current GSIs': (f) =>
     `rebuilding the local index ${f.table} for the current GSIs`,
   'rebuilt the local index': (f) => `rebuilt the local index ${f.table} (${f.items} items)`,
+  'execution history unreadable; the entry keeps what the input knew': (f) =>
+    `the history of execution ${f.execution} could not be read (${f.error}); its entry keeps what the input knew`,
   'execution ended without an outcome; recorded as failed': (f) =>
     `${f.account}: execution ${f.execution} ended ${f.status} without an outcome; ${f.id} recorded as failed`,
   'retry of failed recordings done': (f) =>

@@ -356,6 +356,12 @@ export interface WorkflowStarter {
   status(name: string): Promise<'running' | 'ended' | 'unknown'>;
 }
 
+/** What an ended execution went through, from its history. */
+export interface ExecutionHistory {
+  /** The state data as the execution left its last state that completed; undefined if none. */
+  lastState(executionArn: string): Promise<unknown>;
+}
+
 /** A slot held at an account's provider; release it when the requests are done. */
 export interface SlotLease {
   release(): Promise<void>;

@@ -11,10 +11,21 @@ import {
   type RecordingSummary,
   recordOutcome,
 } from './ingest.ts';
+import type { ExecutionHistory } from './ports.ts';
 import { describedOf } from './recording.ts';
+
+export type StoppedExecutionDeps = RecordDeps & {
+  /**
+   * Where the execution's last state is read: what its steps learnt of the call (the readiness
+   * check's date) is kept on the entry, so the next round stores the audio under the key this
+   * one may have stored it under. Absent, or failing, the input's fields are kept.
+   */
+  history?: ExecutionHistory;
+};
 
 /** The `detail` of a Step Functions "Execution Status Change" event (the fields used). */
 export interface ExecutionStatusChange {
+  executionArn?: string;
   name: string;
   status: string;
   /** The execution input as a JSON string. */
@@ -35,7 +46,7 @@ const STOPPED: Record<string, { errorName: string; reason: string }> = {
 
 export async function recordStoppedExecution(
   detail: ExecutionStatusChange,
-  deps: RecordDeps,
+  deps: StoppedExecutionDeps,
 ): Promise<RecordedOutcome | undefined> {
   if (detail.status === 'FAILED' && detail.error === RECORDED_FAILURE) return undefined;
   const stopped =
@@ -51,14 +62,24 @@ export async function recordStoppedExecution(
   const input = parseInput(detail.input);
   if (!input) return undefined;
   const round = input.round ?? Number(/-r(\d+)$/.exec(detail.name)?.[1] ?? 0);
+  const learnt = detail.executionArn ? await lastRecording(detail.executionArn, deps.history) : undefined;
   const state: IngestState = {
     ...input,
-    recording: input.recording ?? describedByHints(input),
+    recording: learnt ?? input.recording ?? describedByHints(input),
     round,
     reason: stopped.reason,
     error: { Error: stopped.errorName, Cause: stopped.reason },
   };
   return recordOutcome(state, 'failed', deps);
+}
+
+/** The call as the execution's steps last described it (CheckReadiness's summary), if any. */
+async function lastRecording(
+  executionArn: string,
+  history: ExecutionHistory | undefined,
+): Promise<RecordingSummary | undefined> {
+  const last = (await history?.lastState(executionArn)) as IngestState | null | undefined;
+  return last?.recording?.providerRecordingId ? last.recording : undefined;
 }
 
 /**

@@ -3,10 +3,14 @@
  * workflow's own Catch: records them as `failed` in the index.
  */
 
-import type { RecordDeps } from '../core/ingest.ts';
 import type { Logger } from '../core/log.ts';
-import { type ExecutionStatusChange, recordStoppedExecution } from '../core/stopped-execution.ts';
-import { environmentIndex, environmentLedger, environmentLogger } from './environment.ts';
+import type { ExecutionHistory } from '../core/ports.ts';
+import {
+  type ExecutionStatusChange,
+  recordStoppedExecution,
+  type StoppedExecutionDeps,
+} from '../core/stopped-execution.ts';
+import { environmentHistory, environmentIndex, environmentLedger, environmentLogger } from './environment.ts';
 import { lambdaHandler } from './observability.ts';
 import { builtOnce } from './runtime.ts';
 
@@ -15,9 +19,22 @@ export interface ExecutionStatusChangeEvent {
   detail: ExecutionStatusChange;
 }
 
-export const createEndedHandler =
-  (deps: RecordDeps & { logger: Logger }) => async (event: ExecutionStatusChangeEvent) => {
-    const recorded = await recordStoppedExecution(event.detail, deps);
+export const createEndedHandler = (deps: StoppedExecutionDeps & { logger: Logger }) => {
+  const { history } = deps;
+  // Unreadable history (throttled, not granted) must not stop the entry from being written: it
+  // is written with what the input knew, which the next round can still archive from.
+  const tolerantHistory: ExecutionHistory | undefined = history && {
+    lastState: (executionArn) =>
+      history.lastState(executionArn).catch((error: Error) => {
+        deps.logger.warn('execution history unreadable; the entry keeps what the input knew', {
+          execution: executionArn,
+          error: error.name,
+        });
+        return undefined;
+      }),
+  };
+  return async (event: ExecutionStatusChangeEvent) => {
+    const recorded = await recordStoppedExecution(event.detail, { ...deps, history: tolerantHistory });
     // Not written: the entry has a final or later outcome already (archived, erased, a retry's).
     if (recorded?.written) {
       deps.logger.warn('execution ended without an outcome; recorded as failed', {
@@ -29,6 +46,7 @@ export const createEndedHandler =
     }
     return { recorded: recorded?.written ?? false };
   };
+};
 
 export const handler = lambdaHandler(
   'ended',
@@ -36,6 +54,7 @@ export const handler = lambdaHandler(
     createEndedHandler({
       index: environmentIndex(),
       ledger: environmentLedger(),
+      history: environmentHistory(),
       logger: environmentLogger(),
     }),
   ),

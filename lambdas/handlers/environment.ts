@@ -12,6 +12,7 @@ import { DynamoProviderSlots } from '../aws/dynamo-slots.ts';
 import { DynamoSweepJournal } from '../aws/dynamo-sweep-journal.ts';
 import { DynamoSweepLedger } from '../aws/dynamo-sweeps.ts';
 import { S3ArchiveStore } from '../aws/s3-store.ts';
+import { SfnExecutionHistory } from '../aws/sfn-history.ts';
 import { SfnWorkflowStarter } from '../aws/sfn-starter.ts';
 import { readinessConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -56,6 +57,9 @@ export const environmentStore = /* @__PURE__ */ once(
 
 export const environmentStarter = /* @__PURE__ */ startingMachine(ENV_VARS.stateMachineArn);
 export const environmentSweepStarter = /* @__PURE__ */ startingMachine(ENV_VARS.sweepStateMachineArn);
+
+/** Needs no variable: the status-change event names the execution. */
+export const environmentHistory = /* @__PURE__ */ once(() => new SfnExecutionHistory(sfnClient()));
 
 export const environmentAccounts = /* @__PURE__ */ once(() =>
   SecretsAccountDirectory.fromEnvironment(traced(new SecretsManagerClient({})), s3Client()),

@@ -195,7 +195,9 @@ export class IngestWorkflow extends Construct {
     );
 
     // An execution that times out or is aborted runs no step of its own: the status-change event
-    // records it as failed instead (a FAILED one after RecordFailed is recognized and ignored).
+    // records it as failed instead (a FAILED one after RecordFailed is recognized and ignored),
+    // with what its last state knew of the call, read from its history.
+    this.grantOnExecutions(this.endedFunction, 'states:GetExecutionHistory');
     this.stoppedExecutionsRule = new Rule(this, 'StoppedExecutionsRule', {
       description: 'callvault: ingest executions that ended without recording an outcome',
       eventPattern: {
@@ -229,13 +231,17 @@ export class IngestWorkflow extends Construct {
   public grantStartAndDescribe(fn: AppFunction): void {
     fn.addEnvironment(ENV_VARS.stateMachineArn, this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(fn);
-    this.stateMachine.grantExecution(fn, 'states:DescribeExecution');
+    this.grantOnExecutions(fn, 'states:DescribeExecution');
+  }
+
+  /** An action on every execution of the ingest machine (their names are made at run time). */
+  private grantOnExecutions(fn: AppFunction, action: string): void {
+    this.stateMachine.grantExecution(fn, action);
     const machineRef = JSON.stringify({ Ref: logicalIdOf(this.stateMachine) });
     acknowledge(defaultPolicyOf(fn.role), {
       rule: 'AwsSolutions-IAM5',
       resource: `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",${machineRef}]}]}:*`,
-      reason:
-        'Execution names are made per recording at run time: states:DescribeExecution only, on executions of the ingest state machine only.',
+      reason: `Execution names are made per recording at run time: ${action} only, on executions of the ingest state machine only.`,
     });
   }
 }

@@ -58,6 +58,7 @@ async function openStack(
     createSweepStepHandler,
     LocalStepFunctions,
     SFNClient,
+    SfnExecutionHistory,
     SfnWorkflowStarter,
   } = modules;
   const { s3, dynamo } = await clients({
@@ -90,7 +91,6 @@ async function openStack(
   const archiveTask = createArchiveHandler(runtime);
   const record = createRecordHandler(runtime);
   const sweepStep = createSweepStepHandler(runtime);
-  const ended = createEndedHandler(runtime);
   const handlers: Record<string, TaskHandler> = {
     check: (input) => check(input as IngestState),
     archive: (input) => archiveTask(input as IngestState),
@@ -130,6 +130,8 @@ async function openStack(
   const sfn = new SFNClient({ region: LOCAL_REGION, credentials, endpoint: stepFunctionsEndpoint });
   starters.ingest = new SfnWorkflowStarter(sfn, stepFunctions.stateMachineArn);
   starters.sweep = new SfnWorkflowStarter(sfn, sweepFunctions.stateMachineArn);
+  // Declared before any execution runs (and so before onStopped can be called).
+  const ended = createEndedHandler({ ...runtime, history: new SfnExecutionHistory(sfn) });
   // A run killed mid-download leaves its provider slots leased for their 90 s: this process owns
   // the data directory now, so nobody else holds them.
   const slots = new DynamoProviderSlots(archive.dynamo, LOCAL_TABLE);

@@ -32,6 +32,7 @@ export async function workflowModules() {
     retry,
     sfn,
     starter,
+    history,
     stepFunctions,
   ] = await Promise.all([
     import('../../lambdas/aws/accounts.ts'),
@@ -46,6 +47,7 @@ export async function workflowModules() {
     import('../../lambdas/handlers/retry.ts'),
     import('@aws-sdk/client-sfn'),
     import('../../lambdas/aws/sfn-starter.ts'),
+    import('../../lambdas/aws/sfn-history.ts'),
     import('../step-functions.ts'),
   ]);
   return {
@@ -61,6 +63,7 @@ export async function workflowModules() {
     ...retry,
     ...sfn,
     ...starter,
+    ...history,
     ...stepFunctions,
   };
 }

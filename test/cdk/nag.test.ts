@@ -53,8 +53,9 @@ describe('cdk-nag AwsSolutions', () => {
     // One report a day, one manifest a day.
     expect(count(/reports\/reconcile\/\*\]$/)).toBe(1);
     expect(count(/manifests\/\*\]$/)).toBe(1);
-    // Executions of the ingest state machine: sweep-step, intake and retry may ask how one ended.
-    expect(count(/:execution:.*:\*\]$/)).toBe(3);
+    // Executions of the ingest state machine: sweep-step, intake and retry may ask how one ended,
+    // ended may read the history of one that stopped.
+    expect(count(/:execution:.*:\*\]$/)).toBe(4);
     // No authorizer: the webhook route only (the handler authenticates with the account's secret).
     const publicRoutes = (nag?.suppressedViolations ?? []).filter(
       (violation) => violation.ruleName === 'AwsSolutions-APIG4',

@@ -168,6 +168,17 @@ describe('IAM: each function gets exactly what it uses', () => {
     expect(actions(statements, 'secretsmanager:').size).toBe(0);
   });
 
+  it('ended: writes the index and reads the history of ingest executions only; no S3, no secrets', () => {
+    const statements = statementsOf(template, 'ended');
+    const states = withPrefix(statements, 'states:');
+    expect(states.flatMap(actionsOf)).toEqual(['states:GetExecutionHistory']);
+    expect(json(states[0]?.Resource)).toContain(':execution:');
+    expect(json(states[0]?.Resource)).toContain(stateMachineId);
+    expect(actions(statements, 'dynamodb:')).toContain('dynamodb:PutItem');
+    expect(actions(statements, 's3:').size).toBe(0);
+    expect(actions(statements, 'secretsmanager:').size).toBe(0);
+  });
+
   /** StartExecution on the state machine, DescribeExecution on its executions, nothing else. */
   function expectStartAndDescribeOnly(statements: Statement[], others = 0): void {
     const states = withPrefix(statements, 'states:');

@@ -14,7 +14,8 @@ import { executionName, objectKeyPrefix, recordingId } from '../../lambdas/core/
 import type { IngestState } from '../../lambdas/core/ingest.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
 import type { Recording, RecordingRef } from '../../lambdas/core/recording.ts';
-import type { InfobipSimulator } from '../../local/simulators/infobip.ts';
+import type { SimRecording } from '../../local/simulators/base.ts';
+import { type InfobipSimulator, infobipSampleRecordings } from '../../local/simulators/infobip.ts';
 import { accountOf, simulatorOf } from '../helpers/simulators.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { started, teardown } from '../helpers/teardown.ts';
@@ -158,5 +159,45 @@ describe('the object key across retry rounds', { timeout: 120_000 }, () => {
       startedAt: recording.startedAt,
       sha256: simulator.audio(fileId).sha256(),
     });
+  });
+  it('a round that dated a hint-less recording leaves the date on its failed entry, so the retry finds the object', async () => {
+    const { simulator, stack } = await infobipStack();
+    const newest = [...simulator.recordings.values()].sort(
+      (a, b) => b.startedAt.getTime() - a.startedAt.getTime(),
+    )[0] as SimRecording;
+    newest.callId = '';
+    const ref: RecordingRef = { accountId: 'ib', provider: 'infobip', providerRecordingId: newest.id };
+    const dated = `${objectKeyPrefix(ref, newest.startedAt.toISOString())}wav`;
+
+    // Round 0 from a bare callback: the check finds the file on the listing's first page, so the
+    // audio is stored under its date; the record step fails, the execution ends FAILED.
+    const restore = failArchivedWrites(stack);
+    const first = await run(stack, { ref }, undefined);
+    restore();
+    expect(first.ended).toMatchObject({ status: 'FAILED' });
+    expect(await objectsOf(stack, 'ib')).toEqual([dated]);
+    // The input knew no date; the ended handler read it from the execution's last state.
+    const failed = await stack.runtime.index.get(recordingId(ref));
+    expect(failed).toMatchObject({ status: 'failed', startedAt: newest.startedAt.toISOString() });
+    const audioBefore = audioRequests(simulator, newest.id);
+
+    // 100 newer files push it off the first page: asked again without hints, the adapter could
+    // not date it, and a round without the entry's date would store it again under `undated/`.
+    for (const recording of infobipSampleRecordings(100, {
+      prefix: 'newer',
+      start: new Date(newest.startedAt.getTime() + 3_600_000),
+    }))
+      simulator.add(recording);
+    const retried = await stack.retry({ ignoreBackoff: true });
+    expect(retried.started).toEqual([executionName(ref, 1)]);
+    const [second] = await stack.waitFor(retried.started);
+    expect((second?.output as IngestState | undefined)?.archive).toMatchObject({
+      recovered: true,
+      key: dated,
+    });
+
+    expect(await objectsOf(stack, 'ib')).toEqual([dated]);
+    expect(audioRequests(simulator, newest.id)).toBe(audioBefore);
+    expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({ status: 'archived', key: dated });
   });
 });

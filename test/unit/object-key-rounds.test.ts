@@ -9,11 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { retryConfig } from '../../lambdas/core/config.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
 import { type ArchiveDeps, archiveRecording, type IngestState } from '../../lambdas/core/ingest.ts';
+import { silentLogger } from '../../lambdas/core/log.ts';
 import type { ComplianceIndex, IndexEntry } from '../../lambdas/core/ports.ts';
 import { repairGaps } from '../../lambdas/core/reconcile.ts';
 import type { RecordingRef } from '../../lambdas/core/recording.ts';
 import { retryFailed, retryInput } from '../../lambdas/core/retry.ts';
 import { recordStoppedExecution } from '../../lambdas/core/stopped-execution.ts';
+import { createEndedHandler } from '../../lambdas/handlers/ended.ts';
 import { FakeAdapter, FakeIndex, FakeStarter, FakeStore } from './fakes.ts';
 
 const REF: RecordingRef = { accountId: 'vb-main', provider: 'voipbin', providerRecordingId: 'rec-1' };
@@ -93,6 +95,35 @@ describe('the failed entry and the next round', () => {
     expect(entry).toMatchObject({ status: 'failed', startedAt: DATE, from: '+1555', direction: 'inbound' });
     expect(entry?.readiness).toBeUndefined();
     expect(entry?.raw).toBeUndefined();
+  });
+
+  it('the ended handler keeps the date the execution learnt, and the input’s fields when its history cannot be read', async () => {
+    const detail = {
+      executionArn: 'arn:aws:states:us-east-1:1:execution:ingest:n',
+      name: 'n',
+      status: 'FAILED',
+      error: 'States.TaskFailed',
+      input: JSON.stringify({ ref: REF }),
+    };
+    const learnt = { ...REF, startedAt: DATE, direction: 'inbound' };
+    const history = { lastState: async () => ({ ref: REF, recording: learnt, decision: 'archive' }) };
+    const index = new FakeIndex();
+    await createEndedHandler({ index, history, logger: silentLogger })({ detail });
+    expect(await index.get(recordingId(REF))).toMatchObject({ status: 'failed', startedAt: DATE });
+
+    const warnings: string[] = [];
+    const unreadable = new FakeIndex();
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    await createEndedHandler({
+      index: unreadable,
+      history: { lastState: () => Promise.reject(throttled) },
+      logger: { ...silentLogger, warn: (message) => warnings.push(message) },
+    })({ detail });
+    expect(await unreadable.get(recordingId(REF))).toMatchObject({ status: 'failed' });
+    expect(warnings).toEqual([
+      'execution history unreadable; the entry keeps what the input knew',
+      'execution ended without an outcome; recorded as failed',
+    ]);
   });
 
   it('the retry job hands the entry’s description over as hints', async () => {
