@@ -136,7 +136,6 @@ export class CallvaultStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       table: this.store.table,
       webhookApi: this.webhookApi?.httpApi,
-      encryptionKey: this.encryptionKey,
       deletesAtSource: this.compliance.deleteAtSourceFunction !== undefined,
     });
     Aspects.of(this).add(new LogRetention(config.logRetentionDays ?? 365));

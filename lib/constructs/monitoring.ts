@@ -1,4 +1,4 @@
-import { Aspects, Duration, type IAspect, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, Duration, type IAspect, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -10,8 +10,8 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -61,12 +61,6 @@ export interface MonitoringProps {
    */
   readonly durationAlarmRatio?: number;
   /**
-   * The stack's customer-managed key (config `encryption`), which then also encrypts the topic it
-   * creates, so the stack holds one key, not two.
-   * @default a key of the topic's own
-   */
-  readonly encryptionKey?: IKey;
-  /**
    * Whether an account deletes at source: the dashboard then graphs delete-at-source's outcome.
    * @default false
    */
@@ -90,7 +84,7 @@ export class Monitoring extends Construct {
     const stack = Stack.of(this);
     this.topic = props.alarms?.topicArn
       ? Topic.fromTopicArn(this, 'AlarmTopic', props.alarms.topicArn)
-      : this.createTopic(props.encryptionKey);
+      : this.createTopic();
     if (props.alarms?.email) this.topic.addSubscription(new EmailSubscription(props.alarms.email));
     Aspects.of(stack).add(new NotifyOnAlarm(this.topic));
 
@@ -184,17 +178,46 @@ export class Monitoring extends Construct {
     });
   }
 
-  private createTopic(encryptionKey?: IKey): Topic {
-    // CloudWatch publishes to an encrypted topic only with a customer managed key it may use.
-    const key =
-      encryptionKey ??
-      new Key(this, 'AlarmTopicKey', { description: 'callvault alarm topic', enableKeyRotation: true });
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    return new Topic(this, 'AlarmTopic', {
+  /**
+   * CloudWatch publishes to an encrypted topic only with a customer managed key whose policy lets
+   * it: the topic has a key of its own, even when config `encryption` names one (an imported
+   * key's policy cannot be changed from here, and the archive's key is better not opened to
+   * CloudWatch). And a topic policy replaces SNS's default one, so the TLS-only policy must
+   * allow this account's alarms to publish, or every notification is refused.
+   */
+  private createTopic(): Topic {
+    const stack = Stack.of(this);
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'callvault alarm topic',
+      enableKeyRotation: true,
+    });
+    key.grant(cloudWatch, 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new Topic(this, 'AlarmTopic', {
       displayName: 'callvault alarms',
       masterKey: key,
       enforceSSL: true,
     });
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisAccountsAlarms',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    return topic;
   }
 }
 

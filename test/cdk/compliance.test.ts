@@ -13,6 +13,7 @@ import {
   dashboardBody,
   dashboardTitles,
   exampleConfig,
+  logicalIdOf,
   nagReport,
   resourcesOf,
   type Statement,
@@ -92,11 +93,17 @@ describe('bucket: WORM', () => {
 });
 
 describe('customer-managed KMS key', () => {
-  const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0] as string;
+  const keyId = logicalIdOf(template, 'AWS::KMS::Key', '/EncryptionKey/Resource');
   const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
 
-  it('one key, rotated, usable by CloudWatch Logs for this account only', () => {
-    expect(Object.keys(template.findResources('AWS::KMS::Key'))).toHaveLength(1);
+  it('one key for the archive, rotated, usable by CloudWatch Logs for this account only (the alarm topic has its own)', () => {
+    expect(Object.keys(template.findResources('AWS::KMS::Key')).sort()).toEqual(
+      [keyId, logicalIdOf(template, 'AWS::KMS::Key', '/Monitoring/AlarmTopicKey/Resource')].sort(),
+    );
+    // CloudWatch (alarms) may use the topic's key only, not the archive's.
+    expect(JSON.stringify(template.findResources('AWS::KMS::Key')[keyId])).not.toContain(
+      'cloudwatch.amazonaws.com',
+    );
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {

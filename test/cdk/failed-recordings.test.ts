@@ -72,7 +72,7 @@ describe('executions that end without an outcome', () => {
         (action) =>
           !action.startsWith('dynamodb:') && !action.startsWith('logs:') && !action.startsWith('xray:'),
       ),
-    ).toEqual([]);
+    ).toEqual(['states:GetExecutionHistory']);
   });
 
   it('timed-out or aborted executions alarm', () => {

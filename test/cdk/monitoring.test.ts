@@ -85,6 +85,35 @@ describe('every alarm reaches someone', () => {
     });
   });
 
+  it('lets this account’s alarms publish past the TLS-only topic policy, and keeps the topic’s own key when config names one', () => {
+    // A topic policy replaces SNS's default: with only the TLS Deny, CloudWatch's publish is refused.
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.anyValue() },
+            },
+          }),
+        ]),
+      },
+    });
+    // An imported key's policy cannot be given CloudWatch's grant from the stack.
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000';
+    const { template: imported } = synthExample({ ...(exampleConfig as Json), encryption: { kmsKeyArn } });
+    const topic = logicalIdOf(imported, 'AWS::SNS::Topic', '/Monitoring/AlarmTopic/Resource');
+    expect(
+      (imported.findResources('AWS::SNS::Topic')[topic] as { Properties: Json }).Properties.KmsMasterKeyId,
+    ).toEqual({
+      'Fn::GetAtt': [logicalIdOf(imported, 'AWS::KMS::Key', '/Monitoring/AlarmTopicKey/Resource'), 'Arn'],
+    });
+  });
+
   it('also notifies from alarms other constructs add later, L2 or L1', () => {
     const app = unbundledApp();
     const stack = new CallvaultStack(app, 'Callvault', { config: parseDeployConfig(exampleConfig) });
