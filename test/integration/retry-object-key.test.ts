@@ -78,6 +78,15 @@ async function listed(stack: TestStack, fileId: string): Promise<Recording> {
   throw new Error(`${fileId} is not listed`);
 }
 
+/** The retry job starts round 1, which finds the object under `key`: the only one stored. */
+async function retryRecovers(stack: TestStack, ref: RecordingRef, key: string): Promise<void> {
+  const retried = await stack.retry({ ignoreBackoff: true });
+  expect(retried.started).toEqual([executionName(ref, 1)]);
+  const [second] = await stack.waitFor(retried.started);
+  expect((second?.output as IngestState | undefined)?.archive).toMatchObject({ recovered: true, key });
+  expect(await objectsOf(stack, ref.accountId)).toEqual([key]);
+}
+
 async function run(stack: TestStack, input: IngestState, entry: IndexEntry | undefined) {
   const handed = await handOver(input, entry, stack.runtime.starter);
   if (handed.outcome !== 'started') throw new Error(`not started: ${handed.outcome}`);
@@ -106,15 +115,7 @@ describe('the object key across retry rounds', { timeout: 120_000 }, () => {
     expect(failed).toMatchObject({ status: 'failed', round: 0, startedAt: recording.startedAt });
 
     // Round 1, from the index alone: the adapter, asked without hints, could not date the file.
-    const retried = await stack.retry({ ignoreBackoff: true });
-    expect(retried.started).toEqual([executionName(ref, 1)]);
-    const [second] = await stack.waitFor(retried.started);
-    expect((second?.output as IngestState | undefined)?.archive).toMatchObject({
-      recovered: true,
-      key: dated,
-    });
-
-    expect(await objectsOf(stack, 'ib')).toEqual([dated]);
+    await retryRecovers(stack, ref, dated);
     expect(audioRequests(simulator, fileId)).toBe(1);
     expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({
       status: 'archived',
@@ -188,15 +189,7 @@ describe('the object key across retry rounds', { timeout: 120_000 }, () => {
       start: new Date(newest.startedAt.getTime() + 3_600_000),
     }))
       simulator.add(recording);
-    const retried = await stack.retry({ ignoreBackoff: true });
-    expect(retried.started).toEqual([executionName(ref, 1)]);
-    const [second] = await stack.waitFor(retried.started);
-    expect((second?.output as IngestState | undefined)?.archive).toMatchObject({
-      recovered: true,
-      key: dated,
-    });
-
-    expect(await objectsOf(stack, 'ib')).toEqual([dated]);
+    await retryRecovers(stack, ref, dated);
     expect(audioRequests(simulator, newest.id)).toBe(audioBefore);
     expect(await stack.runtime.index.get(recordingId(ref))).toMatchObject({ status: 'archived', key: dated });
   });
