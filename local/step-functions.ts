@@ -67,7 +67,10 @@ export interface LocalExecution {
   stopDate?: string;
   /** Every state entered, in order: its length is the execution's state transitions. */
   statesEntered: string[];
-  /** The last state that exited, and its output: all GetExecutionHistory answers locally. */
+  /**
+   * The last state that exited, and its output: all GetExecutionHistory answers locally, until
+   * the execution has ended (and a stopped one was reported to the ended handler).
+   */
   lastExited?: { name: string; output: unknown };
   done: Promise<LocalExecution>;
 }
@@ -348,6 +351,8 @@ export class LocalStepFunctions {
         return execution;
       }
       if (execution.status !== 'SUCCEEDED') await this.reportStopped(execution);
+      // Kept for the ended handler only: a long harvest holds no second copy of every state.
+      execution.lastExited = undefined;
       this.journal({ event: 'ended', name, status: execution.status });
       return execution;
     });
