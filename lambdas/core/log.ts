@@ -80,6 +80,7 @@ export type LogEvents = {
     dateCreated?: string;
   };
   'dialogtech recording without a readable date': { account: string; sid: string; date?: string };
+  'dialogtech listing position names no configured list': { account: string; position: string };
   'dialogtech list entry without a sid skipped': {
     account: string;
     provider: string;
@@ -172,6 +173,8 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
     `${f.account}: Restcomm listing recording ${f.item} of ${f.page} has no sid; skipped`,
   'dialogtech recording without a readable date': (f) =>
     `${f.account}: DialogTech recording ${f.sid} has no readable date (${f.date ?? 'none'})`,
+  'dialogtech listing position names no configured list': (f) =>
+    `${f.account}: DialogTech listing position ${f.position} names none of the configured lists (they changed); listing from the first`,
   'dialogtech list entry without a sid skipped': (f) =>
     `${f.account}: DialogTech list ${f.list} has an entry (${f.item}) without a sid; skipped`,
   'sweep done': (f) =>

@@ -228,14 +228,21 @@ export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, o
     }
   }
 
-  /** One (type, id) list per page (the position is its index in `lists`); no dates are taken. */
+  /**
+   * One (type, id) list per page, the position naming the list (`type=…&id=…`); no dates are
+   * taken. A position naming a list the config no longer has (a redeploy changed `lists` mid-pass)
+   * starts again from the first list: re-listing loses nothing, a saved index might skip lists or
+   * fail every later sweep.
+   */
   const listPage: ProviderAdapter['listPage'] = async (window, position) => {
     const bounds = windowBounds(window);
-    const at = position === undefined ? 0 : Number(position);
-    const pair = account.lists[at];
-    if (!Number.isInteger(at) || !pair) {
-      throw new ProviderResponseError(`${http.who}: listing position ${position} is not one of its lists`);
+    const at =
+      position === undefined ? 0 : account.lists.findIndex((pair) => listPosition(pair) === position);
+    if (position !== undefined && at < 0) {
+      logger?.warn('dialogtech listing position names no configured list', { account: account.id, position });
     }
+    const index = Math.max(at, 0);
+    const pair = account.lists[index] as (typeof account.lists)[number];
     // A recording can sit in several (type, id) lists; later pages may repeat it.
     const seen = new Set<string>();
     const recordings: Recording[] = [];
@@ -256,7 +263,8 @@ export const createDialogtechAdapter: AdapterFactory<'dialogtech'> = (account, o
       }
       recordings.push(recording);
     }
-    return { recordings, next: at + 1 < account.lists.length ? String(at + 1) : undefined };
+    const next = account.lists[index + 1];
+    return next === undefined ? { recordings } : { recordings, next: listPosition(next) };
   };
 
   return adapterFrom(account, http, {
@@ -367,4 +375,9 @@ export function webhookCalls(http: ProviderHttp, request: WebhookRequest): Item[
     throw new WebhookParseError(`${http.who}: the JSON webhook body is not an object (or a list of them)`);
   }
   return calls;
+}
+
+/** A list's listing position: `type=call&id=42`. */
+function listPosition(pair: { type: string; id: string | number }): string {
+  return new URLSearchParams({ type: pair.type, id: String(pair.id) }).toString();
 }

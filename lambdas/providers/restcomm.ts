@@ -15,7 +15,6 @@ import {
   accountHttp,
   adapterFrom,
   goneRecording,
-  listPages,
   openAudioOrAskRecording,
   sameRecording,
   windowBounds,
@@ -39,8 +38,16 @@ const DEFAULT_PAGE_SIZE = 100;
  * unless asked (the answer's `limit`). The doc gives no maximum, so callvault does not ask.
  */
 export const RESTCOMM_LIST_LIMIT = 10_000;
-/** The query parameters a listing is filtered and ordered by, kept on every page of it. */
-const LISTING_FILTERS = ['PageSize', 'SortBy', 'StartTime', 'EndTime'] as const;
+
+/**
+ * Where the next listing unit starts: a new listing from `from` (a second, UTC, inclusive) at
+ * `page` of it, leaving out `listed`, the recordings of that second an earlier unit handed over.
+ */
+interface ListingPosition {
+  from?: string;
+  page: number;
+  listed: string[];
+}
 
 /** One recording in the JSON field names (`sid`, `date_created`, `call_sid`, …), and as received. */
 export interface RestcommEntry {
@@ -107,101 +114,95 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
   }
 
   /**
-   * The next page's URL under the configured base. next_page_uri is host-relative and its prefix
-   * varies (`/restcomm/2012-04-24/…`, `/api/2012-04-24/…`, even another host), so only the part
-   * from `2012-04-24/` on is kept. Restcomm also drops the StartTime/EndTime/SortBy filters from
-   * it, which would page through the unfiltered list: they are put back.
-   */
-  function nextPageUrl(nextPageUri: unknown, filters: Record<string, string>, current: URL): URL | undefined {
-    // The literal string "null" marks the last page; num_pages/total cannot be trusted for it.
-    const text = toText(nextPageUri)?.replace(/^\\+/, '');
-    if (!text) return undefined;
-    let link: URL;
-    try {
-      link = new URL(text, http.baseUrl);
-    } catch {
-      throw shapeError(http, current, 'an unusable next_page_uri', text);
-    }
-    const at = link.pathname.indexOf(`/${API_VERSION}/`);
-    if (at < 0) throw shapeError(http, current, `a next_page_uri outside ${API_VERSION}`, text);
-    const next = http.url(link.pathname.slice(at));
-    for (const [key, value] of link.searchParams) next.searchParams.append(key, value);
-    for (const [key, value] of Object.entries(filters)) {
-      if (!next.searchParams.has(key)) next.searchParams.set(key, value);
-    }
-    return next;
-  }
-
-  /**
-   * One listing page. The position is the next page's URL (under the configured base, as
-   * `nextPageUrl` makes it); the first page is built from the window.
+   * One listing unit: one page of a new listing from the position's second (the window's start
+   * at first), oldest first. Restcomm pages by offset (`Page`, zero-indexed), so recordings
+   * deleted between units (delete-at-source removes the oldest) would shift later ones onto pages
+   * already read, or leave a checkpointed `Page` past the end, which is a 400 for good. A listing
+   * from the second of the last recording listed is moved by no deletion of older ones; the ones
+   * of that second listed already are left out. next_page_uri only says "there is more".
    */
   const listPage: ProviderAdapter['listPage'] = async (window, position) => {
     const bounds = windowBounds(window);
     const { since, until } = bounds;
-    const filters: Record<string, string> = { PageSize: String(pageSize), SortBy: 'DateCreated:asc' };
+    const at = readPosition(position);
     // Both bounds are inclusive, whole seconds, UTC; the exact window is applied below.
-    if (since !== undefined) filters.StartTime = restcommTime(Math.floor(since / 1000) * 1000);
-    if (until !== undefined) filters.EndTime = restcommTime(Math.ceil(until / 1000) * 1000);
-    const first = http.url(`${accountPath}/Recordings.json`, { ...filters, Page: 0 });
-    const url = position === undefined ? first : new URL(position);
-    // A checkpointed position is fetched only where the adapter itself would page to.
-    if (url.origin !== first.origin)
-      throw shapeError(http, first, 'a listing position on another host', position ?? '');
+    const from = at.from ?? (since === undefined ? undefined : restcommTime(since));
+    const url = http.url(`${accountPath}/Recordings.json`, {
+      PageSize: pageSize,
+      SortBy: 'DateCreated:asc',
+      StartTime: from,
+      EndTime: until === undefined ? undefined : restcommTime(Math.ceil(until / 1000) * 1000),
+      Page: at.page,
+    });
     const response = await api(url);
     http.expectOk(response, url.href);
     const page = parseListPage(http, response, url);
-    const seen = new Set<string>();
+    const listed = new Set(at.listed);
     const recordings: Recording[] = [];
     for (const [index, entry] of page.recordings.entries()) {
       if (!hasSid(entry, index, url)) continue;
       const recording = toRecording(entry);
-      if (seen.has(recording.providerRecordingId)) continue;
-      seen.add(recording.providerRecordingId);
+      if (listed.has(recording.providerRecordingId)) continue;
+      listed.add(recording.providerRecordingId);
       if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
-    // Each page keeps the filters of the one before: a listing continued past the limit has its own StartTime.
-    const kept = Object.fromEntries(
-      LISTING_FILTERS.flatMap((key) => {
-        const value = url.searchParams.get(key);
-        return value === null ? [] : [[key, value]];
-      }),
-    );
-    const next = nextPageUrl(page.nextPageUri, kept, url);
-    if (next?.href === url.href) throw sameNextPageTwice(http, url);
-    if (next) return { recordings, next: next.href };
-    // The last page. Restcomm ends every listing at its limit, so one that got there may have
-    // stopped short of the window's end: a new listing goes on from the second of its last
-    // recording (inclusive: recordings of that second are listed again, and de-duplicated).
-    const pageNumber = Number(url.searchParams.get('Page') ?? 0);
-    const listedSoFar =
-      pageNumber * Number(url.searchParams.get('PageSize') ?? pageSize) + page.recordings.length;
-    if (listedSoFar < page.limit) return { recordings };
-    const from = continuedFrom(page, url);
-    return {
-      recordings,
-      next: http.url(`${accountPath}/Recordings.json`, { ...kept, StartTime: from, Page: 0 }).href,
-    };
+    const next = nextPosition(page, at, from, url);
+    return next === undefined ? { recordings } : { recordings, next };
   };
 
-  /** Where a listing that reached Restcomm's limit goes on: its last recording's second. */
-  function continuedFrom(page: RestcommListPage, url: URL): string {
-    const lastCreated = toUtcIso(page.recordings.at(-1)?.fields.date_created, account.timeZone);
-    if (!lastCreated) {
+  /**
+   * Where the listing goes on after a page, or undefined at its end. There is more when Restcomm
+   * says so (a next_page_uri), when the page is full, or when the listing stopped at its limit.
+   * It goes on from the page's last second; a page all of one second goes on to the next page
+   * of the same listing, which only recordings of that second deleted meanwhile could shift.
+   */
+  function nextPosition(page: RestcommListPage, at: ListingPosition, from: string | undefined, url: URL) {
+    const count = page.recordings.length;
+    const atLimit = at.page * pageSize + count >= page.limit;
+    if (count === 0 || !(toText(page.nextPageUri) || count >= pageSize || atLimit)) return undefined;
+    const dated = page.recordings.flatMap((entry) => {
+      const created = toUtcIso(entry.fields.date_created, account.timeZone);
+      return created ? [{ second: restcommTime(Date.parse(created)), sid: toText(entry.fields.sid) }] : [];
+    });
+    const last = dated.at(-1)?.second;
+    if (last === undefined) {
       throw new ProviderResponseError(
-        `${http.who}: a listing that reached its limit of ${page.limit} recordings (${http.describe(url)}) ends with one that has no date_created, so it cannot go on past it`,
+        `${http.who}: a listing page with more to come (${http.describe(url)}) has no recording with a date_created, so the listing cannot go on past it`,
       );
     }
-    const from = restcommTime(Math.floor(Date.parse(lastCreated) / 1000) * 1000);
-    const current = url.searchParams.get('StartTime');
-    // A StartTime that does not move on would list the same recordings for ever: more than the
-    // limit share one second, or the answer is not oldest first as asked.
-    if (current !== null && from <= current) {
+    // A listing from `from` cannot end before it: the answer is not oldest first as asked.
+    if (from !== undefined && last < from) {
       throw new ProviderResponseError(
-        `${http.who}: a listing from ${current} reached its limit of ${page.limit} recordings and ends at ${from}, so it cannot advance: more than ${page.limit} recordings share that second, or they are not sorted oldest first`,
+        `${http.who}: a listing from ${from} (${http.describe(url)}) ends at ${last}: the recordings are not sorted oldest first, so the listing cannot advance safely`,
       );
     }
-    return from;
+    const listed = dated.flatMap((entry) => (entry.second === last && entry.sid ? [entry.sid] : []));
+    if (last !== from) return writePosition({ from: last, page: 0, listed });
+    if (atLimit) {
+      throw new ProviderResponseError(
+        `${http.who}: a listing from ${from} reached its limit of ${page.limit} recordings and ends at ${last}, so it cannot advance: more than ${page.limit} recordings share that second`,
+      );
+    }
+    return count < pageSize ? undefined : writePosition({ from, page: at.page + 1, listed });
+  }
+
+  function readPosition(position: string | undefined): ListingPosition {
+    if (position === undefined) return { page: 0, listed: [] };
+    // A checkpoint of callvault 0.1 is the next page's URL: its offset cannot be trusted, so the
+    // listing starts again from its StartTime (what was handed over already is found archived).
+    if (/^https?:\/\//.test(position)) {
+      const from = URL.canParse(position) ? new URL(position).searchParams.get('StartTime') : null;
+      return { ...(from && RESTCOMM_SECOND.test(from) ? { from } : {}), page: 0, listed: [] };
+    }
+    const params = new URLSearchParams(position);
+    const from = params.get('from') ?? undefined;
+    const page = Number(params.get('page'));
+    if ((from !== undefined && !RESTCOMM_SECOND.test(from)) || !Number.isInteger(page) || page < 0) {
+      throw new ProviderResponseError(
+        `${http.who}: listing position ${JSON.stringify(position)} is not one this adapter writes`,
+      );
+    }
+    return { ...(from ? { from } : {}), page, listed: params.getAll('listed') };
   }
 
   /**
@@ -289,7 +290,6 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
     canDelete: () => true,
     windowedListing: true,
     listPage,
-    list: (window) => listPages(listPage, window, (position) => sameNextPageTwice(http, new URL(position))),
     get,
     download,
     delete: remove,
@@ -297,16 +297,19 @@ export const createRestcommAdapter: AdapterFactory<'restcomm'> = (account, optio
   });
 };
 
-function sameNextPageTwice(http: ProviderHttp, url: URL): ProviderResponseError {
-  return new ProviderResponseError(
-    `${http.who} sent the same next_page_uri twice (${http.describe(url)}): the listing would never end`,
-  );
+function writePosition({ from, page, listed }: ListingPosition): string {
+  const params = new URLSearchParams(from === undefined ? {} : { from });
+  params.set('page', String(page));
+  for (const sid of listed) params.append('listed', sid);
+  return params.toString();
 }
 
-/** `2018-10-05T22:45:32`, UTC, as StartTime/EndTime expect. */
+/** `2018-10-05T22:45:32`, UTC, as StartTime/EndTime expect: the second `ms` falls in. */
 function restcommTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
+
+const RESTCOMM_SECOND = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 
 /** Callbacks say `inbound`, `outbound-api` or `outbound-dial`. */
 function toDirection(value: string | undefined): Direction {

@@ -3,10 +3,12 @@
  * under the `/restcomm` context path:
  * - `GET 2012-04-24/Accounts/{AccountSid}/Recordings[.json]` with Basic auth AccountSid:AuthToken:
  *   JSON with the `.json` suffix, XML (`<RestcommResponse><Recordings …>`) without it. StartTime /
- *   EndTime (UTC, inclusive), CallSid and SortBy filter; Page/PageSize page, AfterSid is a cursor.
- *   `num_pages` is `total / page_size` rounded down (0 for a short list), `next_page_uri` is the
- *   string "null" on the last page and otherwise drops every filter; a Page past `total / size` is
- *   a 400, so a total that is an exact multiple of the page size ends with an empty page.
+ *   EndTime (UTC, inclusive), CallSid and SortBy filter; Page/PageSize page by offset into the list
+ *   as it is now, the only paging the reference documents (the AfterSid that `next_page_uri`
+ *   carries, as Restcomm-Connect writes it, is not read). `num_pages` is `total / page_size`
+ *   rounded down (0 for a short list), `next_page_uri` is the string "null" on the last page and
+ *   otherwise drops every filter; a Page past `total / size` is a 400, so a total that is an exact
+ *   multiple of the page size ends with an empty page.
  * - `GET|DELETE …/Recordings/{sid}[.json]`: one recording; unknown or deleted → 404, empty body.
  * - `GET …/Recordings/{sid}.wav`: public (no auth), a 307 to `/restcomm/recordings/{sid}.wav`,
  *   which serves the file, or 404 while the media server has not written it yet (`readyAt`).
@@ -199,8 +201,7 @@ export class RestcommSimulator extends ProviderSimulator {
       return;
     }
     const callSid = query.get('CallSid');
-    // Deleted recordings stay in the ordering so that an AfterSid cursor naming one still works.
-    const matching = [...this.recordings.values()]
+    const matching = this.live()
       .filter(
         (recording) =>
           (startTime === undefined || recording.startedAt.getTime() >= startTime) &&
@@ -208,24 +209,14 @@ export class RestcommSimulator extends ProviderSimulator {
           (!callSid || recording.callId === callSid),
       )
       .sort(order);
-    // The listing holds the first `limit` live ones of them, and ends there, however it is paged.
-    const total = matching.filter((recording) => !recording.deleted).length;
-    const ordered = withinLimit(matching, limit);
-    const live = ordered.filter((recording) => !recording.deleted);
-    const lastPage = Math.floor(live.length / pageSize);
+    // The listing holds the first `limit` of them, and ends there, however it is paged.
+    const listing = matching.slice(0, limit);
+    const lastPage = Math.floor(listing.length / pageSize);
     if (page > lastPage) {
       this.empty(response, 400);
       return;
     }
-    const afterSid = query.get('AfterSid');
-    const cursor = afterSid ? ordered.findIndex((recording) => recording.id === afterSid) : -1;
-    const items =
-      cursor >= 0
-        ? ordered
-            .slice(cursor + 1)
-            .filter((recording) => !recording.deleted)
-            .slice(0, pageSize)
-        : live.slice(page * pageSize, (page + 1) * pageSize);
+    const items = listing.slice(page * pageSize, (page + 1) * pageSize);
 
     const pathUri = this.pagePath(url.pathname);
     const lastSid = items.at(-1)?.id;
@@ -233,7 +224,7 @@ export class RestcommSimulator extends ProviderSimulator {
       page,
       num_pages: lastPage,
       page_size: pageSize,
-      total,
+      total: matching.length,
       limit,
       start: String(page * pageSize),
       end: String(page === lastPage ? page * pageSize + items.length : page * pageSize + pageSize - 1),
@@ -407,12 +398,6 @@ type Order = (a: SimRecording, b: SimRecording) => number;
 
 /** `SortBy=DateCreated|Duration|CallSid[:asc|:desc]`; ascending when no direction is given. */
 /** The recordings up to and including the `limit`-th live one (deleted ones stay in between). */
-function withinLimit(ordered: SimRecording[], limit: number): SimRecording[] {
-  let live = 0;
-  const end = ordered.findIndex((recording) => !recording.deleted && ++live === limit);
-  return end < 0 ? ordered : ordered.slice(0, end + 1);
-}
-
 function sortOrder(value: string | null): Order | undefined {
   const [attribute = 'DateCreated', direction = 'asc'] = (value ?? 'DateCreated:asc').split(':');
   const sign = direction === 'desc' ? -1 : direction === 'asc' ? 1 : 0;

@@ -146,6 +146,28 @@ describe('dialogtech list', () => {
     expect(sim.count('list') - before).toBe(4);
   });
 
+  it('resumes a pass at the list its position names, and from the first list when the config lost it', async () => {
+    const warnings: LogFields[] = [];
+    const logger: Logger = {
+      info: () => {},
+      warn: (_event, fields) => warnings.push(fields),
+      error: () => {},
+    };
+    const both = createDialogtechAdapter({ ...account, lists: [FINDME, QUEUE] }, FAST);
+    const first = await both.listPage({});
+    expect(first.next).toBe('type=queue&id=77');
+    // Redeployed mid-pass: QUEUE moved to the front, then FINDME left.
+    const moved = createDialogtechAdapter({ ...account, lists: [QUEUE, SINGLE] }, { ...FAST, logger });
+    const resumed = await moved.listPage({}, first.next);
+    expect(resumed.next).toBe('type=recorded_calls&id=5');
+    expect(warnings).toEqual([]);
+    const shrunk = createDialogtechAdapter({ ...account, lists: [SINGLE] }, { ...FAST, logger });
+    const restarted = await shrunk.listPage({}, first.next);
+    expect(restarted.recordings.map((r) => r.providerRecordingId)).toEqual([SUMMER_SID]);
+    expect(restarted.next).toBeUndefined();
+    expect(warnings).toEqual([{ account: 'dt-test', position: 'type=queue&id=77' }]);
+  });
+
   it('normalizes the reference record: string sid, dnis, decimal minutes, Chicago winter time', async () => {
     const recordings = await collect(adapter.list({}));
     const reference = recordings.find((recording) => recording.providerRecordingId === REFERENCE_SID);

@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccountOf } from '../../lambdas/core/config.ts';
 import * as errors from '../../lambdas/core/errors.ts';
+import type { ListWindow } from '../../lambdas/core/ports.ts';
 import type { Recording } from '../../lambdas/core/recording.ts';
 import type { AdapterOptions } from '../../lambdas/providers/adapter.ts';
 import { createRestcommAdapter } from '../../lambdas/providers/restcomm.ts';
-import type { SimRecording } from '../../local/simulators/base.ts';
 import {
   RestcommSimulator,
   type RestcommSimulatorOptions,
@@ -43,40 +43,74 @@ function adapterFor(
 const minute = (index: number) => new Date(START + index * 60_000).toISOString();
 
 describe('restcomm list', () => {
-  it('follows next_page_uri across pages until the string "null"', async () => {
+  it('lists page by page, each a new listing from the second of the last recording read', async () => {
     const sim = await startSim({ recordings: restcommRecordings(120) });
     const listed = await collect(adapterFor(sim, {}, { pageSize: 50 }).list({}));
     expect(listed.map((r) => r.providerRecordingId)).toEqual(sim.liveRecordings().map((r) => r.id));
-    expect(sim.count('list')).toBe(3);
-    // Page 2 was reached through the AfterSid cursor Restcomm puts in next_page_uri.
-    expect(sim.listQueries[2]?.get('AfterSid')).toBe(listed[99]?.providerRecordingId);
+    expect(sim.listQueries.map((query) => [query.get('StartTime'), query.get('Page')])).toEqual([
+      [null, '0'],
+      ['2026-11-01T09:49:00', '0'],
+      ['2026-11-01T10:38:00', '0'],
+    ]);
+    // Neither next_page_uri's offset nor its AfterSid is followed.
+    expect(sim.listQueries.some((query) => query.has('AfterSid'))).toBe(false);
   });
 
-  it('reads the trailing empty page when the total is an exact multiple of the page size', async () => {
-    const sim = await startSim({ recordings: restcommRecordings(100) });
-    const listed = await collect(adapterFor(sim, {}, { pageSize: 50 }).list({}));
-    expect(new Set(listed.map((r) => r.providerRecordingId)).size).toBe(100);
-    expect(sim.count('list')).toBe(3);
-    expect(sim.listQueries[2]?.get('Page')).toBe('2');
+  it('hands each recording over once across units, also where a second is cut between pages', async () => {
+    // Recordings two to a second: every page of three ends in the middle of one.
+    const paired = restcommRecordings(11).map((recording, index) => ({
+      ...recording,
+      startedAt: new Date(START + Math.floor(index / 2) * 1000),
+    }));
+    const sim = await startSim({ recordings: paired });
+    const handed = (await listUnits(adapterFor(sim, {}, { pageSize: 3 }), {})).flat();
+    expect(handed.map((r) => r.providerRecordingId)).toEqual(sim.liveRecordings().map((r) => r.id));
   });
 
-  it('stops after one short page (num_pages 0) and lists an empty account', async () => {
-    const sim = await startSim({ recordings: restcommRecordings(7) });
-    expect(await collect(adapterFor(sim, {}, { pageSize: 50 }).list({}))).toHaveLength(7);
-    expect(sim.count('list')).toBe(1);
-    const empty = await startSim();
-    expect(await collect(adapterFor(empty).list({}))).toEqual([]);
+  it('lists every recording while the oldest are deleted between units', async () => {
+    // Delete-at-source removes the oldest (archived, so listed already) while a deep pass is under
+    // way: offsets into the list shift, so paging by offset would skip as many as were deleted.
+    const sim = await startSim({ recordings: restcommRecordings(300) });
+    const ids = sim.liveRecordings().map((r) => r.id);
+    const handed = await listUnits(adapterFor(sim, {}, { pageSize: 50 }), {}, (unit) => {
+      if (unit === 2) for (const id of ids.slice(0, 95)) sim.markDeleted(id);
+    });
+    expect(new Set(handed.flat().map((r) => r.providerRecordingId))).toEqual(new Set(ids));
+  });
+
+  it('goes on from a checkpoint that deletions put past the end of the list', async () => {
+    // Four pages of 50 read, then 151 deleted: an offset checkpoint (Page 4) would be a 400 on
+    // every later sweep, as 149 recordings make three pages.
+    const sim = await startSim({ recordings: restcommRecordings(300) });
+    const ids = sim.liveRecordings().map((r) => r.id);
+    const handed = await listUnits(adapterFor(sim, {}, { pageSize: 50 }), {}, (unit) => {
+      if (unit === 4) for (const id of ids.slice(0, 151)) sim.markDeleted(id);
+    });
+    expect(new Set(handed.flat().map((r) => r.providerRecordingId))).toEqual(new Set(ids));
+  });
+
+  it('starts again from the StartTime of a checkpoint callvault 0.1 wrote (a next-page URL)', async () => {
+    const sim = await startSim({ recordings: restcommRecordings(30) });
+    const adapter = adapterFor(sim, {}, { pageSize: 50 });
+    const legacy = `${sim.baseUrl}/2012-04-24/Accounts/${sim.accountSid}/Recordings.json?PageSize=50&StartTime=2026-11-01T09:10:00&Page=3`;
+    const page = await adapter.listPage({ since: minute(10) }, legacy);
+    expect(page.recordings.map((r) => r.startedAt)).toEqual(
+      Array.from({ length: 20 }, (_, i) => minute(10 + i)),
+    );
+    expect(sim.listQueries.at(-1)?.get('Page')).toBe('0');
+    await expect(adapter.listPage({}, 'page=-1')).rejects.toThrow(
+      /listing position "page=-1" is not one this adapter writes/,
+    );
   });
 
   it('pages one recording at a time', async () => {
     const sim = await startSim({ recordings: restcommRecordings(4) });
     const listed = await collect(adapterFor(sim, {}, { pageSize: 1 }).list({}));
-    expect(listed).toHaveLength(4);
-    expect(sim.count('list')).toBe(5);
+    expect(listed.map((r) => r.providerRecordingId)).toEqual(sim.liveRecordings().map((r) => r.id));
   });
 
   it.each(['without-suffix', 'api-prefix', 'other-host'] as const)(
-    'resolves a next_page_uri written %s under the configured base',
+    'builds every page under the configured base, whatever next_page_uri (written %s) names',
     async (style) => {
       const sim = await startSim({ recordings: restcommRecordings(25), nextPageUri: style });
       const listed = await collect(adapterFor(sim, {}, { pageSize: 10 }).list({}));
@@ -87,25 +121,15 @@ describe('restcomm list', () => {
     },
   );
 
-  it('reads XML pages (a next_page_uri without .json) into the same recordings as JSON', async () => {
-    const json = await startSim({ recordings: restcommRecordings(12) });
-    const xml = await startSim({ recordings: restcommRecordings(12), nextPageUri: 'without-suffix' });
-    const fromJson = await collect(adapterFor(json, {}, { pageSize: 5 }).list({}));
-    const fromXml = await collect(adapterFor(xml, {}, { pageSize: 5 }).list({}));
-    expect(xml.requests.filter((r) => r.endpoint === 'list').map((r) => r.path.endsWith('.json'))).toEqual([
-      true,
-      false,
-      false,
-    ]);
-    const strip = ({ raw: _raw, ...fields }: Recording) => fields;
-    expect(fromXml.map(strip)).toEqual(fromJson.map(strip));
-  });
-
   it('filters to the window: since inclusive, until exclusive, to the millisecond', async () => {
     const sim = await startSim({ recordings: restcommRecordings(40) });
     const adapter = adapterFor(sim, {}, { pageSize: 4 });
     const window = await collect(adapter.list({ since: minute(10), until: minute(20) }));
     expect(window.map((r) => r.startedAt)).toEqual(Array.from({ length: 10 }, (_, i) => minute(10 + i)));
+    for (const query of sim.listQueries) {
+      expect(query.get('EndTime')).toBe('2026-11-01T09:20:00');
+      expect(query.get('SortBy')).toBe('DateCreated:asc');
+    }
 
     // The API's bounds are whole seconds and inclusive; the exact ones are applied client-side.
     const halfSecond = (index: number) => new Date(START + index * 60_000 + 500).toISOString();
@@ -115,38 +139,19 @@ describe('restcomm list', () => {
     expect(sim.listQueries.at(-1)?.get('EndTime')).toBe('2026-11-01T09:12:01');
   });
 
-  it('puts the filters back on next_page_uri, which Restcomm drops', async () => {
-    const sim = await startSim({ recordings: restcommRecordings(60) });
-    const listed = await collect(
-      adapterFor(sim, {}, { pageSize: 5 }).list({ since: minute(5), until: minute(25) }),
-    );
-    expect(listed).toHaveLength(20);
-    // 21 match the inclusive bounds (5 pages); the unfiltered list would have taken 12.
-    expect(sim.count('list')).toBe(5);
-    for (const query of sim.listQueries) {
-      expect(query.get('StartTime')).toBe('2026-11-01T09:05:00');
-      expect(query.get('EndTime')).toBe('2026-11-01T09:25:00');
-      expect(query.get('SortBy')).toBe('DateCreated:asc');
-    }
-  });
-
   it('goes on past the limit Restcomm ends every listing at, from the second of the last one listed', async () => {
-    // Five a listing (10,000 on the real server). The server's bounds are inclusive, so the
-    // window asks for 13 (09:01 to 09:13): four listings, each from the last one's last recording.
+    // Five a listing (10,000 on the real server), less than a page. The server's bounds are
+    // inclusive, so the window asks for 13 (09:01 to 09:13): four listings.
     const sim = await startSim({ recordings: restcommRecordings(14), listLimit: 5 });
-    const adapter = adapterFor(sim, {}, { pageSize: 2 });
+    const adapter = adapterFor(sim, {}, { pageSize: 10 });
     const listed = await collect(adapter.list({ since: minute(1), until: minute(13) }));
     expect(listed.map((r) => r.startedAt)).toEqual(Array.from({ length: 12 }, (_, i) => minute(1 + i)));
-    const starts = sim.listQueries
-      .filter((query) => query.get('Page') === '0')
-      .map((q) => q.get('StartTime'));
-    expect(starts).toEqual([
+    expect(sim.listQueries.map((q) => q.get('StartTime'))).toEqual([
       '2026-11-01T09:01:00',
       '2026-11-01T09:05:00',
       '2026-11-01T09:09:00',
       '2026-11-01T09:13:00',
     ]);
-    for (const query of sim.listQueries) expect(query.get('EndTime')).toBe('2026-11-01T09:13:00');
 
     // The whole account (no window), as the deep pass lists it.
     expect(await collect(adapter.list({}))).toHaveLength(14);
@@ -163,21 +168,39 @@ describe('restcomm list', () => {
     );
   });
 
-  it('yields each recording once even when pages overlap', async () => {
-    const sim = await startSim({ recordings: restcommRecordings(10) });
-    const ids = sim.liveRecordings().map((r) => r.id);
-    const server = await rawServer((url) => {
-      const page = Number(url.searchParams.get('Page') ?? 0);
-      const slice = page === 0 ? ids.slice(0, 6) : ids.slice(4);
-      return jsonAnswer({
-        next_page_uri: page === 0 ? '/restcomm/2012-04-24/Accounts/ACraw/Recordings.json?Page=1' : 'null',
-        recordings: slice.map((sid) => sim.recordingJson(sim.recordings.get(sid) as SimRecording)),
-      });
-    });
-    const listed = await collect(rawAdapter(server.baseUrl).list({}));
-    expect(listed.map((r) => r.providerRecordingId)).toEqual(ids);
+  it('pages within one second by offset when a whole page shares it', async () => {
+    const sameSecond = restcommRecordings(7).map((recording) => ({
+      ...recording,
+      startedAt: new Date(START),
+    }));
+    const sim = await startSim({ recordings: sameSecond });
+    const listed = await collect(adapterFor(sim, {}, { pageSize: 3 }).list({}));
+    expect(new Set(listed.map((r) => r.providerRecordingId)).size).toBe(7);
+    expect(sim.listQueries.map((q) => [q.get('StartTime'), q.get('Page')])).toEqual([
+      [null, '0'],
+      ['2026-11-01T09:00:00', '0'],
+      ['2026-11-01T09:00:00', '1'],
+      ['2026-11-01T09:00:00', '2'],
+    ]);
   });
 });
+
+/** Every unit of a listing, as separate sweep units read it: `between` runs after each. */
+async function listUnits(
+  adapter: ReturnType<typeof adapterFor>,
+  window: ListWindow,
+  between: (unit: number) => void = () => {},
+): Promise<Recording[][]> {
+  const units: Recording[][] = [];
+  let position: string | undefined;
+  do {
+    const page = await adapter.listPage(window, position);
+    units.push(page.recordings);
+    between(units.length);
+    position = page.next;
+  } while (position !== undefined);
+  return units;
+}
 
 describe('restcomm normalization', () => {
   it('turns RFC 2822 dates with the server offset into UTC and duration strings into numbers', async () => {
@@ -391,14 +414,36 @@ describe('restcomm malformed bodies', () => {
     },
   );
 
-  it('stops a next_page_uri that points back at a page already read', async () => {
+  it('ends a listing whose server says there is more on its last page', async () => {
     const server = await rawServer(() =>
       jsonAnswer({
         next_page_uri: '/restcomm/2012-04-24/Accounts/ACraw/Recordings.json?Page=1&PageSize=100',
-        recordings: [],
+        recordings: [{ sid: 'RE1', date_created: 'Tue, 5 Jan 2016 08:51:07 +0200' }],
       }),
     );
-    await expect(collect(rawAdapter(server.baseUrl).list({}))).rejects.toThrow(/same next_page_uri twice/);
+    const listed = await collect(rawAdapter(server.baseUrl).list({}));
+    expect(listed.map((entry) => entry.providerRecordingId)).toEqual(['RE1']);
+    // The second listing, from RE1's second, brought nothing new.
+    expect(server.paths).toHaveLength(2);
+  });
+
+  it('refuses a page that says there is more but ends before its StartTime (not oldest first)', async () => {
+    const server = await rawServer((url) =>
+      jsonAnswer({
+        next_page_uri: 'more',
+        recordings: [
+          {
+            sid: url.searchParams.has('StartTime') ? 'RE0' : 'RE1',
+            date_created: url.searchParams.has('StartTime')
+              ? 'Mon, 4 Jan 2016 08:51:07 +0200'
+              : 'Tue, 5 Jan 2016 08:51:07 +0200',
+          },
+        ],
+      }),
+    );
+    await expect(collect(rawAdapter(server.baseUrl).list({}))).rejects.toThrow(
+      /a listing from 2016-01-05T06:51:07 .* ends at 2016-01-04T06:51:07: the recordings are not sorted oldest first/,
+    );
   });
 
   it('skips an empty <Recording/> like a recording without a sid, and lists the rest of the page', async () => {
@@ -426,7 +471,7 @@ describe('restcomm malformed bodies', () => {
 
   it('reads an XML listing with paging attributes and a single recording', async () => {
     const server = await rawServer((url) =>
-      url.searchParams.get('Page') === '1'
+      url.searchParams.has('StartTime')
         ? {
             status: 200,
             contentType: 'text/xml',
@@ -450,9 +495,10 @@ describe('restcomm malformed bodies', () => {
       startedAt: '2016-01-05T06:51:07.000Z',
       durationSec: 6.06275,
     });
+    // Its nextpageuri says there is more: a listing from RE1's second answers nothing.
     expect(server.paths).toEqual([
       '/restcomm/2012-04-24/Accounts/ACraw/Recordings.json',
-      '/restcomm/2012-04-24/Accounts/ACraw/Recordings',
+      '/restcomm/2012-04-24/Accounts/ACraw/Recordings.json',
     ]);
   });
 });
