@@ -24,16 +24,22 @@ export function registerRetryCommand(recordings: Command): void {
     .option('--account <id>', 'only this account')
     .option('--id <id>', 'only this recording (its index id), even past the retry limit')
     .action(async (options: RetryOptions) => {
-      const [{ loadConfigFile }, { openLocalStack }, { silentLogger }, { outcomeOf }] = await Promise.all([
-        import('../../lambdas/core/config.ts'),
-        import('../../local/stack.ts'),
-        import('../../lambdas/core/log.ts'),
-        import('../../local/harvest.ts'),
-      ]);
+      const [{ loadConfigFile }, { openLocalStack }, { silentLogger }, { retryFailed }, { outcomeOf }] =
+        await Promise.all([
+          import('../../lambdas/core/config.ts'),
+          import('../../local/stack.ts'),
+          import('../../lambdas/core/log.ts'),
+          import('../../lambdas/core/retry.ts'),
+          import('../../local/harvest.ts'),
+        ]);
       const config = await loadConfigFile(options.config);
       const stack = await openLocalStack({ config, dataDir: resolve(options.dataDir), logger: silentLogger });
       try {
-        const result = await stack.retry({ accountId: options.account, id: options.id, ignoreBackoff: true });
+        // The job's core, not its handler: every hand-over error is printed here, none thrown.
+        const result = await retryFailed(
+          { accountId: options.account, id: options.id, ignoreBackoff: true },
+          { index: stack.runtime.index, starter: stack.runtime.starter, retry: config.retry },
+        );
         const tally = async (names: readonly string[]) => {
           const outcomes = { archived: 0, skipped: 0, failed: 0 };
           for (const execution of await stack.waitFor(names)) {

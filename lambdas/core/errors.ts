@@ -116,6 +116,11 @@ export class SweepIncompleteError extends CallvaultError {
   readonly retryable = true;
 }
 
+/** The retry job could not hand some failed recordings over again; the next run tries them. */
+export class RetryHandOverError extends CallvaultError {
+  readonly retryable = true;
+}
+
 /** A CLI or API request that cannot be served as asked (unknown id, no archive yet). */
 export class UsageError extends CallvaultError {
   readonly retryable = false;

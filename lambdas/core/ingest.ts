@@ -373,6 +373,13 @@ async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; bo
   return { head, body: Readable.from(whole(), { objectMode: false }) };
 }
 
+/** A small stored document (a report, a manifest) as text. */
+export async function readText(store: Pick<ArchiveStore, 'read'>, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.read(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function hashStream(body: Readable): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
   let bytes = 0;

@@ -129,6 +129,7 @@ export type LogEvents = {
     started: number;
     running: number;
     notDue: number;
+    atRetryLimit: number;
     errors: number;
   };
   'failed recordings reached the retry limit': { exhausted: number; ids: string[] };
@@ -139,6 +140,7 @@ export type LogEvents = {
   'manifest written': { key: string; recordings: number; sha256: string; previousManifest: string | null };
   'reconcile failed': { account: string; error: string; reason: string };
   'reconcile done': { key: string; accounts: number; gaps: number };
+  'previous reconcile report unreadable': { now: string; error: string };
 };
 
 export type LogEvent = keyof LogEvents;
@@ -187,6 +189,8 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
     `manifest ${f.key} written: ${f.recordings} recordings, sha256 ${f.sha256} (after ${f.previousManifest ?? 'none'})`,
   'reconcile failed': (f) => `${f.account}: reconcile failed: ${f.error}: ${f.reason}`,
   'reconcile done': (f) => `reconcile report ${f.key}: ${f.accounts} accounts, ${f.gaps} gaps`,
+  'previous reconcile report unreadable': (f) =>
+    `the reconcile report of the day before ${f.now} could not be read (${f.error}): every gap counts as new`,
   webhook: (f) => `webhook for ${f.account}: ${f.status} ${f.answer}`,
   'recording indexed': (f) =>
     `${f.account}: recording ${f.id} ${f.status}${f.reason ? ` (${f.reason})` : ''}`,
@@ -209,7 +213,7 @@ const sentences: { [E in LogEvent]: (fields: LogEvents[E]) => string } = {
   'execution ended without an outcome; recorded as failed': (f) =>
     `${f.account}: execution ${f.execution} ended ${f.status} without an outcome; ${f.id} recorded as failed`,
   'retry of failed recordings done': (f) =>
-    `retry of failed recordings: ${f.failed} failed, ${f.started} started, ${f.running} running, ${f.notDue} not due, ${f.errors} errors`,
+    `retry of failed recordings: ${f.failed} failed, ${f.started} started, ${f.running} running, ${f.notDue} not due, ${f.atRetryLimit} at the retry limit, ${f.errors} errors`,
   'failed recordings reached the retry limit': (f) =>
     `${f.exhausted} failed recordings reached the retry limit: ${f.ids.join(', ')}`,
   'a failed recording could not be handed over': (f) =>

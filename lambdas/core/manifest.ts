@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import pMap from 'p-map';
 import { ArchiveVerificationError, UsageError } from './errors.ts';
 import { eachIndexEntry } from './index-walk.ts';
-import { hashStream } from './ingest.ts';
+import { hashStream, readText } from './ingest.ts';
 import type { ComplianceStore, RecordingIndex } from './ports.ts';
 import { isSpent, type TimeBox } from './time-box.ts';
 
@@ -81,12 +81,6 @@ export function parseManifestDate(value: string, now: Date = new Date()): string
   }
   assertDayEnded(value, now);
   return value;
-}
-
-async function readText(store: ComplianceStore, key: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.read(key)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Objects whose version is read at once: a day of a busy contact centre is tens of thousands. */

@@ -33,6 +33,10 @@ export type MetricName = keyof typeof METRICS;
  */
 export const JOB_METRICS = {
   ReconcileGaps: { unit: 'Count', description: 'gaps reconcile found' },
+  NewReconcileGaps: {
+    unit: 'Count',
+    description: "gaps reconcile found that the day before's report did not have",
+  },
   ExpiringRecordings: { unit: 'Count', description: 'unarchived recordings the provider deletes soon' },
   VerifiedPassAgeSeconds: {
     unit: 'Seconds',

@@ -178,6 +178,11 @@ export interface IndexEntry {
   /** How many executions ended failed for this recording (the retry job's backoff and limit). */
   failures?: number;
   /**
+   * The `failures` at which the retry job reported the entry at its retry limit (the alarm), so
+   * that each limit reached is reported once: a forced retry that fails again is reported again.
+   */
+  retryLimitReported?: number;
+  /**
    * The retry round of the execution that wrote this outcome (its name's `-rN`): the next
    * hand-over starts at the round after it, so an outcome of any kind moves the name on.
    */

@@ -12,7 +12,7 @@ import { providerRetentionDays } from './config.ts';
 import { handOver } from './hand-over.ts';
 import { listingOrder, recordingId } from './ids.ts';
 import { eachIndexEntry } from './index-walk.ts';
-import { type ArchiveDeps, downloadToStore, hashStream } from './ingest.ts';
+import { type ArchiveDeps, downloadToStore, hashStream, readText } from './ingest.ts';
 import type {
   CompletePass,
   ComplianceIndex,
@@ -100,6 +100,30 @@ const LOOKUP_BATCH = 100;
 export function reconcileReportKey(now: Date): string {
   const [year, month, day] = now.toISOString().slice(0, 10).split('-');
   return `reports/reconcile/${year}/${month}/${day}.json`;
+}
+
+/**
+ * The report the daily run wrote the day before, to tell new gaps from lasting ones; undefined
+ * when that run wrote none.
+ */
+export async function previousReconcileReport(
+  store: Pick<ComplianceStore, 'head' | 'read'>,
+  now: Date,
+): Promise<ReconcileReport | undefined> {
+  const key = reconcileReportKey(new Date(now.getTime() - DAY_MS));
+  if (!(await store.head(key))) return undefined;
+  return JSON.parse(await readText(store, key)) as ReconcileReport;
+}
+
+/**
+ * How many of an account's gaps its previous report did not have. A gap lasts until someone acts
+ * on it, and an alarm notifies only when its state changes: counted every day, a lasting gap
+ * would hold the alarm in ALARM and hide every later one.
+ */
+export function countNewGaps(gaps: readonly Gap[], previous: AccountReconcile | undefined): number {
+  const identity = (gap: Gap) => JSON.stringify([gap.kind, gap.id, gap.providerRecordingId, gap.key]);
+  const known = new Set((previous?.gaps ?? []).map(identity));
+  return gaps.filter((gap) => !known.has(identity(gap))).length;
 }
 
 /** Whether the stored object matches the entry's size and SHA-256, re-read from the store. */

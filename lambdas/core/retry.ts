@@ -7,7 +7,7 @@
 import type { RetryConfig } from './config.ts';
 import { handOver } from './hand-over.ts';
 import type { IngestState } from './ingest.ts';
-import type { IndexEntry, RecordingIndex, WorkflowStarter } from './ports.ts';
+import type { ComplianceIndex, IndexEntry, RecordingIndex, WorkflowStarter } from './ports.ts';
 import { describedOf, refOf } from './recording.ts';
 
 /** The log message the stack's metric filter counts (the "retries exhausted" alarm). */
@@ -44,8 +44,13 @@ export interface RetryResult {
   running: string[];
   /** Not due yet: their backoff has not passed. */
   notDue: number;
-  /** Ids of entries that reached maxAttempts: they stay failed, the alarm shows them. */
+  /** Ids of entries that reached maxAttempts: they stay failed with their reason. */
   exhausted: string[];
+  /**
+   * Of them, the ones not reported yet at this many failures: the alarm counts these, as it
+   * notifies only when it changes state (a count of every exhausted entry would never drop).
+   */
+  newlyExhausted: { id: string; failures: number }[];
   /** Entries that could not be handed over (the reason per id). */
   errors: { id: string; reason: string }[];
 }
@@ -59,12 +64,22 @@ export function retryDueAt(entry: IndexEntry, retry: RetryConfig): Date {
 
 export async function retryFailed(request: RetryRequest, deps: RetryDeps): Promise<RetryResult> {
   const now = deps.now?.() ?? new Date();
-  const result: RetryResult = { failed: 0, started: [], running: [], notDue: 0, exhausted: [], errors: [] };
+  const result: RetryResult = {
+    failed: 0,
+    started: [],
+    running: [],
+    notDue: 0,
+    exhausted: [],
+    newlyExhausted: [],
+    errors: [],
+  };
 
   const retryOne = async (entry: IndexEntry, forced: boolean) => {
     result.failed += 1;
-    if (!forced && (entry.failures ?? 1) >= deps.retry.maxAttempts) {
+    const failures = entry.failures ?? 1;
+    if (!forced && failures >= deps.retry.maxAttempts) {
       result.exhausted.push(entry.id);
+      if ((entry.retryLimitReported ?? 0) < failures) result.newlyExhausted.push({ id: entry.id, failures });
       return;
     }
     const due = retryDueAt(entry, deps.retry);
@@ -94,4 +109,18 @@ export async function retryFailed(request: RetryRequest, deps: RetryDeps): Promi
     cursor = page.cursor;
   } while (cursor);
   return result;
+}
+
+/**
+ * Notes on each entry that it was reported at its retry limit, once the report is out (a run that
+ * dies in between reports it again next time, rather than never). An entry that changed since
+ * (retried, archived) is left as it is.
+ */
+export async function noteRetryLimitReported(
+  index: ComplianceIndex,
+  exhausted: RetryResult['newlyExhausted'],
+): Promise<void> {
+  for (const { id, failures } of exhausted) {
+    await index.patch(id, { retryLimitReported: failures }, { expectStatus: 'failed' });
+  }
 }

@@ -1,10 +1,13 @@
 /**
  * Daily reconcile of every account: the report goes to `reports/reconcile/{yyyy}/{mm}/{dd}.json`
- * in the bucket, and `ReconcileGaps`, `ExpiringRecordings` and `VerifiedPassAgeSeconds` per account (and per stage)
- * go out as metrics.
+ * in the bucket, and `ReconcileGaps`, `NewReconcileGaps` (not in the day before's report: the
+ * alarm's), `ExpiringRecordings` and `VerifiedPassAgeSeconds` per account (and per stage) go out
+ * as metrics.
  */
 import type { RecordingIndex, VerificationProgressStore } from '../core/ports.ts';
 import {
+  countNewGaps,
+  previousReconcileReport,
   type ReconcileReport,
   type RecordingSource,
   reconcileAccount,
@@ -36,6 +39,11 @@ export const createReconcileHandler =
     const report: ReconcileReport = { accounts: [] };
     const failed: string[] = [];
     const accounts = await deps.accounts.list();
+    const previous = await previousReconcileReport(deps.store, now).catch((error: Error) => {
+      // Every gap then counts as new: the alarm may notify again, it never misses one.
+      deps.logger.warn('previous reconcile report unreadable', { now: now.toISOString(), error: error.name });
+      return undefined;
+    });
     for (const [position, account] of accounts.entries()) {
       const verification =
         end === undefined
@@ -55,8 +63,10 @@ export const createReconcileHandler =
         });
         report.accounts.push(checked);
         const expiring = checked.gaps.filter((gap) => gap.kind === 'expiring').length;
+        const before = previous?.accounts.find((reported) => reported.accountId === account.id);
         const metrics: Parameters<typeof emfLine>[1] = {
           ReconcileGaps: checked.gaps.length,
+          NewReconcileGaps: countNewGaps(checked.gaps, before),
           ExpiringRecordings: expiring,
         };
         if (checked.verification) metrics.VerifiedPassAgeSeconds = verifiedPassAge(checked.verification, now);

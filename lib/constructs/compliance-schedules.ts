@@ -69,9 +69,9 @@ export class ComplianceSchedules extends Construct {
     store.bindBucket(this.reconcileFunction, {
       [ARCHIVE_KEY_PREFIX]: { access: 'readList', reason: RECORDINGS_READ },
       [RECONCILE_REPORT_PREFIX]: {
-        access: 'write',
+        access: 'readListWrite',
         reason:
-          'One report per UTC day (reports/reconcile/{yyyy}/{mm}/{dd}.json): s3:PutObject on that prefix only.',
+          "One report per UTC day (reports/reconcile/{yyyy}/{mm}/{dd}.json): the day before's is read (new gaps) and the day's written, on that prefix only.",
       },
     });
     props.accountConfig.bind(this.reconcileFunction);
@@ -89,6 +89,7 @@ export class ComplianceSchedules extends Construct {
       },
       [MANIFEST_PREFIX]: {
         access: 'readListWrite',
+        listVersions: true,
         reason:
           'One manifest per UTC day (manifests/{yyyy}/{mm}/{dd}.jsonl): read the one before (hash chain) and write the new one.',
       },
@@ -134,11 +135,12 @@ export class ComplianceSchedules extends Construct {
     // Stack-wide, not per account: two alarms per account would put hundreds of accounts past
     // CloudFormation's 500 resources. The day's report names the accounts and their gaps.
     this.alarms.push(
+      // On new gaps only: a lasting gap counted daily would hold the alarm in ALARM, unheard.
       alarmOnAny(
         this,
         'ReconcileGaps',
-        jobMetric('ReconcileGaps', 'reconcile'),
-        'Reconcile found gaps (missing, object-missing, hash-mismatch, orphan-object or expiring): see reports/reconcile/ for the accounts.',
+        jobMetric('NewReconcileGaps', 'reconcile'),
+        "Reconcile found gaps the day before's report did not have (missing, object-missing, hash-mismatch, orphan-object or expiring): see reports/reconcile/ for the accounts.",
       ),
       new Alarm(this, 'VerificationOverdue', {
         alarmDescription: `An account's archive was not re-read and re-hashed in full for over ${maxAgeDays} days: see the verification of reports/reconcile/ for the accounts.`,

@@ -15,7 +15,10 @@ import type { IngestWorkflow } from './ingest-workflow.ts';
 import type { RecordingStore } from './recording-store.ts';
 
 export interface FailedRetriesProps {
-  /** The index whose sparse failed entries are read (never written: the workflow records the outcome). */
+  /**
+   * The index whose sparse failed entries are read; the job writes only its note that an entry
+   * was reported at the retry limit (the workflow records every outcome).
+   */
   readonly store: RecordingStore;
   /** The workflow the failed recordings are handed to again. */
   readonly ingest: IngestWorkflow;
@@ -26,7 +29,7 @@ export interface FailedRetriesProps {
 /**
  * The retry job for failed recordings: one function on its own EventBridge schedule that reads
  * the index's sparse failed entries and hands those due to the workflow again; an alarm when
- * any reached the retry limit.
+ * one newly reached the retry limit, and one when a run failed (some could not be handed over).
  */
 export class FailedRetries extends Construct {
   /** Reads the due failed entries and starts their executions again. */
@@ -37,6 +40,8 @@ export class FailedRetries extends Construct {
   public readonly exhaustedFilter: MetricFilter;
   /** Failed recordings reached the retry limit. */
   public readonly exhaustedAlarm: Alarm;
+  /** A run failed: failed recordings could not be handed over again, or the job itself broke. */
+  public readonly errorsAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: FailedRetriesProps) {
     super(scope, id);
@@ -45,8 +50,8 @@ export class FailedRetries extends Construct {
       timeout: Duration.minutes(5),
       environment: { [ENV_VARS.retry]: JSON.stringify(props.retry) },
     });
-    // It only reads the index and starts executions; the workflow writes the outcome.
-    props.store.bindIndex(this.retryFunction, 'read');
+    // It reads the index, notes what it reported, and starts executions; the workflow writes the outcome.
+    props.store.bindIndex(this.retryFunction, 'readPatch');
     props.ingest.grantStartAndDescribe(this.retryFunction);
 
     this.rule = new Rule(this, 'Schedule', {
@@ -70,6 +75,12 @@ export class FailedRetries extends Construct {
       'RetriesExhausted',
       this.exhaustedFilter.metric({ period: Duration.hours(1), statistic: 'Maximum' }),
       'Failed recordings reached the retry limit: `recordings list --status failed` shows them with the reason.',
+    );
+    this.errorsAlarm = alarmOnAny(
+      this,
+      'RetryErrors',
+      this.retryFunction.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      'The retry job failed: failed recordings could not be handed over again (its log names them); the next run tries again.',
     );
   }
 }

@@ -50,9 +50,7 @@ export type IndexAccess = 'get' | 'read' | 'readPatch' | 'readWrite';
 
 /**
  * How a function uses the objects under one bucket prefix: `read` (GetObject), `readList` (and
- * ListBucket limited to the prefix), `readListWrite` (and PutObject, and ListBucketVersions on the
- * prefix: a document written once is not written again over one hidden by a delete marker),
- * `write` (PutObject only).
+ * ListBucket limited to the prefix), `readListWrite` (and PutObject), `write` (PutObject only).
  * No delete, no overwrite-protection bypass, no lock changes in any of them.
  */
 export type PrefixAccess = 'read' | 'readList' | 'readListWrite' | 'write';
@@ -61,6 +59,12 @@ export type PrefixAccess = 'read' | 'readList' | 'readListWrite' | 'write';
 export interface PrefixGrant {
   readonly access: PrefixAccess;
   readonly reason: string;
+  /**
+   * ListBucketVersions on the prefix too: a document written once is not written again over one
+   * hidden by a delete marker.
+   * @default false
+   */
+  readonly listVersions?: boolean;
 }
 
 /**
@@ -364,11 +368,12 @@ export class RecordingStore extends Construct {
    * wildcard. Without the bucket's name: for a function that takes it from each index entry.
    */
   public grantPrefixes(fn: AppFunction, prefixes: Readonly<Record<string, PrefixGrant>>): void {
-    for (const [prefix, { access }] of Object.entries(prefixes)) {
+    for (const [prefix, { access, listVersions }] of Object.entries(prefixes)) {
       if (access !== 'write') grantPrefixObjects(this.bucket, fn, prefix, 's3:GetObject');
-      if (access === 'readList') grantPrefixList(this.bucket, fn, prefix, ['s3:ListBucket']);
-      if (access === 'readListWrite')
-        grantPrefixList(this.bucket, fn, prefix, ['s3:ListBucket', 's3:ListBucketVersions']);
+      if (access === 'readList' || access === 'readListWrite') {
+        const versions = listVersions ? ['s3:ListBucketVersions'] : [];
+        grantPrefixList(this.bucket, fn, prefix, ['s3:ListBucket', ...versions]);
+      }
       if (access === 'write' || access === 'readListWrite') {
         grantPrefixObjects(this.bucket, fn, prefix, 's3:PutObject');
       }

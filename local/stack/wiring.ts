@@ -116,7 +116,7 @@ export function stackApi(
     sweep: sweeper(modules, sfn, ingestStartedSince),
     sweepOutcome: (name) => sweepOutcome(sfn, name),
     ingestStartedSince,
-    retry: modules.createRetryHandler({ ...runtime, retry: options.config.retry }),
+    retry: modules.createRetryHandler({ ...runtime, index: archive.index, retry: options.config.retry }),
     waitFor: (names, onEnded) =>
       Promise.all(
         names.map(async (name) => {

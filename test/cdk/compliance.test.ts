@@ -241,6 +241,11 @@ describe('daily compliance jobs', () => {
         .map((resource) => JSON.stringify(resource));
     expect(puts('reconcile')).toHaveLength(1);
     expect(puts('reconcile')[0]).toContain('/reports/reconcile/*');
+    // It reads the day before's report (a missing one answers NoSuchKey, given ListBucket).
+    const lists = statementsOf(template, 'reconcile')
+      .filter((statement) => actionsOf(statement).includes('s3:ListBucket'))
+      .map((statement) => statement.Condition);
+    expect(lists).toContainEqual({ StringLike: { 's3:prefix': ['reports/reconcile/*'] } });
     expect(puts('manifest')).toHaveLength(1);
     expect(puts('manifest')[0]).toContain('/manifests/*');
   });
@@ -277,8 +282,9 @@ describe('daily compliance jobs', () => {
     }
   });
 
-  it('alarms on any reconcile gap and any expiring recording (one alarm each for all accounts), on a read-back older than a week, on unverified deletes and job errors', () => {
-    for (const metric of ['ReconcileGaps', 'ExpiringRecordings']) {
+  it('alarms on any new reconcile gap and any expiring recording (one alarm each for all accounts), on a read-back older than a week, on unverified deletes and job errors', () => {
+    // New gaps, not every gap: one lasting gap would otherwise hold the alarm in ALARM for good.
+    for (const metric of ['NewReconcileGaps', 'ExpiringRecordings']) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
         (alarm) => alarm.Properties.MetricName === metric,
       );

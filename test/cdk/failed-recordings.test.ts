@@ -109,7 +109,7 @@ describe('the retry job', () => {
     });
   });
 
-  it('runs on its own schedule with the configured retry settings, reading the index and starting executions only', () => {
+  it('runs on its own schedule with the configured retry settings, reading the index, noting on it what it reported, and starting executions', () => {
     const retry = functionOf(template, 'retry');
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(2 hours)',
@@ -125,9 +125,12 @@ describe('the retry job', () => {
     expect(actions).toEqual(
       expect.arrayContaining(['dynamodb:Query', 'states:StartExecution', 'states:DescribeExecution']),
     );
-    expect(actions.filter((action) => ['dynamodb:PutItem', 'dynamodb:UpdateItem'].includes(action))).toEqual(
-      [],
-    );
+    // UpdateItem (the retry-limit note) on the table alone; no PutItem, no batch writes.
+    expect(actions.filter((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([
+      'dynamodb:UpdateItem',
+    ]);
+    const update = statements.find((statement) => actionsOf(statement).includes('dynamodb:UpdateItem'));
+    expect(JSON.stringify(update && resourcesOf(update))).not.toContain('/index/');
     const indexArns = JSON.stringify(statements.flatMap(resourcesOf));
     expect(indexArns).toContain(`/index/${INDEX_NAMES.byStatus}"`);
   });
@@ -148,6 +151,17 @@ describe('the retry job', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'callvault',
       MetricName: 'RetriesExhausted',
+      Threshold: 1,
+    });
+  });
+
+  it('alarms when a run fails (failed recordings it could not hand over again)', () => {
+    const retry = functionOf(template, 'retry');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: retry.id } }],
+      Period: 3600,
       Threshold: 1,
     });
   });

@@ -71,7 +71,15 @@ describe('the retry job', { timeout: 120_000 }, () => {
     const second = await retryAndWait(stack, { ignoreBackoff: true });
     expect(second.started).toHaveLength(1);
     const third = await stack.retry({ ignoreBackoff: true });
-    expect(third).toMatchObject({ failed: 1, started: [], exhausted: [recordingId(REF)] });
+    expect(third).toMatchObject({
+      failed: 1,
+      started: [],
+      exhausted: [recordingId(REF)],
+      newlyExhausted: [{ id: recordingId(REF), failures: 2 }],
+    });
+    // Reported once: the note is on the entry as the byStatus index lists it.
+    expect((await stack.runtime.index.listFailed({})).items[0]).toMatchObject({ retryLimitReported: 2 });
+    expect(await stack.retry({ ignoreBackoff: true })).toMatchObject({ newlyExhausted: [] });
     const entry = await stack.runtime.index.get(recordingId(REF));
     expect(entry).toMatchObject({ status: 'failed', failures: 2, errorName: 'IncompleteDownloadError' });
     expect(entry?.reason).toMatch(/ended after|broke after/);
@@ -81,6 +89,8 @@ describe('the retry job', { timeout: 120_000 }, () => {
     // Named with --id, it is retried anyway: someone asked for it.
     const forced = await retryAndWait(stack, { id: recordingId(REF) });
     expect(forced.started).toEqual([executionName(REF, 2)]);
+    // It failed again: the limit is reported again, at three failures.
+    expect(await stack.retry({})).toMatchObject({ newlyExhausted: [{ id: recordingId(REF), failures: 3 }] });
   });
 
   it('stops retrying a recording that is gone at the provider: skipped, out of the failed index', async () => {

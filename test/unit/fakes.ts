@@ -4,6 +4,7 @@ import type { AccountConfig } from '../../lambdas/core/config.ts';
 import type {
   ArchiveStore,
   AudioDownload,
+  ComplianceIndex,
   DeleteAnswer,
   IndexEntry,
   IndexPage,
@@ -11,7 +12,6 @@ import type {
   ListPage,
   ListWindow,
   ProviderAdapter,
-  RecordingIndex,
   StoredObject,
   SweepLedger,
   SweepRecord,
@@ -31,7 +31,7 @@ export const ACCOUNT: AccountConfig = {
   auth: { token: 'secret-token' },
 };
 
-export class FakeIndex implements RecordingIndex {
+export class FakeIndex implements ComplianceIndex {
   readonly entries = new Map<string, IndexEntry>();
   readonly cursors = new Map<string, string>();
   readonly puts: IndexEntry[] = [];
@@ -64,6 +64,18 @@ export class FakeIndex implements RecordingIndex {
       round: entry.round ?? existing?.round,
       failures: failures || undefined,
     });
+    return true;
+  }
+  async patch(
+    id: string,
+    fields: Partial<IndexEntry>,
+    options: { remove?: (keyof IndexEntry)[]; expectStatus?: IndexEntry['status'] } = {},
+  ): Promise<boolean> {
+    const existing = this.entries.get(id);
+    if (!existing || (options.expectStatus && existing.status !== options.expectStatus)) return false;
+    const patched = { ...existing, ...fields };
+    for (const field of options.remove ?? []) delete patched[field];
+    this.entries.set(id, patched);
     return true;
   }
   async query(_query: IndexQuery): Promise<IndexPage> {

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { retryConfig } from '../../lambdas/core/config.ts';
 import { firstRound } from '../../lambdas/core/hand-over.ts';
 import { recordingId } from '../../lambdas/core/ids.ts';
+import type { Logger } from '../../lambdas/core/log.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
-import { retryDueAt, retryFailed } from '../../lambdas/core/retry.ts';
+import { RETRIES_EXHAUSTED_MESSAGE, retryDueAt, retryFailed } from '../../lambdas/core/retry.ts';
 import { recordStoppedExecution } from '../../lambdas/core/stopped-execution.ts';
+import { createRetryHandler } from '../../lambdas/handlers/retry.ts';
 import { FakeIndex, FakeStarter } from './fakes.ts';
 
 const retry = retryConfig.parse({ initialDelaySeconds: 60, maxDelaySeconds: 600, maxAttempts: 3 });
@@ -65,6 +67,59 @@ describe('retryFailed', () => {
         input: { ref: { accountId: 'vb', provider: 'voipbin', providerRecordingId: 'due' }, round: 1 },
       },
     ]);
+  });
+});
+
+describe('the retry handler', () => {
+  const now = () => new Date('2026-11-01T12:00:00.000Z');
+  function handlerWith(index: FakeIndex, starter = new FakeStarter()) {
+    const errors: { event: string; fields: unknown }[] = [];
+    const logger = {
+      info: () => {},
+      warn: () => {},
+      error: (event: string, fields: unknown) => errors.push({ event, fields }),
+    } as unknown as Logger;
+    return { run: createRetryHandler({ index, starter, retry, logger, now }), errors };
+  }
+  const exhaustedLines = (errors: { event: string; fields: unknown }[]) =>
+    errors.filter((line) => line.event === RETRIES_EXHAUSTED_MESSAGE).map((line) => line.fields);
+
+  it('reports an entry at the retry limit once (the alarm notifies on a change), again once it fails again', async () => {
+    const index = new FakeIndex();
+    index.entries.set('spent', failed({ id: 'spent', failures: 3 }));
+    const { run, errors } = handlerWith(index);
+    await run({});
+    await run({});
+    expect(exhaustedLines(errors)).toEqual([{ exhausted: 1, ids: ['spent'] }]);
+    expect(index.entries.get('spent')).toMatchObject({ retryLimitReported: 3 });
+    // A forced retry failed once more: that limit is news again.
+    index.entries.set('spent', { ...(index.entries.get('spent') as IndexEntry), failures: 4 });
+    const next = await run({});
+    expect(next.exhausted).toEqual(['spent']);
+    expect(exhaustedLines(errors)).toHaveLength(2);
+  });
+
+  it('fails the run, after handing over the rest, when a failed recording could not be handed over', async () => {
+    const index = new FakeIndex();
+    index.entries.set('a', failed({ id: 'a', providerRecordingId: 'a' }));
+    index.entries.set('b', failed({ id: 'b', providerRecordingId: 'b' }));
+    const starter = new FakeStarter((name) =>
+      name.includes(recordingId({ accountId: 'vb', providerRecordingId: 'a' }))
+        ? new Error('throttled')
+        : 'started',
+    );
+    const { run, errors } = handlerWith(index, starter);
+    await expect(run({})).rejects.toThrow(
+      expect.objectContaining({
+        name: 'RetryHandOverError',
+        message: expect.stringMatching(/^1 failed recordings could not be handed over again \(first: a\)/),
+      }),
+    );
+    expect(starter.calls).toHaveLength(2);
+    expect(errors).toContainEqual({
+      event: 'a failed recording could not be handed over',
+      fields: { id: 'a', reason: 'throttled' },
+    });
   });
 });
 
