@@ -9,7 +9,11 @@
  * the CLI uploads it with the code, no custom resource, no size limit that matters (a thousand
  * accounts are ~200 KB), and its key is its content hash, so a config change is a new immutable
  * object and every function moves to it in the same deploy, never reading a half-written one.
+ * It says where credentials are sent (`baseUrl`, `allowedDownloadHosts`), and the assets bucket is
+ * writable by whoever can deploy: the object is read from its owner only (ExpectedBucketOwner) and
+ * used only if it hashes to the SHA-256 the stack was synthesized with.
  */
+import { createHash } from 'node:crypto';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AccountConfig, accountConfig, problemFields } from '../core/config.ts';
@@ -49,7 +53,10 @@ export class SecretsAccountDirectory implements AccountDirectory {
     private readonly ttlMs = 5 * 60_000,
   ) {}
 
-  /** Reads the accounts object named by `CALLVAULT_ACCOUNTS_BUCKET` and `CALLVAULT_ACCOUNTS_KEY`. */
+  /**
+   * Reads the accounts object named by `CALLVAULT_ACCOUNTS_BUCKET` and `CALLVAULT_ACCOUNTS_KEY`,
+   * from `CALLVAULT_ACCOUNTS_BUCKET_OWNER`'s bucket, checked against `CALLVAULT_ACCOUNTS_SHA256`.
+   */
   static fromEnvironment(
     secrets: SecretsManagerClient,
     s3: S3Client,
@@ -57,12 +64,25 @@ export class SecretsAccountDirectory implements AccountDirectory {
   ): SecretsAccountDirectory {
     const bucket = env[ENV_VARS.accountsBucket];
     const key = env[ENV_VARS.accountsKey];
-    if (!bucket || !key)
-      throw new ConfigError('CALLVAULT_ACCOUNTS_BUCKET and CALLVAULT_ACCOUNTS_KEY are not set');
+    const sha256 = env[ENV_VARS.accountsSha256];
+    if (!bucket || !key || !sha256) {
+      throw new ConfigError(
+        `${ENV_VARS.accountsBucket}, ${ENV_VARS.accountsKey} and ${ENV_VARS.accountsSha256} are not all set`,
+      );
+    }
+    const owner = env[ENV_VARS.accountsBucketOwner];
     return new SecretsAccountDirectory(secrets, async () => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const text = (await object.Body?.transformToString('utf8')) ?? '';
-      return parsePublicAccounts(text, `s3://${bucket}/${key}`);
+      const object = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(owner ? { ExpectedBucketOwner: owner } : {}) }),
+      );
+      const bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+      const source = `s3://${bucket}/${key}`;
+      if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
+        throw new ConfigError(
+          `${source} is not the accounts object this stack was deployed with (its SHA-256 differs): it was changed in the bucket; deploy again`,
+        );
+      }
+      return parsePublicAccounts(Buffer.from(bytes).toString('utf8'), source);
     });
   }
 

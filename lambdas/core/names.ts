@@ -17,6 +17,10 @@ export const ENV_VARS = {
   /** Where the non-secret account configuration object lives (lambdas/aws/accounts.ts). */
   accountsBucket: 'CALLVAULT_ACCOUNTS_BUCKET',
   accountsKey: 'CALLVAULT_ACCOUNTS_KEY',
+  /** The AWS account that owns that bucket (the CDK assets bucket: the stack's own account). */
+  accountsBucketOwner: 'CALLVAULT_ACCOUNTS_BUCKET_OWNER',
+  /** The object's SHA-256 at synth: a copy changed in the bucket since is refused. */
+  accountsSha256: 'CALLVAULT_ACCOUNTS_SHA256',
   /** The readiness settings (JSON) the check function polls with. */
   readiness: 'CALLVAULT_READINESS',
   /** The retry settings (JSON) of the retry job for failed recordings. */

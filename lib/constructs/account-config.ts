@@ -33,6 +33,8 @@ export interface AccountConfigProps {
 export class AccountConfig extends Construct {
   /** The accounts object (`accounts.json`) functions read at run time. */
   public readonly asset: Asset;
+  /** Its SHA-256, which functions check the object they read against. */
+  public readonly sha256: string;
   private readonly secretResources: string[];
   /** Customer-managed keys the accounts' secrets are encrypted with (`secretKmsKeyArn`). */
   private readonly secretKeys: string[];
@@ -41,8 +43,9 @@ export class AccountConfig extends Construct {
   constructor(scope: Construct, id: string, props: AccountConfigProps) {
     super(scope, id);
     const json = JSON.stringify(props.accounts);
+    this.sha256 = createHash('sha256').update(json).digest('hex');
     // An asset is a file: written once per content, under the temp dir (as CDK's own Source.data).
-    const dir = join(tmpdir(), 'callvault-accounts', createHash('sha256').update(json).digest('hex'));
+    const dir = join(tmpdir(), 'callvault-accounts', this.sha256);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'accounts.json'), json);
     this.asset = new Asset(this, 'Accounts', { path: join(dir, 'accounts.json') });
@@ -74,12 +77,14 @@ export class AccountConfig extends Construct {
   }
 
   /**
-   * Tells a function where the accounts object is (only its bucket and key, whatever the number
-   * of accounts) and lets it read that object and every account's secret.
+   * Tells a function where the accounts object is (its bucket, owner, key and hash, whatever the
+   * number of accounts) and lets it read that object and every account's secret.
    */
   public bind(grantee: AppFunction): void {
     grantee.addEnvironment(ENV_VARS.accountsBucket, this.asset.s3BucketName);
+    grantee.addEnvironment(ENV_VARS.accountsBucketOwner, Stack.of(this).account);
     grantee.addEnvironment(ENV_VARS.accountsKey, this.asset.s3ObjectKey);
+    grantee.addEnvironment(ENV_VARS.accountsSha256, this.sha256);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:GetObject'],

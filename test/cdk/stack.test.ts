@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
@@ -332,7 +333,17 @@ describe('secrets never reach the template', () => {
       Object.keys(intake)
         .filter((name) => name.startsWith('CALLVAULT_ACCOUNTS'))
         .sort(),
-    ).toEqual(['CALLVAULT_ACCOUNTS_BUCKET', 'CALLVAULT_ACCOUNTS_KEY']);
+    ).toEqual([
+      'CALLVAULT_ACCOUNTS_BUCKET',
+      'CALLVAULT_ACCOUNTS_BUCKET_OWNER',
+      'CALLVAULT_ACCOUNTS_KEY',
+      'CALLVAULT_ACCOUNTS_SHA256',
+    ]);
+    // The object is read from the stack's own account, and only as synthesized (it says where
+    // credentials go): its hash is the file's.
+    expect(intake.CALLVAULT_ACCOUNTS_BUCKET_OWNER).toEqual({ Ref: 'AWS::AccountId' });
+    const assetFile = readFileSync(join(app.outdir, stack.accounts.asset.assetPath));
+    expect(intake.CALLVAULT_ACCOUNTS_SHA256).toBe(createHash('sha256').update(assetFile).digest('hex'));
     const intakeAccounts = accountsObject(app, stack);
     expect(intakeAccounts.map((account) => account.id)).toEqual(['ib', 'dt', 'vb', 'rc', 'bw']);
     expect(intakeAccounts.find((account) => account.id === 'dt')?.secret).toBe('callvault/dt');

@@ -10,9 +10,11 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { text } from 'node:stream/consumers';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SecretsAccountDirectory } from '../../lambdas/aws/accounts.ts';
 import { executionName, recordingId } from '../../lambdas/core/ids.ts';
 import { ENV_VARS } from '../../lambdas/core/names.ts';
 import type { IndexEntry } from '../../lambdas/core/ports.ts';
@@ -63,12 +65,9 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       secrets: { [SECRET]: JSON.stringify({ auth, webhook: { secret: WEBHOOK_SECRET } }) },
     });
     s3 = await startS3VersionsProxy(stack.endpoints.s3, stack.endpoints.credentials);
+    const accountsObject = JSON.stringify([{ ...publicPart, secret: SECRET }]);
     await stack.archive.s3.send(
-      new PutObjectCommand({
-        Bucket: LOCAL_BUCKET,
-        Key: ACCOUNTS_KEY,
-        Body: JSON.stringify([{ ...publicPart, secret: SECRET }]),
-      }),
+      new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: ACCOUNTS_KEY, Body: accountsObject }),
     );
 
     Object.assign(process.env, {
@@ -90,6 +89,7 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
       [ENV_VARS.retry]: JSON.stringify({ maxAttempts: 2 }),
       [ENV_VARS.accountsBucket]: LOCAL_BUCKET,
       [ENV_VARS.accountsKey]: ACCOUNTS_KEY,
+      [ENV_VARS.accountsSha256]: createHash('sha256').update(accountsObject).digest('hex'),
     });
   }, 120_000);
 
@@ -159,6 +159,21 @@ describe('the Lambda entry points', { timeout: 120_000 }, () => {
     expect(written).toMatchObject({ recordings: 1 });
     const manifest = await text(await stack.archive.store.readVersion(written?.key ?? ''));
     expect(manifest).toContain(recordingId(REF));
+  });
+
+  it('refuses an accounts object changed in the bucket since the deploy (it says where credentials go)', async () => {
+    const s3Client = new S3Client({ forcePathStyle: true });
+    const changed = SecretsAccountDirectory.fromEnvironment(new SecretsManagerClient({}), s3Client, {
+      ...process.env,
+      [ENV_VARS.accountsSha256]: createHash('sha256').update('[]').digest('hex'),
+    });
+    await expect(changed.list()).rejects.toThrow(
+      expect.objectContaining({
+        name: 'ConfigError',
+        message: `s3://${LOCAL_BUCKET}/${ACCOUNTS_KEY} is not the accounts object this stack was deployed with (its SHA-256 differs): it was changed in the bucket; deploy again`,
+      }),
+    );
+    s3Client.destroy();
   });
 
   it('reconcile: checks the account read from the accounts file and its secret, and finds no gap', async () => {
