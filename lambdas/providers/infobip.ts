@@ -34,14 +34,13 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
   const logger = options.logger ?? silentLogger;
 
   /**
-   * One page of the listing; `previousPageIds` is what the page before held, if known. `ended`:
-   * the page was empty, which alone ends the listing (a page of files without a url does not).
+   * One page of the listing. `ended`: the page was empty, which alone ends the listing (a page of
+   * files without a url does not). `digest` names the files it held, for `pagingCheck`.
    */
   async function filesPage(
     page: number,
     filter: { messageId?: string },
-    previousPageIds?: string,
-  ): Promise<{ files: FileEntry[]; pageIds: string; ended: boolean }> {
+  ): Promise<{ files: FileEntry[]; digest: string; ended: boolean }> {
     const query = { page, pageSize, messageId: filter.messageId };
     const response = await http.requestText(FILES_PATH, {
       query,
@@ -50,15 +49,29 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
     });
     http.expectOk(response, FILES_PATH, query);
     const entries = parseFilesPage(response.text, query);
-    // A server that ignores `page` would hand out page 1 forever; stop instead of looping.
     const pageIds = entries.map((entry) => fileIdOf(entry) || JSON.stringify(entry)).join(',');
-    if (entries.length > 0 && pageIds === previousPageIds) {
+    const files = entries.filter((entry, index) => hasFileId(entry, index, query));
+    return {
+      files,
+      digest: createHash('sha256').update(pageIds).digest('hex').slice(0, 16),
+      ended: entries.length === 0,
+    };
+  }
+
+  /**
+   * How many pages in a row held the same files, this one included (0: it differs from the one
+   * before). A server that ignores `page` would hand out page 1 forever, so a second repeat
+   * stops the listing. One repeat is not proof: exactly a page of new files arriving between two
+   * reads (newest first) pushes the files read onto the next page.
+   */
+  function pagingCheck(page: number, read: { digest: string; ended: boolean }, before?: PageSeen): number {
+    if (read.ended || before?.digest !== read.digest) return 0;
+    if (before.repeats >= 1) {
       throw new ProviderResponseError(
-        `${http.who} answered page ${page} of ${http.describe(http.url(FILES_PATH, query))} with the same files as page ${page - 1}: it does not page`,
+        `${http.who} answered pages ${page - 2} to ${page} of ${http.describe(http.url(FILES_PATH, { page, pageSize }))} with the same files: it does not page`,
       );
     }
-    const files = entries.filter((entry, index) => hasFileId(entry, index, query));
-    return { files, pageIds, ended: entries.length === 0 };
+    return before.repeats + 1;
   }
 
   /**
@@ -84,33 +97,31 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
    * proves nothing: only an empty page ends the listing.
    */
   async function* allPages(filter: { messageId?: string } = {}): AsyncGenerator<FileEntry[]> {
-    let previousPageIds: string | undefined;
+    let before: PageSeen | undefined;
     for (let page = FIRST_PAGE; ; page += 1) {
-      const { files, pageIds, ended } = await filesPage(page, filter, previousPageIds);
-      if (ended) return;
-      previousPageIds = pageIds;
-      yield files;
+      const read = await filesPage(page, filter);
+      const repeats = pagingCheck(page, read, before);
+      if (read.ended) return;
+      before = { digest: read.digest, repeats };
+      yield read.files;
     }
   }
 
   /**
-   * One listing page. The position is `{page}:{digest of the page before's ids}`, so the
-   * "same files as the page before" check survives a checkpoint.
+   * One listing page. The position is `{page}:{digest of the page before}:{its repeats}`, so the
+   * paging check survives a checkpoint (a position without repeats counts none).
    */
   async function listPage(window: ListWindow, position?: string): Promise<ListPage> {
     const bounds = windowBounds(window);
-    const [pageText, previous] = (position ?? `${FIRST_PAGE}:`).split(':');
+    const [pageText, digest, repeatsText] = (position ?? `${FIRST_PAGE}:`).split(':');
     const page = Number(pageText);
-    if (!Number.isInteger(page) || page < FIRST_PAGE) {
+    const repeats = Number(repeatsText ?? 0);
+    if (!Number.isInteger(page) || page < FIRST_PAGE || !Number.isInteger(repeats) || repeats < 0) {
       throw new ProviderResponseError(`${http.who}: listing position ${position} is not a page`);
     }
-    const digest = (ids: string) => createHash('sha256').update(ids).digest('hex').slice(0, 16);
-    const { files, pageIds, ended } = await filesPage(page, {});
-    if (!ended && previous && digest(pageIds) === previous) {
-      throw new ProviderResponseError(
-        `${http.who} answered page ${page} of ${http.describe(http.url(FILES_PATH, { page, pageSize }))} with the same files as page ${page - 1}: it does not page`,
-      );
-    }
+    const read = await filesPage(page, {});
+    const { files, ended } = read;
+    const repeated = pagingCheck(page, read, digest ? { digest, repeats } : undefined);
     const seen = new Set<string>();
     const recordings: Recording[] = [];
     // No server-side time filter and no documented order: every page is read, filtered here.
@@ -121,7 +132,7 @@ export const createInfobipAdapter: AdapterFactory<'infobip'> = (account, options
       if (bounds.contains(recording.startedAt)) recordings.push(recording);
     }
     if (ended) return { recordings };
-    return { recordings, next: `${page + 1}:${digest(pageIds)}` };
+    return { recordings, next: `${page + 1}:${read.digest}:${repeated}` };
   }
 
   /** `{"files":[…]}`, a bare `[…]` (both in the reference) or the XML form; anything else is an error. */
@@ -380,4 +391,10 @@ function recordedAtIso(value: unknown, zone: string): string | undefined {
 
 function isDeliveryReport(entry: unknown): boolean {
   return isObject(entry) && !('url' in entry) && isObject(entry.status);
+}
+
+/** What the page before held (its digest) and how many pages in a row held the same. */
+interface PageSeen {
+  digest: string;
+  repeats: number;
 }

@@ -16,7 +16,7 @@ describe('recordingId', () => {
     expect(recordingId(ref('vb-main', 'rec-1'))).toBe(id);
     expect(recordingId(ref('vb-main', 'rec-2'))).not.toBe(id);
     expect(recordingId(ref('vb-other', 'rec-1'))).not.toBe(id);
-    // The separator keeps ("a", "b\nc") and ("a\nb", "c") apart.
+    // The separator keeps ("a", "bc") and ("ab", "c") apart: their concatenations are equal.
     expect(recordingId(ref('a', 'bc'))).not.toBe(recordingId(ref('ab', 'c')));
   });
 
